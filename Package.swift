@@ -1,0 +1,126 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny")
+]
+
+let package = Package(
+    name: "commune",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "commune", targets: ["commune"]),
+        .library(name: "CommuneProtocol", targets: ["CommuneProtocol"]),
+        .library(name: "CommuneClient", targets: ["CommuneClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    ],
+    targets: [
+        // Wire types, codecs and the handshake's crypto. No I/O.
+        .target(
+            name: "CommuneProtocol",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto")
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The domain: community, interactable tree, members, channels, and the Store protocol.
+        .target(
+            name: "CommuneCore",
+            dependencies: [
+                "CommuneProtocol",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The Store on SQLite (GRDB, WAL).
+        .target(
+            name: "CommuneSQLite",
+            dependencies: [
+                "CommuneCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The Hummingbird application: routes, sessions, fan-out, static web client.
+        .target(
+            name: "CommuneServer",
+            dependencies: [
+                "CommuneCore",
+                "CommuneSQLite",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Web")],
+            swiftSettings: swiftSettings
+        ),
+        // The Swift client library used by the CLI, the tests and the benchmark.
+        .target(
+            name: "CommuneClient",
+            dependencies: [
+                "CommuneProtocol",
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "commune",
+            dependencies: [
+                "CommuneServer",
+                "CommuneClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The load generator: speaks Commune (and XMPP, for the peer comparison) over loopback. Not a test.
+        .executableTarget(
+            name: "commune-bench",
+            dependencies: [
+                "CommuneProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/commune-bench",
+            swiftSettings: swiftSettings
+        ),
+        // The benchmark's hardware baseline: a bare WebSocket broadcast server on swift-nio (no auth, no storage).
+        .executableTarget(
+            name: "bare-broadcast",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            path: "Benchmarks/bare-broadcast",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "CommuneProtocolTests", dependencies: ["CommuneProtocol"], swiftSettings: swiftSettings),
+        .testTarget(name: "CommuneCoreTests", dependencies: ["CommuneCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "CommuneSQLiteTests", dependencies: ["CommuneSQLite"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CommuneServerTests",
+            dependencies: ["CommuneServer", "CommuneClient"],
+            swiftSettings: swiftSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

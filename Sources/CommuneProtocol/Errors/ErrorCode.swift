@@ -1,0 +1,40 @@
+/// The stable, machine-readable reason in an `error` envelope's `data.code`.
+///
+/// Clients switch on these strings; their spelling never changes. New codes may be added, so a client should treat
+/// an unknown code as a generic failure and show the human `message`.
+public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public var description: String { self.rawValue }
+
+    /// The frame is not a JSON object with a string `type` (or is not a text frame).
+    public static let badJSON = ErrorCode(rawValue: "bad_json")
+    /// The envelope's `type` is not one the server knows.
+    public static let unknownType = ErrorCode(rawValue: "unknown_type")
+    /// The request needs a logged-in connection.
+    public static let notAuthenticated = ErrorCode(rawValue: "not_authenticated")
+    /// The request is not valid in the connection's current state (for example `challenge_response` with no challenge).
+    public static let unexpectedMessage = ErrorCode(rawValue: "unexpected_message")
+    /// No such channel, function target, message or member.
+    public static let notFound = ErrorCode(rawValue: "not_found")
+    /// The channel's codec has no function of that name.
+    public static let unknownFunction = ErrorCode(rawValue: "unknown_function")
+    /// A field is missing, has the wrong JSON type, or a value is out of range.
+    public static let invalidArgument = ErrorCode(rawValue: "invalid_argument")
+    /// The frame or a value is larger than the server accepts.
+    public static let tooLarge = ErrorCode(rawValue: "too_large")
+    /// The invite is unknown, used up, expired or revoked.
+    public static let inviteInvalid = ErrorCode(rawValue: "invite_invalid")
+    /// The `user_id` or public key is already registered on this community.
+    public static let alreadyRegistered = ErrorCode(rawValue: "already_registered")
+    /// No member with that `user_id` is registered here.
+    public static let unknownUser = ErrorCode(rawValue: "unknown_user")
+    /// The challenge answer was wrong, replayed or late. The server closes the socket after this error.
+    public static let challengeFailed = ErrorCode(rawValue: "challenge_failed")
+    /// The member lacks the permission the request needs.
+    public static let forbidden = ErrorCode(rawValue: "forbidden")
+    /// The client sends faster than the server allows; retry after a pause.
+    public static let rateLimited = ErrorCode(rawValue: "rate_limited")
+    /// Something failed on the server; the request had no effect that the client can rely on.
+    public static let internalError = ErrorCode(rawValue: "internal_error")
+}

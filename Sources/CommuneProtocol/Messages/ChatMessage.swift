@@ -1,0 +1,41 @@
+/// A text channel message as `message_chunk` and `message_live` carry it.
+public struct ChatMessage: Sendable, Hashable {
+    /// The message's number in its channel: 1, 2, 3, … in the order the server committed them.
+    public var messageID: Int64
+    public var message: String
+    /// Unix time in milliseconds when the server accepted the message.
+    public var sendTime: Int64
+    public var senderID: UUIDString?
+
+    public init(messageID: Int64, message: String, sendTime: Int64, senderID: UUIDString?) {
+        self.messageID = messageID
+        self.message = message
+        self.sendTime = sendTime
+        self.senderID = senderID
+    }
+
+    public init(json: JSONValue) throws(CommuneError) {
+        let reader = try PayloadReader(json, context: "message")
+        self.messageID = try reader.int("message_id")
+        self.message = try reader.string("message")
+        self.sendTime = try reader.int("send_time")
+        self.senderID = try reader.optionalString("sender_id").flatMap(UUIDString.init)
+    }
+
+    public var json: JSONValue {
+        [
+            "message_id": .int(self.messageID), "message": .string(self.message), "send_time": .int(self.sendTime),
+            "sender_id": self.senderID.map { .string($0.value) } ?? .null,
+        ]
+    }
+}
+
+/// Names of the text codec's functions and results, in one place.
+public enum TextFunction {
+    public static let codec = "text"
+    public static let sendMessage = "send_message"
+    public static let getMessages = "get_messages"
+    public static let messageReceived = "message_received"
+    public static let messageChunk = "message_chunk"
+    public static let messageLive = "message_live"
+}

@@ -1,0 +1,137 @@
+/// `register` request data: join the community with an invite.
+public struct RegisterRequest: Sendable, Hashable {
+    /// Chosen by the client; the member's id from now on.
+    public var userID: UUIDString
+    /// Base64 of the member's raw 32-byte X25519 public key.
+    public var publicKey: String
+    /// The invite's code (the part after `#invite=` in an invite link), or the whole link.
+    public var invite: String
+    /// The display name the member starts with.
+    public var username: String
+
+    public init(userID: UUIDString, publicKey: String, invite: String, username: String) {
+        self.userID = userID
+        self.publicKey = publicKey
+        self.invite = invite
+        self.username = username
+    }
+
+    public init(data: JSONValue) throws(CommuneError) {
+        let reader = try PayloadReader(data, context: "data")
+        self.userID = try reader.uuid("user_id")
+        self.publicKey = try reader.string("public_key")
+        self.invite = try reader.string("invite")
+        self.username = try reader.string("username")
+    }
+
+    public var data: JSONValue {
+        [
+            "user_id": .string(self.userID.value), "public_key": .string(self.publicKey),
+            "invite": .string(self.invite), "username": .string(self.username),
+        ]
+    }
+}
+
+/// `register` reply data.
+public struct RegisterResponse: Sendable, Hashable {
+    public var accepted: Bool
+    public var userID: UUIDString
+
+    public init(accepted: Bool, userID: UUIDString) {
+        self.accepted = accepted
+        self.userID = userID
+    }
+
+    public init(data: JSONValue) throws(CommuneError) {
+        let reader = try PayloadReader(data, context: "data")
+        self.accepted = try reader.optionalBool("accepted") ?? false
+        self.userID = try reader.uuid("user_id")
+    }
+
+    public var data: JSONValue { ["accepted": .bool(self.accepted), "user_id": .string(self.userID.value)] }
+}
+
+/// `identification` request data: start logging in.
+public struct IdentificationRequest: Sendable, Hashable {
+    public var userID: UUIDString
+
+    public init(userID: UUIDString) { self.userID = userID }
+
+    public init(data: JSONValue) throws(CommuneError) {
+        self.userID = try PayloadReader(data, context: "data").uuid("user_id")
+    }
+
+    public var data: JSONValue { ["user_id": .string(self.userID.value)] }
+}
+
+/// `challenge` data: the sealed secret and the community's public key.
+public struct ChallengeMessage: Sendable, Hashable {
+    /// base64(nonce(12) ‖ AES-256-GCM ciphertext ‖ tag(16)).
+    public var challenge: String
+    /// Base64 of the community's raw 32-byte X25519 public key.
+    public var publicKey: String
+
+    public init(challenge: String, publicKey: String) {
+        self.challenge = challenge
+        self.publicKey = publicKey
+    }
+
+    public init(data: JSONValue) throws(CommuneError) {
+        let reader = try PayloadReader(data, context: "data")
+        self.challenge = try reader.string("challenge")
+        self.publicKey = try reader.string("public_key")
+    }
+
+    public var data: JSONValue { ["challenge": .string(self.challenge), "public_key": .string(self.publicKey)] }
+}
+
+/// `challenge_response` data: base64 of the decrypted 32 bytes.
+public struct ChallengeResponse: Sendable, Hashable {
+    public var challenge: String
+
+    public init(challenge: String) { self.challenge = challenge }
+
+    public init(data: JSONValue) throws(CommuneError) {
+        self.challenge = try PayloadReader(data, context: "data").string("challenge")
+    }
+
+    public var data: JSONValue { ["challenge": .string(self.challenge)] }
+}
+
+/// `identification_response` data: logged in.
+public struct IdentificationResponse: Sendable, Hashable {
+    public var accepted: Bool
+    public var userID: UUIDString
+    public var username: String
+    /// The community's display name.
+    public var communityName: String
+    /// The top level of the interactable tree, in `position` order.
+    public var interactables: [InteractableNode]
+
+    public init(accepted: Bool, userID: UUIDString, username: String, communityName: String, interactables: [InteractableNode]) {
+        self.accepted = accepted
+        self.userID = userID
+        self.username = username
+        self.communityName = communityName
+        self.interactables = interactables
+    }
+
+    public init(data: JSONValue) throws(CommuneError) {
+        let reader = try PayloadReader(data, context: "data")
+        self.accepted = try reader.optionalBool("accepted") ?? false
+        self.userID = try reader.uuid("user_id")
+        self.username = try reader.optionalString("username") ?? ""
+        self.communityName = try reader.object("community").optionalString("name") ?? ""
+        self.interactables = try InteractableNode.decodeTree(data["interactables"] ?? .object([:]))
+    }
+
+    public var data: JSONValue {
+        [
+            "accepted": .bool(self.accepted),
+            "user_id": .string(self.userID.value),
+            "username": .string(self.username),
+            "community": ["name": .string(self.communityName)],
+            "interactables": InteractableNode.encodeTree(self.interactables),
+        ]
+    }
+}
