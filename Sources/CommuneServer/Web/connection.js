@@ -1,0 +1,306 @@
+// One member's connection to a community: the socket, request/reply matching by id, registering and logging in,
+// keep-alive, and reconnecting with exponential backoff.
+//
+// Events (a plain EventTarget; `event.detail` carries the data):
+//   state     {state, retryAt, attempt, reason}   idle | connecting | authenticating | online | reconnecting | failed
+//   login     identification_response.data        after every successful login (first and each reconnect)
+//   update    update envelope's data              server-pushed changes
+//   servererror  {code, message, request_type}    an error frame that answers no pending request
+//   fatal     ServerError or Error                a failure that retrying cannot fix (no reconnect follows)
+//   registered   register reply data
+
+import { envelope, newId, REQUEST_LOG, solveChallenge } from "./protocol.js";
+
+/** An `error` envelope from the server, as an exception. */
+export class ServerError extends Error {
+  constructor(data, requestType) {
+    const d = data && typeof data === "object" ? data : {};
+    super(typeof d.message === "string" && d.message ? d.message : "The server refused the request.");
+    this.name = "ServerError";
+    this.code = typeof d.code === "string" ? d.code : "unknown";
+    this.requestType = d.request_type || requestType || null;
+  }
+}
+
+/** The connection closed or timed out before the reply came: the request may or may not have been carried out. */
+export class ConnectionLost extends Error {
+  constructor(message = "The connection to the community was lost.") {
+    super(message);
+    this.name = "ConnectionLost";
+    this.code = "connection_lost";
+  }
+}
+
+/** Error codes after which reconnecting with the same identity cannot help. */
+const FATAL_CODES = new Set(["unknown_user", "challenge_failed", "invite_invalid"]);
+
+const REQUEST_TIMEOUT_MS = 20000;
+const OPEN_TIMEOUT_MS = 10000;
+const PING_EVERY_MS = 25000;
+const PONG_TIMEOUT_MS = 10000;
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_MAX_MS = 30000;
+
+export class Connection extends EventTarget {
+  /**
+   * @param {object} options
+   * @param {string} options.url           ws:// or wss:// URL of the community
+   * @param {object} options.identity      {user_id, private_key, public_key}
+   * @param {object} [options.registration] {invite, username}: register first (once), then log in
+   */
+  constructor({ url, identity, registration = null }) {
+    super();
+    this.url = url;
+    this.identity = identity;
+    this.registration = registration;
+    this.state = "idle";
+    this.socket = null;
+    this.pending = new Map();
+    this.attempt = 0;
+    this.retryTimer = null;
+    this.pingTimer = null;
+    this.stopped = true;
+    this.session = null; // identification_response.data of the current login
+    this.generation = 0;
+  }
+
+  /** Opens the connection (and keeps it open until stop()). */
+  start() {
+    this.stopped = false;
+    this.connectNow();
+  }
+
+  /** Closes for good. */
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.teardown("closed by the client");
+    this.setState("idle");
+  }
+
+  /** Skips the rest of the backoff wait. */
+  retryNow() {
+    if (this.stopped || this.state === "online" || this.state === "connecting" || this.state === "authenticating") {
+      return;
+    }
+    clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.connectNow();
+  }
+
+  setState(state, extra = {}) {
+    this.state = state;
+    this.dispatchEvent(new CustomEvent("state", { detail: { state, attempt: this.attempt, ...extra } }));
+  }
+
+  connectNow() {
+    if (this.stopped) return;
+    const generation = ++this.generation;
+    this.setState("connecting");
+    let socket;
+    try {
+      socket = new WebSocket(this.url);
+    } catch (e) {
+      this.scheduleReconnect(String(e.message || e));
+      return;
+    }
+    this.socket = socket;
+    const openTimer = setTimeout(() => {
+      if (socket.readyState === WebSocket.CONNECTING) socket.close();
+    }, OPEN_TIMEOUT_MS);
+    socket.addEventListener("open", () => {
+      clearTimeout(openTimer);
+      if (generation !== this.generation) return;
+      this.handshake(generation).catch((e) => this.handshakeFailed(e, generation));
+    });
+    socket.addEventListener("message", (event) => {
+      if (generation === this.generation) this.receive(event.data);
+    });
+    socket.addEventListener("close", (event) => {
+      clearTimeout(openTimer);
+      if (generation !== this.generation) return;
+      const reason = event.reason || (event.code === 1006 ? "connection lost" : `closed (${event.code})`);
+      this.socket = null;
+      this.failPending(new ConnectionLost());
+      this.stopPing();
+      this.session = null;
+      if (this.stopped || this.state === "failed") return;
+      this.scheduleReconnect(reason);
+    });
+  }
+
+  async handshake(generation) {
+    this.setState("authenticating");
+    if (this.registration) {
+      try {
+        const reply = await this.request("register", {
+          user_id: this.identity.user_id,
+          public_key: this.identity.public_key,
+          invite: this.registration.invite,
+          username: this.registration.username,
+        });
+        if (reply.data && reply.data.accepted === false) {
+          throw new ServerError({ code: "invite_invalid", message: "The community did not accept the registration." });
+        }
+        this.dispatchEvent(new CustomEvent("registered", { detail: reply.data || {} }));
+      } catch (e) {
+        // A registration that went through before a lost connection is retried on the next connection and then
+        // answers already_registered: this identity is a member, so log in.
+        if (!(e instanceof ServerError && e.code === "already_registered")) {
+          if (e instanceof ServerError) e.fatal = true; // a bad username or invite: the person must change it
+          throw e;
+        }
+        this.dispatchEvent(new CustomEvent("registered", { detail: { already: true } }));
+      }
+      this.registration = null;
+    }
+    const challenge = await this.request("identification", { user_id: this.identity.user_id });
+    if (challenge.type !== "challenge" || !challenge.data) throw new Error(`Expected a challenge, got ${challenge.type}.`);
+    const answer = await solveChallenge(this.identity, challenge.data.challenge, challenge.data.public_key);
+    const response = await this.request("challenge_response", { challenge: answer });
+    if (response.type !== "identification_response" || !response.data || response.data.accepted === false) {
+      throw new ServerError({ code: "challenge_failed", message: "The community did not accept the login." });
+    }
+    if (generation !== this.generation) return;
+    this.attempt = 0;
+    this.session = response.data;
+    this.setState("online");
+    this.startPing(generation);
+    this.dispatchEvent(new CustomEvent("login", { detail: response.data }));
+  }
+
+  handshakeFailed(error, generation) {
+    if (generation !== this.generation) return;
+    const retryable =
+      error instanceof ConnectionLost || (error instanceof ServerError && !error.fatal && !FATAL_CODES.has(error.code));
+    if (retryable) {
+      // A lost connection or a passing server error during login: close, and the close handler reconnects.
+      if (this.socket) this.socket.close(4000, "login failed");
+      return;
+    }
+    // A refused invite, identity or username, or a local crypto failure: retrying cannot help.
+    this.setState("failed", { reason: error.message });
+    this.teardown("login failed");
+    this.dispatchEvent(new CustomEvent("fatal", { detail: error }));
+  }
+
+  scheduleReconnect(reason) {
+    if (this.stopped) return;
+    const exp = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** this.attempt);
+    const delay = Math.round(exp * (0.8 + Math.random() * 0.4));
+    this.attempt += 1;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.connectNow();
+    }, delay);
+    this.setState("reconnecting", { retryAt: Date.now() + delay, reason });
+  }
+
+  teardown(reason) {
+    this.generation++;
+    this.stopPing();
+    this.failPending(new ConnectionLost());
+    if (this.socket) {
+      try {
+        this.socket.close(1000, reason);
+      } catch {
+        /* already closed */
+      }
+    }
+    this.socket = null;
+    this.session = null;
+  }
+
+  failPending(error) {
+    const pending = Array.from(this.pending.values());
+    this.pending.clear();
+    for (const p of pending) {
+      clearTimeout(p.timer);
+      p.reject(error);
+    }
+  }
+
+  startPing(generation) {
+    this.stopPing();
+    this.pingTimer = setInterval(() => {
+      if (generation !== this.generation || this.state !== "online") return;
+      this.request("ping", undefined, PONG_TIMEOUT_MS).catch((e) => {
+        if (e instanceof ConnectionLost && this.socket && generation === this.generation) {
+          this.socket.close(4001, "no pong");
+        }
+      });
+    }, PING_EVERY_MS);
+  }
+
+  stopPing() {
+    clearInterval(this.pingTimer);
+    this.pingTimer = null;
+  }
+
+  /** Whether requests can be sent now. */
+  get online() {
+    return this.state === "online" && this.socket && this.socket.readyState === WebSocket.OPEN;
+  }
+
+  /**
+   * Sends a request and resolves with the reply envelope carrying the same id; rejects with ServerError for an
+   * `error` reply, or ConnectionLost when the socket closes or the reply does not come in time.
+   */
+  request(type, data, timeoutMs = REQUEST_TIMEOUT_MS) {
+    const socket = this.socket;
+    if (!socket || socket.readyState !== WebSocket.OPEN) return Promise.reject(new ConnectionLost("Not connected."));
+    const id = newId();
+    const [level, message] = REQUEST_LOG[type] || [0, type];
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (this.pending.delete(id)) reject(new ConnectionLost("The community did not answer in time."));
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer, type });
+      try {
+        socket.send(JSON.stringify(envelope(type, data, id, message, level)));
+      } catch (e) {
+        this.pending.delete(id);
+        clearTimeout(timer);
+        reject(new ConnectionLost(String(e.message || e)));
+      }
+    });
+  }
+
+  /** Runs a function on an interactable (or on the community) and resolves with the reply's `data`. */
+  async call({ codec, path, name }, fn, payload = {}) {
+    const data = { name, path, function: fn, payload };
+    if (codec) data.codec = codec;
+    if (!this.online) throw new ConnectionLost("Not connected.");
+    const reply = await this.request("function", data);
+    return reply.data || {};
+  }
+
+  receive(text) {
+    let frame;
+    try {
+      frame = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (!frame || typeof frame !== "object" || typeof frame.type !== "string") return;
+    if (frame.type === "update") {
+      if (frame.data && typeof frame.data === "object") {
+        this.dispatchEvent(new CustomEvent("update", { detail: frame.data }));
+      }
+      return;
+    }
+    const pending = frame.id !== undefined ? this.pending.get(frame.id) : undefined;
+    if (!pending) {
+      if (frame.type === "error") {
+        this.dispatchEvent(new CustomEvent("servererror", { detail: frame.data || {} }));
+      }
+      return;
+    }
+    this.pending.delete(frame.id);
+    clearTimeout(pending.timer);
+    if (frame.type === "error") pending.reject(new ServerError(frame.data, pending.type));
+    else pending.resolve(frame);
+  }
+}

@@ -1,0 +1,70 @@
+// What the web client keeps in this browser (localStorage): the identity, and per community its base URL,
+// the username and a few preferences. The identity is the same JSON as the CLI's identity file.
+
+const IDENTITY_KEY = "commune.identity.v1";
+const COMMUNITIES_KEY = "commune.communities.v1";
+
+function read(key) {
+  try {
+    const text = localStorage.getItem(key);
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return null;
+  }
+}
+
+function write(key, value) {
+  try {
+    if (value === null) localStorage.removeItem(key);
+    else localStorage.setItem(key, JSON.stringify(value));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether this browser lets the page keep anything (private windows may not). */
+export function storageWorks() {
+  try {
+    localStorage.setItem("commune.probe", "1");
+    localStorage.removeItem("commune.probe");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The stored identity, or null. */
+export function loadIdentity() {
+  const id = read(IDENTITY_KEY);
+  return id && typeof id.user_id === "string" && typeof id.private_key === "string" ? id : null;
+}
+
+/** Stores the identity; returns false when the browser refused. */
+export function saveIdentity(identity) {
+  return write(IDENTITY_KEY, identity);
+}
+
+/** Removes the identity and everything remembered about communities. */
+export function forgetEverything() {
+  write(IDENTITY_KEY, null);
+  write(COMMUNITIES_KEY, null);
+}
+
+function communities() {
+  const all = read(COMMUNITIES_KEY);
+  return all && typeof all === "object" && !Array.isArray(all) ? all : {};
+}
+
+/** What this browser remembers about the community at baseUrl: {base_url, user_id, username, registered, …}. */
+export function loadCommunity(baseUrl) {
+  return communities()[baseUrl] || null;
+}
+
+/** Merges fields into the record of the community at baseUrl. */
+export function updateCommunity(baseUrl, fields) {
+  const all = communities();
+  all[baseUrl] = { ...(all[baseUrl] || {}), base_url: baseUrl, ...fields };
+  write(COMMUNITIES_KEY, all);
+  return all[baseUrl];
+}

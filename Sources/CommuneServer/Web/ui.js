@@ -1,0 +1,130 @@
+// Small DOM helpers for the web client. Everything is built with createElement and textContent: no HTML strings.
+
+/**
+ * Makes an element. props: className, text (textContent), dataset, attrs (setAttribute), on (event listeners),
+ * and any other key is set as a property (e.g. type, disabled, title, hidden).
+ */
+export function h(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === null) continue;
+    if (key === "className") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else if (key === "attrs") for (const [a, v] of Object.entries(value)) node.setAttribute(a, v);
+    else if (key === "on") for (const [ev, fn] of Object.entries(value)) node.addEventListener(ev, fn);
+    else node[key] = value;
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+export const $ = (id) => document.getElementById(id);
+
+/** Shows or hides an element with the `hidden` attribute. */
+export function show(node, visible) {
+  node.hidden = !visible;
+}
+
+/** People's titles for the protocol's error codes. */
+export const ERROR_TITLES = {
+  bad_json: "The client sent something unreadable",
+  unknown_type: "Not understood",
+  not_authenticated: "Not signed in",
+  unexpected_message: "Out of order",
+  invalid_argument: "Invalid input",
+  not_found: "Not found",
+  unknown_function: "Not supported",
+  too_large: "Too large",
+  invite_invalid: "Invite not valid",
+  already_registered: "Already a member",
+  unknown_user: "Unknown identity",
+  challenge_failed: "Sign-in refused",
+  forbidden: "Not allowed",
+  rate_limited: "Slow down",
+  internal_error: "Server error",
+  connection_lost: "Connection problem",
+};
+
+/** A toast: {title, message, code, kind: "error" | "info" | "ok", timeout ms (0: stays until closed)}. */
+export function toast({ title, message, code, kind = "error", timeout = 9000 }) {
+  const box = $("toasts");
+  const heading = title || (code && ERROR_TITLES[code]) || (kind === "error" ? "Error" : "");
+  const node = h(
+    "div",
+    { className: `toast toast-${kind}`, attrs: { role: kind === "error" ? "alert" : "status" }, dataset: { code: code || "" } },
+    h(
+      "div",
+      { className: "toast-text" },
+      heading ? h("strong", { className: "toast-title", text: heading }) : null,
+      message ? h("span", { className: "toast-message", text: message }) : null,
+      code && kind === "error" ? h("code", { className: "toast-code", text: code }) : null,
+    ),
+    h("button", { className: "icon-button toast-close", type: "button", text: "✕", attrs: { "aria-label": "Dismiss" }, on: { click: () => node.remove() } }),
+  );
+  box.append(node);
+  while (box.children.length > 5) box.firstElementChild.remove();
+  if (timeout > 0) setTimeout(() => node.remove(), timeout);
+  return node;
+}
+
+/** A stable hue for a user id. */
+function hue(seed) {
+  let x = 2166136261;
+  for (let i = 0; i < seed.length; i++) x = Math.imul(x ^ seed.charCodeAt(i), 16777619);
+  return ((x >>> 0) % 360 + 360) % 360;
+}
+
+/** The first letter (grapheme-ish: first code point) of a name, upper-cased. */
+function initial(name) {
+  const first = Array.from((name || "?").trim())[0] || "?";
+  return first.toLocaleUpperCase();
+}
+
+/** Fills an avatar element for a member. */
+export function paintAvatar(node, name, userId) {
+  node.textContent = initial(name);
+  node.style.backgroundColor = `hsl(${hue(userId || name || "")} 45% 42%)`;
+  return node;
+}
+
+export function avatar(name, userId, extraClass = "") {
+  return paintAvatar(h("span", { className: `avatar ${extraClass}`.trim(), attrs: { "aria-hidden": "true" } }), name, userId);
+}
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "medium" });
+
+/** Short time for a message: the time of day today, date and time otherwise. */
+export function shortTime(ms) {
+  const d = new Date(ms);
+  if (Number.isNaN(d.getTime())) return "";
+  const now = new Date();
+  return d.toDateString() === now.toDateString() ? timeFormat.format(d) : dateTimeFormat.format(d);
+}
+
+export function fullTime(ms) {
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? "" : fullFormat.format(d);
+}
+
+/** Downloads text as a file. */
+export function downloadText(filename, text, type = "application/json") {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = h("a", { href: url, download: filename, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+/** Reads a chosen file as text. */
+export function readFileText(file) {
+  if (!file) return Promise.reject(new Error("No file chosen."));
+  if (file.size > 64 * 1024) return Promise.reject(new Error("That file is too large to be an identity file."));
+  return file.text();
+}

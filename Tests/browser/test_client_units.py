@@ -1,0 +1,180 @@
+"""The web client's modules in a real Chromium, without a Commune server: the files are served by a tiny static
+server that sends the same Content-Security-Policy as the community server.
+
+- WebCrypto X25519 → HKDF-SHA256 → AES-256-GCM agrees with Python's `cryptography` (the server's construction).
+- Identity files round-trip in the CLI's format, and broken ones are refused with a reason.
+- Message markup never turns message text into HTML.
+- The page starts under the CSP without violations.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import http.server
+import os
+import threading
+
+import pytest
+
+from browserkit import WEB_DIR, Browser, challenge_key, new_identity, seal_challenge
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".js": "text/javascript", ".svg": "image/svg+xml"}
+
+    def end_headers(self):
+        self.send_header("Content-Security-Policy", CSP)
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def static_url():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Handler, directory=str(WEB_DIR)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def page(static_url):
+    browser = Browser("units")
+    try:
+        browser.driver.get(static_url)
+        browser.wait_screen("welcome")
+        yield browser
+    finally:
+        browser.quit()
+
+
+def run_module(browser: Browser, body: str, *args):
+    """Runs `body` (an async function body with `P` = protocol.js, `M` = markup.js, `args`) in the page."""
+    script = (
+        "const done = arguments[arguments.length - 1];"
+        "const args = Array.from(arguments).slice(0, -1);"
+        "Promise.all([import('/protocol.js'), import('/markup.js')])"
+        f".then(async ([P, M]) => {{ {body} }})"
+        ".then(v => done({ok: v}), e => done({error: String(e && e.message || e)}));"
+    )
+    result = browser.driver.execute_async_script(script, *args)
+    if "error" in result:
+        raise AssertionError(f"in the browser: {result['error']}")
+    return result["ok"]
+
+
+def test_page_starts_under_csp_without_errors(page):
+    assert page.screen() == "welcome"
+    assert page.one("#welcome-import").is_displayed()
+    errors = [e for e in page.severe_console_errors() if "Content Security Policy" in e or "Refused" in e]
+    assert errors == []
+    page.screenshot("00-welcome-no-invite.png")
+
+
+def test_webcrypto_identity_matches_python(page):
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    identity = run_module(page, "return await P.generateIdentity();")
+    assert set(identity) == {"version", "user_id", "private_key", "public_key"}
+    assert identity["version"] == 1
+    private = base64.b64decode(identity["private_key"], validate=True)
+    public = base64.b64decode(identity["public_key"], validate=True)
+    assert len(private) == 32 and len(public) == 32
+    derived = X25519PrivateKey.from_private_bytes(private).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    assert derived == public
+
+
+def test_browser_solves_python_sealed_challenge(page):
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
+
+    community = X25519PrivateKey.generate()
+    community_public = base64.b64encode(community.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)).decode()
+    community_private = base64.b64encode(community.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())).decode()
+    for _ in range(3):
+        member = new_identity()
+        secret = os.urandom(32)
+        sealed = seal_challenge(challenge_key(community_private, member["public_key"]), secret)
+        assert len(sealed) == 80
+        answer = run_module(page, "return await P.solveChallenge(args[0], args[1], args[2]);", member, sealed, community_public)
+        assert base64.b64decode(answer) == secret
+        # A challenge sealed for someone else does not open.
+        other = new_identity()
+        with pytest.raises(AssertionError, match="could not be decrypted"):
+            run_module(page, "return await P.solveChallenge(args[0], args[1], args[2]);", other, sealed, community_public)
+
+
+def test_identity_file_round_trip_and_refusals(page):
+    member = new_identity()
+    back = run_module(page, "return JSON.parse(P.identityFileText(await P.validateIdentity(JSON.stringify(args[0]))));", member)
+    assert back == {**member, "user_id": member["user_id"].lower()}
+    wrong = {**member, "public_key": new_identity()["public_key"]}
+    with pytest.raises(AssertionError, match="does not belong"):
+        run_module(page, "return await P.validateIdentity(args[0]);", wrong)
+    with pytest.raises(AssertionError, match="not JSON"):
+        run_module(page, "return await P.validateIdentity('{nope');")
+    with pytest.raises(AssertionError, match="version"):
+        run_module(page, "return await P.validateIdentity(args[0]);", {**member, "version": 2})
+    with pytest.raises(AssertionError, match="UUID"):
+        run_module(page, "return await P.validateIdentity(args[0]);", {**member, "user_id": "alice"})
+
+
+def test_invite_parsing_and_websocket_url(page):
+    got = run_module(
+        page,
+        "return [P.parseInvite('http://127.0.0.1:1984/#invite=q3TfW1bq0ZkX9v2Jm8sYcA4d'),"
+        " P.parseInvite('#invite=abc_DEF-123'), P.parseInvite('q3TfW1bq0ZkX'), P.parseInvite('not a code!'),"
+        " P.webSocketUrl({protocol: 'http:', host: '127.0.0.1:1984'}), P.webSocketUrl({protocol: 'https:', host: 'chat.example'}),"
+        " P.codePointLength('a😀é')];",
+    )
+    assert got == ["q3TfW1bq0ZkX9v2Jm8sYcA4d", "abc_DEF-123", "q3TfW1bq0ZkX", None, "ws://127.0.0.1:1984/", "wss://chat.example/", 3]
+
+
+MARKUP_CASES = [
+    ("<img src=x onerror=alert(1)>", "<img src=x onerror=alert(1)>", []),
+    ("<script>alert(1)</script>", "<script>alert(1)</script>", []),
+    ("**bold** and *it* and _it2_ and `co<b>de` ~~gone~~", "bold and it and it2 and co<b>de gone", ["STRONG", "EM", "EM", "CODE", "S"]),
+    ("see https://example.org/a_(b)_c, ok", "see https://example.org/a_(b)_c, ok", ["A"]),
+    ("[click](javascript:alert(1))", "[click](javascript:alert(1))", []),
+    ("[docs](https://example.org/x)", "docs", ["A"]),
+    ("```\n<b>x</b>\n```", "<b>x</b>", ["PRE", "CODE"]),
+    ("snake_case_name stays", "snake_case_name stays", []),
+    ("emoji 😀👩‍👩‍👧 ünïcødé 漢字 عربى", "emoji 😀👩‍👩‍👧 ünïcødé 漢字 عربى", []),
+    ("**unclosed *nested `x", "**unclosed *nested `x", []),
+]
+
+
+@pytest.mark.parametrize(("text", "shown", "tags"), MARKUP_CASES)
+def test_markup_renders_text_never_html(page, text, shown, tags):
+    got = run_module(
+        page,
+        "const host = document.createElement('div'); host.append(M.renderMessage(args[0]));"
+        "const tags = Array.from(host.querySelectorAll('*'), e => e.tagName);"
+        "const hrefs = Array.from(host.querySelectorAll('a'), a => a.href);"
+        "return {text: host.textContent, tags, hrefs, imgs: host.querySelectorAll('img,script,iframe').length};",
+        text,
+    )
+    assert got["text"] == shown
+    assert got["tags"] == tags
+    assert got["imgs"] == 0
+    assert all(h.startswith(("http://", "https://")) for h in got["hrefs"])
+
+
+def test_long_message_markup_is_fast(page):
+    ms = run_module(
+        page,
+        "const t = ('**a* _b ` [x](y ' + 'w'.repeat(50) + ' ').repeat(60).slice(0, 4000);"
+        "const s = performance.now(); for (let i = 0; i < 20; i++) M.renderMessage(t); return performance.now() - s;",
+    )
+    assert ms < 2000
