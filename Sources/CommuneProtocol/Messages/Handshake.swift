@@ -107,6 +107,8 @@ public struct IdentificationResponse: Sendable, Hashable {
     public var communityName: String
     /// The top level of the interactable tree, in `position` order.
     public var interactables: [InteractableNode]
+    /// The community's public key from the `challenge` that preceded this reply (set by clients; not on the wire).
+    public var communityKey: String?
 
     public init(accepted: Bool, userID: UUIDString, username: String, communityName: String, interactables: [InteractableNode]) {
         self.accepted = accepted

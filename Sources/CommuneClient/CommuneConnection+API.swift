@@ -1,0 +1,92 @@
+import CommuneProtocol
+import Crypto
+
+/// A member as `get_members` lists them.
+public struct MemberInfo: Sendable, Hashable {
+    public var userID: UUIDString
+    public var username: String
+    public var group: String
+    public var online: Bool
+}
+
+extension CommuneConnection {
+    /// Joins the community with an invite code (or link).
+    @discardableResult
+    public func register(_ identity: Identity, invite: String, username: String) async throws -> RegisterResponse {
+        let request = RegisterRequest(userID: identity.userID, publicKey: identity.publicKey, invite: invite, username: username)
+        let reply = try await self.request(Envelope(type: .register, logMessage: "Client registering", data: request.data))
+        guard reply.type == .register else { throw CommuneClientError.unexpectedReply("\(reply.type) to register") }
+        return try RegisterResponse(data: reply.data)
+    }
+
+    /// Logs in with the challenge. When `communityKey` is given (base64, as seen at join), a server presenting
+    /// another key is refused before any answer is sent.
+    public func login(_ identity: Identity, communityKey: String? = nil) async throws -> IdentificationResponse {
+        let challengeReply = try await self.request(
+            Envelope(type: .identification, logMessage: "Client signing in", data: IdentificationRequest(userID: identity.userID).data)
+        )
+        guard challengeReply.type == .challenge else {
+            throw CommuneClientError.unexpectedReply("\(challengeReply.type) to identification")
+        }
+        let challenge = try ChallengeMessage(data: challengeReply.data)
+        if let communityKey, communityKey != challenge.publicKey {
+            throw CommuneClientError.communityKeyMismatch
+        }
+        let serverKey = try Curve25519.KeyAgreement.PublicKey(base64: challenge.publicKey)
+        let key = try ChallengeCipher.key(privateKey: identity.privateKey, peerPublicKey: serverKey)
+        let answer = try ChallengeCipher.solve(sealed: challenge.challenge, key: key)
+        let reply = try await self.request(
+            Envelope(type: .challengeResponse, logMessage: "Solved challenge", data: ChallengeResponse(challenge: answer).data)
+        )
+        guard reply.type == .identificationResponse else {
+            throw CommuneClientError.unexpectedReply("\(reply.type) to challenge_response")
+        }
+        var response = try IdentificationResponse(data: reply.data)
+        response.communityKey = challenge.publicKey
+        return response
+    }
+
+    /// Runs a function and returns its result.
+    public func call(
+        _ function: String,
+        on address: ChannelAddress,
+        codec: String? = nil,
+        payload: JSONValue = .object([:])
+    ) async throws -> FunctionResult {
+        let request = FunctionRequest(codec: codec, address: address, function: function, payload: payload)
+        let reply = try await self.request(Envelope(type: .function, logLevel: .debug, logMessage: "running function", data: request.data))
+        guard reply.type == .function else { throw CommuneClientError.unexpectedReply("\(reply.type) to function") }
+        return try FunctionResult(data: reply.data)
+    }
+
+    /// Sends a text message; returns once the server has committed it.
+    @discardableResult
+    public func sendMessage(_ text: String, to channel: ChannelAddress) async throws -> (messageID: Int64, sendTime: Int64) {
+        let result = try await self.call(TextFunction.sendMessage, on: channel, codec: TextFunction.codec, payload: ["message": .string(text)])
+        let reader = try PayloadReader(result.payload, context: "payload")
+        return (try reader.int("message_id"), try reader.int("send_time"))
+    }
+
+    /// A page of history, newest first.
+    public func messages(in channel: ChannelAddress, loaded: Int = 0, amount: Int = 50, before: Int64? = nil) async throws -> [ChatMessage] {
+        var payload: [String: JSONValue] = ["loaded_messages": .int(Int64(loaded)), "amount": .int(Int64(amount))]
+        if let before { payload["before"] = .int(before) }
+        let result = try await self.call(TextFunction.getMessages, on: channel, codec: TextFunction.codec, payload: .object(payload))
+        guard let messages = result.payload["messages"]?.arrayValue else {
+            throw CommuneClientError.unexpectedReply("message_chunk without messages")
+        }
+        return try messages.map { value throws(CommuneError) in try ChatMessage(json: value) }
+    }
+
+    /// The community's members with their presence.
+    public func members() async throws -> [MemberInfo] {
+        let result = try await self.call("get_members", on: ChannelAddress(path: "", name: ""), codec: "community")
+        return (result.payload["members"]?.arrayValue ?? []).compactMap { value in
+            guard let id = value["user_id"]?.stringValue.flatMap(UUIDString.init) else { return nil }
+            return MemberInfo(
+                userID: id, username: value["username"]?.stringValue ?? "", group: value["group"]?.stringValue ?? "",
+                online: value["online"]?.boolValue ?? false
+            )
+        }
+    }
+}

@@ -1,0 +1,193 @@
+import CommuneProtocol
+import Crypto
+import Foundation
+import Logging
+import NIOCore
+import Synchronization
+import NIOWebSocket
+import WSClient
+
+/// One WebSocket connection to a community: requests with replies matched by `id`, and a stream of everything else.
+///
+/// ```swift
+/// let connection = try await CommuneConnection.connect(to: "ws://127.0.0.1:1984/")
+/// try await connection.register(identity, invite: link.code, username: "alice")
+/// let welcome = try await connection.login(identity)
+/// try await connection.sendMessage("hello", to: ChannelAddress(path: "General", name: "General"))
+/// for await update in connection.updates { … }
+/// ```
+public final class CommuneConnection: Sendable {
+    private struct State {
+        var pending: [String: CheckedContinuation<Envelope, any Error>] = [:]
+        var outbound: WebSocketOutboundWriter?
+        var closed: CommuneClientError?
+        var nextID: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+    private let logger: Logger
+    /// Server frames that answer no pending request: updates, and errors without an `id`.
+    public let events: AsyncStream<Envelope>
+    private let eventsContinuation: AsyncStream<Envelope>.Continuation
+    /// How long a request waits for its reply.
+    public let requestTimeout: Duration
+
+    private init(logger: Logger, requestTimeout: Duration) {
+        self.logger = logger
+        self.requestTimeout = requestTimeout
+        (self.events, self.eventsContinuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+    }
+
+    /// Only `update` envelopes, as function results.
+    public var updates: AsyncCompactMapSequence<AsyncStream<Envelope>, FunctionResult> {
+        self.events.compactMap { envelope in
+            guard envelope.type == .update else { return nil }
+            return try? FunctionResult(data: envelope.data)
+        }
+    }
+
+    /// Opens a connection. `url` is the community's WebSocket URL (`ws://host:port/`) or its base/invite URL.
+    public static func connect(
+        to url: String,
+        requestTimeout: Duration = .seconds(30),
+        logger: Logger = Logger(label: "commune.client")
+    ) async throws -> CommuneConnection {
+        let webSocketURL: String
+        if url.hasPrefix("ws://") || url.hasPrefix("wss://") {
+            webSocketURL = url
+        } else if let link = InviteLink(url) {
+            webSocketURL = link.webSocketURL
+        } else if url.hasPrefix("http://") || url.hasPrefix("https://") {
+            webSocketURL = InviteLink.webSocketURL(forBase: url)
+        } else {
+            throw CommuneClientError.invalidURL(url)
+        }
+        let connection = CommuneConnection(logger: logger, requestTimeout: requestTimeout)
+        try await connection.start(url: webSocketURL)
+        return connection
+    }
+
+    private func start(url: String) async throws {
+        let readiness = ReadySignal()
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            readiness.continuation.withLock { $0 = continuation }
+            Task {
+                var failure: CommuneClientError = .connectionClosed(code: nil, reason: nil)
+                do {
+                    let closeFrame = try await WebSocketClient.connect(
+                        url: url,
+                        configuration: .init(maxFrameSize: 1 << 20, closeTimeout: .seconds(5)),
+                        logger: self.logger
+                    ) { inbound, outbound, _ in
+                        self.state.withLock { $0.outbound = outbound }
+                        readiness.continuation.withLock { $0.take() }?.resume()
+                        for try await message in inbound.messages(maxSize: 1 << 20) {
+                            if case .text(let text) = message { self.dispatch(text) }
+                        }
+                    }
+                    if let closeFrame {
+                        failure = .connectionClosed(code: Int(UInt16(webSocketErrorCode: closeFrame.closeCode)), reason: closeFrame.reason)
+                    }
+                } catch {
+                    self.logger.debug("Connection ended: \(error)")
+                    readiness.continuation.withLock { $0.take() }?.resume(throwing: error)
+                }
+                readiness.continuation.withLock { $0.take() }?.resume(throwing: failure)
+                self.finish(failure)
+            }
+        }
+    }
+
+    private func dispatch(_ text: String) {
+        guard let envelope = try? Envelope(json: text) else {
+            self.logger.warning("The server sent a frame that is not an envelope")
+            return
+        }
+        if let id = envelope.id, let continuation = self.state.withLock({ $0.pending.removeValue(forKey: id) }) {
+            continuation.resume(returning: envelope)
+        } else {
+            self.eventsContinuation.yield(envelope)
+        }
+    }
+
+    private func finish(_ error: CommuneClientError) {
+        let pending = self.state.withLock { state in
+            state.closed = state.closed ?? error
+            state.outbound = nil
+            let pending = state.pending
+            state.pending = [:]
+            return pending
+        }
+        for continuation in pending.values { continuation.resume(throwing: error) }
+        self.eventsContinuation.finish()
+    }
+
+    /// Why the connection closed, once it has.
+    public var closeError: CommuneClientError? { self.state.withLock { $0.closed } }
+
+    /// Sends a text frame as it is (for tests of bad input).
+    public func sendRaw(_ text: String) async throws {
+        guard let outbound = self.state.withLock({ $0.outbound }) else {
+            throw self.closeError ?? .connectionClosed(code: nil, reason: nil)
+        }
+        try await outbound.write(.text(text))
+    }
+
+    /// Sends a binary frame (for tests of bad input).
+    public func sendBinary(_ bytes: [UInt8]) async throws {
+        guard let outbound = self.state.withLock({ $0.outbound }) else {
+            throw self.closeError ?? .connectionClosed(code: nil, reason: nil)
+        }
+        try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
+    }
+
+    /// Sends `envelope` and waits for the frame with the same `id`, assigning an id when it has none.
+    ///
+    /// - Throws: ``CommuneError`` when the server answers with an `error`; ``CommuneClientError`` when the
+    ///   connection closes or no reply comes within ``requestTimeout``.
+    public func request(_ envelope: Envelope) async throws -> Envelope {
+        var envelope = envelope
+        let id = envelope.id ?? self.state.withLock { state in
+            state.nextID += 1
+            return "c\(state.nextID)"
+        }
+        envelope.id = id
+        let reply: Envelope = try await withCheckedThrowingContinuation { continuation in
+            let outbound = self.state.withLock { state -> WebSocketOutboundWriter? in
+                guard state.closed == nil, let outbound = state.outbound else { return nil }
+                state.pending[id] = continuation
+                return outbound
+            }
+            guard let outbound else {
+                continuation.resume(throwing: self.closeError ?? .connectionClosed(code: nil, reason: nil))
+                return
+            }
+            let text = envelope.jsonString
+            let timeout = self.requestTimeout
+            let type = envelope.type
+            Task {
+                do {
+                    try await outbound.write(.text(text))
+                } catch {
+                    self.state.withLock { $0.pending.removeValue(forKey: id) }?.resume(throwing: error)
+                    return
+                }
+                try? await Task.sleep(for: timeout)
+                self.state.withLock { $0.pending.removeValue(forKey: id) }?.resume(throwing: CommuneClientError.timedOut("\(type)"))
+            }
+        }
+        if let error = CommuneError(envelope: reply) { throw error }
+        return reply
+    }
+
+    /// Closes the connection.
+    public func close() async {
+        let outbound = self.state.withLock { $0.outbound }
+        try? await outbound?.close(.normalClosure, reason: nil)
+    }
+}
+
+/// Resumes `connect` once: when the socket is open, or with the reason it could not open.
+private final class ReadySignal: Sendable {
+    let continuation = Mutex<CheckedContinuation<Void, any Error>?>(nil)
+}

@@ -1,0 +1,94 @@
+import CommuneProtocol
+
+/// A text channel: `send_message`, `get_messages`, and the `message_live` update.
+public struct TextChannelCodec: ChannelCodec {
+    public let name = TextFunction.codec
+
+    public init() {}
+
+    public func perform(_ request: FunctionRequest, on node: Interactable, address: ChannelAddress, context: FunctionContext)
+        async throws(CommuneError) -> FunctionResult
+    {
+        switch request.function {
+        case TextFunction.sendMessage:
+            return try await self.sendMessage(request, on: node, address: address, context: context)
+        case TextFunction.getMessages:
+            return try await self.getMessages(request, on: node, address: address, context: context)
+        default:
+            throw self.unknownFunction(request)
+        }
+    }
+
+    /// Validates, commits, then acknowledges to the sender and pushes `message_live` to everyone else.
+    func sendMessage(_ request: FunctionRequest, on node: Interactable, address: ChannelAddress, context: FunctionContext)
+        async throws(CommuneError) -> FunctionResult
+    {
+        let reader = try PayloadReader(request.payload, context: "data.payload")
+        let text = try reader.string("message")
+        try Self.validate(message: text, limit: context.community.configuration.maxMessageLength)
+        let stored: StoredMessage
+        do {
+            stored = try await context.community.store.appendMessage(
+                NewMessage(channelID: node.id, senderID: context.member.id, text: text, sendTime: UnixTime.nowMilliseconds())
+            )
+        } catch {
+            context.community.logger.error("Storing a message failed: \(error)")
+            throw .internalError("The message could not be stored; it was not sent.")
+        }
+        context.publisher.publish(
+            FunctionResult(codec: self.name, address: address, result: TextFunction.messageLive, payload: stored.chatMessage.json),
+            excluding: context.connection
+        )
+        return FunctionResult(
+            codec: self.name,
+            address: address,
+            result: TextFunction.messageReceived,
+            payload: ["message_id": .int(stored.messageID), "send_time": .int(stored.sendTime)]
+        )
+    }
+
+    func getMessages(_ request: FunctionRequest, on node: Interactable, address: ChannelAddress, context: FunctionContext)
+        async throws(CommuneError) -> FunctionResult
+    {
+        let configuration = context.community.configuration
+        let reader = try PayloadReader(request.payload, context: "data.payload")
+        let loaded = try reader.optionalInt("loaded_messages") ?? 0
+        let amount = try reader.optionalInt("amount") ?? Int64(configuration.defaultHistoryPage)
+        let before = try reader.optionalInt("before")
+        guard loaded >= 0, loaded <= Int64(Int32.max) else {
+            throw .invalidArgument("data.payload.loaded_messages must be 0 or more.")
+        }
+        guard amount >= 1, amount <= Int64(configuration.maxHistoryPage) else {
+            throw .invalidArgument("data.payload.amount must be between 1 and \(configuration.maxHistoryPage).")
+        }
+        if let before, before < 1 {
+            throw .invalidArgument("data.payload.before must be a message_id (1 or more).")
+        }
+        let messages: [StoredMessage]
+        do {
+            messages = try await context.community.store.messages(
+                channelID: node.id, before: before, skip: Int(loaded), limit: Int(amount)
+            )
+        } catch {
+            context.community.logger.error("Reading messages failed: \(error)")
+            throw .internalError("The messages could not be read.")
+        }
+        return FunctionResult(
+            codec: self.name,
+            address: address,
+            result: TextFunction.messageChunk,
+            payload: ["messages": .array(messages.map(\.chatMessage.json))]
+        )
+    }
+
+    /// A message must have something other than white space and at most `limit` Unicode code points.
+    public static func validate(message: String, limit: Int) throws(CommuneError) {
+        if message.unicodeScalars.allSatisfy({ $0.properties.isWhitespace }) {
+            throw .invalidArgument("data.payload.message must not be empty.")
+        }
+        let length = message.unicodeScalars.count
+        if length > limit {
+            throw .init(.tooLarge, "The message has \(length) characters; the limit is \(limit).")
+        }
+    }
+}

@@ -1,0 +1,245 @@
+import CommuneProtocol
+import Crypto
+import Foundation
+import Logging
+import Synchronization
+
+/// A running community: its key, its tree, its members, and the functions they call.
+///
+/// Holds in memory what every request reads (the tree, the members, who is online) and goes to the store for
+/// what must be durable. Safe to share across connections.
+public final class Community: Sendable {
+    public let store: any CommunityStore
+    public let configuration: CommunityConfiguration
+    public let logger: Logger
+    public let codecs: CodecRegistry
+    let privateKey: Curve25519.KeyAgreement.PrivateKey
+    /// Base64 of the community's X25519 public key, as `challenge` sends it.
+    public let publicKey: String
+
+    struct State {
+        var name: String
+        var tree: InteractableTree
+        var members: [UUIDString: Member]
+        var membersByKey: Set<[UInt8]>
+        var onlineConnections: [UUIDString: Int] = [:]
+    }
+
+    private let state: Mutex<State>
+
+    private init(
+        store: any CommunityStore,
+        configuration: CommunityConfiguration,
+        logger: Logger,
+        codecs: CodecRegistry,
+        privateKey: Curve25519.KeyAgreement.PrivateKey,
+        state: State
+    ) {
+        self.store = store
+        self.configuration = configuration
+        self.logger = logger
+        self.codecs = codecs
+        self.privateKey = privateKey
+        self.publicKey = privateKey.publicKey.base64
+        self.state = Mutex(state)
+    }
+
+    /// Loads the community from `store`, creating its key pair and default tree on first use.
+    public static func open(
+        store: any CommunityStore,
+        configuration: CommunityConfiguration = .init(),
+        codecs: CodecRegistry = .standard,
+        logger: Logger
+    ) async throws -> Community {
+        let privateKey = try await self.loadOrCreateKey(store: store)
+        var records = try await store.interactables()
+        if records.isEmpty {
+            records = try await self.createDefaultTree(store: store)
+            logger.info("Created the default channel tree")
+        }
+        let settings = try await store.settings()
+        let members = try await store.members()
+        let state = State(
+            name: settings[SettingKey.name] ?? configuration.defaultName,
+            tree: InteractableTree(records),
+            members: Dictionary(uniqueKeysWithValues: members.map { ($0.id, $0) }),
+            membersByKey: Set(members.map(\.publicKey))
+        )
+        return Community(store: store, configuration: configuration, logger: logger, codecs: codecs, privateKey: privateKey, state: state)
+    }
+
+    static func loadOrCreateKey(store: any CommunityStore) async throws -> Curve25519.KeyAgreement.PrivateKey {
+        let candidate = Curve25519.KeyAgreement.PrivateKey().rawRepresentation.base64EncodedString()
+        let stored = try await store.setSettingIfAbsent(SettingKey.privateKey, candidate)
+        guard let bytes = Data(base64Encoded: stored) else {
+            throw CommuneError.internalError("The stored community key is not base64.")
+        }
+        return try Curve25519.KeyAgreement.PrivateKey(rawRepresentation: bytes)
+    }
+
+    /// The seed's example tree: category `General` (text `General`, voice `VC-1`) and text `Rules`.
+    static func createDefaultTree(store: any CommunityStore) async throws -> [Interactable] {
+        let top = try await store.createInteractables([
+            NewInteractable(parentID: nil, name: "General", codec: InteractableNode.categoryCodec, position: 0),
+            NewInteractable(parentID: nil, name: "Rules", codec: TextFunction.codec, position: 1),
+        ])
+        let general = top[0].id
+        let inner = try await store.createInteractables([
+            NewInteractable(parentID: general, name: "General", codec: TextFunction.codec, position: 0),
+            NewInteractable(parentID: general, name: "VC-1", codec: "voice", position: 1),
+        ])
+        return top + inner
+    }
+
+    // MARK: Reading
+
+    public var name: String { self.state.withLock { $0.name } }
+
+    public func member(_ id: UUIDString) -> Member? {
+        self.state.withLock { $0.members[id] }
+    }
+
+    /// Every member, in username order.
+    public func members() -> [Member] {
+        self.state.withLock { Array($0.members.values) }.sorted { ($0.username, $0.id) < ($1.username, $1.id) }
+    }
+
+    public func isOnline(_ id: UUIDString) -> Bool {
+        self.state.withLock { ($0.onlineConnections[id] ?? 0) > 0 }
+    }
+
+    /// The tree of interactables in wire form.
+    public func interactables() -> [InteractableNode] {
+        let tree = self.state.withLock { $0.tree }
+        return tree.wireNodes { record in
+            self.codecs[record.codec]?.treeData(for: record, in: self) ?? [:]
+        }
+    }
+
+    // MARK: Registering and logging in
+
+    /// Registers a new member with an invite.
+    public func register(_ request: RegisterRequest) async throws(CommuneError) -> Member {
+        let username = try self.validatedUsername(request.username)
+        let key = try Curve25519.KeyAgreement.PublicKey(base64: request.publicKey)
+        let code = InviteLink(request.invite)?.code ?? request.invite
+        let known = self.state.withLock { state in
+            state.members[request.userID] != nil || state.membersByKey.contains(Array(key.rawRepresentation))
+        }
+        if known {
+            throw .init(.alreadyRegistered, "This user id or public key is already a member of this community.")
+        }
+        let candidate = Member(
+            id: request.userID,
+            username: username,
+            publicKey: Array(key.rawRepresentation),
+            group: DefaultGroup.member,
+            joinedAt: UnixTime.nowMilliseconds()
+        )
+        let member: Member
+        do {
+            member = try await self.store.registerMember(candidate, inviteCode: code, now: candidate.joinedAt)
+        } catch let error as StoreError {
+            switch error {
+            case .inviteInvalid(let reason): throw .init(.inviteInvalid, reason)
+            case .alreadyRegistered(let reason): throw .init(.alreadyRegistered, reason)
+            }
+        } catch {
+            self.logger.error("Registering a member failed: \(error)")
+            throw .internalError("Registration failed on the server.")
+        }
+        self.state.withLock { state in
+            state.members[member.id] = member
+            state.membersByKey.insert(member.publicKey)
+        }
+        self.logger.info("Member registered", metadata: ["user_id": "\(member.id)", "group": "\(member.group)"])
+        return member
+    }
+
+    /// A display name: trimmed, 1 to `maxUsernameLength` code points, no control characters.
+    public func validatedUsername(_ raw: String) throws(CommuneError) -> String {
+        let name = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty else { throw .invalidArgument("The username must not be empty.") }
+        guard name.unicodeScalars.count <= self.configuration.maxUsernameLength else {
+            throw .invalidArgument("The username must be at most \(self.configuration.maxUsernameLength) characters.")
+        }
+        guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw .invalidArgument("The username must not contain control characters.")
+        }
+        return name
+    }
+
+    /// A challenge for `userID` to log in with: what to send, and the secret the answer must match.
+    public func makeChallenge(for userID: UUIDString) throws(CommuneError) -> (member: Member, challenge: ChallengeMessage, secret: [UInt8]) {
+        guard let member = self.member(userID) else {
+            throw .init(.unknownUser, "No member with user_id \(userID) is registered here; register with an invite first.")
+        }
+        let memberKey: Curve25519.KeyAgreement.PublicKey
+        do {
+            memberKey = try Curve25519.KeyAgreement.PublicKey(rawRepresentation: member.publicKey)
+        } catch {
+            throw .internalError("The member's stored key is unusable.")
+        }
+        let key = try ChallengeCipher.key(privateKey: self.privateKey, peerPublicKey: memberKey)
+        let (secret, sealed) = try ChallengeCipher.makeChallenge(key: key)
+        return (member, ChallengeMessage(challenge: sealed, publicKey: self.publicKey), secret)
+    }
+
+    /// The `identification_response` data for a member who just logged in.
+    public func identificationResponse(for member: Member) -> IdentificationResponse {
+        IdentificationResponse(
+            accepted: true,
+            userID: member.id,
+            username: member.username,
+            communityName: self.name,
+            interactables: self.interactables()
+        )
+    }
+
+    // MARK: Presence
+
+    /// Counts a logged-in connection; `true` when the member just came online.
+    public func connectionOpened(by member: UUIDString) -> Bool {
+        self.state.withLock { state in
+            state.onlineConnections[member, default: 0] += 1
+            return state.onlineConnections[member] == 1
+        }
+    }
+
+    /// Uncounts a logged-in connection; `true` when the member just went offline.
+    public func connectionClosed(by member: UUIDString) -> Bool {
+        self.state.withLock { state in
+            guard let count = state.onlineConnections[member] else { return false }
+            if count <= 1 {
+                state.onlineConnections[member] = nil
+                return true
+            }
+            state.onlineConnections[member] = count - 1
+            return false
+        }
+    }
+
+    // MARK: Functions
+
+    /// Runs a `function` request for a logged-in member.
+    public func perform(_ request: FunctionRequest, context: FunctionContext) async throws(CommuneError) -> FunctionResult {
+        if request.address.name.isEmpty && request.address.path.isEmpty {
+            if let codec = request.codec, codec != CommunityFunctions.codec {
+                throw .invalidArgument("data.name is required (an empty name addresses the community, codec 'community').")
+            }
+            return try await CommunityFunctions().perform(request, context: context)
+        }
+        let tree = self.state.withLock { $0.tree }
+        guard let node = tree.node(at: request.address) else {
+            let kind = request.codec.map { "\($0) channel" } ?? "interactable"
+            throw .notFound("No \(kind) '\(request.address.name)' at path '\(request.address.path)'.")
+        }
+        if let codec = request.codec, codec != node.codec {
+            throw .invalidArgument("'\(request.address)' is a \(node.codec) interactable, not \(codec).")
+        }
+        guard let codec = self.codecs[node.codec] else {
+            throw .init(.unknownFunction, "This server has no codec '\(node.codec)'.")
+        }
+        return try await codec.perform(request, on: node, address: tree.address(of: node), context: context)
+    }
+}

@@ -1,0 +1,62 @@
+import CommuneProtocol
+
+/// The community's tree of interactables in memory, indexed by address.
+///
+/// Rebuilt from the store's flat rows whenever the structure changes; looked up on every function call.
+public struct InteractableTree: Sendable {
+    public private(set) var nodes: [Int64: Interactable]
+    private var byAddress: [ChannelAddress: Int64]
+    private var childrenByParent: [Int64?: [Int64]]
+
+    public init(_ records: [Interactable]) {
+        let nodes = Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0) })
+        var children = Dictionary(grouping: records.map(\.id), by: { nodes[$0]!.parentID })
+        for key in children.keys {
+            children[key]!.sort { (nodes[$0]!.position, nodes[$0]!.name) < (nodes[$1]!.position, nodes[$1]!.name) }
+        }
+        self.nodes = nodes
+        self.childrenByParent = children
+        self.byAddress = [:]
+        for record in records {
+            self.byAddress[self.address(of: record)] = record.id
+        }
+    }
+
+    public var isEmpty: Bool { self.nodes.isEmpty }
+
+    /// The node at `address`, if any.
+    public func node(at address: ChannelAddress) -> Interactable? {
+        self.byAddress[address].flatMap { self.nodes[$0] }
+    }
+
+    /// The path of categories above `record`, joined by `/`.
+    public func address(of record: Interactable) -> ChannelAddress {
+        var components: [String] = []
+        var parent = record.parentID
+        var guardCount = 0
+        while let id = parent, let node = self.nodes[id], guardCount < 64 {
+            components.append(node.name)
+            parent = node.parentID
+            guardCount += 1
+        }
+        return ChannelAddress(path: components.reversed().joined(separator: "/"), name: record.name)
+    }
+
+    /// The children of `parentID` (top level for `nil`), in position order.
+    public func children(of parentID: Int64?) -> [Interactable] {
+        (self.childrenByParent[parentID] ?? []).compactMap { self.nodes[$0] }
+    }
+
+    /// The wire form, with each node's codec data filled by `data`.
+    public func wireNodes(parentID: Int64? = nil, data: (Interactable) -> [String: JSONValue]) -> [InteractableNode] {
+        self.children(of: parentID).map { record in
+            InteractableNode(
+                name: record.name,
+                codec: record.codec,
+                position: record.position,
+                data: record.codec == InteractableNode.categoryCodec ? [:] : data(record),
+                children: record.codec == InteractableNode.categoryCodec ? self.wireNodes(parentID: record.id, data: data) : []
+            )
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import CommuneProtocol
+
+/// Creates invites and the links that carry them.
+public enum InviteIssuer {
+    /// Creates an invite for `group`, usable `uses` times, expiring after `lifetimeMilliseconds` (never if `nil`).
+    public static func create(
+        in store: any CommunityStore,
+        group: String = DefaultGroup.member,
+        uses: Int64 = 1,
+        lifetimeMilliseconds: Int64? = nil
+    ) async throws -> Invite {
+        let now = UnixTime.nowMilliseconds()
+        let invite = Invite(
+            code: Invite.randomCode(),
+            group: group,
+            usesLeft: uses,
+            expiresAt: lifetimeMilliseconds.map { now + $0 },
+            createdAt: now
+        )
+        try await store.createInvite(invite)
+        return invite
+    }
+
+    /// The link for `invite`, on the base URL the server last recorded.
+    ///
+    /// - Throws: when no server has run on this store yet, so its address is unknown.
+    public static func link(for invite: Invite, in store: any CommunityStore) async throws -> InviteLink {
+        guard let base = try await store.settings()[SettingKey.publicURL] else {
+            throw CommuneError.notFound("This community has no address yet: start it once with `commune serve`.")
+        }
+        return InviteLink(baseURL: base, code: invite.code)
+    }
+}

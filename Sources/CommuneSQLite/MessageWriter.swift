@@ -1,0 +1,91 @@
+import CommuneCore
+import GRDB
+import Synchronization
+
+/// Appends messages with group commit: every send waiting while a transaction runs goes into the next one.
+///
+/// Under load many senders share one commit, so durable ingest is bounded by transactions per second times batch
+/// size rather than by one commit per message. Each caller resumes only after its own message is committed.
+final class MessageWriter: Sendable {
+    private struct Pending: Sendable {
+        let message: NewMessage
+        let continuation: CheckedContinuation<StoredMessage, any Error>
+    }
+
+    private struct State {
+        var queue: [Pending] = []
+        var draining = false
+    }
+
+    private let pool: DatabasePool
+    private let state = Mutex(State())
+    /// The most messages one transaction takes.
+    private let maxBatch = 1_000
+
+    init(pool: DatabasePool) {
+        self.pool = pool
+    }
+
+    func append(_ message: NewMessage) async throws -> StoredMessage {
+        try await withCheckedThrowingContinuation { continuation in
+            let startDrain = self.state.withLock { state in
+                state.queue.append(Pending(message: message, continuation: continuation))
+                if state.draining { return false }
+                state.draining = true
+                return true
+            }
+            if startDrain {
+                Task { await self.drain() }
+            }
+        }
+    }
+
+    private func drain() async {
+        while true {
+            let batch: [Pending] = self.state.withLock { state in
+                if state.queue.isEmpty {
+                    state.draining = false
+                    return []
+                }
+                let count = min(state.queue.count, self.maxBatch)
+                let batch = Array(state.queue.prefix(count))
+                state.queue.removeFirst(count)
+                return batch
+            }
+            if batch.isEmpty { return }
+            let messages = batch.map(\.message)
+            do {
+                let stored = try await self.pool.write { db in try Self.insert(messages, db: db) }
+                for (pending, message) in zip(batch, stored) {
+                    pending.continuation.resume(returning: message)
+                }
+            } catch {
+                for pending in batch {
+                    pending.continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    private static func insert(_ messages: [NewMessage], db: Database) throws -> [StoredMessage] {
+        var nextID: [Int64: Int64] = [:]
+        let statement = try db.cachedStatement(
+            sql: "INSERT INTO messages (channel_id, message_id, sender_id, body, send_time) VALUES (?, ?, ?, ?, ?)"
+        )
+        return try messages.map { message in
+            let id: Int64
+            if let known = nextID[message.channelID] {
+                id = known
+            } else {
+                id = (try Int64.fetchOne(
+                    db, sql: "SELECT max(message_id) FROM messages WHERE channel_id = ?", arguments: [message.channelID]
+                ) ?? 0) + 1
+            }
+            nextID[message.channelID] = id + 1
+            try statement.execute(arguments: [message.channelID, id, message.senderID.value, message.text, message.sendTime])
+            return StoredMessage(
+                channelID: message.channelID, messageID: id, senderID: message.senderID, text: message.text, sendTime: message.sendTime
+            )
+        }
+    }
+}

@@ -1,0 +1,248 @@
+import CommuneCore
+import CommuneProtocol
+import Foundation
+import GRDB
+
+/// The community store on an embedded SQLite database (GRDB, write-ahead log).
+///
+/// One file, `commune.sqlite`, in the data folder. WAL mode lets administration commands (`commune invite create`)
+/// write while the server runs. Messages are appended through a ``MessageWriter`` that commits concurrent sends in
+/// one transaction (group commit); a send is acknowledged only after its transaction commits.
+///
+/// Message ids are dense per channel (1, 2, 3, …): messages are never deleted, only masked, so a page can be found
+/// by id arithmetic instead of an `OFFSET` scan.
+public final class SQLiteStore: CommunityStore {
+    public let databaseURL: URL
+    let pool: DatabasePool
+    let writer: MessageWriter
+
+    /// The database file's name inside the data folder.
+    public static let fileName = "commune.sqlite"
+
+    /// Opens (creating if needed) the store in `directory`.
+    public init(directory: URL) throws {
+        try FileManager.default.createDirectory(
+            at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]
+        )
+        self.databaseURL = directory.appendingPathComponent(Self.fileName)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        self.pool = try DatabasePool(path: self.databaseURL.path, configuration: configuration)
+        try Self.migrator.migrate(self.pool)
+        self.writer = MessageWriter(pool: self.pool)
+    }
+
+    /// Whether `directory` holds a store already.
+    public static func exists(in directory: URL) -> Bool {
+        FileManager.default.fileExists(atPath: directory.appendingPathComponent(Self.fileName).path)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE settings (
+                        key TEXT PRIMARY KEY NOT NULL,
+                        value TEXT NOT NULL
+                    );
+                    CREATE TABLE interactables (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        parent_id INTEGER REFERENCES interactables(id) ON DELETE CASCADE,
+                        name TEXT NOT NULL,
+                        codec TEXT NOT NULL,
+                        position INTEGER NOT NULL
+                    );
+                    CREATE UNIQUE INDEX interactables_sibling_name ON interactables(ifnull(parent_id, 0), name);
+                    CREATE TABLE members (
+                        user_id TEXT PRIMARY KEY NOT NULL,
+                        username TEXT NOT NULL,
+                        public_key BLOB NOT NULL UNIQUE,
+                        group_name TEXT NOT NULL,
+                        joined_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE invites (
+                        code TEXT PRIMARY KEY NOT NULL,
+                        group_name TEXT NOT NULL,
+                        uses_left INTEGER NOT NULL,
+                        expires_at INTEGER,
+                        created_at INTEGER NOT NULL,
+                        revoked INTEGER NOT NULL DEFAULT 0
+                    );
+                    CREATE TABLE messages (
+                        channel_id INTEGER NOT NULL,
+                        message_id INTEGER NOT NULL,
+                        sender_id TEXT,
+                        body TEXT NOT NULL,
+                        send_time INTEGER NOT NULL,
+                        PRIMARY KEY (channel_id, message_id)
+                    ) WITHOUT ROWID;
+                    """
+            )
+        }
+        return migrator
+    }
+
+    // MARK: Settings
+
+    public func settings() async throws -> [String: String] {
+        try await self.pool.read { db in
+            var result: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT key, value FROM settings") {
+                result[row["key"]] = row["value"]
+            }
+            return result
+        }
+    }
+
+    public func setSettingIfAbsent(_ key: String, _ value: String) async throws -> String {
+        try await self.pool.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)", arguments: [key, value])
+            return try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [key]) ?? value
+        }
+    }
+
+    public func setSetting(_ key: String, _ value: String) async throws {
+        try await self.pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                arguments: [key, value]
+            )
+        }
+    }
+
+    // MARK: Interactables
+
+    public func interactables() async throws -> [Interactable] {
+        try await self.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, parent_id, name, codec, position FROM interactables").map(Self.interactable)
+        }
+    }
+
+    public func createInteractables(_ nodes: [NewInteractable]) async throws -> [Interactable] {
+        try await self.pool.write { db in
+            try nodes.map { node in
+                try db.execute(
+                    sql: "INSERT INTO interactables (parent_id, name, codec, position) VALUES (?, ?, ?, ?)",
+                    arguments: [node.parentID, node.name, node.codec, node.position]
+                )
+                return Interactable(
+                    id: db.lastInsertedRowID, parentID: node.parentID, name: node.name, codec: node.codec, position: node.position
+                )
+            }
+        }
+    }
+
+    static func interactable(_ row: Row) -> Interactable {
+        Interactable(id: row["id"], parentID: row["parent_id"], name: row["name"], codec: row["codec"], position: row["position"])
+    }
+
+    // MARK: Members and invites
+
+    public func members() async throws -> [Member] {
+        try await self.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT user_id, username, public_key, group_name, joined_at FROM members").compactMap { row in
+                guard let id = UUIDString(row["user_id"]) else { return nil }
+                let key: Data = row["public_key"]
+                return Member(id: id, username: row["username"], publicKey: Array(key), group: row["group_name"], joinedAt: row["joined_at"])
+            }
+        }
+    }
+
+    public func registerMember(_ member: Member, inviteCode: String, now: Int64) async throws -> Member {
+        try await self.pool.write { db in
+            guard let row = try Row.fetchOne(
+                db,
+                sql: "SELECT code, group_name, uses_left, expires_at, created_at, revoked FROM invites WHERE code = ?",
+                arguments: [inviteCode]
+            ) else {
+                throw StoreError.inviteInvalid("This invite is not known here.")
+            }
+            let invite = Self.invite(row)
+            if let refusal = invite.refusal(now: now) {
+                throw StoreError.inviteInvalid(refusal)
+            }
+            let taken = try Bool.fetchOne(
+                db,
+                sql: "SELECT EXISTS (SELECT 1 FROM members WHERE user_id = ? OR public_key = ?)",
+                arguments: [member.id.value, Data(member.publicKey)]
+            ) ?? false
+            if taken {
+                throw StoreError.alreadyRegistered("This user id or public key is already a member of this community.")
+            }
+            try db.execute(sql: "UPDATE invites SET uses_left = uses_left - 1 WHERE code = ?", arguments: [inviteCode])
+            var stored = member
+            stored.group = invite.group
+            try db.execute(
+                sql: "INSERT INTO members (user_id, username, public_key, group_name, joined_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [stored.id.value, stored.username, Data(stored.publicKey), stored.group, stored.joinedAt]
+            )
+            return stored
+        }
+    }
+
+    public func createInvite(_ invite: Invite) async throws {
+        try await self.pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO invites (code, group_name, uses_left, expires_at, created_at, revoked) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [invite.code, invite.group, invite.usesLeft, invite.expiresAt, invite.createdAt, invite.revoked]
+            )
+        }
+    }
+
+    public func invites() async throws -> [Invite] {
+        try await self.pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT code, group_name, uses_left, expires_at, created_at, revoked FROM invites ORDER BY created_at"
+            ).map(Self.invite)
+        }
+    }
+
+    static func invite(_ row: Row) -> Invite {
+        Invite(
+            code: row["code"], group: row["group_name"], usesLeft: row["uses_left"], expiresAt: row["expires_at"],
+            createdAt: row["created_at"], revoked: row["revoked"]
+        )
+    }
+
+    // MARK: Messages
+
+    public func appendMessage(_ message: NewMessage) async throws -> StoredMessage {
+        try await self.writer.append(message)
+    }
+
+    public func messages(channelID: Int64, before: Int64?, skip: Int, limit: Int) async throws -> [StoredMessage] {
+        try await self.pool.read { db in
+            let top: Int64
+            if let before {
+                top = before
+            } else {
+                let newest = try Int64.fetchOne(
+                    db, sql: "SELECT max(message_id) FROM messages WHERE channel_id = ?", arguments: [channelID]
+                ) ?? 0
+                top = newest + 1
+            }
+            // Ids are dense, so the `skip` newest messages below `top` are exactly those with ids ≥ top - skip.
+            let upper = top - Int64(skip)
+            guard upper > 1 else { return [] }
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT message_id, sender_id, body, send_time FROM messages
+                    WHERE channel_id = ? AND message_id < ? ORDER BY message_id DESC LIMIT ?
+                    """,
+                arguments: [channelID, upper, limit]
+            ).map { row in
+                StoredMessage(
+                    channelID: channelID, messageID: row["message_id"],
+                    senderID: (row["sender_id"] as String?).flatMap(UUIDString.init), text: row["body"], sendTime: row["send_time"]
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import CommuneCore
+import CommuneProtocol
+import CommuneSQLite
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+
+/// A Commune community server: HTTP (the web client) and WebSocket (the protocol) on one port.
+public final class CommuneServer: Sendable {
+    public let configuration: ServerConfiguration
+    public let store: SQLiteStore
+    public let community: Community
+    let hub = ConnectionHub()
+    let logger: Logger
+
+    /// What a started server tells its caller.
+    public struct Ready: Sendable {
+        /// The port actually bound (useful with port 0).
+        public var port: Int
+        /// The base URL invites point at.
+        public var baseURL: String
+        /// On the community's first start: the single-use invite that makes its owner.
+        public var ownerInvite: InviteLink?
+    }
+
+    /// Opens the data folder (creating the community on first use).
+    public init(configuration: ServerConfiguration, logger: Logger) async throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.store = try SQLiteStore(directory: configuration.dataDirectory)
+        self.community = try await Community.open(store: self.store, logger: logger)
+    }
+
+    /// Logged-in connections right now.
+    public var connectionCount: Int { self.hub.count }
+
+    /// Runs until cancelled or, when `gracefulShutdownSignals` are given, until one arrives.
+    public func run(
+        gracefulShutdownSignals: [UnixSignal] = [],
+        onReady: @escaping @Sendable (Ready) async -> Void = { _ in }
+    ) async throws {
+        let application = self.makeApplication(onReady: onReady)
+        let serviceGroup = ServiceGroup(
+            configuration: .init(
+                services: [application],
+                gracefulShutdownSignals: gracefulShutdownSignals,
+                logger: self.logger
+            )
+        )
+        try await serviceGroup.run()
+    }
+
+    func makeApplication(onReady: @escaping @Sendable (Ready) async -> Void) -> some ApplicationProtocol {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: WebHeadersMiddleware())
+        router.get("/healthz") { _, _ in "ok\n" }
+        if let webRoot = self.webRoot() {
+            router.add(middleware: FileMiddleware(webRoot, searchForIndexHtml: true, logger: self.logger))
+        } else {
+            self.logger.warning("The web client's files were not found; only the WebSocket protocol is served")
+        }
+
+        let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
+        webSocketRouter.ws("/") { inbound, outbound, context in
+            let connection = ClientConnection(
+                id: self.hub.makeConnectionID(),
+                community: self.community,
+                hub: self.hub,
+                configuration: self.configuration,
+                logger: context.logger
+            )
+            await connection.run(inbound: inbound, outbound: outbound)
+        }
+
+        let webSocket = WebSocketServerConfiguration(
+            maxFrameSize: self.configuration.maxFrameBytes,
+            autoPing: .enabled(timePeriod: self.configuration.pingInterval),
+            closeTimeout: .seconds(10),
+            validateUTF8: true
+        )
+        return Application(
+            router: router,
+            server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter, configuration: .init(ws: webSocket)),
+            configuration: .init(address: .hostname(self.configuration.host, port: self.configuration.port), serverName: "Commune"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? self.configuration.port
+                do {
+                    let ready = try await self.announce(port: port)
+                    await onReady(ready)
+                } catch {
+                    self.logger.error("Recording the server's address failed: \(error)")
+                }
+            },
+            logger: self.logger
+        )
+    }
+
+    /// Records the address invites use and, on the first start, issues the owner's invite.
+    func announce(port: Int) async throws -> Ready {
+        let baseURL = self.configuration.baseURL(boundPort: port)
+        try await self.store.setSetting(SettingKey.publicURL, baseURL)
+        let marker = String(UnixTime.nowMilliseconds())
+        let issued = try await self.store.setSettingIfAbsent("community.owner_invite_issued_at", marker)
+        var ownerInvite: InviteLink?
+        if issued == marker {
+            let invite = try await InviteIssuer.create(in: self.store, group: DefaultGroup.owner, uses: 1)
+            ownerInvite = InviteLink(baseURL: baseURL, code: invite.code)
+        }
+        self.logger.info("Commune is listening", metadata: ["url": "\(baseURL)"])
+        return Ready(port: port, baseURL: baseURL, ownerInvite: ownerInvite)
+    }
+
+    /// The folder of the web client's static files.
+    func webRoot() -> String? {
+        if let override = ProcessInfo.processInfo.environment["COMMUNE_WEB_ROOT"], !override.isEmpty {
+            return override
+        }
+        guard let url = Bundle.module.url(forResource: "Web", withExtension: nil) else { return nil }
+        return url.path
+    }
+}

@@ -1,0 +1,234 @@
+import CommuneCore
+import CommuneProtocol
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import NIOWebSocket
+import Synchronization
+
+/// One client's WebSocket session: reads requests in order, answers through its ``Outbox``.
+///
+/// The protocol state lives in ``SessionStateMachine``; this type does the I/O around it and is the one place a
+/// ``CommuneError`` becomes an `error` envelope.
+final class ClientConnection: Sendable {
+    let id: ConnectionID
+    let outbox: Outbox
+    let community: Community
+    let hub: ConnectionHub
+    let configuration: ServerConfiguration
+    let logger: Logger
+
+    private struct State {
+        var session = SessionStateMachine()
+        var consecutiveErrors = 0
+    }
+
+    private let state = Mutex(State())
+
+    init(id: ConnectionID, community: Community, hub: ConnectionHub, configuration: ServerConfiguration, logger: Logger) {
+        self.id = id
+        self.outbox = Outbox(limitBytes: configuration.outboundQueueLimitBytes)
+        self.community = community
+        self.hub = hub
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: "connection"] = "\(id)"
+        self.logger = logger
+    }
+
+    var member: Member? { self.state.withLock { $0.session.member } }
+
+    /// Runs the connection until the client leaves or the server closes it.
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+        enum Finished { case reader, writer, timer }
+        await withTaskGroup(of: Finished.self) { group in
+            group.addTask {
+                await self.readLoop(inbound)
+                return .reader
+            }
+            group.addTask {
+                await self.writeLoop(outbound)
+                return .writer
+            }
+            group.addTask {
+                try? await Task.sleep(for: self.configuration.loginTimeout)
+                if !Task.isCancelled, self.member == nil {
+                    self.logger.debug("Closing: no login within the timeout")
+                    self.outbox.close(code: .policyViolation, reason: "login timeout")
+                }
+                return .timer
+            }
+            while let finished = await group.next() {
+                switch finished {
+                case .reader: self.outbox.finish()
+                case .writer: group.cancelAll()
+                case .timer: continue
+                }
+            }
+        }
+        self.disconnected()
+    }
+
+    private func writeLoop(_ outbound: WebSocketOutboundWriter) async {
+        do {
+            while true {
+                switch await self.outbox.next() {
+                case .frames(let frames):
+                    for frame in frames {
+                        try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: frame)))
+                    }
+                case .close(let code, let reason):
+                    if self.outbox.didOverflow {
+                        self.logger.notice("Closing a slow consumer: its outbound queue overflowed")
+                    }
+                    try await outbound.close(code, reason: reason)
+                    return
+                case .finished:
+                    return
+                }
+            }
+        } catch {
+            self.logger.debug("Writing failed: \(error)")
+        }
+    }
+
+    private func readLoop(_ inbound: WebSocketInboundStream) async {
+        do {
+            for try await message in inbound.messages(maxSize: self.configuration.maxFrameBytes) {
+                guard await self.receive(message) else { return }
+            }
+        } catch {
+            self.logger.debug("Reading ended: \(error)")
+        }
+    }
+
+    private func disconnected() {
+        self.hub.remove(self.id)
+        let member = self.state.withLock { state -> Member? in
+            let member = state.session.member
+            state.session.close()
+            return member
+        }
+        if let member, self.community.connectionClosed(by: member.id) {
+            self.hub.publish(CommunityFunctions.presenceUpdate(member.id, online: false), excluding: nil)
+        }
+        self.logger.debug("Connection closed")
+    }
+
+    // MARK: Requests
+
+    /// Handles one inbound message; `false` when the connection must close.
+    func receive(_ message: WebSocketMessage) async -> Bool {
+        let text: String
+        switch message {
+        case .text(let string):
+            text = string
+        case .binary:
+            return self.failed(.badJSON("Binary frames are not supported; send JSON text frames."), id: nil, type: nil)
+        }
+        if text.utf8.count > self.configuration.maxRequestBytes {
+            return self.failed(
+                .init(.tooLarge, "The frame has \(text.utf8.count) bytes; the limit is \(self.configuration.maxRequestBytes)."),
+                id: nil, type: nil
+            )
+        }
+        let envelope: Envelope
+        do {
+            envelope = try Envelope(json: text)
+        } catch {
+            return self.failed(error, id: nil, type: nil)
+        }
+        do {
+            let reply = try await self.handle(envelope)
+            self.state.withLock { $0.consecutiveErrors = 0 }
+            if let reply { self.send(reply) }
+            return true
+        } catch {
+            if error.code == .challengeFailed {
+                self.send(error.envelope(replyingTo: envelope.id, requestType: envelope.type))
+                self.outbox.close(code: .policyViolation, reason: "challenge_failed")
+                return false
+            }
+            return self.failed(error, id: envelope.id, type: envelope.type)
+        }
+    }
+
+    /// Runs one request; returns the reply to send, or `nil` when the handler sent it already.
+    private func handle(_ envelope: Envelope) async throws(CommuneError) -> Envelope? {
+        switch envelope.type {
+        case .register:
+            try self.state.withLock { state throws(CommuneError) in try state.session.checkCanRegister() }
+            let request = try RegisterRequest(data: envelope.data)
+            let member = try await self.community.register(request)
+            self.hub.publish(CommunityFunctions.memberJoinedUpdate(member, online: false), excluding: nil)
+            return Envelope(
+                type: .register, id: envelope.id, logMessage: "Client registered",
+                data: RegisterResponse(accepted: true, userID: member.id).data
+            )
+
+        case .identification:
+            let request = try IdentificationRequest(data: envelope.data)
+            let (member, challenge, secret) = try self.community.makeChallenge(for: request.userID)
+            let expiresAt = UnixTime.nowMilliseconds() + self.community.configuration.challengeLifetimeMilliseconds
+            try self.state.withLock { state throws(CommuneError) in
+                try state.session.challenged(member: member, secret: secret, expiresAt: expiresAt)
+            }
+            return Envelope(type: .challenge, id: envelope.id, logMessage: "Solve this challenge to log in", data: challenge.data)
+
+        case .challengeResponse:
+            let response = try ChallengeResponse(data: envelope.data)
+            let now = UnixTime.nowMilliseconds()
+            let member = try self.state.withLock { state throws(CommuneError) in
+                try state.session.answered(response.challenge, now: now)
+            }
+            let reply = Envelope(
+                type: .identificationResponse, id: envelope.id, logMessage: "Challenge solved you are logged in",
+                data: self.community.identificationResponse(for: member).data
+            )
+            self.send(reply)
+            self.hub.add(self.id, outbox: self.outbox)
+            if self.community.connectionOpened(by: member.id) {
+                self.hub.publish(CommunityFunctions.presenceUpdate(member.id, online: true), excluding: self.id)
+            }
+            self.logger.info("Member logged in", metadata: ["user_id": "\(member.id)"])
+            // The reply is queued before the connection joins the hub, so it precedes every update.
+            return nil
+
+        case .function:
+            let member = try self.state.withLock { state throws(CommuneError) in try state.session.requireMember() }
+            let request = try FunctionRequest(data: envelope.data)
+            let context = FunctionContext(member: member, connection: self.id, community: self.community, publisher: self.hub)
+            let result = try await self.community.perform(request, context: context)
+            return Envelope(type: .function, id: envelope.id, logLevel: .debug, logMessage: "ran function", data: result.data)
+
+        case .ping:
+            _ = try self.state.withLock { state throws(CommuneError) in try state.session.requireMember() }
+            return Envelope(type: .pong, id: envelope.id, logLevel: .debug, logMessage: "pong")
+
+        case .challenge, .identificationResponse, .update, .error, .pong:
+            throw .init(.unexpectedMessage, "'\(envelope.type)' is sent by the server, not by clients.")
+
+        default:
+            throw .init(.unknownType, "Unknown message type '\(envelope.type)'.")
+        }
+    }
+
+    /// Sends an error; closes the connection after too many in a row.
+    private func failed(_ error: CommuneError, id: String?, type: MessageType?) -> Bool {
+        self.send(error.envelope(replyingTo: id, requestType: type))
+        let errors = self.state.withLock { state in
+            state.consecutiveErrors += 1
+            return state.consecutiveErrors
+        }
+        if errors >= self.configuration.maxConsecutiveErrors {
+            self.logger.notice("Closing after \(errors) failed requests in a row")
+            self.outbox.close(code: .policyViolation, reason: "too many errors")
+            return false
+        }
+        return true
+    }
+
+    private func send(_ envelope: Envelope) {
+        self.outbox.enqueue(ByteBuffer(bytes: envelope.jsonBytes))
+    }
+}

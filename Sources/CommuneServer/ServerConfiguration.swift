@@ -1,0 +1,39 @@
+import Foundation
+
+/// How a Commune server runs. A `Sendable` value with defaults for a zero-configuration start.
+public struct ServerConfiguration: Sendable {
+    /// The address to listen on. Loopback by default: put a TLS proxy in front to expose a community.
+    public var host: String = "127.0.0.1"
+    /// The port for HTTP and WebSocket alike; 0 picks a free one.
+    public var port: Int = 1984
+    /// The data folder: the SQLite database and, later, uploads.
+    public var dataDirectory: URL = URL(fileURLWithPath: "commune-data")
+    /// The base URL that invites point at (`https://chat.example.org`). Default: `http://HOST:PORT`.
+    public var publicURL: String?
+    /// The largest WebSocket frame or message accepted at all; bigger closes the connection (1009).
+    public var maxFrameBytes: Int = 1 << 20
+    /// The largest request answered normally; bigger gets `too_large`.
+    public var maxRequestBytes: Int = 64 << 10
+    /// How long a connection may stay open without logging in.
+    public var loginTimeout: Duration = .seconds(60)
+    /// Failed requests in a row before the connection is closed.
+    public var maxConsecutiveErrors: Int = 10
+    /// Bytes that may wait in one connection's outbound queue before it is dropped as a slow consumer.
+    public var outboundQueueLimitBytes: Int = 8 << 20
+    /// WebSocket ping period; a connection that misses a pong for a period is closed.
+    public var pingInterval: Duration = .seconds(30)
+
+    public init() {}
+
+    /// The base URL invites use, given the port actually bound.
+    public func baseURL(boundPort: Int) -> String {
+        if let publicURL, !publicURL.isEmpty {
+            var url = publicURL
+            while url.hasSuffix("/") { url.removeLast() }
+            return url
+        }
+        let host = self.host == "0.0.0.0" || self.host == "::" ? "127.0.0.1" : self.host
+        let shownHost = host.contains(":") ? "[\(host)]" : host
+        return "http://\(shownHost):\(boundPort)"
+    }
+}

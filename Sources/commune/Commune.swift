@@ -1,0 +1,21 @@
+import ArgumentParser
+
+@main
+struct Commune: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "commune",
+        abstract: "A self-hosted community chat server, and its command-line client.",
+        discussion: """
+            Run a community:      commune serve
+            Make an invite:       commune invite create
+            Join and chat:        commune join <invite> --name alice
+                                  commune channels
+                                  commune send General/General "hello"
+                                  commune history General/General
+                                  commune tail General/General
+            """,
+        subcommands: [
+            Serve.self, InviteCommand.self, Join.self, Channels.self, Send.self, History.self, Tail.self, Members.self,
+        ]
+    )
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import CommuneClient
+import CommuneProtocol
+import Foundation
+
+struct History: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print a text channel's messages, oldest first.",
+        discussion: """
+            Pages like the protocol: --amount messages, skipping the --loaded newest. Page 2 of 50 is --loaded 50.
+            """
+    )
+
+    @OptionGroup var client: ClientOptions
+
+    @Argument(help: "The text channel: Category/Channel, or Channel at the top level.")
+    var channel: ChannelArgument
+
+    @Option(help: "How many messages (1 to 100).")
+    var amount = 50
+
+    @Option(help: "How many of the newest messages to skip.")
+    var loaded = 0
+
+    @Flag(help: "Print each message as one JSON object per line.")
+    var json = false
+
+    func validate() throws {
+        guard (1...100).contains(self.amount) else { throw ValidationError("--amount must be between 1 and 100.") }
+        guard self.loaded >= 0 else { throw ValidationError("--loaded must be 0 or more.") }
+    }
+
+    func run() async throws {
+        let (connection, _, _) = try await self.client.connect()
+        defer { Task { await connection.close() } }
+        let messages = try await orExit {
+            try await connection.messages(in: self.channel.address, loaded: self.loaded, amount: self.amount)
+        }
+        let names = try await orExit { try await MessagePrinter.names(connection) }
+        if messages.isEmpty && !self.json {
+            Output.line("No messages.")
+        }
+        for message in messages.reversed() {
+            Output.line(self.json ? message.json.jsonString : MessagePrinter.line(message, names: names))
+        }
+    }
+}
+
+enum MessagePrinter {
+    static func names(_ connection: CommuneConnection) async throws -> [UUIDString: String] {
+        Dictionary(try await connection.members().map { ($0.userID, $0.username) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    static func line(_ message: ChatMessage, names: [UUIDString: String]) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        let time = formatter.string(from: Date(timeIntervalSince1970: Double(message.sendTime) / 1000))
+        let sender = message.senderID.map { names[$0] ?? String($0.value.prefix(8)) } ?? "(removed)"
+        return "#\(message.messageID) \(time) \(sender): \(message.message)"
+    }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import CommuneServer
+import Foundation
+import Logging
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a community server (HTTP web client and WebSocket protocol on one port).",
+        discussion: """
+            The first start creates the community in the data folder (an SQLite database), its key pair and a
+            default channel tree, and prints a single-use owner invite as its last line. Stop with Ctrl-C; a
+            restart on the same data folder keeps everything.
+            """
+    )
+
+    @Option(help: "The address to listen on. Use 0.0.0.0 to accept other machines (put TLS in front).")
+    var host = "127.0.0.1"
+
+    @Option(help: "The port for HTTP and WebSocket; 0 picks a free one.")
+    var port = 1984
+
+    @Option(help: "The data folder (created if missing).")
+    var data = "commune-data"
+
+    @Option(help: "The base URL invites point at, e.g. https://chat.example.org (default: http://HOST:PORT).")
+    var publicURL: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        guard let level = Logger.Level(rawValue: self.logLevel) else {
+            throw ValidationError("Unknown log level '\(self.logLevel)'.")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var configuration = ServerConfiguration()
+        configuration.host = self.host
+        configuration.port = self.port
+        configuration.dataDirectory = URL(fileURLWithPath: self.data).standardizedFileURL
+        configuration.publicURL = self.publicURL
+        let logger = Logger(label: "commune")
+        let server: CommuneServer
+        do {
+            server = try await CommuneServer(configuration: configuration, logger: logger)
+        } catch {
+            throw CommandFailure("cannot open the community in \(configuration.dataDirectory.path): \(error)")
+        }
+        let dataPath = configuration.dataDirectory.path
+        do {
+            try await server.run(gracefulShutdownSignals: [.sigterm, .sigint]) { ready in
+                Output.line("Commune is running at \(ready.baseURL) (data: \(dataPath))")
+                Output.line("Open it in a browser, or join with: commune join <invite> --name <you>")
+                Output.line("Make more invites with: commune invite create --data \(dataPath)")
+                if let invite = ready.ownerInvite {
+                    Output.line("Owner invite (single use; whoever joins with it owns the community):")
+                    Output.line(invite.description)
+                }
+            }
+        } catch {
+            Output.error("error: the server stopped: \(error)")
+            throw ExitCode.failure
+        }
+    }
+}

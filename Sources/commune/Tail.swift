@@ -1,0 +1,76 @@
+import ArgumentParser
+import CommuneClient
+import CommuneProtocol
+import Foundation
+
+struct Tail: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print a text channel's new messages as they arrive, until interrupted (Ctrl-C).",
+        discussion: """
+            Reconnects by itself when the connection drops, and prints what was sent meanwhile (by message id),
+            without gaps or duplicates.
+            """
+    )
+
+    @OptionGroup var client: ClientOptions
+
+    @Argument(help: "The text channel: Category/Channel, or Channel at the top level.")
+    var channel: ChannelArgument
+
+    @Option(help: "Also print this many recent messages first.")
+    var last = 0
+
+    @Flag(help: "Print each message as one JSON object per line.")
+    var json = false
+
+    func run() async throws {
+        var lastSeen: Int64?
+        var delay: Duration = .milliseconds(500)
+        while true {
+            do {
+                let (connection, _, _) = try await self.client.connectOrThrow()
+                delay = .milliseconds(500)
+                let names = try await MessagePrinter.names(connection)
+                // Catch up from history: the newest page, then only what is newer than what was printed.
+                let backlog = lastSeen == nil ? self.last : 100
+                if backlog > 0 {
+                    let recent = try await connection.messages(in: self.channel.address, amount: min(backlog, 100))
+                    for message in recent.reversed() where message.messageID > (lastSeen ?? 0) {
+                        self.print(message, names: names)
+                        lastSeen = message.messageID
+                    }
+                } else if lastSeen == nil {
+                    lastSeen = try await connection.messages(in: self.channel.address, amount: 1).first?.messageID ?? 0
+                }
+                var knownNames = names
+                for await update in connection.updates {
+                    if update.result == "member_joined", let id = update.payload["user_id"]?.stringValue.flatMap(UUIDString.init) {
+                        knownNames[id] = update.payload["username"]?.stringValue
+                    }
+                    guard update.result == TextFunction.messageLive, update.address == self.channel.address,
+                        let message = try? ChatMessage(json: update.payload), message.messageID > (lastSeen ?? 0)
+                    else { continue }
+                    self.print(message, names: knownNames)
+                    lastSeen = message.messageID
+                }
+                Output.error("Connection lost (\(connection.closeError?.description ?? "closed")); reconnecting…")
+            } catch let error as CommandFailure {
+                throw error
+            } catch let error as CommuneClientError where error == .communityKeyMismatch {
+                Output.error("error: \(error.description)")
+                throw ExitCode.failure
+            } catch let error as CommuneError {
+                Output.error("error: \(error.message) (\(error.code))")
+                throw ExitCode.failure
+            } catch {
+                Output.error("Connection failed (\(error)); retrying…")
+            }
+            try await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(30))
+        }
+    }
+
+    func print(_ message: ChatMessage, names: [UUIDString: String]) {
+        Output.line(self.json ? message.json.jsonString : MessagePrinter.line(message, names: names))
+    }
+}
