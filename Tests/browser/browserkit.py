@@ -375,7 +375,8 @@ class PyClient:
         from websockets.sync.client import connect
 
         self.identity = identity
-        self.ws = connect(ws_url, open_timeout=10, max_size=2**20)
+        self._connection = connect(ws_url, open_timeout=10, max_size=2**20)
+        self.ws = self._connection.__enter__()
 
     def request(self, type_: str, data: dict | None = None, timeout: float = 10.0) -> dict:
         rid = str(uuid.uuid4())
@@ -400,7 +401,7 @@ class PyClient:
             {
                 "user_id": self.identity["user_id"],
                 "public_key": self.identity["public_key"],
-                "invite": invite,
+                "invite": invite.split("#invite=")[-1],
                 "username": username,
             },
         )
@@ -419,6 +420,6 @@ class PyClient:
 
     def close(self) -> None:
         try:
-            self.ws.close()
-        except Exception:  # noqa: BLE001
+            self._connection.__exit__(None, None, None)
+        except Exception:  # noqa: BLE001 - closing a connection the server already dropped
             pass

@@ -118,7 +118,12 @@ def test_browser_solves_python_sealed_challenge(page):
 def test_identity_file_round_trip_and_refusals(page):
     member = new_identity()
     back = run_module(page, "return JSON.parse(P.identityFileText(await P.validateIdentity(JSON.stringify(args[0]))));", member)
-    assert back == {**member, "user_id": member["user_id"].lower()}
+    assert back == {**member, "user_id": member["user_id"].lower(), "communities": []}
+    # The CLI's files carry the communities joined; the entry for a URL is found with or without a trailing slash.
+    cli_file = {**member, "communities": [{"url": "http://127.0.0.1:1984", "username": "al", "community_key": "k"}]}
+    entry = run_module(page, "return P.communityEntry(args[0], 'http://127.0.0.1:1984/');", cli_file)
+    assert entry["username"] == "al"
+    run_module(page, "return await P.validateIdentity(args[0]);", cli_file)
     wrong = {**member, "public_key": new_identity()["public_key"]}
     with pytest.raises(AssertionError, match="does not belong"):
         run_module(page, "return await P.validateIdentity(args[0]);", wrong)
@@ -155,7 +160,7 @@ MARKUP_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("text", "shown", "tags"), MARKUP_CASES)
+@pytest.mark.parametrize(("text", "shown", "tags"), MARKUP_CASES, ids=[f"case{i}" for i in range(len(MARKUP_CASES))])
 def test_markup_renders_text_never_html(page, text, shown, tags):
     got = run_module(
         page,

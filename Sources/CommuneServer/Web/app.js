@@ -4,6 +4,7 @@ import { Connection, ConnectionLost, ServerError } from "./connection.js";
 import { renderMessage } from "./markup.js";
 import {
   codePointLength,
+  communityEntry,
   generateIdentity,
   identityFileText,
   MAX_MESSAGE_CODE_POINTS,
@@ -161,8 +162,11 @@ async function importIdentityFrom(input, errorId) {
   input.value = "";
   if (!file) return;
   let identity;
+  let entry;
   try {
-    identity = await validateIdentity(await readFileText(file));
+    const text = await readFileText(file);
+    identity = await validateIdentity(text);
+    entry = communityEntry(JSON.parse(text), BASE_URL);
   } catch (e) {
     setFormError(errorId, errorText(e));
     return;
@@ -171,7 +175,10 @@ async function importIdentityFrom(input, errorId) {
     return;
   }
   store.saveIdentity(identity);
-  store.updateCommunity(BASE_URL, { user_id: identity.user_id, registered: true, exported: true });
+  const known = { user_id: identity.user_id, registered: true, exported: true };
+  if (entry && typeof entry.username === "string") known.username = entry.username;
+  if (entry && typeof entry.community_key === "string") known.community_key = entry.community_key;
+  store.updateCommunity(BASE_URL, known);
   state.identity = identity;
   setFormError(errorId, "");
   if (state.conn) {
@@ -191,7 +198,8 @@ function startSession(registration) {
   if (state.conn) state.conn.stop();
   showScreen(registration ? "join" : "loading");
   $("loading-text").textContent = "Connecting…";
-  const conn = new Connection({ url: webSocketUrl(location), identity: state.identity, registration });
+  const pinned = (store.loadCommunity(BASE_URL) || {}).community_key || null;
+  const conn = new Connection({ url: webSocketUrl(location), identity: state.identity, registration, communityKey: pinned });
   state.conn = conn;
   conn.addEventListener("state", (e) => onConnectionState(e.detail));
   conn.addEventListener("registered", () => {
@@ -268,7 +276,13 @@ async function onLogin(data) {
   state.me = { user_id: data.user_id || state.identity.user_id, username: data.username || "" };
   state.communityName = (data.community && data.community.name) || "Commune";
   const previous = store.loadCommunity(BASE_URL) || {};
-  store.updateCommunity(BASE_URL, { user_id: state.me.user_id, username: state.me.username, registered: true, community_name: state.communityName });
+  store.updateCommunity(BASE_URL, {
+    user_id: state.me.user_id,
+    username: state.me.username,
+    registered: true,
+    community_name: state.communityName,
+    community_key: state.conn.communityKey,
+  });
   document.title = `${state.communityName} — Commune`;
   $("community-name").textContent = state.communityName;
   $("me-name").textContent = state.me.username;
@@ -888,7 +902,10 @@ function openIdentityDialog() {
 function exportIdentity() {
   if (!state.identity) return;
   const name = (state.me && state.me.username ? state.me.username : "identity").replace(/[^\p{L}\p{N}_-]+/gu, "_").slice(0, 32);
-  downloadText(`commune-identity-${name}.json`, identityFileText(state.identity));
+  const community = store.loadCommunity(BASE_URL) || {};
+  const entry = { url: BASE_URL, username: community.username || (state.me && state.me.username) || "", name: community.community_name || state.communityName };
+  if (community.community_key) entry.community_key = community.community_key;
+  downloadText(`commune-identity-${name}.json`, identityFileText(state.identity, [entry]));
   store.updateCommunity(BASE_URL, { exported: true });
   show($("identity-banner"), false);
   toast({ kind: "ok", title: "Identity exported", message: "Keep the file somewhere safe and private.", timeout: 5000 });
@@ -912,6 +929,7 @@ function resizeComposer() {
   const input = $("composer-input");
   input.style.height = "auto";
   input.style.height = `${Math.min(input.scrollHeight, 240)}px`;
+  input.classList.toggle("scrolls", input.scrollHeight > 240);
 }
 
 function updateCounter() {

@@ -47,9 +47,11 @@ export class Connection extends EventTarget {
    * @param {string} options.url           ws:// or wss:// URL of the community
    * @param {object} options.identity      {user_id, private_key, public_key}
    * @param {object} [options.registration] {invite, username}: register first (once), then log in
+   * @param {string} [options.communityKey] the community's public key seen at an earlier login (base64)
    */
-  constructor({ url, identity, registration = null }) {
+  constructor({ url, identity, registration = null, communityKey = null }) {
     super();
+    this.communityKey = communityKey; // the community's public key seen before (pinned); null: take the first one
     this.url = url;
     this.identity = identity;
     this.registration = registration;
@@ -157,6 +159,14 @@ export class Connection extends EventTarget {
     }
     const challenge = await this.request("identification", { user_id: this.identity.user_id });
     if (challenge.type !== "challenge" || !challenge.data) throw new Error(`Expected a challenge, got ${challenge.type}.`);
+    const key = challenge.data.public_key;
+    if (this.communityKey && key !== this.communityKey) {
+      throw new Error(
+        "The community's key is not the one this browser saw before: this may not be the same community. " +
+          "Signing in was stopped so your identity is not used with an impostor.",
+      );
+    }
+    this.communityKey = key;
     const answer = await solveChallenge(this.identity, challenge.data.challenge, challenge.data.public_key);
     const response = await this.request("challenge_response", { challenge: answer });
     if (response.type !== "identification_response" || !response.data || response.data.accepted === false) {

@@ -219,18 +219,33 @@ export async function validateIdentity(input) {
   return identity;
 }
 
-/** The identity as the JSON text of an identity file (the CLI's format). */
-export function identityFileText(identity) {
+/**
+ * The identity as the JSON text of an identity file (the CLI's format), with the communities it joined:
+ * [{url, username, name, community_key}].
+ */
+export function identityFileText(identity, communities = []) {
   return `${JSON.stringify(
     {
       version: IDENTITY_VERSION,
       user_id: identity.user_id,
       private_key: identity.private_key,
       public_key: identity.public_key,
+      communities,
     },
     null,
     2,
   )}\n`;
+}
+
+/** The entry for a community's base URL in an identity file's `communities`, or null. */
+export function communityEntry(fileObject, baseUrl) {
+  const list = fileObject && Array.isArray(fileObject.communities) ? fileObject.communities : [];
+  const wanted = baseUrl.replace(/\/+$/, "");
+  for (let i = list.length - 1; i >= 0; i--) {
+    const e = list[i];
+    if (e && typeof e.url === "string" && e.url.replace(/\/+$/, "") === wanted) return e;
+  }
+  return null;
 }
 
 /** The symmetric challenge key: HKDF-SHA256(X25519(ours, theirs), salt empty, info "challenge") → AES-256-GCM. */
