@@ -265,6 +265,8 @@ def test_reload_signs_in_again_with_history_and_pages_back(server, people):
     assert ids == list(range(1, total + 1)), "scroll-back must reach message 1 without gaps or doubles"
     texts = alice.message_texts()
     assert texts[0].startswith("Hello Bob")
+    alice.driver.execute_script("document.getElementById('messages').scrollTop = 0")
+    time.sleep(0.2)
     alice.screenshot("04-history-scrolled-back.png")
     alice.driver.execute_script("const m = document.getElementById('messages'); m.scrollTop = m.scrollHeight")
 
@@ -300,6 +302,8 @@ def test_reconnect_keeps_every_message_once(server, people):
 
 def test_phone_width(people):
     bob = people("bob")
+    GAP = "const m = document.getElementById('messages'); return [m.scrollHeight - m.scrollTop - m.clientHeight, m.scrollHeight, m.clientHeight];"
+    assert bob.driver.execute_script(GAP)[0] < 80
     bob.driver.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride", {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
     )
@@ -312,6 +316,7 @@ def test_phone_width(people):
         assert bob.one("#composer-input").is_displayed()
         width = bob.driver.execute_script("return document.documentElement.scrollWidth")
         assert width <= 390, f"the page scrolls sideways at phone width ({width}px)"
+        bob.wait(lambda _: bob.driver.execute_script(GAP)[0] < 80, message="the newest message left the view on resize")
         bob.screenshot("06-phone-chat.png")
         bob.one("#open-sidebar").click()
         bob.wait(lambda _: bob.driver.execute_script(

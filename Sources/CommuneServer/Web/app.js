@@ -992,9 +992,20 @@ function wireStaticUi() {
     resizeComposer();
     updateCounter();
   });
-  $("messages").addEventListener("scroll", () => {
-    if ($("messages").scrollTop < 150 && state.current) loadOlder(state.current);
+  const box = $("messages");
+  let stickToBottom = true;
+  let seenSize = "";
+  const sizeOf = () => `${box.clientWidth}x${box.clientHeight}`;
+  box.addEventListener("scroll", () => {
+    // Scrolls that a resize causes (before the observer below has seen the new size) are not the reader's.
+    if (sizeOf() === seenSize) stickToBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
+    if (box.scrollTop < 150 && state.current) loadOlder(state.current);
   });
+  // A resize (a phone rotating, the keyboard opening, a banner closing) keeps the newest message in view.
+  new ResizeObserver(() => {
+    seenSize = sizeOf();
+    if (stickToBottom) box.scrollTop = box.scrollHeight;
+  }).observe(box);
   $("conn-retry").addEventListener("click", () => state.conn && state.conn.retryNow());
   $("open-identity").addEventListener("click", openIdentityDialog);
   $("identity-export").addEventListener("click", exportIdentity);
