@@ -1,0 +1,78 @@
+import CommuneProtocol
+
+/// Everything one run of the load generator needs, decided before the first connection opens.
+struct BenchConfiguration: Sendable {
+    /// The server's protocol.
+    enum WireProtocol: String, Sendable, CaseIterable {
+        /// Commune over WebSocket: register with an invite, log in by challenge, `send_message`.
+        case commune
+        /// The bare broadcaster: connect, send text frames, receive the others'.
+        case bare
+        /// XMPP c2s over TCP to a multi-user chat room (Prosody): SASL PLAIN, bind, join, groupchat.
+        case xmpp
+    }
+
+    /// What the run measures.
+    enum Mode: String, Sendable, CaseIterable {
+        /// S of N members send M messages each; deliveries, latency, server CPU per delivery. With M = 0: connect,
+        /// log in and measure memory per idle connection only.
+        case fanout
+        /// Every member sends, each keeping `window` unacknowledged messages in flight: acknowledged
+        /// (`message_received`) messages per second.
+        case ingest
+        /// Fill the channel to `fillTo` messages (if it holds fewer), then time `get_messages` pages at depths.
+        case history
+    }
+
+    var wireProtocol: WireProtocol = .commune
+    var mode: Mode = .fanout
+    var host = "127.0.0.1"
+    var port = 1984
+    /// The invite code (Commune).
+    var inviteCode = ""
+    /// The text channel (Commune).
+    var channel = ChannelAddress(path: "General", name: "General")
+    /// XMPP: the server's domain, the room's JID, account names `prefix1…prefixN`, their password.
+    var xmppDomain = "localhost"
+    var xmppRoom = "bench@conference.localhost"
+    var xmppUserPrefix = "u"
+    var xmppPassword = "pw"
+
+    var clients = 50
+    var senders = 1
+    /// Messages each sender sends.
+    var messagesPerSender = 1000
+    /// Messages per second over all senders; 0 sends as fast as the window allows.
+    var rate: Double = 0
+    /// Unpaced runs: how many of a sender's messages may be in flight (not yet seen by the tracking receiver, or
+    /// not yet acknowledged in ingest mode).
+    var window = 16
+    /// Bytes of message text (at least the timestamp marker's length).
+    var messageSize = 64
+    /// Connections opening or logging in at once during setup.
+    var setupConcurrency = 64
+    /// Seconds to wait after setup before reading the server's memory.
+    var settleSeconds: Double = 1
+    /// Longest the measured phase may send for, in seconds.
+    var duration: Double = 60
+    /// How long to wait for outstanding deliveries after the last send, in seconds.
+    var drainSeconds: Double = 10
+    /// Longest connecting and logging in may take, in seconds.
+    var setupTimeout: Double = 300
+
+    var serverPID: Int32?
+
+    /// History mode.
+    var fillTo = 0
+    var historyDepths: [Int] = [0, 50, 1000, 10000, 100_000, 500_000, 999_950]
+    var historyPagesPerDepth = 200
+    var historyPageSize = 50
+
+    var label = ""
+
+    /// How many members receive each message: everyone else, or (XMPP, which reflects the sender's own
+    /// groupchat message back) everyone.
+    var receiversPerMessage: Int {
+        self.wireProtocol == .xmpp ? self.clients : self.clients - 1
+    }
+}
