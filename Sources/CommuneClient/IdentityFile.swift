@@ -45,6 +45,16 @@ public struct IdentityFile: Codable, Sendable {
         case communities
     }
 
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.version = try container.decodeIfPresent(Int.self, forKey: .version) ?? 1
+        self.userID = try container.decode(String.self, forKey: .userID)
+        self.privateKey = try container.decode(String.self, forKey: .privateKey)
+        self.publicKey = try container.decodeIfPresent(String.self, forKey: .publicKey) ?? ""
+        // A web client's export may carry only the key; the communities list is then empty.
+        self.communities = try container.decodeIfPresent([CommunityEntry].self, forKey: .communities) ?? []
+    }
+
     public init(identity: Identity, communities: [CommunityEntry] = []) {
         self.version = 1
         self.userID = identity.userID.value

@@ -7,6 +7,7 @@ import HummingbirdWebSocket
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 /// A Commune community server: HTTP (the web client) and WebSocket (the protocol) on one port.
@@ -16,6 +17,7 @@ public final class CommuneServer: Sendable {
     public let community: Community
     let hub = ConnectionHub()
     let logger: Logger
+    private let serviceGroup = Mutex<ServiceGroup?>(nil)
 
     /// What a started server tells its caller.
     public struct Ready: Sendable {
@@ -32,7 +34,7 @@ public final class CommuneServer: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.store = try SQLiteStore(directory: configuration.dataDirectory)
-        self.community = try await Community.open(store: self.store, logger: logger)
+        self.community = try await Community.open(store: self.store, configuration: configuration.community, logger: logger)
     }
 
     /// Logged-in connections right now.
@@ -51,7 +53,14 @@ public final class CommuneServer: Sendable {
                 logger: self.logger
             )
         )
+        self.serviceGroup.withLock { $0 = serviceGroup }
         try await serviceGroup.run()
+    }
+
+    /// Stops a running server gracefully: open WebSockets are closed with 1001 (going away).
+    public func shutdown() async {
+        let group = self.serviceGroup.withLock { $0 }
+        await group?.triggerGracefulShutdown()
     }
 
     func makeApplication(onReady: @escaping @Sendable (Ready) async -> Void) -> some ApplicationProtocol {

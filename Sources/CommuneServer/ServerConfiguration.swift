@@ -1,3 +1,4 @@
+import CommuneCore
 import Foundation
 
 /// How a Commune server runs. A `Sendable` value with defaults for a zero-configuration start.
@@ -22,6 +23,8 @@ public struct ServerConfiguration: Sendable {
     public var outboundQueueLimitBytes: Int = 8 << 20
     /// WebSocket ping period; a connection that misses a pong for a period is closed.
     public var pingInterval: Duration = .seconds(30)
+    /// The community's own limits (message length, page size, challenge lifetime).
+    public var community = CommunityConfiguration()
 
     public init() {}
 

@@ -102,13 +102,7 @@ final class Outbox: Sendable {
                     if resumeNow { continuation.resume() }
                 }
             } onCancel: {
-                let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
-                    state.finished = true
-                    let waiter = state.waiter
-                    state.waiter = nil
-                    return waiter
-                }
-                waiter?.resume()
+                self.finish()
             }
         }
     }
