@@ -7,8 +7,8 @@ import NIOPosix
 ///
 /// Everything happens on one event loop (the generator is pinned to one core, so more threads would not help)
 /// and this object is touched only there; that is why it is `@unchecked Sendable` and holds no lock. Sessions
-/// report to it by direct calls on that loop. Phases: connect (and register) → log in → settle, read the
-/// server's memory → send and measure (fan-out or ingest) → history pages → done.
+/// report to it by direct calls on that loop. Phases: connect, register and log in (at most `setupConcurrency`
+/// connections at once) → settle, read the server's memory → send and measure (fan-out or ingest) → history pages → done.
 final class BenchRun: @unchecked Sendable {
     let config: BenchConfiguration
     let loop: any EventLoop
@@ -22,8 +22,6 @@ final class BenchRun: @unchecked Sendable {
     private var nextToConnect = 0
     private var connecting = 0
     private var ready = 0
-    private var nextToLogIn = 0
-    private var loggingIn = 0
     private var loggedIn = 0
     private var loginStart: UInt64 = 0
     private var pumping = false
@@ -87,6 +85,14 @@ final class BenchRun: @unchecked Sendable {
     private func abort(_ reason: String) {
         guard !self.failed, self.phase != .done else { return }
         self.failed = true
+        var reason = reason
+        if self.phase == .setup, let pid = self.config.serverPID, let stats = ProcessStats.read(pid: pid) {
+            // Still a figure: the server's memory with the connections that did get that far.
+            let base = self.report.serverRSSBaselineKiB ?? stats.residentKiB
+            let open = self.ready
+            reason += "; server RSS \(stats.residentKiB) KiB (\(base) KiB at start) with \(open) connections open"
+            if open > 0 { reason += ", \(BenchReport.format(Double(stats.residentKiB - base) / Double(open))) KiB each" }
+        }
         self.phase = .done
         self.ticker?.cancel()
         self.drainTimer?.cancel()
@@ -130,35 +136,20 @@ final class BenchRun: @unchecked Sendable {
             }
     }
 
+    /// Connected (and registered, or bound): log in on the same connection at once. Registering everyone first
+    /// and logging in afterwards would leave early connections idle past the server's login timeout.
     func sessionReady(_ index: Int) {
         guard self.phase == .setup, !self.failed else { return }
-        self.connecting -= 1
         self.ready += 1
-        if self.ready == self.config.clients {
-            self.loginStart = Monotonic.nanoseconds()
-            self.logInMore()
-        } else {
-            self.connectMore()
-        }
-    }
-
-    private func logInMore() {
-        guard !self.pumping else { return }
-        self.pumping = true
-        defer { self.pumping = false }
-        while !self.failed && self.loggingIn < self.config.setupConcurrency && self.nextToLogIn < self.config.clients {
-            let index = self.nextToLogIn
-            self.nextToLogIn += 1
-            self.loggingIn += 1
-            self.sessions[index]?.logIn()
-        }
+        if self.ready == 1 { self.loginStart = Monotonic.nanoseconds() }
+        self.sessions[index]?.logIn()
     }
 
     func sessionLoggedIn(_ index: Int) {
         guard self.phase == .setup, !self.failed else { return }
-        self.loggingIn -= 1
+        self.connecting -= 1
         self.loggedIn += 1
-        guard self.loggedIn == self.config.clients else { return self.logInMore() }
+        guard self.loggedIn == self.config.clients else { return self.connectMore() }
         let now = Monotonic.nanoseconds()
         self.setupTimeout?.cancel()
         self.report.loginSeconds = Self.seconds(now - self.loginStart)
