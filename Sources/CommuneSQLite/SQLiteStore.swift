@@ -84,7 +84,65 @@ public final class SQLiteStore: CommunityStore {
                     """
             )
         }
+        migrator.registerMigration("v2-groups") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE groups (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        permissions TEXT NOT NULL,
+                        power INTEGER NOT NULL
+                    );
+                    """
+            )
+            for group in Group.defaults {
+                try db.execute(
+                    sql: "INSERT INTO groups (name, permissions, power) VALUES (?, ?, ?)",
+                    arguments: [group.name, Self.encode(group.permissions), group.power]
+                )
+            }
+        }
+        migrator.registerMigration("v3-audit") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE audit_log (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        actor_id TEXT NOT NULL,
+                        actor_name TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        time INTEGER NOT NULL
+                    );
+                    """
+            )
+        }
         return migrator
+    }
+
+    public func appendAudit(_ entry: AuditEntry) async throws {
+        try await self.pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO audit_log (actor_id, actor_name, action, time) VALUES (?, ?, ?, ?)",
+                arguments: [entry.actorID.value, entry.actorName, entry.action, entry.time]
+            )
+        }
+    }
+
+    public func auditLog(limit: Int) async throws -> [AuditEntry] {
+        try await self.pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT actor_id, actor_name, action, time FROM audit_log ORDER BY id DESC LIMIT ?", arguments: [limit]
+            ).compactMap { row in
+                guard let id = UUIDString(row["actor_id"]) else { return nil }
+                return AuditEntry(actorID: id, actorName: row["actor_name"], action: row["action"], time: row["time"])
+            }
+        }
+    }
+
+    static func encode(_ permissions: Set<Permission>) -> String {
+        permissions.map(\.rawValue).sorted().joined(separator: ",")
+    }
+
+    static func decodePermissions(_ text: String) -> Set<Permission> {
+        Set(text.split(separator: ",").map { Permission(rawValue: String($0)) })
     }
 
     // MARK: Settings
@@ -133,6 +191,32 @@ public final class SQLiteStore: CommunityStore {
                 return Interactable(
                     id: db.lastInsertedRowID, parentID: node.parentID, name: node.name, codec: node.codec, position: node.position
                 )
+            }
+        }
+    }
+
+    public func updateInteractables(_ nodes: [Interactable]) async throws {
+        try await self.pool.write { db in
+            // Park moved names first so that swapping two siblings' names never trips the unique index.
+            for node in nodes {
+                try db.execute(
+                    sql: "UPDATE interactables SET name = ? WHERE id = ?", arguments: ["/moving/\(node.id)", node.id]
+                )
+            }
+            for node in nodes {
+                try db.execute(
+                    sql: "UPDATE interactables SET name = ?, parent_id = ?, position = ? WHERE id = ?",
+                    arguments: [node.name, node.parentID, node.position, node.id]
+                )
+            }
+        }
+    }
+
+    public func deleteInteractables(_ ids: [Int64]) async throws {
+        try await self.pool.write { db in
+            for id in ids {
+                try db.execute(sql: "DELETE FROM messages WHERE channel_id = ?", arguments: [id])
+                try db.execute(sql: "DELETE FROM interactables WHERE id = ?", arguments: [id])
             }
         }
     }
@@ -203,6 +287,47 @@ public final class SQLiteStore: CommunityStore {
         }
     }
 
+    public func revokeInvite(_ code: String) async throws -> Bool {
+        try await self.pool.write { db in
+            try db.execute(sql: "UPDATE invites SET revoked = 1 WHERE code = ?", arguments: [code])
+            return db.changesCount > 0
+        }
+    }
+
+    // MARK: Groups
+
+    public func groups() async throws -> [Group] {
+        try await self.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT name, permissions, power FROM groups ORDER BY power DESC, name").map { row in
+                Group(name: row["name"], permissions: Self.decodePermissions(row["permissions"]), power: row["power"])
+            }
+        }
+    }
+
+    public func saveGroup(_ group: Group) async throws {
+        try await self.pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO groups (name, permissions, power) VALUES (?, ?, ?)
+                    ON CONFLICT(name) DO UPDATE SET permissions = excluded.permissions, power = excluded.power
+                    """,
+                arguments: [group.name, Self.encode(group.permissions), group.power]
+            )
+        }
+    }
+
+    public func deleteGroup(_ name: String) async throws {
+        try await self.pool.write { db in
+            try db.execute(sql: "DELETE FROM groups WHERE name = ?", arguments: [name])
+        }
+    }
+
+    public func setMemberGroup(_ member: UUIDString, group: String) async throws {
+        try await self.pool.write { db in
+            try db.execute(sql: "UPDATE members SET group_name = ? WHERE user_id = ?", arguments: [group, member.value])
+        }
+    }
+
     static func invite(_ row: Row) -> Invite {
         Invite(
             code: row["code"], group: row["group_name"], usesLeft: row["uses_left"], expiresAt: row["expires_at"],
@@ -214,6 +339,32 @@ public final class SQLiteStore: CommunityStore {
 
     public func appendMessage(_ message: NewMessage) async throws -> StoredMessage {
         try await self.writer.append(message)
+    }
+
+    public func message(channelID: Int64, messageID: Int64) async throws -> StoredMessage? {
+        try await self.pool.read { db in
+            try Row.fetchOne(
+                db,
+                sql: "SELECT message_id, sender_id, body, send_time FROM messages WHERE channel_id = ? AND message_id = ?",
+                arguments: [channelID, messageID]
+            ).map { row in Self.message(row, channelID: channelID) }
+        }
+    }
+
+    public func updateMessage(channelID: Int64, messageID: Int64, text: String, senderID: UUIDString?) async throws {
+        try await self.pool.write { db in
+            try db.execute(
+                sql: "UPDATE messages SET body = ?, sender_id = ? WHERE channel_id = ? AND message_id = ?",
+                arguments: [text, senderID?.value, channelID, messageID]
+            )
+        }
+    }
+
+    static func message(_ row: Row, channelID: Int64) -> StoredMessage {
+        StoredMessage(
+            channelID: channelID, messageID: row["message_id"],
+            senderID: (row["sender_id"] as String?).flatMap(UUIDString.init), text: row["body"], sendTime: row["send_time"]
+        )
     }
 
     public func messages(channelID: Int64, before: Int64?, skip: Int, limit: Int) async throws -> [StoredMessage] {
@@ -237,12 +388,7 @@ public final class SQLiteStore: CommunityStore {
                     WHERE channel_id = ? AND message_id < ? ORDER BY message_id DESC LIMIT ?
                     """,
                 arguments: [channelID, upper, limit]
-            ).map { row in
-                StoredMessage(
-                    channelID: channelID, messageID: row["message_id"],
-                    senderID: (row["sender_id"] as String?).flatMap(UUIDString.init), text: row["body"], sendTime: row["send_time"]
-                )
-            }
+            ).map { row in Self.message(row, channelID: channelID) }
         }
     }
 }

@@ -14,9 +14,59 @@ public struct TextChannelCodec: ChannelCodec {
             return try await self.sendMessage(request, on: node, address: address, context: context)
         case TextFunction.getMessages:
             return try await self.getMessages(request, on: node, address: address, context: context)
+        case TextFunction.editMessage, TextFunction.removeMessage:
+            return try await self.changeMessage(request, on: node, address: address, context: context)
         default:
             throw self.unknownFunction(request)
         }
+    }
+
+    /// `edit_message {message_id, message}` and `remove_message {message_id}`: the author may change their own
+    /// messages; anyone else needs `change_messages` and more power than the author. A removed message keeps its
+    /// slot with the text `*Message Removed*` and no sender.
+    func changeMessage(_ request: FunctionRequest, on node: Interactable, address: ChannelAddress, context: FunctionContext)
+        async throws(CommuneError) -> FunctionResult
+    {
+        let community = context.community
+        let reader = try PayloadReader(request.payload, context: "data.payload")
+        let messageID = try reader.int("message_id")
+        let removing = request.function == TextFunction.removeMessage
+        var text = TextFunction.removedText
+        if !removing {
+            text = try reader.string("message")
+            try Self.validate(message: text, limit: community.configuration.maxMessageLength)
+        }
+        let existing: StoredMessage?
+        do {
+            existing = try await community.store.message(channelID: node.id, messageID: messageID)
+        } catch {
+            throw .internalError("The message could not be read.")
+        }
+        guard let existing else { throw .notFound("No message \(messageID) in '\(address)'.") }
+        guard let author = existing.senderID else { throw .notFound("Message \(messageID) was removed.") }
+        if author != context.member.id {
+            let checker = community.permissions
+            if let authorMember = community.member(author) {
+                try checker.require(.changeMessages, for: context.member, over: authorMember)
+            } else {
+                try checker.require(.changeMessages, for: context.member)
+            }
+        }
+        let sender: UUIDString? = removing ? nil : author
+        do {
+            try await community.store.updateMessage(channelID: node.id, messageID: messageID, text: text, senderID: sender)
+        } catch {
+            throw .internalError("The message could not be changed.")
+        }
+        if author != context.member.id {
+            await community.audit(context.member, "\(removing ? "removed" : "edited") message \(messageID) in '\(address)'")
+        }
+        let updated = StoredMessage(channelID: node.id, messageID: messageID, senderID: sender, text: text, sendTime: existing.sendTime)
+        let result = removing ? TextFunction.messageRemoved : TextFunction.messageEdited
+        context.publisher.publish(
+            FunctionResult(codec: self.name, address: address, result: result, payload: updated.chatMessage.json), excluding: context.connection
+        )
+        return FunctionResult(codec: self.name, address: address, result: result, payload: updated.chatMessage.json)
     }
 
     /// Validates, commits, then acknowledges to the sender and pushes `message_live` to everyone else.

@@ -23,9 +23,10 @@ public final class Community: Sendable {
         var members: [UUIDString: Member]
         var membersByKey: Set<[UInt8]>
         var onlineConnections: [UUIDString: Int] = [:]
+        var groups: [String: Group]
     }
 
-    private let state: Mutex<State>
+    let state: Mutex<State>
 
     private init(
         store: any CommunityStore,
@@ -59,11 +60,13 @@ public final class Community: Sendable {
         }
         let settings = try await store.settings()
         let members = try await store.members()
+        let groups = try await store.groups()
         let state = State(
             name: settings[SettingKey.name] ?? configuration.defaultName,
             tree: InteractableTree(records),
             members: Dictionary(uniqueKeysWithValues: members.map { ($0.id, $0) }),
-            membersByKey: Set(members.map(\.publicKey))
+            membersByKey: Set(members.map(\.publicKey)),
+            groups: Dictionary(uniqueKeysWithValues: groups.map { ($0.name, $0) })
         )
         return Community(store: store, configuration: configuration, logger: logger, codecs: codecs, privateKey: privateKey, state: state)
     }
@@ -102,6 +105,11 @@ public final class Community: Sendable {
     /// Every member, in username order.
     public func members() -> [Member] {
         self.state.withLock { Array($0.members.values) }.sorted { ($0.username, $0.id) < ($1.username, $1.id) }
+    }
+
+    /// The permission rules as they stand now.
+    public var permissions: PermissionChecker {
+        PermissionChecker(groups: self.state.withLock { $0.groups })
     }
 
     public func isOnline(_ id: UUIDString) -> Bool {
@@ -231,11 +239,18 @@ public final class Community: Sendable {
         }
         let tree = self.state.withLock { $0.tree }
         guard let node = tree.node(at: request.address) else {
+            if request.function == StructureFunctions.create, request.address.name.isEmpty == false {
+                // Creating addresses the new node's place; it does not exist yet.
+                return try await StructureFunctions().create(request, context: context)
+            }
             let kind = request.codec.map { "\($0) channel" } ?? "interactable"
             throw .notFound("No \(kind) '\(request.address.name)' at path '\(request.address.path)'.")
         }
         if let codec = request.codec, codec != node.codec {
             throw .invalidArgument("'\(request.address)' is a \(node.codec) interactable, not \(codec).")
+        }
+        if StructureFunctions.handles(request.function) {
+            return try await StructureFunctions().perform(request, on: node, tree: tree, context: context)
         }
         guard let codec = self.codecs[node.codec] else {
             throw .init(.unknownFunction, "This server has no codec '\(node.codec)'.")

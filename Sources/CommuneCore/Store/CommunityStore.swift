@@ -27,6 +27,30 @@ public protocol CommunityStore: Sendable {
 
     func createInvite(_ invite: Invite) async throws
     func invites() async throws -> [Invite]
+    /// Marks an invite revoked; `false` if there is no such invite.
+    func revokeInvite(_ code: String) async throws -> Bool
+
+    /// Groups with their permissions and power levels (a new store holds ``Group/defaults``).
+    func groups() async throws -> [Group]
+    /// Creates or replaces a group.
+    func saveGroup(_ group: Group) async throws
+    func deleteGroup(_ name: String) async throws
+    func setMemberGroup(_ member: UUIDString, group: String) async throws
+
+    /// Writes the name, parent and position of each node, in one transaction.
+    func updateInteractables(_ nodes: [Interactable]) async throws
+    /// Deletes the nodes and the messages of those that are channels, in one transaction.
+    func deleteInteractables(_ ids: [Int64]) async throws
+
+    /// Appends an entry to the audit log.
+    func appendAudit(_ entry: AuditEntry) async throws
+    /// The newest audit entries, newest first.
+    func auditLog(limit: Int) async throws -> [AuditEntry]
+
+    /// One message, if it exists.
+    func message(channelID: Int64, messageID: Int64) async throws -> StoredMessage?
+    /// Replaces a message's text and sender (`nil` sender for a removed message); the slot and its id stay.
+    func updateMessage(channelID: Int64, messageID: Int64, text: String, senderID: UUIDString?) async throws
 
     /// Appends a message, assigning the channel's next `messageID`. Returns only once the message is committed.
     func appendMessage(_ message: NewMessage) async throws -> StoredMessage
@@ -47,4 +71,20 @@ public enum SettingKey {
     public static let name = "community.name"
     /// The base URL invites point at, e.g. `http://127.0.0.1:1984`. Written by `commune serve`.
     public static let publicURL = "server.public_url"
+}
+
+/// One line of the audit log: who changed what, when.
+public struct AuditEntry: Sendable, Hashable {
+    public var actorID: UUIDString
+    public var actorName: String
+    public var action: String
+    /// Unix milliseconds.
+    public var time: Int64
+
+    public init(actorID: UUIDString, actorName: String, action: String, time: Int64) {
+        self.actorID = actorID
+        self.actorName = actorName
+        self.action = action
+        self.time = time
+    }
 }

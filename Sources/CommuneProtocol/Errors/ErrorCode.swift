@@ -37,4 +37,16 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let rateLimited = ErrorCode(rawValue: "rate_limited")
     /// Something failed on the server; the request had no effect that the client can rely on.
     public static let internalError = ErrorCode(rawValue: "internal_error")
+
+    /// Whether the error means the client sent something malformed or out of place, as opposed to a well-formed
+    /// request the server declined (`forbidden`, `not_found`, …). Only malformed traffic counts towards the
+    /// disconnect after too many errors in a row.
+    public var isMalformedRequest: Bool {
+        switch self {
+        case .badJSON, .unknownType, .notAuthenticated, .unexpectedMessage, .invalidArgument, .tooLarge, .unknownFunction:
+            return true
+        default:
+            return false
+        }
+    }
 }

@@ -38,4 +38,10 @@ public enum TextFunction {
     public static let messageReceived = "message_received"
     public static let messageChunk = "message_chunk"
     public static let messageLive = "message_live"
+    public static let editMessage = "edit_message"
+    public static let removeMessage = "remove_message"
+    public static let messageEdited = "message_edited"
+    public static let messageRemoved = "message_removed"
+    /// The text a removed message keeps (seed 002).
+    public static let removedText = "*Message Removed*"
 }

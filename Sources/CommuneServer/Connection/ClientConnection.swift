@@ -195,7 +195,7 @@ final class ClientConnection: Sendable {
             return nil
 
         case .function:
-            let member = try self.state.withLock { state throws(CommuneError) in try state.session.requireMember() }
+            let member = try self.currentMember()
             let request = try FunctionRequest(data: envelope.data)
             let context = FunctionContext(member: member, connection: self.id, community: self.community, publisher: self.hub)
             let result = try await self.community.perform(request, context: context)
@@ -213,9 +213,20 @@ final class ClientConnection: Sendable {
         }
     }
 
-    /// Sends an error; closes the connection after too many in a row.
+    /// The logged-in member as the community knows them now (their group may have changed since login).
+    private func currentMember() throws(CommuneError) -> Member {
+        let session = try self.state.withLock { state throws(CommuneError) in try state.session.requireMember() }
+        guard let member = self.community.member(session.id) else {
+            self.outbox.close(code: .policyViolation, reason: "no longer a member")
+            throw .init(.notAuthenticated, "You are no longer a member of this community.")
+        }
+        return member
+    }
+
+    /// Sends an error; closes the connection after too many malformed requests in a row.
     private func failed(_ error: CommuneError, id: String?, type: MessageType?) -> Bool {
         self.send(error.envelope(replyingTo: id, requestType: type))
+        guard error.code.isMalformedRequest else { return true }
         let errors = self.state.withLock { state in
             state.consecutiveErrors += 1
             return state.consecutiveErrors

@@ -5,6 +5,7 @@ import CommuneServer
 import Foundation
 import Logging
 import Synchronization
+import Testing
 
 /// A real Commune server on an ephemeral loopback port with its own data folder.
 final class TestServer: Sendable {
@@ -80,11 +81,19 @@ final class TestServer: Sendable {
         try await CommuneConnection.connect(to: self.webSocketURL, requestTimeout: .seconds(10), logger: Self.quiet)
     }
 
+    /// Registers with the owner invite printed at first start and logs in.
+    func owner(_ name: String = "owner") async throws -> Client {
+        let invite = try #require(self.ready.ownerInvite)
+        return try await self.member(name, invite: invite.code)
+    }
+
     /// Registers and logs in a new member; returns the connection, the identity and the login reply.
-    func member(_ name: String) async throws -> Client {
+    func member(_ name: String, group: String = DefaultGroup.member, invite: String? = nil) async throws -> Client {
         let connection = try await self.connect()
         let identity = Identity.generate()
-        try await connection.register(identity, invite: try await self.invite(), username: name)
+        let code: String
+        if let invite { code = invite } else { code = try await self.invite(group: group) }
+        try await connection.register(identity, invite: code, username: name)
         let welcome = try await connection.login(identity)
         return Client(connection: connection, identity: identity, welcome: welcome, events: EventReader(connection))
     }

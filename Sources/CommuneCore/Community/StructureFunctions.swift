@@ -1,0 +1,188 @@
+import CommuneProtocol
+
+/// Creating, renaming, moving and removing interactables, whatever their codec (seeds 002 and 003).
+///
+/// Addressed like every function: `path`/`name` name the node (for `create`, the node to be). Every change needs
+/// `manage_channels`, and every connected member receives `tree_changed` with the whole new tree.
+public struct StructureFunctions: Sendable {
+    public static let create = "create"
+    public static let rename = "rename"
+    public static let move = "move"
+    public static let remove = "remove"
+    public static let created = "created"
+    public static let renamed = "renamed"
+    public static let moved = "moved"
+    public static let removed = "removed"
+
+    public init() {}
+
+    static func handles(_ function: String) -> Bool {
+        function == Self.rename || function == Self.move || function == Self.remove || function == Self.create
+    }
+
+    /// The codecs `create` accepts.
+    static let creatableCodecs: Set<String> = [InteractableNode.categoryCodec, TextFunction.codec, "voice"]
+
+    /// A node name: 1 to 64 code points, no `/`, no control characters, not only white space.
+    static func validatedName(_ raw: String, field: String) throws(CommuneError) -> String {
+        let name = raw.trimmingWhitespaceAndNewlines()
+        guard !name.isEmpty else { throw .invalidArgument("\(field) must not be empty.") }
+        guard name.unicodeScalars.count <= 64 else { throw .invalidArgument("\(field) must be at most 64 characters.") }
+        guard !name.contains("/") else { throw .invalidArgument("\(field) must not contain '/'.") }
+        guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw .invalidArgument("\(field) must not contain control characters.")
+        }
+        return name
+    }
+
+    /// `create {codec}` at `path`/`name`: appended after its siblings.
+    func create(_ request: FunctionRequest, context: FunctionContext) async throws(CommuneError) -> FunctionResult {
+        let community = context.community
+        try community.permissions.require(.manageChannels, for: context.member)
+        let reader = try PayloadReader(request.payload, context: "data.payload")
+        let codec = try reader.optionalString("codec") ?? request.codec ?? ""
+        guard Self.creatableCodecs.contains(codec) else {
+            throw .invalidArgument("data.payload.codec must be one of \(Self.creatableCodecs.sorted().joined(separator: ", ")).")
+        }
+        let name = try Self.validatedName(request.address.name, field: "data.name")
+        let tree = community.tree
+        let parentID = try Self.category(at: request.address.path, in: tree)
+        guard tree.node(at: ChannelAddress(path: request.address.path, name: name)) == nil else {
+            throw .invalidArgument("'\(ChannelAddress(path: request.address.path, name: name))' exists already.")
+        }
+        let position = Int64(tree.children(of: parentID).count)
+        do {
+            _ = try await community.store.createInteractables([
+                NewInteractable(parentID: parentID, name: name, codec: codec, position: position)
+            ])
+        } catch {
+            throw .internalError("The \(codec) could not be created.")
+        }
+        return try await self.changed(Self.created, address: ChannelAddress(path: request.address.path, name: name), codec: codec, context: context)
+    }
+
+    func perform(_ request: FunctionRequest, on node: Interactable, tree: InteractableTree, context: FunctionContext)
+        async throws(CommuneError) -> FunctionResult
+    {
+        let community = context.community
+        try community.permissions.require(.manageChannels, for: context.member)
+        let reader = try PayloadReader(request.payload, context: "data.payload")
+        let address = tree.address(of: node)
+        switch request.function {
+        case Self.create:
+            throw .invalidArgument("'\(address)' exists already.")
+
+        case Self.rename:
+            let newName = try Self.validatedName(try reader.string("new_name"), field: "data.payload.new_name")
+            let target = ChannelAddress(path: address.path, name: newName)
+            if newName != node.name, tree.node(at: target) != nil {
+                throw .invalidArgument("'\(target)' exists already.")
+            }
+            var renamed = node
+            renamed.name = newName
+            try await self.write([renamed], context: context)
+            return try await self.changed(Self.renamed, address: target, codec: node.codec, context: context)
+
+        case Self.move:
+            let parentPath = try reader.optionalString("parent_path") ?? address.path
+            let newParent = try Self.category(at: parentPath, in: tree)
+            if let newParent, Self.isSelfOrDescendant(newParent, of: node.id, in: tree) {
+                throw .invalidArgument("A category cannot move into itself.")
+            }
+            if newParent != node.parentID, tree.node(at: ChannelAddress(path: parentPath, name: node.name)) != nil {
+                throw .invalidArgument("'\(ChannelAddress(path: parentPath, name: node.name))' exists already.")
+            }
+            var siblings = tree.children(of: newParent).filter { $0.id != node.id }
+            let requested = try reader.optionalInt("position") ?? Int64(siblings.count)
+            guard requested >= 0 else { throw .invalidArgument("data.payload.position must be 0 or more.") }
+            var moved = node
+            moved.parentID = newParent
+            siblings.insert(moved, at: Int(min(requested, Int64(siblings.count))))
+            var changes: [Interactable] = []
+            for (index, sibling) in siblings.enumerated() {
+                var updated = sibling
+                updated.position = Int64(index)
+                changes.append(updated)
+            }
+            // Close the gap left in the old parent.
+            if node.parentID != newParent {
+                for (index, sibling) in tree.children(of: node.parentID).filter({ $0.id != node.id }).enumerated() {
+                    var updated = sibling
+                    updated.position = Int64(index)
+                    changes.append(updated)
+                }
+            }
+            try await self.write(changes, context: context)
+            return try await self.changed(Self.moved, address: ChannelAddress(path: parentPath, name: node.name), codec: node.codec, context: context)
+
+        case Self.remove:
+            var doomed: [Int64] = []
+            Self.collect(node.id, in: tree, into: &doomed)
+            do {
+                try await community.store.deleteInteractables(doomed.reversed())
+            } catch {
+                throw .internalError("'\(address)' could not be removed.")
+            }
+            var remaining = tree.children(of: node.parentID).filter { $0.id != node.id }
+            for index in remaining.indices { remaining[index].position = Int64(index) }
+            try await self.write(remaining, context: context)
+            return try await self.changed(Self.removed, address: address, codec: node.codec, context: context)
+
+        default:
+            throw .init(.unknownFunction, "No structure function '\(request.function)'.")
+        }
+    }
+
+    private func write(_ nodes: [Interactable], context: FunctionContext) async throws(CommuneError) {
+        guard !nodes.isEmpty else { return }
+        do {
+            try await context.community.store.updateInteractables(nodes)
+        } catch {
+            context.community.logger.error("Changing the channel tree failed: \(error)")
+            throw .internalError("The channel tree could not be changed.")
+        }
+    }
+
+    private func changed(_ result: String, address: ChannelAddress, codec: String, context: FunctionContext)
+        async throws(CommuneError) -> FunctionResult
+    {
+        try await context.community.reloadTree()
+        context.publisher.publish(context.community.treeChangedUpdate(), excluding: nil)
+        await context.community.audit(context.member, "\(result) \(codec) '\(address)'")
+        return FunctionResult(codec: codec, address: address, result: result, payload: [:])
+    }
+
+    /// The id of the category at `path` (`nil` for the top level).
+    static func category(at path: String, in tree: InteractableTree) throws(CommuneError) -> Int64? {
+        guard let address = ChannelAddress(slashed: path) else { return nil }
+        guard let node = tree.node(at: address), node.codec == InteractableNode.categoryCodec else {
+            throw .notFound("No category at path '\(path)'.")
+        }
+        return node.id
+    }
+
+    static func isSelfOrDescendant(_ candidate: Int64, of ancestor: Int64, in tree: InteractableTree) -> Bool {
+        var current: Int64? = candidate
+        var steps = 0
+        while let id = current, steps < 64 {
+            if id == ancestor { return true }
+            current = tree.nodes[id]?.parentID
+            steps += 1
+        }
+        return false
+    }
+
+    static func collect(_ id: Int64, in tree: InteractableTree, into ids: inout [Int64]) {
+        ids.append(id)
+        for child in tree.children(of: id) { self.collect(child.id, in: tree, into: &ids) }
+    }
+}
+
+extension String {
+    func trimmingWhitespaceAndNewlines() -> String {
+        var text = Substring(self)
+        while let first = text.first, first.isWhitespace { text.removeFirst() }
+        while let last = text.last, last.isWhitespace { text.removeLast() }
+        return String(text)
+    }
+}
