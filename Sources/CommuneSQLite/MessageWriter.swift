@@ -1,4 +1,5 @@
 import CommuneCore
+import CommuneProtocol
 import GRDB
 import Synchronization
 
@@ -9,7 +10,7 @@ import Synchronization
 final class MessageWriter: Sendable {
     private struct Pending: Sendable {
         let message: NewMessage
-        let continuation: CheckedContinuation<StoredMessage, any Error>
+        let continuation: CheckedContinuation<AppendedMessage, any Error>
     }
 
     private struct State {
@@ -26,7 +27,7 @@ final class MessageWriter: Sendable {
         self.pool = pool
     }
 
-    func append(_ message: NewMessage) async throws -> StoredMessage {
+    func append(_ message: NewMessage) async throws -> AppendedMessage {
         try await withCheckedThrowingContinuation { continuation in
             let startDrain = self.state.withLock { state in
                 state.queue.append(Pending(message: message, continuation: continuation))
@@ -67,12 +68,18 @@ final class MessageWriter: Sendable {
         }
     }
 
-    private static func insert(_ messages: [NewMessage], db: Database) throws -> [StoredMessage] {
+    private static func insert(_ messages: [NewMessage], db: Database) throws -> [AppendedMessage] {
         var nextID: [Int64: Int64] = [:]
         let statement = try db.cachedStatement(
-            sql: "INSERT INTO messages (channel_id, message_id, sender_id, body, send_time) VALUES (?, ?, ?, ?, ?)"
+            sql: """
+                INSERT INTO messages (channel_id, message_id, sender_id, body, send_time, kind, attachments, sender_number)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """
         )
         return try messages.map { message in
+            if let number = message.senderNumber, let earlier = try Self.existing(sender: message.senderID, number: number, db: db) {
+                return AppendedMessage(message: earlier, isNew: false)
+            }
             let id: Int64
             if let known = nextID[message.channelID] {
                 id = known
@@ -82,10 +89,25 @@ final class MessageWriter: Sendable {
                 ) ?? 0) + 1
             }
             nextID[message.channelID] = id + 1
-            try statement.execute(arguments: [message.channelID, id, message.senderID.value, message.text, message.sendTime])
-            return StoredMessage(
-                channelID: message.channelID, messageID: id, senderID: message.senderID, text: message.text, sendTime: message.sendTime
+            try statement.execute(arguments: [
+                message.channelID, id, message.senderID.value, message.text, message.sendTime, message.kind.rawValue,
+                SQLiteStore.encode(attachments: message.attachments), message.senderNumber,
+            ])
+            let stored = StoredMessage(
+                channelID: message.channelID, messageID: id, senderID: message.senderID, text: message.text, sendTime: message.sendTime,
+                kind: message.kind, attachments: message.attachments
             )
+            return AppendedMessage(message: stored, isNew: true)
         }
+    }
+
+    /// The message `sender` stored earlier under `number`, in whichever channel.
+    private static func existing(sender: UUIDString, number: Int64, db: Database) throws -> StoredMessage? {
+        guard let row = try Row.fetchOne(
+            db,
+            sql: "SELECT channel_id, \(SQLiteStore.messageColumns) FROM messages WHERE sender_id = ? AND sender_number = ?",
+            arguments: [sender.value, number]
+        ) else { return nil }
+        return SQLiteStore.message(row, channelID: row["channel_id"])
     }
 }

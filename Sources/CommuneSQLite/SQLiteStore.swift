@@ -114,7 +114,60 @@ public final class SQLiteStore: CommunityStore {
                     """
             )
         }
+        migrator.registerMigration("v4-members-messages-attachments") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE members ADD COLUMN status TEXT NOT NULL DEFAULT 'online';
+                    ALTER TABLE members ADD COLUMN status_text TEXT NOT NULL DEFAULT '';
+                    ALTER TABLE members ADD COLUMN suppressed INTEGER NOT NULL DEFAULT 0;
+                    CREATE TABLE bans (
+                        user_id TEXT PRIMARY KEY NOT NULL,
+                        public_key BLOB NOT NULL UNIQUE,
+                        username TEXT NOT NULL,
+                        reason TEXT NOT NULL,
+                        banned_by TEXT NOT NULL,
+                        time INTEGER NOT NULL
+                    );
+                    ALTER TABLE interactables ADD COLUMN properties TEXT NOT NULL DEFAULT '';
+                    ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'text';
+                    ALTER TABLE messages ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE messages ADD COLUMN attachments TEXT NOT NULL DEFAULT '';
+                    ALTER TABLE messages ADD COLUMN sender_number INTEGER;
+                    CREATE UNIQUE INDEX messages_sender_number ON messages(sender_id, sender_number);
+                    CREATE TABLE attachments (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        uploader TEXT NOT NULL,
+                        type TEXT NOT NULL,
+                        width INTEGER NOT NULL,
+                        height INTEGER NOT NULL,
+                        size INTEGER NOT NULL,
+                        created_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX attachments_uploader ON attachments(uploader);
+                    """
+            )
+        }
         return migrator
+    }
+
+    // MARK: JSON columns
+
+    static func encode(properties: [String: String]) -> String {
+        properties.isEmpty ? "" : JSONValue.object(properties.mapValues { .string($0) }).jsonString
+    }
+
+    static func decodeProperties(_ text: String) -> [String: String] {
+        guard !text.isEmpty, let object = (try? JSONValue.parse(text))?.objectValue else { return [:] }
+        return object.compactMapValues { $0.stringValue }
+    }
+
+    static func encode(attachments: [AttachmentInfo]) -> String {
+        attachments.isEmpty ? "" : JSONValue.array(attachments.map(\.json)).jsonString
+    }
+
+    static func decodeAttachments(_ text: String) -> [AttachmentInfo] {
+        guard !text.isEmpty, let list = (try? JSONValue.parse(text))?.arrayValue else { return [] }
+        return list.compactMap { try? AttachmentInfo(json: $0) }
     }
 
     public func appendAudit(_ entry: AuditEntry) async throws {
@@ -177,7 +230,7 @@ public final class SQLiteStore: CommunityStore {
 
     public func interactables() async throws -> [Interactable] {
         try await self.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, parent_id, name, codec, position FROM interactables").map(Self.interactable)
+            try Row.fetchAll(db, sql: "SELECT id, parent_id, name, codec, position, properties FROM interactables").map(Self.interactable)
         }
     }
 
@@ -185,11 +238,12 @@ public final class SQLiteStore: CommunityStore {
         try await self.pool.write { db in
             try nodes.map { node in
                 try db.execute(
-                    sql: "INSERT INTO interactables (parent_id, name, codec, position) VALUES (?, ?, ?, ?)",
-                    arguments: [node.parentID, node.name, node.codec, node.position]
+                    sql: "INSERT INTO interactables (parent_id, name, codec, position, properties) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [node.parentID, node.name, node.codec, node.position, Self.encode(properties: node.properties)]
                 )
                 return Interactable(
-                    id: db.lastInsertedRowID, parentID: node.parentID, name: node.name, codec: node.codec, position: node.position
+                    id: db.lastInsertedRowID, parentID: node.parentID, name: node.name, codec: node.codec, position: node.position,
+                    properties: node.properties
                 )
             }
         }
@@ -222,33 +276,61 @@ public final class SQLiteStore: CommunityStore {
     }
 
     static func interactable(_ row: Row) -> Interactable {
-        Interactable(id: row["id"], parentID: row["parent_id"], name: row["name"], codec: row["codec"], position: row["position"])
+        Interactable(
+            id: row["id"], parentID: row["parent_id"], name: row["name"], codec: row["codec"], position: row["position"],
+            properties: Self.decodeProperties(row["properties"])
+        )
+    }
+
+    public func setProperties(_ properties: [String: String], of interactable: Int64) async throws {
+        try await self.pool.write { db in
+            try db.execute(
+                sql: "UPDATE interactables SET properties = ? WHERE id = ?", arguments: [Self.encode(properties: properties), interactable]
+            )
+        }
     }
 
     // MARK: Members and invites
 
     public func members() async throws -> [Member] {
         try await self.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT user_id, username, public_key, group_name, joined_at FROM members").compactMap { row in
+            try Row.fetchAll(
+                db, sql: "SELECT user_id, username, public_key, group_name, joined_at, status, status_text, suppressed FROM members"
+            ).compactMap { row in
                 guard let id = UUIDString(row["user_id"]) else { return nil }
                 let key: Data = row["public_key"]
-                return Member(id: id, username: row["username"], publicKey: Array(key), group: row["group_name"], joinedAt: row["joined_at"])
+                var member = Member(id: id, username: row["username"], publicKey: Array(key), group: row["group_name"], joinedAt: row["joined_at"])
+                member.status = MemberStatus(rawValue: row["status"]) ?? .online
+                member.statusText = row["status_text"]
+                member.suppressed = row["suppressed"]
+                return member
             }
         }
     }
 
-    public func registerMember(_ member: Member, inviteCode: String, now: Int64) async throws -> Member {
+    public func registerMember(_ member: Member, inviteCode: String?, now: Int64) async throws -> Member {
         try await self.pool.write { db in
-            guard let row = try Row.fetchOne(
-                db,
-                sql: "SELECT code, group_name, uses_left, expires_at, created_at, revoked FROM invites WHERE code = ?",
-                arguments: [inviteCode]
-            ) else {
-                throw StoreError.inviteInvalid("This invite is not known here.")
+            var invite: Invite?
+            if let inviteCode {
+                guard let row = try Row.fetchOne(
+                    db,
+                    sql: "SELECT code, group_name, uses_left, expires_at, created_at, revoked FROM invites WHERE code = ?",
+                    arguments: [inviteCode]
+                ) else {
+                    throw StoreError.inviteInvalid("This invite is not known here.")
+                }
+                invite = Self.invite(row)
+                if let refusal = invite?.refusal(now: now) {
+                    throw StoreError.inviteInvalid(refusal)
+                }
             }
-            let invite = Self.invite(row)
-            if let refusal = invite.refusal(now: now) {
-                throw StoreError.inviteInvalid(refusal)
+            let banned = try Bool.fetchOne(
+                db,
+                sql: "SELECT EXISTS (SELECT 1 FROM bans WHERE user_id = ? OR public_key = ?)",
+                arguments: [member.id.value, Data(member.publicKey)]
+            ) ?? false
+            if banned {
+                throw StoreError.banned("This identity is banned from this community.")
             }
             let taken = try Bool.fetchOne(
                 db,
@@ -258,9 +340,11 @@ public final class SQLiteStore: CommunityStore {
             if taken {
                 throw StoreError.alreadyRegistered("This user id or public key is already a member of this community.")
             }
-            try db.execute(sql: "UPDATE invites SET uses_left = uses_left - 1 WHERE code = ?", arguments: [inviteCode])
             var stored = member
-            stored.group = invite.group
+            if let invite {
+                try db.execute(sql: "UPDATE invites SET uses_left = uses_left - 1 WHERE code = ?", arguments: [invite.code])
+                stored.group = invite.group
+            }
             try db.execute(
                 sql: "INSERT INTO members (user_id, username, public_key, group_name, joined_at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [stored.id.value, stored.username, Data(stored.publicKey), stored.group, stored.joinedAt]
@@ -268,6 +352,77 @@ public final class SQLiteStore: CommunityStore {
             return stored
         }
     }
+
+    public func updateMember(_ member: Member) async throws {
+        try await self.pool.write { db in
+            try db.execute(
+                sql: "UPDATE members SET username = ?, group_name = ?, status = ?, status_text = ?, suppressed = ? WHERE user_id = ?",
+                arguments: [member.username, member.group, member.status.rawValue, member.statusText, member.suppressed, member.id.value]
+            )
+        }
+    }
+
+    public func removeMember(_ id: UUIDString, ban: Ban?, vengeance: Bool) async throws -> [String] {
+        try await self.pool.write { db in
+            try db.execute(sql: "DELETE FROM members WHERE user_id = ?", arguments: [id.value])
+            if let ban {
+                try db.execute(
+                    sql: """
+                        INSERT OR REPLACE INTO bans (user_id, public_key, username, reason, banned_by, time) VALUES (?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [ban.userID.value, Data(ban.publicKey), ban.username, ban.reason, ban.bannedBy, ban.time]
+                )
+            }
+            guard vengeance else { return [] }
+            try db.execute(
+                sql: "UPDATE messages SET body = ?, sender_id = NULL, attachments = '', edited = 0 WHERE sender_id = ?",
+                arguments: [TextFunction.removedText, id.value]
+            )
+            let uploads = try String.fetchAll(db, sql: "SELECT id FROM attachments WHERE uploader = ?", arguments: [id.value])
+            try db.execute(sql: "DELETE FROM attachments WHERE uploader = ?", arguments: [id.value])
+            return uploads
+        }
+    }
+
+    public func bans() async throws -> [Ban] {
+        try await self.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT user_id, public_key, username, reason, banned_by, time FROM bans ORDER BY time DESC").compactMap { row in
+                guard let id = UUIDString(row["user_id"]) else { return nil }
+                let key: Data = row["public_key"]
+                return Ban(userID: id, publicKey: Array(key), username: row["username"], reason: row["reason"], bannedBy: row["banned_by"], time: row["time"])
+            }
+        }
+    }
+
+    public func unban(_ id: UUIDString) async throws -> Bool {
+        try await self.pool.write { db in
+            try db.execute(sql: "DELETE FROM bans WHERE user_id = ?", arguments: [id.value])
+            return db.changesCount > 0
+        }
+    }
+
+    // MARK: Attachments
+
+    public func createAttachment(_ attachment: AttachmentInfo, uploader: UUIDString, now: Int64) async throws {
+        try await self.pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO attachments (id, uploader, type, width, height, size, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                arguments: [attachment.attachmentID, uploader.value, attachment.type, attachment.width, attachment.height, attachment.size, now]
+            )
+        }
+    }
+
+    public func attachment(_ id: String) async throws -> (info: AttachmentInfo, uploader: UUIDString)? {
+        try await self.pool.read { db in
+            guard let row = try Row.fetchOne(
+                db, sql: "SELECT id, uploader, type, width, height, size FROM attachments WHERE id = ?", arguments: [id]
+            ), let uploader = UUIDString(row["uploader"]) else { return nil }
+            let info = AttachmentInfo(attachmentID: row["id"], type: row["type"], width: row["width"], height: row["height"], size: row["size"])
+            return (info, uploader)
+        }
+    }
+
+    // MARK: Invites
 
     public func createInvite(_ invite: Invite) async throws {
         try await self.pool.write { db in
@@ -322,11 +477,6 @@ public final class SQLiteStore: CommunityStore {
         }
     }
 
-    public func setMemberGroup(_ member: UUIDString, group: String) async throws {
-        try await self.pool.write { db in
-            try db.execute(sql: "UPDATE members SET group_name = ? WHERE user_id = ?", arguments: [group, member.value])
-        }
-    }
 
     static func invite(_ row: Row) -> Invite {
         Invite(
@@ -337,7 +487,7 @@ public final class SQLiteStore: CommunityStore {
 
     // MARK: Messages
 
-    public func appendMessage(_ message: NewMessage) async throws -> StoredMessage {
+    public func appendMessage(_ message: NewMessage) async throws -> AppendedMessage {
         try await self.writer.append(message)
     }
 
@@ -345,7 +495,7 @@ public final class SQLiteStore: CommunityStore {
         try await self.pool.read { db in
             try Row.fetchOne(
                 db,
-                sql: "SELECT message_id, sender_id, body, send_time FROM messages WHERE channel_id = ? AND message_id = ?",
+                sql: "SELECT \(Self.messageColumns) FROM messages WHERE channel_id = ? AND message_id = ?",
                 arguments: [channelID, messageID]
             ).map { row in Self.message(row, channelID: channelID) }
         }
@@ -354,16 +504,24 @@ public final class SQLiteStore: CommunityStore {
     public func updateMessage(channelID: Int64, messageID: Int64, text: String, senderID: UUIDString?) async throws {
         try await self.pool.write { db in
             try db.execute(
-                sql: "UPDATE messages SET body = ?, sender_id = ? WHERE channel_id = ? AND message_id = ?",
-                arguments: [text, senderID?.value, channelID, messageID]
+                sql: """
+                    UPDATE messages SET body = ?, sender_id = ?, edited = ?,
+                        attachments = CASE WHEN ? IS NULL THEN '' ELSE attachments END
+                    WHERE channel_id = ? AND message_id = ?
+                    """,
+                arguments: [text, senderID?.value, senderID != nil, senderID?.value, channelID, messageID]
             )
         }
     }
 
+    /// The columns ``message(_:channelID:)`` reads.
+    static let messageColumns = "message_id, sender_id, body, send_time, kind, edited, attachments"
+
     static func message(_ row: Row, channelID: Int64) -> StoredMessage {
         StoredMessage(
             channelID: channelID, messageID: row["message_id"],
-            senderID: (row["sender_id"] as String?).flatMap(UUIDString.init), text: row["body"], sendTime: row["send_time"]
+            senderID: (row["sender_id"] as String?).flatMap(UUIDString.init), text: row["body"], sendTime: row["send_time"],
+            kind: MessageKind(rawValue: row["kind"]) ?? .text, edited: row["edited"], attachments: Self.decodeAttachments(row["attachments"])
         )
     }
 
@@ -384,7 +542,7 @@ public final class SQLiteStore: CommunityStore {
             return try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT message_id, sender_id, body, send_time FROM messages
+                    SELECT \(Self.messageColumns) FROM messages
                     WHERE channel_id = ? AND message_id < ? ORDER BY message_id DESC LIMIT ?
                     """,
                 arguments: [channelID, upper, limit]

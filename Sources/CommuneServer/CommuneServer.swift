@@ -34,7 +34,10 @@ public final class CommuneServer: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.store = try SQLiteStore(directory: configuration.dataDirectory)
-        self.community = try await Community.open(store: self.store, configuration: configuration.community, logger: logger)
+        self.community = try await Community.open(
+            store: self.store, configuration: configuration.community,
+            attachments: AttachmentFiles(directory: configuration.dataDirectory.appendingPathComponent("attachments")), logger: logger
+        )
     }
 
     /// Logged-in connections right now.
@@ -67,6 +70,7 @@ public final class CommuneServer: Sendable {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: WebHeadersMiddleware())
         router.get("/healthz") { _, _ in "ok\n" }
+        AttachmentRoutes(community: self.community).register(on: router)
         if let webRoot = self.webRoot() {
             router.add(middleware: FileMiddleware(webRoot, searchForIndexHtml: true, logger: self.logger))
         } else {

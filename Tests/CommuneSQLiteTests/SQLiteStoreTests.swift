@@ -76,7 +76,7 @@ struct SQLiteStoreTests {
                     let stored = try await store.appendMessage(
                         NewMessage(channelID: channel, senderID: sender, text: "m\(index)", sendTime: Int64(index))
                     )
-                    return (channel, stored.messageID)
+                    return (channel, stored.message.messageID)
                 }
             }
             var ids: [Int64: [Int64]] = [:]

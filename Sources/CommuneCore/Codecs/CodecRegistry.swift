@@ -7,7 +7,7 @@ public struct CodecRegistry: Sendable {
     }
 
     /// Commune's built-in codecs.
-    public static let standard = CodecRegistry([CategoryCodec(), TextChannelCodec(), VoiceChannelCodec()])
+    public static let standard = CodecRegistry([CategoryCodec(), TextChannelCodec(), VoiceChannelCodec(), LinkCodec()])
 
     public subscript(name: String) -> (any ChannelCodec)? { self.codecs[name] }
 }

@@ -1,10 +1,14 @@
 import CommuneProtocol
 
-/// A text channel: `send_message`, `get_messages`, and the `message_live` update.
+/// A text channel: `send_message`, `get_messages`, `edit_message`, `remove_message`, `set_topic`, and their updates.
 public struct TextChannelCodec: ChannelCodec {
     public let name = TextFunction.codec
 
     public init() {}
+
+    public func treeData(for node: Interactable, in community: Community) -> [String: JSONValue] {
+        TopicFunctions.treeData(for: node)
+    }
 
     public func perform(_ request: FunctionRequest, on node: Interactable, address: ChannelAddress, context: FunctionContext)
         async throws(CommuneError) -> FunctionResult
@@ -14,6 +18,8 @@ public struct TextChannelCodec: ChannelCodec {
             return try await self.sendMessage(request, on: node, address: address, context: context)
         case TextFunction.getMessages:
             return try await self.getMessages(request, on: node, address: address, context: context)
+        case TextFunction.setTopic:
+            return try await TopicFunctions.setTopic(request, on: node, address: address, codec: self.name, context: context)
         case TextFunction.editMessage, TextFunction.removeMessage:
             return try await self.changeMessage(request, on: node, address: address, context: context)
         default:
@@ -61,7 +67,11 @@ public struct TextChannelCodec: ChannelCodec {
         if author != context.member.id {
             await community.audit(context.member, "\(removing ? "removed" : "edited") message \(messageID) in '\(address)'")
         }
-        let updated = StoredMessage(channelID: node.id, messageID: messageID, senderID: sender, text: text, sendTime: existing.sendTime)
+        var updated = existing
+        updated.text = text
+        updated.senderID = sender
+        updated.edited = !removing
+        if removing { updated.attachments = [] }
         let result = removing ? TextFunction.messageRemoved : TextFunction.messageEdited
         context.publisher.publish(
             FunctionResult(codec: self.name, address: address, result: result, payload: updated.chatMessage.json), excluding: context.connection
@@ -70,31 +80,80 @@ public struct TextChannelCodec: ChannelCodec {
     }
 
     /// Validates, commits, then acknowledges to the sender and pushes `message_live` to everyone else.
+    ///
+    /// `{message, kind?, number?, attachments?}`: `kind` `action` is a `/me` action; `number` is the sender's own
+    /// increasing number for the message, so that a resend after a lost reply returns the first reply instead of
+    /// storing the message twice; `attachments` are ids the sender uploaded (then `message` may be empty).
     func sendMessage(_ request: FunctionRequest, on node: Interactable, address: ChannelAddress, context: FunctionContext)
         async throws(CommuneError) -> FunctionResult
     {
+        let community = context.community
         let reader = try PayloadReader(request.payload, context: "data.payload")
         let text = try reader.string("message")
-        try Self.validate(message: text, limit: context.community.configuration.maxMessageLength)
-        let stored: StoredMessage
+        let kindName = try reader.optionalString("kind") ?? MessageKind.text.rawValue
+        guard let kind = MessageKind(rawValue: kindName) else {
+            throw .invalidArgument("data.payload.kind must be one of \(MessageKind.allCases.map(\.rawValue).joined(separator: ", ")).")
+        }
+        let number = try reader.optionalInt("number")
+        if let number, number < 1 { throw .invalidArgument("data.payload.number must be 1 or more.") }
+        let attachments = try await Self.attachments(reader, context: context)
+        if attachments.isEmpty || !text.isEmpty {
+            try Self.validate(message: text, limit: community.configuration.maxMessageLength)
+        }
+        let appended: AppendedMessage
         do {
-            stored = try await context.community.store.appendMessage(
-                NewMessage(channelID: node.id, senderID: context.member.id, text: text, sendTime: UnixTime.nowMilliseconds())
+            appended = try await community.store.appendMessage(
+                NewMessage(
+                    channelID: node.id, senderID: context.member.id, text: text, sendTime: UnixTime.nowMilliseconds(), kind: kind,
+                    attachments: attachments, senderNumber: number
+                )
             )
         } catch {
-            context.community.logger.error("Storing a message failed: \(error)")
+            community.logger.error("Storing a message failed: \(error)")
             throw .internalError("The message could not be stored; it was not sent.")
         }
-        context.publisher.publish(
-            FunctionResult(codec: self.name, address: address, result: TextFunction.messageLive, payload: stored.chatMessage.json),
-            excluding: context.connection
-        )
+        let stored = appended.message
+        if appended.isNew {
+            context.publisher.publish(
+                FunctionResult(codec: self.name, address: address, result: TextFunction.messageLive, payload: stored.chatMessage.json),
+                excluding: context.connection
+            )
+        } else if stored.channelID != node.id {
+            throw .invalidArgument("data.payload.number \(number ?? 0) was already used for a message in another channel.")
+        }
         return FunctionResult(
             codec: self.name,
             address: address,
             result: TextFunction.messageReceived,
             payload: ["message_id": .int(stored.messageID), "send_time": .int(stored.sendTime)]
         )
+    }
+
+    /// The attachments a message names: at most `maxAttachments`, each uploaded by the sender.
+    static func attachments(_ reader: PayloadReader, context: FunctionContext) async throws(CommuneError) -> [AttachmentInfo] {
+        guard let value = reader.object["attachments"], value != .null else { return [] }
+        guard let ids = value.arrayValue else {
+            throw .invalidArgument("data.payload.attachments must be an array of attachment ids, not \(value.typeName).")
+        }
+        let limit = context.community.configuration.maxAttachmentsPerMessage
+        guard ids.count <= limit else { throw .invalidArgument("A message may carry at most \(limit) attachments.") }
+        var found: [AttachmentInfo] = []
+        for (index, id) in ids.enumerated() {
+            guard let id = id.stringValue else {
+                throw .invalidArgument("data.payload.attachments[\(index)] must be a string, not \(id.typeName).")
+            }
+            let record: (info: AttachmentInfo, uploader: UUIDString)?
+            do {
+                record = try await context.community.store.attachment(id)
+            } catch {
+                throw .internalError("The attachment could not be read.")
+            }
+            guard let record, record.uploader == context.member.id else {
+                throw .notFound("No attachment '\(id)' uploaded by you; upload it first with POST /api/attachments.")
+            }
+            found.append(record.info)
+        }
+        return found
     }
 
     func getMessages(_ request: FunctionRequest, on node: Interactable, address: ChannelAddress, context: FunctionContext)

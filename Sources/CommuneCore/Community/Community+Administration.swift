@@ -58,18 +58,61 @@ extension Community {
     func groupsList() -> [Group] {
         self.state.withLock { Array($0.groups.values) }.sorted { ($0.power, $1.name) > ($1.power, $0.name) }
     }
+}
 
-    func setGroup(of member: UUIDString, to group: String) async throws(CommuneError) -> Member {
+/// Changes to members and to the community's information. Callers check permissions first.
+extension Community {
+    /// Stores a changed member (name, group, status, mute) and returns it as now known.
+    func saveMember(_ member: Member) async throws(CommuneError) -> Member {
         do {
-            try await self.store.setMemberGroup(member, group: group)
+            try await self.store.updateMember(member)
         } catch {
-            throw .internalError("The member's group could not be changed.")
+            self.logger.error("Updating a member failed: \(error)")
+            throw .internalError("The member could not be changed.")
         }
         return try self.state.withLock { state throws(CommuneError) -> Member in
-            guard var stored = state.members[member] else { throw .notFound("No member \(member).") }
-            stored.group = group
-            state.members[member] = stored
-            return stored
+            guard state.members[member.id] != nil else { throw .notFound("No member \(member.id).") }
+            state.members[member.id] = member
+            return member
         }
+    }
+
+    /// Removes a member (and bans them when `ban` is given): their key no longer logs in, their HTTP tokens stop
+    /// working, and with `vengeance` their messages are masked and their uploads deleted.
+    func removeMember(_ member: Member, ban: Ban?, vengeance: Bool) async throws(CommuneError) {
+        let uploads: [String]
+        do {
+            uploads = try await self.store.removeMember(member.id, ban: ban, vengeance: vengeance)
+        } catch {
+            self.logger.error("Removing a member failed: \(error)")
+            throw .internalError("The member could not be removed.")
+        }
+        self.state.withLock { state in
+            state.members[member.id] = nil
+            state.membersByKey.remove(member.publicKey)
+            state.sessionTokens = state.sessionTokens.filter { $0.value.member != member.id }
+        }
+        if let files = self.attachments {
+            for id in uploads { files.delete(id: id) }
+        }
+    }
+
+    /// Stores the community's information.
+    func saveInfo(_ info: CommunityInfo) async throws(CommuneError) {
+        do {
+            for (key, value) in info.settings { try await self.store.setSetting(key, value) }
+        } catch {
+            self.logger.error("Saving the community's information failed: \(error)")
+            throw .internalError("The community's information could not be saved.")
+        }
+        self.state.withLock { $0.info = info }
+    }
+
+    /// The `member_changed` update for `member`.
+    func memberChanged(_ member: Member) -> FunctionResult {
+        FunctionResult(
+            codec: CommunityFunctions.codec, address: CommunityFunctions.address, result: CommunityFunctions.memberChanged,
+            payload: CommunityFunctions.json(for: member, online: self.isOnline(member.id))
+        )
     }
 }

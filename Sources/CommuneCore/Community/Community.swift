@@ -13,17 +13,21 @@ public final class Community: Sendable {
     public let configuration: CommunityConfiguration
     public let logger: Logger
     public let codecs: CodecRegistry
+    /// Where uploaded attachments' bytes live; `nil` for tools that run without them.
+    public let attachments: AttachmentFiles?
     let privateKey: Curve25519.KeyAgreement.PrivateKey
     /// Base64 of the community's X25519 public key, as `challenge` sends it.
     public let publicKey: String
 
     struct State {
-        var name: String
+        var info: CommunityInfo
         var tree: InteractableTree
         var members: [UUIDString: Member]
         var membersByKey: Set<[UInt8]>
         var onlineConnections: [UUIDString: Int] = [:]
         var groups: [String: Group]
+        /// HTTP bearer tokens handed out at login: token → (member, expiry in Unix milliseconds).
+        var sessionTokens: [String: (member: UUIDString, expiresAt: Int64)] = [:]
     }
 
     let state: Mutex<State>
@@ -33,9 +37,11 @@ public final class Community: Sendable {
         configuration: CommunityConfiguration,
         logger: Logger,
         codecs: CodecRegistry,
+        attachments: AttachmentFiles?,
         privateKey: Curve25519.KeyAgreement.PrivateKey,
         state: State
     ) {
+        self.attachments = attachments
         self.store = store
         self.configuration = configuration
         self.logger = logger
@@ -50,6 +56,7 @@ public final class Community: Sendable {
         store: any CommunityStore,
         configuration: CommunityConfiguration = .init(),
         codecs: CodecRegistry = .standard,
+        attachments: AttachmentFiles? = nil,
         logger: Logger
     ) async throws -> Community {
         let privateKey = try await self.loadOrCreateKey(store: store)
@@ -62,13 +69,16 @@ public final class Community: Sendable {
         let members = try await store.members()
         let groups = try await store.groups()
         let state = State(
-            name: settings[SettingKey.name] ?? configuration.defaultName,
+            info: CommunityInfo(settings: settings, defaultName: configuration.defaultName),
             tree: InteractableTree(records),
             members: Dictionary(uniqueKeysWithValues: members.map { ($0.id, $0) }),
             membersByKey: Set(members.map(\.publicKey)),
             groups: Dictionary(uniqueKeysWithValues: groups.map { ($0.name, $0) })
         )
-        return Community(store: store, configuration: configuration, logger: logger, codecs: codecs, privateKey: privateKey, state: state)
+        return Community(
+            store: store, configuration: configuration, logger: logger, codecs: codecs, attachments: attachments, privateKey: privateKey,
+            state: state
+        )
     }
 
     static func loadOrCreateKey(store: any CommunityStore) async throws -> Curve25519.KeyAgreement.PrivateKey {
@@ -96,7 +106,9 @@ public final class Community: Sendable {
 
     // MARK: Reading
 
-    public var name: String { self.state.withLock { $0.name } }
+    public var name: String { self.state.withLock { $0.info.name } }
+
+    public var info: CommunityInfo { self.state.withLock { $0.info } }
 
     public func member(_ id: UUIDString) -> Member? {
         self.state.withLock { $0.members[id] }
@@ -130,7 +142,10 @@ public final class Community: Sendable {
     public func register(_ request: RegisterRequest) async throws(CommuneError) -> Member {
         let username = try self.validatedUsername(request.username)
         let key = try Curve25519.KeyAgreement.PublicKey(base64: request.publicKey)
-        let code = InviteLink(request.invite)?.code ?? request.invite
+        let code = request.invite.map { InviteLink($0)?.code ?? $0 }
+        if code == nil, !self.info.isPublic {
+            throw .init(.inviteInvalid, "This community is private: joining it needs an invite.")
+        }
         let known = self.state.withLock { state in
             state.members[request.userID] != nil || state.membersByKey.contains(Array(key.rawRepresentation))
         }
@@ -151,6 +166,7 @@ public final class Community: Sendable {
             switch error {
             case .inviteInvalid(let reason): throw .init(.inviteInvalid, reason)
             case .alreadyRegistered(let reason): throw .init(.alreadyRegistered, reason)
+            case .banned(let reason): throw .init(.banned, reason)
             }
         } catch {
             self.logger.error("Registering a member failed: \(error)")
@@ -193,15 +209,40 @@ public final class Community: Sendable {
         return (member, ChallengeMessage(challenge: sealed, publicKey: self.publicKey), secret)
     }
 
-    /// The `identification_response` data for a member who just logged in.
+    /// The `identification_response` data for a member who just logged in, with a new HTTP session token.
     public func identificationResponse(for member: Member) -> IdentificationResponse {
         IdentificationResponse(
             accepted: true,
             userID: member.id,
             username: member.username,
-            communityName: self.name,
+            community: self.info.json,
+            group: member.group,
+            sessionToken: self.issueSessionToken(for: member.id),
             interactables: self.interactables()
         )
+    }
+
+    // MARK: HTTP sessions
+
+    /// A new random bearer token for `member`'s HTTP requests.
+    func issueSessionToken(for member: UUIDString) -> String {
+        let token = RandomToken.make(length: 43)
+        let now = UnixTime.nowMilliseconds()
+        let expiresAt = now + self.configuration.sessionTokenLifetimeMilliseconds
+        self.state.withLock { state in
+            state.sessionTokens = state.sessionTokens.filter { $0.value.expiresAt > now }
+            state.sessionTokens[token] = (member, expiresAt)
+        }
+        return token
+    }
+
+    /// The member a bearer token belongs to, while it is valid and they are still a member.
+    public func member(forSessionToken token: String) -> Member? {
+        let now = UnixTime.nowMilliseconds()
+        return self.state.withLock { state in
+            guard let session = state.sessionTokens[token], session.expiresAt > now else { return nil }
+            return state.members[session.member]
+        }
     }
 
     // MARK: Presence

@@ -13,5 +13,18 @@ public struct CommunityConfiguration: Sendable {
     /// How long a login challenge stays valid, in milliseconds.
     public var challengeLifetimeMilliseconds: Int64 = 30_000
 
+    /// Most attachments one message may carry.
+    public var maxAttachmentsPerMessage: Int = 4
+    /// Largest uploaded attachment, in bytes.
+    public var maxAttachmentBytes: Int = 8 << 20
+    /// Longest channel topic, in Unicode code points.
+    public var maxTopicLength: Int = 512
+    /// Longest status text, in Unicode code points.
+    public var maxStatusTextLength: Int = 128
+    /// Longest community description, in Unicode code points.
+    public var maxDescriptionLength: Int = 1_000
+    /// How long an HTTP session token from login stays valid, in milliseconds.
+    public var sessionTokenLifetimeMilliseconds: Int64 = 24 * 3_600_000
+
     public init() {}
 }

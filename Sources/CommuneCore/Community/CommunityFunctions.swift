@@ -11,6 +11,7 @@ public struct CommunityFunctions: Sendable {
     public static let getGroups = "get_groups"
     public static let groupList = "group_list"
     public static let updateGroup = "update_group"
+    public static let createGroup = "create_group"
     public static let removeGroup = "remove_group"
     public static let groupChanged = "group_changed"
     public static let groupRemoved = "group_removed"
@@ -30,6 +31,12 @@ public struct CommunityFunctions: Sendable {
     static let address = ChannelAddress(path: "", name: "")
 
     public func perform(_ request: FunctionRequest, context: FunctionContext) async throws(CommuneError) -> FunctionResult {
+        if MemberFunctions.functions.contains(request.function) {
+            return try await MemberFunctions().perform(request, context: context)
+        }
+        if InfoFunctions.functions.contains(request.function) {
+            return try await InfoFunctions().perform(request, context: context)
+        }
         switch request.function {
         case Self.getMembers:
             let community = context.community
@@ -38,7 +45,7 @@ public struct CommunityFunctions: Sendable {
         case Self.getGroups:
             let groups = context.community.groupsList().map(Self.json(for:))
             return self.result(Self.groupList, ["groups": .array(groups)])
-        case Self.updateGroup:
+        case Self.updateGroup, Self.createGroup:
             return try await self.updateGroup(request, context: context)
         case Self.removeGroup:
             return try await self.removeGroup(request, context: context)
@@ -87,6 +94,9 @@ public struct CommunityFunctions: Sendable {
         let reader = try PayloadReader(request.payload, context: "data.payload")
         let name = try StructureFunctions.validatedName(try reader.string("group"), field: "data.payload.group")
         guard name != DefaultGroup.owner else { throw .forbidden("The owner group cannot be changed.") }
+        if request.function == Self.createGroup, checker.groups[name] != nil {
+            throw .invalidArgument("The group '\(name)' exists already.")
+        }
         var group = checker.groups[name] ?? Group(name: name, permissions: [], power: 0)
         try checker.requireCanAssign(name, by: context.member)
         if let power = try reader.optionalInt("power") {
@@ -142,11 +152,13 @@ public struct CommunityFunctions: Sendable {
         guard let target = community.member(userID) else { throw .notFound("No member \(userID).") }
         try checker.require(.setUserGroups, for: context.member, over: target)
         try checker.requireCanAssign(group, by: context.member)
-        let updated = try await community.setGroup(of: userID, to: group)
+        var moved = target
+        moved.group = group
+        let updated = try await community.saveMember(moved)
         await community.audit(context.member, "moved \(updated.username) to group '\(group)'")
-        let payload = Self.json(for: updated, online: community.isOnline(userID))
-        context.publisher.publish(self.result(Self.memberChanged, payload), excluding: nil)
-        return self.result(Self.memberChanged, payload)
+        let update = community.memberChanged(updated)
+        context.publisher.publish(update, excluding: nil)
+        return update
     }
 
     /// `create_invite {uses?, expires_in?, group?}`: `expires_in` in seconds (0 or absent: 7 days; -1: never).
@@ -204,11 +216,12 @@ public struct CommunityFunctions: Sendable {
         ]
     }
 
-    /// A member as `member_list` and `member_joined` show it.
+    /// A member as `member_list`, `member_joined` and `member_changed` show it.
     public static func json(for member: Member, online: Bool) -> JSONValue {
         [
             "user_id": .string(member.id.value), "username": .string(member.username), "group": .string(member.group),
-            "online": .bool(online),
+            "online": .bool(online), "status": .string(member.status.rawValue), "status_text": .string(member.statusText),
+            "suppressed": .bool(member.suppressed),
         ]
     }
 

@@ -21,7 +21,7 @@ public struct StructureFunctions: Sendable {
     }
 
     /// The codecs `create` accepts.
-    static let creatableCodecs: Set<String> = [InteractableNode.categoryCodec, TextFunction.codec, "voice"]
+    static let creatableCodecs: Set<String> = [InteractableNode.categoryCodec, TextFunction.codec, "voice", "link"]
 
     /// A node name: 1 to 64 code points, no `/`, no control characters, not only white space.
     static func validatedName(_ raw: String, field: String) throws(CommuneError) -> String {
@@ -51,9 +51,10 @@ public struct StructureFunctions: Sendable {
             throw .invalidArgument("'\(ChannelAddress(path: request.address.path, name: name))' exists already.")
         }
         let position = Int64(tree.children(of: parentID).count)
+        let properties = codec == "link" ? try LinkCodec.properties(reader, in: community) : [:]
         do {
             _ = try await community.store.createInteractables([
-                NewInteractable(parentID: parentID, name: name, codec: codec, position: position)
+                NewInteractable(parentID: parentID, name: name, codec: codec, position: position, properties: properties)
             ])
         } catch {
             throw .internalError("The \(codec) could not be created.")

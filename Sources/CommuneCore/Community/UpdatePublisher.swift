@@ -14,10 +14,13 @@ public struct ConnectionID: Hashable, Sendable, CustomStringConvertible {
 public protocol UpdatePublisher: Sendable {
     /// Sends `update` to every logged-in connection except `excluded`.
     func publish(_ update: FunctionResult, excluding excluded: ConnectionID?)
+    /// Closes every connection of `member` (removed or banned), after what is queued for them, with `reason`.
+    func disconnect(member: UUIDString, reason: String)
 }
 
 /// A publisher that drops everything: for administration tools that change the store with no server attached.
 public struct NoUpdatePublisher: UpdatePublisher {
     public init() {}
     public func publish(_ update: FunctionResult, excluding excluded: ConnectionID?) {}
+    public func disconnect(member: UUIDString, reason: String) {}
 }

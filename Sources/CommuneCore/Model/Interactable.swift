@@ -8,13 +8,16 @@ public struct Interactable: Sendable, Hashable, Identifiable {
     public var codec: String
     /// Order among its siblings, from 0.
     public var position: Int64
+    /// Codec-specific settings: a channel's `topic`, a link's `kind` and `target`.
+    public var properties: [String: String]
 
-    public init(id: Int64, parentID: Int64?, name: String, codec: String, position: Int64) {
+    public init(id: Int64, parentID: Int64?, name: String, codec: String, position: Int64, properties: [String: String] = [:]) {
         self.id = id
         self.parentID = parentID
         self.name = name
         self.codec = codec
         self.position = position
+        self.properties = properties
     }
 }
 
@@ -24,11 +27,13 @@ public struct NewInteractable: Sendable, Hashable {
     public var name: String
     public var codec: String
     public var position: Int64
+    public var properties: [String: String]
 
-    public init(parentID: Int64?, name: String, codec: String, position: Int64) {
+    public init(parentID: Int64?, name: String, codec: String, position: Int64, properties: [String: String] = [:]) {
         self.parentID = parentID
         self.name = name
         self.codec = codec
         self.position = position
+        self.properties = properties
     }
 }

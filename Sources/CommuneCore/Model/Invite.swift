@@ -20,11 +20,9 @@ public struct Invite: Sendable, Hashable {
         self.revoked = revoked
     }
 
-    /// A new random code: 18 random bytes as URL-safe base64 without padding.
+    /// A new random code: 144 random bits as 24 URL-safe base64 characters.
     public static func randomCode() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-        return String((0..<24).map { _ in alphabet[Int.random(in: 0..<64, using: &generator)] })
+        RandomToken.make(length: 24)
     }
 
     /// Why the invite cannot be used at `now`, or `nil` if it can.

@@ -10,18 +10,30 @@ public struct StoredMessage: Sendable, Hashable {
     public var text: String
     /// Unix milliseconds.
     public var sendTime: Int64
+    public var kind: MessageKind
+    public var edited: Bool
+    public var attachments: [AttachmentInfo]
 
-    public init(channelID: Int64, messageID: Int64, senderID: UUIDString?, text: String, sendTime: Int64) {
+    public init(
+        channelID: Int64, messageID: Int64, senderID: UUIDString?, text: String, sendTime: Int64, kind: MessageKind = .text,
+        edited: Bool = false, attachments: [AttachmentInfo] = []
+    ) {
         self.channelID = channelID
         self.messageID = messageID
         self.senderID = senderID
         self.text = text
         self.sendTime = sendTime
+        self.kind = kind
+        self.edited = edited
+        self.attachments = attachments
     }
 
     /// The wire form.
     public var chatMessage: ChatMessage {
-        ChatMessage(messageID: self.messageID, message: self.text, sendTime: self.sendTime, senderID: self.senderID)
+        ChatMessage(
+            messageID: self.messageID, message: self.text, sendTime: self.sendTime, senderID: self.senderID, kind: self.kind,
+            edited: self.edited, attachments: self.attachments
+        )
     }
 }
 
@@ -31,11 +43,34 @@ public struct NewMessage: Sendable, Hashable {
     public var senderID: UUIDString
     public var text: String
     public var sendTime: Int64
+    public var kind: MessageKind
+    public var attachments: [AttachmentInfo]
+    /// The sender's own number for this message (seed 004's per-sender message number): a second append with the
+    /// same sender and number returns the first message instead of storing another.
+    public var senderNumber: Int64?
 
-    public init(channelID: Int64, senderID: UUIDString, text: String, sendTime: Int64) {
+    public init(
+        channelID: Int64, senderID: UUIDString, text: String, sendTime: Int64, kind: MessageKind = .text,
+        attachments: [AttachmentInfo] = [], senderNumber: Int64? = nil
+    ) {
         self.channelID = channelID
         self.senderID = senderID
         self.text = text
         self.sendTime = sendTime
+        self.kind = kind
+        self.attachments = attachments
+        self.senderNumber = senderNumber
+    }
+}
+
+/// What appending a message did.
+public struct AppendedMessage: Sendable, Hashable {
+    public var message: StoredMessage
+    /// `false` when the sender's number matched a message stored earlier, which is returned instead.
+    public var isNew: Bool
+
+    public init(message: StoredMessage, isNew: Bool) {
+        self.message = message
+        self.isNew = isNew
     }
 }

@@ -18,12 +18,28 @@ public protocol CommunityStore: Sendable {
     func createInteractables(_ nodes: [NewInteractable]) async throws -> [Interactable]
 
     func members() async throws -> [Member]
-    /// Consumes one use of the invite and adds the member, atomically.
+    /// Consumes one use of the invite and adds the member, atomically. A `nil` invite registers into the
+    /// member's own group (a public community's open door).
     ///
-    /// - Throws: ``StoreError/inviteInvalid(_:)`` when the invite cannot be used at `now` (nothing changes),
-    ///   ``StoreError/alreadyRegistered`` when the id or the key is taken (nothing changes).
+    /// - Throws: ``StoreError/inviteInvalid(_:)`` when the invite cannot be used at `now`,
+    ///   ``StoreError/alreadyRegistered`` when the id or the key is taken, ``StoreError/banned`` when either is
+    ///   banned; in each case nothing changes.
     /// - Returns: the member as stored, with the invite's group.
-    func registerMember(_ member: Member, inviteCode: String, now: Int64) async throws -> Member
+    func registerMember(_ member: Member, inviteCode: String?, now: Int64) async throws -> Member
+    /// Writes a member's username, group, status and mute.
+    func updateMember(_ member: Member) async throws
+    /// Deletes the member (their key can no longer log in) and, in the same transaction, records `ban` and, with
+    /// `vengeance`, masks every message they sent and forgets their uploads.
+    /// - Returns: the ids of the member's attachments that were forgotten (their files can go).
+    func removeMember(_ id: UUIDString, ban: Ban?, vengeance: Bool) async throws -> [String]
+    func bans() async throws -> [Ban]
+    /// Lifts a ban; `false` if there was none.
+    func unban(_ id: UUIDString) async throws -> Bool
+
+    /// Records an uploaded attachment (its bytes are kept by an ``AttachmentFiles``).
+    func createAttachment(_ attachment: AttachmentInfo, uploader: UUIDString, now: Int64) async throws
+    /// An attachment and who uploaded it, if it exists.
+    func attachment(_ id: String) async throws -> (info: AttachmentInfo, uploader: UUIDString)?
 
     func createInvite(_ invite: Invite) async throws
     func invites() async throws -> [Invite]
@@ -35,8 +51,9 @@ public protocol CommunityStore: Sendable {
     /// Creates or replaces a group.
     func saveGroup(_ group: Group) async throws
     func deleteGroup(_ name: String) async throws
-    func setMemberGroup(_ member: UUIDString, group: String) async throws
 
+    /// Replaces a node's codec properties (topic, link target).
+    func setProperties(_ properties: [String: String], of interactable: Int64) async throws
     /// Writes the name, parent and position of each node, in one transaction.
     func updateInteractables(_ nodes: [Interactable]) async throws
     /// Deletes the nodes and the messages of those that are channels, in one transaction.
@@ -49,11 +66,13 @@ public protocol CommunityStore: Sendable {
 
     /// One message, if it exists.
     func message(channelID: Int64, messageID: Int64) async throws -> StoredMessage?
-    /// Replaces a message's text and sender (`nil` sender for a removed message); the slot and its id stay.
+    /// Replaces a message's text and sender, marks it edited, and with a `nil` sender (a removed message) drops its
+    /// attachments; the slot and its id stay.
     func updateMessage(channelID: Int64, messageID: Int64, text: String, senderID: UUIDString?) async throws
 
     /// Appends a message, assigning the channel's next `messageID`. Returns only once the message is committed.
-    func appendMessage(_ message: NewMessage) async throws -> StoredMessage
+    /// When the sender already stored a message with the same `senderNumber`, returns that one (`isNew` false).
+    func appendMessage(_ message: NewMessage) async throws -> AppendedMessage
     /// Messages of a channel, newest first: ids below `before` (if given), skipping the `skip` newest of those.
     func messages(channelID: Int64, before: Int64?, skip: Int, limit: Int) async throws -> [StoredMessage]
 }
@@ -62,6 +81,7 @@ public protocol CommunityStore: Sendable {
 public enum StoreError: Error, Sendable, Hashable {
     case inviteInvalid(String)
     case alreadyRegistered(String)
+    case banned(String)
 }
 
 /// Keys of the settings the community keeps in its store.
@@ -69,6 +89,11 @@ public enum SettingKey {
     /// Base64 of the community's raw 32-byte X25519 private key.
     public static let privateKey = "community.private_key"
     public static let name = "community.name"
+    public static let description = "community.description"
+    /// An attachment id, or empty for none.
+    public static let icon = "community.icon"
+    /// `true` when anyone who knows the address may register without an invite (seed 003 public community).
+    public static let isPublic = "community.public"
     /// The base URL invites point at, e.g. `http://127.0.0.1:1984`. Written by `commune serve`.
     public static let publicURL = "server.public_url"
 }

@@ -27,6 +27,8 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let inviteInvalid = ErrorCode(rawValue: "invite_invalid")
     /// The `user_id` or public key is already registered on this community.
     public static let alreadyRegistered = ErrorCode(rawValue: "already_registered")
+    /// That user id or key is banned from this community.
+    public static let banned = ErrorCode(rawValue: "banned")
     /// No member with that `user_id` is registered here.
     public static let unknownUser = ErrorCode(rawValue: "unknown_user")
     /// The challenge answer was wrong, replayed or late. The server closes the socket after this error.

@@ -1,17 +1,29 @@
-/// A text channel message as `message_chunk` and `message_live` carry it.
+/// A text channel message as `message_chunk`, `message_live`, `message_edited` and `message_removed` carry it.
 public struct ChatMessage: Sendable, Hashable {
     /// The message's number in its channel: 1, 2, 3, … in the order the server committed them.
     public var messageID: Int64
     public var message: String
     /// Unix time in milliseconds when the server accepted the message.
     public var sendTime: Int64
+    /// `nil` once the message is removed.
     public var senderID: UUIDString?
+    /// A plain message, or a `/me` action (seed 004).
+    public var kind: MessageKind
+    /// Whether the text was changed after sending.
+    public var edited: Bool
+    public var attachments: [AttachmentInfo]
 
-    public init(messageID: Int64, message: String, sendTime: Int64, senderID: UUIDString?) {
+    public init(
+        messageID: Int64, message: String, sendTime: Int64, senderID: UUIDString?, kind: MessageKind = .text, edited: Bool = false,
+        attachments: [AttachmentInfo] = []
+    ) {
         self.messageID = messageID
         self.message = message
         self.sendTime = sendTime
         self.senderID = senderID
+        self.kind = kind
+        self.edited = edited
+        self.attachments = attachments
     }
 
     public init(json: JSONValue) throws(CommuneError) {
@@ -20,14 +32,24 @@ public struct ChatMessage: Sendable, Hashable {
         self.message = try reader.string("message")
         self.sendTime = try reader.int("send_time")
         self.senderID = try reader.optionalString("sender_id").flatMap(UUIDString.init)
+        self.kind = MessageKind(rawValue: try reader.optionalString("kind") ?? "") ?? .text
+        self.edited = try reader.optionalBool("edited") ?? false
+        self.attachments = try (json["attachments"]?.arrayValue ?? []).map { value throws(CommuneError) in try AttachmentInfo(json: value) }
     }
 
     public var json: JSONValue {
         [
             "message_id": .int(self.messageID), "message": .string(self.message), "send_time": .int(self.sendTime),
-            "sender_id": self.senderID.map { .string($0.value) } ?? .null,
+            "sender_id": self.senderID.map { .string($0.value) } ?? .null, "kind": .string(self.kind.rawValue),
+            "edited": .bool(self.edited), "attachments": .array(self.attachments.map(\.json)),
         ]
     }
+}
+
+/// What a text message is: said, or done (`/me waves`, seed 004's action).
+public enum MessageKind: String, Sendable, Hashable, CaseIterable {
+    case text
+    case action
 }
 
 /// Names of the text codec's functions and results, in one place.
@@ -42,6 +64,8 @@ public enum TextFunction {
     public static let removeMessage = "remove_message"
     public static let messageEdited = "message_edited"
     public static let messageRemoved = "message_removed"
+    public static let setTopic = "set_topic"
+    public static let topicChanged = "topic_changed"
     /// The text a removed message keeps (seed 002).
     public static let removedText = "*Message Removed*"
 }

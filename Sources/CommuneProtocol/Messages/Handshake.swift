@@ -4,12 +4,13 @@ public struct RegisterRequest: Sendable, Hashable {
     public var userID: UUIDString
     /// Base64 of the member's raw 32-byte X25519 public key.
     public var publicKey: String
-    /// The invite's code (the part after `#invite=` in an invite link), or the whole link.
-    public var invite: String
+    /// The invite's code (the part after `#invite=` in an invite link), or the whole link; `nil` (or empty) to
+    /// join a public community without one.
+    public var invite: String?
     /// The display name the member starts with.
     public var username: String
 
-    public init(userID: UUIDString, publicKey: String, invite: String, username: String) {
+    public init(userID: UUIDString, publicKey: String, invite: String?, username: String) {
         self.userID = userID
         self.publicKey = publicKey
         self.invite = invite
@@ -20,14 +21,14 @@ public struct RegisterRequest: Sendable, Hashable {
         let reader = try PayloadReader(data, context: "data")
         self.userID = try reader.uuid("user_id")
         self.publicKey = try reader.string("public_key")
-        self.invite = try reader.string("invite")
+        self.invite = try reader.optionalString("invite").flatMap { $0.isEmpty ? nil : $0 }
         self.username = try reader.string("username")
     }
 
     public var data: JSONValue {
         [
             "user_id": .string(self.userID.value), "public_key": .string(self.publicKey),
-            "invite": .string(self.invite), "username": .string(self.username),
+            "invite": self.invite.map { .string($0) } ?? .null, "username": .string(self.username),
         ]
     }
 }
@@ -103,18 +104,30 @@ public struct IdentificationResponse: Sendable, Hashable {
     public var accepted: Bool
     public var userID: UUIDString
     public var username: String
-    /// The community's display name.
-    public var communityName: String
+    /// The community's information: `{name, description, icon, public}`.
+    public var community: JSONValue
+    /// The member's group.
+    public var group: String
+    /// A bearer token for the HTTP API (attachments), valid while the member stays a member, for a day.
+    public var sessionToken: String
     /// The top level of the interactable tree, in `position` order.
     public var interactables: [InteractableNode]
     /// The community's public key from the `challenge` that preceded this reply (set by clients; not on the wire).
     public var communityKey: String?
 
-    public init(accepted: Bool, userID: UUIDString, username: String, communityName: String, interactables: [InteractableNode]) {
+    /// The community's display name.
+    public var communityName: String { self.community["name"]?.stringValue ?? "" }
+
+    public init(
+        accepted: Bool, userID: UUIDString, username: String, community: JSONValue, group: String, sessionToken: String,
+        interactables: [InteractableNode]
+    ) {
         self.accepted = accepted
         self.userID = userID
         self.username = username
-        self.communityName = communityName
+        self.community = community
+        self.group = group
+        self.sessionToken = sessionToken
         self.interactables = interactables
     }
 
@@ -123,7 +136,9 @@ public struct IdentificationResponse: Sendable, Hashable {
         self.accepted = try reader.optionalBool("accepted") ?? false
         self.userID = try reader.uuid("user_id")
         self.username = try reader.optionalString("username") ?? ""
-        self.communityName = try reader.object("community").optionalString("name") ?? ""
+        self.community = data["community"] ?? [:]
+        self.group = try reader.optionalString("group") ?? ""
+        self.sessionToken = try reader.optionalString("session_token") ?? ""
         self.interactables = try InteractableNode.decodeTree(data["interactables"] ?? .object([:]))
     }
 
@@ -132,7 +147,9 @@ public struct IdentificationResponse: Sendable, Hashable {
             "accepted": .bool(self.accepted),
             "user_id": .string(self.userID.value),
             "username": .string(self.username),
-            "community": ["name": .string(self.communityName)],
+            "community": self.community,
+            "group": .string(self.group),
+            "session_token": .string(self.sessionToken),
             "interactables": InteractableNode.encodeTree(self.interactables),
         ]
     }

@@ -186,7 +186,7 @@ final class ClientConnection: Sendable {
                 data: self.community.identificationResponse(for: member).data
             )
             self.send(reply)
-            self.hub.add(self.id, outbox: self.outbox)
+            self.hub.add(self.id, member: member.id, outbox: self.outbox)
             if self.community.connectionOpened(by: member.id) {
                 self.hub.publish(CommunityFunctions.presenceUpdate(member.id, online: true), excluding: self.id)
             }

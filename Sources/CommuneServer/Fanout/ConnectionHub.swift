@@ -8,15 +8,20 @@ import Synchronization
 /// An update is encoded to JSON once, into one buffer, and that same buffer is queued on every recipient's
 /// ``Outbox`` (ByteBuffer is copy-on-write, so recipients share the bytes).
 final class ConnectionHub: UpdatePublisher {
-    private let connections = Mutex<[ConnectionID: Outbox]>([:])
+    private struct Entry {
+        let member: UUIDString
+        let outbox: Outbox
+    }
+
+    private let connections = Mutex<[ConnectionID: Entry]>([:])
     private let counter = Atomic<UInt64>(0)
 
     func makeConnectionID() -> ConnectionID {
         ConnectionID(self.counter.add(1, ordering: .relaxed).newValue)
     }
 
-    func add(_ id: ConnectionID, outbox: Outbox) {
-        self.connections.withLock { $0[id] = outbox }
+    func add(_ id: ConnectionID, member: UUIDString, outbox: Outbox) {
+        self.connections.withLock { $0[id] = Entry(member: member, outbox: outbox) }
     }
 
     func remove(_ id: ConnectionID) {
@@ -32,10 +37,19 @@ final class ConnectionHub: UpdatePublisher {
         )
         let frame = ByteBuffer(bytes: envelope.jsonBytes)
         let recipients = self.connections.withLock { connections in
-            connections.compactMap { id, outbox in id == excluded ? nil : outbox }
+            connections.compactMap { id, entry in id == excluded ? nil : entry.outbox }
         }
         for outbox in recipients {
             outbox.enqueue(frame)
+        }
+    }
+
+    func disconnect(member: UUIDString, reason: String) {
+        let outboxes = self.connections.withLock { connections in
+            connections.values.filter { $0.member == member }.map(\.outbox)
+        }
+        for outbox in outboxes {
+            outbox.close(code: .policyViolation, reason: reason)
         }
     }
 }

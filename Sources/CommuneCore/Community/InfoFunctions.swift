@@ -1,0 +1,56 @@
+import CommuneProtocol
+
+/// The community's own information (seed 003's info node and public/private access): `get_info` for every member,
+/// `set_info` with `manage_community`. Every member receives `info_changed`.
+struct InfoFunctions: Sendable {
+    static let getInfo = "get_info"
+    static let setInfo = "set_info"
+    static let info = "info"
+    static let infoChanged = "info_changed"
+
+    static let functions: Set<String> = [getInfo, setInfo]
+
+    func perform(_ request: FunctionRequest, context: FunctionContext) async throws(CommuneError) -> FunctionResult {
+        let community = context.community
+        guard request.function == Self.setInfo else {
+            return FunctionResult(codec: CommunityFunctions.codec, address: CommunityFunctions.address, result: Self.info, payload: community.info.json)
+        }
+        try community.permissions.require(.manageCommunity, for: context.member)
+        let reader = try PayloadReader(request.payload, context: "data.payload")
+        var info = community.info
+        var changes: [String] = []
+        if let name = try reader.optionalString("name") {
+            info.name = try StructureFunctions.validatedName(name, field: "data.payload.name")
+            changes.append("name '\(info.name)'")
+        }
+        if let description = try reader.optionalString("description") {
+            let limit = community.configuration.maxDescriptionLength
+            guard description.unicodeScalars.count <= limit else {
+                throw .init(.tooLarge, "The description must be at most \(limit) characters.")
+            }
+            info.description = description
+            changes.append("description")
+        }
+        if let icon = reader.object["icon"] {
+            if icon == .null || icon == .string("") {
+                info.icon = nil
+            } else {
+                guard let id = icon.stringValue else { throw .invalidArgument("data.payload.icon must be an attachment id or null, not \(icon.typeName).") }
+                let record: (info: AttachmentInfo, uploader: UUIDString)?
+                do { record = try await community.store.attachment(id) } catch { throw .internalError("The attachment could not be read.") }
+                guard record != nil else { throw .notFound("No attachment '\(id)'; upload the icon first with POST /api/attachments.") }
+                info.icon = id
+            }
+            changes.append("icon")
+        }
+        if let isPublic = try reader.optionalBool("public") {
+            info.isPublic = isPublic
+            changes.append(isPublic ? "public" : "private")
+        }
+        try await community.saveInfo(info)
+        await community.audit(context.member, "changed the community's \(changes.isEmpty ? "nothing" : changes.joined(separator: ", "))")
+        let update = FunctionResult(codec: CommunityFunctions.codec, address: CommunityFunctions.address, result: Self.infoChanged, payload: info.json)
+        context.publisher.publish(update, excluding: nil)
+        return update
+    }
+}
