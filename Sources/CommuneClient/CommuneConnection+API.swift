@@ -90,3 +90,42 @@ extension CommuneConnection {
         }
     }
 }
+
+/// The community-wide address: `{"codec": "community", "path": "", "name": ""}`.
+extension ChannelAddress {
+    public static let community = ChannelAddress(path: "", name: "")
+}
+
+extension CommuneConnection {
+    /// Runs a community-wide function (members, groups, invites, bans, info).
+    @discardableResult
+    public func community(_ function: String, _ payload: JSONValue = .object([:])) async throws -> FunctionResult {
+        try await self.call(function, on: .community, codec: "community", payload: payload)
+    }
+
+    /// Sends a message with the optional extras: a `/me` action, a per-sender number (a resend with the same number
+    /// returns the first reply and stores nothing), attachment ids from ``uploadAttachment(_:baseURL:sessionToken:)``.
+    @discardableResult
+    public func sendMessage(
+        _ text: String, to channel: ChannelAddress, kind: MessageKind, number: Int64? = nil, attachments: [String] = []
+    ) async throws -> (messageID: Int64, sendTime: Int64) {
+        var payload: [String: JSONValue] = ["message": .string(text), "kind": .string(kind.rawValue)]
+        if let number { payload["number"] = .int(number) }
+        if !attachments.isEmpty { payload["attachments"] = .array(attachments.map { .string($0) }) }
+        let result = try await self.call(TextFunction.sendMessage, on: channel, codec: TextFunction.codec, payload: .object(payload))
+        let reader = try PayloadReader(result.payload, context: "payload")
+        return (try reader.int("message_id"), try reader.int("send_time"))
+    }
+
+    /// Sets a text or voice channel's topic (`""` clears it).
+    public func setTopic(_ topic: String, of channel: ChannelAddress) async throws {
+        _ = try await self.call(TextFunction.setTopic, on: channel, payload: ["topic": .string(topic)])
+    }
+
+    /// Removes a member; with `ban`, also keeps their key and id out for good; with `vengeance`, masks their messages.
+    public func remove(_ member: UUIDString, ban: Bool = false, reason: String = "", vengeance: Bool = false) async throws {
+        var payload: [String: JSONValue] = ["user_id": .string(member.value), "vengeance": .bool(vengeance)]
+        if ban { payload["reason"] = .string(reason) }
+        try await self.community(ban ? "ban" : "remove_member", .object(payload))
+    }
+}

@@ -78,7 +78,7 @@ public struct IdentityFile: Codable, Sendable {
         let environment = ProcessInfo.processInfo.environment
         if let path = environment["COMMUNE_IDENTITY"], !path.isEmpty { return path }
         let config = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (NSHomeDirectory() as NSString).appendingPathComponent(".config")
+            ?? ((environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()) as NSString).appendingPathComponent(".config")
         return (config as NSString).appendingPathComponent("commune/identity.json")
     }
 

@@ -28,13 +28,17 @@ struct PermissionTests {
         let tree = try await server.connect()
         let welcome = try await tree.login(observer.identity)
         var lines: [String] = []
-        InteractableNode.walk(welcome.interactables) { path, node in lines.append("\(path)/\(node.name):\(node.codec):\(node.position)") }
+        InteractableNode.walk(welcome.interactables) { path, node in
+            lines.append("\(path)/\(node.name):\(node.codec):\(node.position):\(JSONValue.object(node.data).jsonString)")
+        }
         let groups = try await observer.connection.call("get_groups", on: self.community, codec: "community")
         lines.append(groups.payload.jsonString)
         let invites = try await server.server.store.invites()
         lines.append(invites.map { "\($0.code):\($0.usesLeft):\($0.revoked)" }.sorted().joined(separator: ","))
         let members = try await server.server.store.members()
-        lines.append(members.map { "\($0.username):\($0.group)" }.sorted().joined(separator: ","))
+        lines.append(members.map { "\($0.username):\($0.group):\($0.status):\($0.suppressed)" }.sorted().joined(separator: ","))
+        lines.append(try await observer.connection.community("get_info").payload.jsonString)
+        lines.append(try await server.server.store.bans().map(\.username).joined(separator: ","))
         let messages = try await observer.connection.messages(in: self.general)
         lines.append(messages.map { "\($0.messageID):\($0.message):\($0.senderID?.value ?? "-")" }.joined(separator: ","))
         lines.append(String(try await server.server.store.auditLog(limit: 100).count))
@@ -48,6 +52,8 @@ struct PermissionTests {
         let owner = try await server.owner()
         let bob = try await server.member("bob")
         let ownerMessage = try await owner.connection.sendMessage("owner's words", to: self.general)
+        let banned = try await server.member("banned")
+        try await owner.connection.remove(banned.identity.userID, ban: true)
         let invite = try await owner.connection.call("create_invite", on: self.community, codec: "community")
         let code = try #require(invite.payload["code"]?.stringValue)
         let before = try await self.snapshot(server, owner)
@@ -67,10 +73,24 @@ struct PermissionTests {
         _ = try await self.forbidden(bob, "get_audit_log", on: self.community)
         _ = try await self.forbidden(bob, "edit_message", on: self.general, payload: ["message_id": .int(ownerMessage.messageID), "message": "hacked"])
         _ = try await self.forbidden(bob, "remove_message", on: self.general, payload: ["message_id": .int(ownerMessage.messageID)])
+        let ownerID = JSONValue.string(owner.identity.userID.value)
+        _ = try await self.forbidden(bob, "set_username", on: self.community, payload: ["user_id": ownerID, "username": "pwned"])
+        _ = try await self.forbidden(bob, "server_mute", on: self.community, payload: ["user_id": ownerID, "suppress": true])
+        _ = try await self.forbidden(bob, "remove_member", on: self.community, payload: ["user_id": ownerID, "vengeance": true])
+        _ = try await self.forbidden(bob, "ban", on: self.community, payload: ["user_id": ownerID])
+        _ = try await self.forbidden(bob, "get_bans", on: self.community)
+        _ = try await self.forbidden(bob, "unban", on: self.community, payload: ["user_id": .string(banned.identity.userID.value)])
+        _ = try await self.forbidden(bob, "set_info", on: self.community, payload: ["name": "Bob's", "public": true])
+        _ = try await self.forbidden(bob, "create_group", on: self.community, payload: ["group": "bobs"])
+        _ = try await self.forbidden(bob, "set_topic", on: self.general, payload: ["topic": "bob was here"])
+        _ = try await self.forbidden(bob, "set_topic", on: ChannelAddress(path: "General", name: "VC-1"), payload: ["topic": "bob was here"])
+        _ = try await self.forbidden(bob, "create", on: ChannelAddress(path: "", name: "link"), payload: ["codec": "link", "kind": "community", "target": "https://x.example"])
         let error = try await self.forbidden(bob, "create_invite", on: self.community)
         #expect(error.message == "You need the invite_users permission for this.")
 
         #expect(try await self.snapshot(server, owner) == before)
+        // Declined requests are not garbage: bob is still connected and may do what members may.
+        _ = try await bob.connection.sendMessage("still here", to: self.general)
         await server.stopAndRemove()
     }
 
@@ -93,6 +113,13 @@ struct PermissionTests {
         _ = try await self.forbidden(
             moderator, "set_user_group", on: self.community, payload: ["user_id": .string(member.identity.userID.value), "group": "moderator"]
         )
+        for target in [owner, otherModerator] {
+            let id = JSONValue.string(target.identity.userID.value)
+            _ = try await self.forbidden(moderator, "ban", on: self.community, payload: ["user_id": id])
+            _ = try await self.forbidden(moderator, "remove_member", on: self.community, payload: ["user_id": id])
+            _ = try await self.forbidden(moderator, "set_username", on: self.community, payload: ["user_id": id, "username": "x"])
+            _ = try await self.forbidden(moderator, "server_mute", on: self.community, payload: ["user_id": id, "suppress": true])
+        }
         #expect(try await self.snapshot(server, owner) == before)
 
         // Below them, the moderator may act: remove the member's message; invite plain members.

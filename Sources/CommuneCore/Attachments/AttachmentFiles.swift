@@ -28,11 +28,12 @@ public struct AttachmentFiles: Sendable {
         guard let url = self.url(for: id) else { throw CocoaError(.fileWriteInvalidFileName) }
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let temporary = self.directory.appendingPathComponent(".\(id).partial")
-        try Data(bytes).write(to: temporary, options: [.atomic])
-        let handle = try FileHandle(forWritingTo: temporary)
+        try? FileManager.default.removeItem(at: temporary)
+        try Data(bytes).write(to: temporary)
+        let handle = try FileHandle(forUpdating: temporary)
         try handle.synchronize()
         try handle.close()
-        _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
+        try FileManager.default.moveItem(at: temporary, to: url)
     }
 
     /// The bytes, or `nil` when there is no such file.
