@@ -56,6 +56,11 @@ enum MessagePrinter {
         formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
         let time = formatter.string(from: Date(timeIntervalSince1970: Double(message.sendTime) / 1000))
         let sender = message.senderID.map { names[$0] ?? String($0.value.prefix(8)) } ?? "(removed)"
-        return "#\(message.messageID) \(time) \(sender): \(message.message)"
+        var text = message.kind == .action ? "* \(sender) \(message.message)" : "\(sender): \(message.message)"
+        for attachment in message.attachments {
+            text += " [\(attachment.type) \(attachment.width)×\(attachment.height) \(attachment.attachmentID)]"
+        }
+        if message.edited { text += " (edited)" }
+        return "#\(message.messageID) \(time) \(text)"
     }
 }

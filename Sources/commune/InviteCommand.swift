@@ -1,13 +1,14 @@
 import ArgumentParser
 import CommuneCore
 import CommuneSQLite
+import CommuneProtocol
 import Foundation
 
 struct InviteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "invite",
-        abstract: "Create and list invites (works while the server is running).",
-        subcommands: [Create.self, List.self],
+        abstract: "Create, list and revoke invites (works while the server is running).",
+        subcommands: [Create.self, List.self, Revoke.self],
         defaultSubcommand: Create.self
     )
 
@@ -88,6 +89,21 @@ struct InviteCommand: AsyncParsableCommand {
                         + "\(expiry.padding(toLength: 20, withPad: " ", startingAt: 0))  \(state)"
                 )
             }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke an invite so that nobody else can join with it.")
+
+        @OptionGroup var store: StoreOptions
+
+        @Argument(help: "The invite's code or link.") var invite: String
+
+        func run() async throws {
+            let store = try self.store.open()
+            let code = InviteLink(self.invite)?.code ?? self.invite
+            guard try await store.revokeInvite(code) else { throw CommandFailure("No invite with that code in \(self.store.data).") }
+            Output.line("Revoked the invite \(code.prefix(6))….")
         }
     }
 }

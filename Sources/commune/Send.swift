@@ -16,6 +16,9 @@ struct Send: AsyncParsableCommand {
     @Argument(help: "The message text (quote it). Use - to read it from standard input.")
     var text: String
 
+    @Flag(help: "Send it as an action, shown as '* you <text>' (like /me).")
+    var me = false
+
     func run() async throws {
         var message = self.text
         if message == "-" {
@@ -25,7 +28,7 @@ struct Send: AsyncParsableCommand {
         }
         let (connection, _, _) = try await self.client.connect()
         defer { Task { await connection.close() } }
-        let receipt = try await orExit { try await connection.sendMessage(message, to: self.channel.address) }
+        let receipt = try await orExit { try await connection.sendMessage(message, to: self.channel.address, kind: self.me ? .action : .text) }
         Output.line("Sent message #\(receipt.messageID) to \(self.channel.address).")
     }
 }
