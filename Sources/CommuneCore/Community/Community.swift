@@ -28,6 +28,8 @@ public final class Community: Sendable {
         var groups: [String: Group]
         /// HTTP bearer tokens handed out at login: token → (member, expiry in Unix milliseconds).
         var sessionTokens: [String: (member: UUIDString, expiresAt: Int64)] = [:]
+        /// Expired tokens are dropped when the table reaches this size, which then doubles: amortised O(1) a login.
+        var pruneTokensAt = 1_024
     }
 
     let state: Mutex<State>
@@ -230,7 +232,10 @@ public final class Community: Sendable {
         let now = UnixTime.nowMilliseconds()
         let expiresAt = now + self.configuration.sessionTokenLifetimeMilliseconds
         self.state.withLock { state in
-            state.sessionTokens = state.sessionTokens.filter { $0.value.expiresAt > now }
+            if state.sessionTokens.count >= state.pruneTokensAt {
+                state.sessionTokens = state.sessionTokens.filter { $0.value.expiresAt > now }
+                state.pruneTokensAt = max(1_024, state.sessionTokens.count * 2)
+            }
             state.sessionTokens[token] = (member, expiresAt)
         }
         return token
