@@ -67,6 +67,15 @@ export function toast({ title, message, code, kind = "error", timeout = 9000 }) 
   );
   box.append(node);
   while (box.children.length > 5) box.firstElementChild.remove();
+  // In the top layer (a popover), shown again after any open modal dialog so that it stays above it.
+  if (typeof box.showPopover === "function") {
+    try {
+      if (box.matches(":popover-open")) box.hidePopover();
+      box.showPopover();
+    } catch {
+      /* not supported here */
+    }
+  }
   if (timeout > 0) setTimeout(() => node.remove(), timeout);
   return node;
 }
