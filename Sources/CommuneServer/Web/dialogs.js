@@ -114,7 +114,11 @@ export function openDialog({ title, lead = "", body = [], fields = [], submitTex
       resolve(value);
       if (dialog.open) dialog.close();
     };
-    dialog.onclose = () => finish(null);
+    // A close event queued by an earlier dialog may arrive after this one opened in the same element: only a
+    // dialog that is really closed counts as cancelled.
+    dialog.onclose = () => {
+      if (!dialog.open) finish(null);
+    };
     dialog.oncancel = () => finish(null);
     if (cancel) cancel.addEventListener("click", () => finish(null));
     form.addEventListener("submit", async (event) => {
