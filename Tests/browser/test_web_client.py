@@ -699,6 +699,33 @@ def test_renamed_channel_keeps_its_view_and_a_removed_one_moves_you(people):
     bob.screenshot("14-channel-removed.png")
 
 
+def test_members_and_dialogs_fit_at_phone_width(people):
+    bob = people("bob")
+    bob.driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride", {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
+    )
+    try:
+        time.sleep(0.4)
+        bob.one("#open-members").click()
+        bob.wait(lambda _: bob.driver.execute_script(
+            "const r = document.getElementById('members').getBoundingClientRect(); return r.right <= 391 && r.width > 100"
+        ))
+        time.sleep(0.3)
+        bob.screenshot("15-phone-members.png")
+        bob.one("#close-members").click()
+        bob.one("#open-sidebar").click()
+        bob.wait(lambda _: bob.driver.execute_script(
+            "return document.getElementById('sidebar').getBoundingClientRect().left >= 0"))
+        bob.wait_visible("#open-profile").click()
+        dialog = bob.wait_visible("#app-dialog")
+        width = bob.driver.execute_script("return [arguments[0].getBoundingClientRect().width, document.documentElement.scrollWidth]", dialog)
+        assert width[0] <= 390 and width[1] <= 390, width
+        bob.screenshot("16-phone-profile-dialog.png")
+        close_dialog(bob)
+    finally:
+        bob.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
 def expected_refusal(entry: str) -> bool:
     """Chromium logs every HTTP error status as a console error; the one refused upload is provoked on purpose
     (test_image_upload_is_shown_in_the_other_session), so exactly that line is not an error of the page."""
