@@ -60,6 +60,11 @@ struct HandshakeTests {
         #expect(UUIDString("6f1c2c9e0d6b4e4e9a438d2b1f7e5a10") == nil)
         #expect(UUIDString("6f1c2c9e-0d6b-4e4e-9a43-8d2b1f7e5a1g") == nil)
         #expect(UUIDString(UUIDString.random().value) != nil)
+        #expect(UUIDString.random() != UUIDString.random())
+        // Version 4, RFC 4122 variant, whatever the bits given.
+        let made = UUIDString(high: 0x0123_4567_89AB_CDEF, low: 0xFEDC_BA98_7654_3210)
+        #expect(made.value == "01234567-89ab-4def-bedc-ba9876543210")
+        #expect(UUIDString(made.value) == made)
     }
 
     @Test("the interactable tree keeps the seed's shape and its order")

@@ -27,18 +27,26 @@ public struct UUIDString: Hashable, Sendable, Comparable, CustomStringConvertibl
     /// A new random (version 4) UUID.
     public static func random() -> UUIDString {
         var generator = SystemRandomNumberGenerator()
-        var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        bytes[6] = (bytes[6] & 0x0F) | 0x40
-        bytes[8] = (bytes[8] & 0x3F) | 0x80
-        let hex = bytes.map { byte in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
-        }.joined()
-        let characters = Array(hex)
-        let text =
-            String(characters[0..<8]) + "-" + String(characters[8..<12]) + "-" + String(characters[12..<16]) + "-"
-            + String(characters[16..<20]) + "-" + String(characters[20..<32])
-        return UUIDString(text)!
+        return UUIDString(high: generator.next(), low: generator.next())
+    }
+
+    /// The version 4 UUID made of these 128 bits (the version and variant bits are overwritten).
+    public init(high: UInt64, low: UInt64) {
+        let high = (high & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000
+        let low = (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+        let digits = Array("0123456789abcdef".utf8)
+        var text = [UInt8]()
+        text.reserveCapacity(36)
+        for bits in [high, low] {
+            for nibble in stride(from: 60, through: 0, by: -4) {
+                let position = text.count
+                if position == 8 || position == 13 || position == 18 || position == 23 {
+                    text.append(UInt8(ascii: "-"))
+                }
+                text.append(digits[Int((bits >> UInt64(nibble)) & 0xF)])
+            }
+        }
+        self.value = String(decoding: text, as: UTF8.self)
     }
 
     public var description: String { self.value }
