@@ -16,6 +16,7 @@ public final class CommuneServer: Sendable {
     public let store: SQLiteStore
     public let community: Community
     let hub = ConnectionHub()
+    let flushers: LoopFlushers
     let logger: Logger
     private let serviceGroup = Mutex<ServiceGroup?>(nil)
 
@@ -33,6 +34,7 @@ public final class CommuneServer: Sendable {
     public init(configuration: ServerConfiguration, logger: Logger) async throws {
         self.configuration = configuration
         self.logger = logger
+        self.flushers = LoopFlushers(interval: TimeAmount(configuration.flushInterval))
         self.store = try SQLiteStore(directory: configuration.dataDirectory)
         self.community = try await Community.open(
             store: self.store, configuration: configuration.community,
@@ -60,7 +62,8 @@ public final class CommuneServer: Sendable {
         try await serviceGroup.run()
     }
 
-    /// Stops a running server gracefully: open WebSockets are closed with 1001 (going away).
+    /// Stops a running server gracefully: open WebSockets are sent a close frame (1000) and dropped if they do not
+    /// answer within the close timeout.
     public func shutdown() async {
         let group = self.serviceGroup.withLock { $0 }
         await group?.triggerGracefulShutdown()
@@ -77,22 +80,43 @@ public final class CommuneServer: Sendable {
             self.logger.warning("The web client's files were not found; only the WebSocket protocol is served")
         }
 
-        let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
+        let webSocketRouter = Router(context: WebSocketChannelContext.self)
         webSocketRouter.ws("/") { inbound, outbound, context in
+            let channel = context.requestContext.channel
+            let writer: NIOLoopBound<RawFrameWriter>
+            do {
+                writer = try await RawFrameWriter.install(on: channel)
+            } catch {
+                context.logger.debug("The connection closed before it started: \(error)")
+                return
+            }
             let connection = ClientConnection(
                 id: self.hub.makeConnectionID(),
+                outbox: Outbox(
+                    writer: writer, flusher: self.flushers.flusher(for: channel.eventLoop),
+                    limitBytes: self.configuration.outboundQueueLimitBytes
+                ),
                 community: self.community,
                 hub: self.hub,
                 configuration: self.configuration,
                 logger: context.logger
             )
-            await connection.run(inbound: inbound, outbound: outbound)
+            // On shutdown the WebSocket handler sends a close frame (1000); stop sending, and drop the connection if the
+            // client does not answer in time.
+            await withGracefulShutdownHandler {
+                await connection.run(inbound: inbound, outbound: outbound)
+            } onGracefulShutdown: {
+                connection.outbox.close(code: .goingAway, reason: "server shutting down")
+                channel.eventLoop.scheduleTask(in: TimeAmount(self.configuration.closeTimeout)) {
+                    channel.close(promise: nil)
+                }
+            }
         }
 
         let webSocket = WebSocketServerConfiguration(
             maxFrameSize: self.configuration.maxFrameBytes,
             autoPing: .enabled(timePeriod: self.configuration.pingInterval),
-            closeTimeout: .seconds(10),
+            closeTimeout: self.configuration.closeTimeout,
             validateUTF8: true
         )
         return Application(

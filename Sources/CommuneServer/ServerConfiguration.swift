@@ -21,8 +21,13 @@ public struct ServerConfiguration: Sendable {
     public var maxConsecutiveErrors: Int = 10
     /// Bytes that may wait in one connection's outbound queue before it is dropped as a slow consumer.
     public var outboundQueueLimitBytes: Int = 8 << 20
+    /// Under load, how long frames may gather before they are written (one `writev` per connection per round
+    /// instead of one system call per frame). An idle server writes at once.
+    public var flushInterval: Duration = .milliseconds(1)
     /// WebSocket ping period; a connection that misses a pong for a period is closed.
     public var pingInterval: Duration = .seconds(30)
+    /// How long a closing connection may take to answer the close frame (on shutdown too) before it is dropped.
+    public var closeTimeout: Duration = .seconds(10)
     /// The community's own limits (message length, page size, challenge lifetime).
     public var community = CommunityConfiguration()
 

@@ -5,8 +5,9 @@ import Synchronization
 
 /// The logged-in connections of this server, and the fan-out of updates to them.
 ///
-/// An update is encoded to JSON once, into one buffer, and that same buffer is queued on every recipient's
-/// ``Outbox`` (ByteBuffer is copy-on-write, so recipients share the bytes).
+/// An update is encoded to JSON and framed once, into one buffer, and that same buffer is queued on every
+/// recipient's ``Outbox`` (ByteBuffer is copy-on-write, so recipients share the bytes). The recipients are then
+/// written to by their event loop's ``LoopFlusher``, each with one flush.
 final class ConnectionHub: UpdatePublisher {
     private struct Entry {
         let member: UUIDString
@@ -15,6 +16,14 @@ final class ConnectionHub: UpdatePublisher {
 
     private let connections = Mutex<[ConnectionID: Entry]>([:])
     private let counter = Atomic<UInt64>(0)
+    /// Update ids: a random base for this process plus a counter (unique without a system call per update).
+    private let updateIDBase: (high: UInt64, low: UInt64)
+    private let updateCounter = Atomic<UInt64>(0)
+
+    init() {
+        var generator = SystemRandomNumberGenerator()
+        self.updateIDBase = (generator.next(), generator.next())
+    }
 
     func makeConnectionID() -> ConnectionID {
         ConnectionID(self.counter.add(1, ordering: .relaxed).newValue)
@@ -32,16 +41,27 @@ final class ConnectionHub: UpdatePublisher {
 
     func publish(_ update: FunctionResult, excluding excluded: ConnectionID?) {
         let envelope = Envelope(
-            type: .update, id: UUIDString.random().value, logLevel: .debug, logMessage: "\(update.codec) update",
+            type: .update, id: self.nextUpdateID(), logLevel: .debug, logMessage: "\(update.codec) update",
             data: update.data
         )
-        let frame = ByteBuffer(bytes: envelope.jsonBytes)
+        let frame = WebSocketTextFrame.make(envelope.jsonBytes)
         let recipients = self.connections.withLock { connections in
             connections.compactMap { id, entry in id == excluded ? nil : entry.outbox }
         }
+        // One flush round per event loop writes to every recipient on it that had nothing queued yet.
+        var due: [ObjectIdentifier: (flusher: LoopFlusher, outboxes: [Outbox])] = [:]
         for outbox in recipients {
-            outbox.enqueue(frame)
+            guard case .needsDrain = outbox.enqueue(frame) else { continue }
+            due[ObjectIdentifier(outbox.flusher), default: (outbox.flusher, [])].outboxes.append(outbox)
         }
+        for (flusher, outboxes) in due.values {
+            flusher.schedule(outboxes)
+        }
+    }
+
+    private func nextUpdateID() -> String {
+        let count = self.updateCounter.add(1, ordering: .relaxed).newValue
+        return UUIDString(high: self.updateIDBase.high, low: self.updateIDBase.low &+ count).value
     }
 
     func disconnect(member: UUIDString, reason: String) {

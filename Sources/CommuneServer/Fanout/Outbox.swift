@@ -2,57 +2,98 @@ import NIOCore
 import NIOWebSocket
 import Synchronization
 
-/// One connection's queue of frames to send, written by anyone, drained by the connection's writer task.
+/// One connection's queue of frames to send: filled by anyone, written to the socket on the connection's event
+/// loop.
 ///
-/// Broadcasting only appends an already-encoded buffer here, so a slow reader never stalls the sender or the
-/// other members. The queue is bounded in bytes: a connection that falls that far behind is told to close as a
-/// slow consumer, and its frames are dropped.
+/// Frames arrive already framed (``WebSocketTextFrame``), so a broadcast frames its JSON once for every
+/// recipient, and the bytes go past the WebSocket encoder straight to the socket (``RawFrameWriter``). Whatever
+/// piles up until the event loop's next flush round (``LoopFlusher``) is written with one flush (one `writev`).
+///
+/// The queue is bounded in bytes: frames queued here plus frames handed to the socket that the kernel has not
+/// taken yet. A connection that falls that far behind is closed as a slow consumer and its frames are dropped,
+/// so it never stalls the sender or the other members.
 final class Outbox: Sendable {
-    enum Next: Sendable {
-        case frames([ByteBuffer])
-        case close(WebSocketErrorCode, String)
-        case finished
-    }
-
     private struct State {
         var frames: [ByteBuffer] = []
-        var bytes = 0
-        var waiter: CheckedContinuation<Void, Never>?
+        /// Bytes queued here or written and not yet taken by the kernel.
+        var unsentBytes = 0
+        var drainScheduled = false
         var finished = false
         var closeRequest: (WebSocketErrorCode, String)?
         var overflowed = false
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+
+    /// What ``enqueue(_:scheduleDrain:)`` did with a frame.
+    enum Enqueued {
+        /// Queued; a drain is already due.
+        case queued
+        /// Queued; the caller must have ``drain()`` run on ``eventLoop`` (through the ``flusher``).
+        case needsDrain
+        /// Dropped: the connection is closing, or just overflowed.
+        case dropped
     }
 
     private let state = Mutex(State())
+    private let writer: NIOLoopBound<RawFrameWriter>
+    let flusher: LoopFlusher
+    var eventLoop: any EventLoop { self.flusher.eventLoop }
     let limitBytes: Int
 
-    init(limitBytes: Int) {
+    init(writer: NIOLoopBound<RawFrameWriter>, flusher: LoopFlusher, limitBytes: Int) {
+        self.writer = writer
+        self.flusher = flusher
         self.limitBytes = limitBytes
     }
 
-    /// Queues a frame. Returns `false` if the connection is closing or just overflowed.
-    @discardableResult
-    func enqueue(_ frame: ByteBuffer) -> Bool {
-        let (accepted, waiter) = self.state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
-            guard !state.finished, state.closeRequest == nil else { return (false, nil) }
-            if state.bytes + frame.readableBytes > self.limitBytes {
-                state.frames.removeAll()
-                state.bytes = 0
-                state.overflowed = true
-                state.closeRequest = (.policyViolation, "slow consumer")
-            } else {
-                state.frames.append(frame)
-                state.bytes += frame.readableBytes
-            }
-            let waiter = state.waiter
-            state.waiter = nil
-            return (!state.overflowed, waiter)
+    /// Queues a framed message and makes sure it is written soon.
+    func send(_ frame: ByteBuffer) {
+        if case .needsDrain = self.enqueue(frame) {
+            self.flusher.schedule(self)
         }
-        waiter?.resume()
-        return accepted
     }
 
-    /// Asks the writer to send what is queued, then close with `code`. Later frames are dropped.
+    /// Queues a framed message. On ``Enqueued/needsDrain`` the caller hands the outbox to its ``flusher`` (the
+    /// hub does that once per event loop for a whole broadcast).
+    func enqueue(_ frame: ByteBuffer) -> Enqueued {
+        let (result, waiter) = self.state.withLock { state -> (Enqueued, CheckedContinuation<Void, Never>?) in
+            guard !state.finished, state.closeRequest == nil else { return (.dropped, nil) }
+            if state.unsentBytes + frame.readableBytes > self.limitBytes {
+                state.frames.removeAll()
+                state.overflowed = true
+                state.closeRequest = (.policyViolation, "slow consumer")
+                let waiter = state.waiter
+                state.waiter = nil
+                return (.dropped, waiter)
+            }
+            state.frames.append(frame)
+            state.unsentBytes += frame.readableBytes
+            if state.drainScheduled { return (.queued, nil) }
+            state.drainScheduled = true
+            return (.needsDrain, nil)
+        }
+        waiter?.resume()
+        return result
+    }
+
+    /// Writes every queued frame to the socket with one flush. Runs on ``eventLoop``.
+    func drain() {
+        let frames = self.state.withLock { state -> [ByteBuffer] in
+            state.drainScheduled = false
+            let frames = state.frames
+            state.frames = []
+            return frames
+        }
+        guard !frames.isEmpty else { return }
+        let bytes = frames.reduce(0) { $0 + $1.readableBytes }
+        let promise = self.eventLoop.makePromise(of: Void.self)
+        self.writer.value.write(frames, promise: promise)
+        promise.futureResult.whenComplete { _ in
+            self.state.withLock { $0.unsentBytes -= bytes }
+        }
+    }
+
+    /// Asks for the connection to be closed with `code` after what is queued. Later frames are dropped.
     func close(code: WebSocketErrorCode, reason: String) {
         let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
             if state.closeRequest == nil { state.closeRequest = (code, reason) }
@@ -63,7 +104,7 @@ final class Outbox: Sendable {
         waiter?.resume()
     }
 
-    /// Ends the queue: the writer sends what is queued and stops.
+    /// Ends the queue: nothing more is sent, and ``ending()`` returns ``Ending/finished``.
     func finish() {
         let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
             state.finished = true
@@ -76,26 +117,36 @@ final class Outbox: Sendable {
 
     var didOverflow: Bool { self.state.withLock { $0.overflowed } }
 
-    /// Waits for frames, a close request or the end. Returns `.finished` when the task is cancelled.
-    func next() async -> Next {
+    /// What the connection's closer waits for.
+    enum Ending {
+        /// Close the WebSocket with this code and reason; what was queued before has been handed to the socket.
+        case close(WebSocketErrorCode, String)
+        /// The queue finished (the client left, or the task was cancelled): nothing to send.
+        case finished
+    }
+
+    /// Waits until someone asks to close the connection, or the queue finishes.
+    func ending() async -> Ending {
         while true {
-            let ready: Next? = self.state.withLock { state in
-                if !state.frames.isEmpty {
-                    let frames = state.frames
-                    state.frames = []
-                    state.bytes = 0
-                    return .frames(frames)
-                }
-                if let (code, reason) = state.closeRequest { return .close(code, reason) }
+            let ready: Ending? = self.state.withLock { state in
                 if state.finished { return .finished }
+                if let (code, reason) = state.closeRequest { return .close(code, reason) }
                 return nil
             }
-            if let ready { return ready }
+            switch ready {
+            case .close(let code, let reason)?:
+                try? await self.eventLoop.submit { self.drain() }.get()
+                return .close(code, reason)
+            case .finished?:
+                return .finished
+            case nil:
+                break
+            }
             if Task.isCancelled { return .finished }
             await withTaskCancellationHandler {
                 await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                     let resumeNow = self.state.withLock { state -> Bool in
-                        if !state.frames.isEmpty || state.closeRequest != nil || state.finished { return true }
+                        if state.closeRequest != nil || state.finished { return true }
                         state.waiter = continuation
                         return false
                     }
@@ -105,5 +156,64 @@ final class Outbox: Sendable {
                 self.finish()
             }
         }
+    }
+}
+
+/// Frames a text message for a server-to-client WebSocket: FIN, opcode text, unmasked, then the payload.
+enum WebSocketTextFrame {
+    static func make(_ payload: [UInt8], allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
+        let count = payload.count
+        var buffer = allocator.buffer(capacity: count + 10)
+        buffer.writeInteger(UInt8(0x81))  // FIN, opcode 1 (text)
+        switch count {
+        case ..<126:
+            buffer.writeInteger(UInt8(count))
+        case ...Int(UInt16.max):
+            buffer.writeMultipleIntegers(UInt8(126), UInt16(count))
+        default:
+            buffer.writeMultipleIntegers(UInt8(127), UInt64(count))
+        }
+        buffer.writeBytes(payload)
+        return buffer
+    }
+}
+
+/// Sits first in a WebSocket connection's pipeline, so that already-framed bytes go straight to the socket,
+/// past the frame encoder. Frames the WebSocket handler writes itself (pings, pongs, close) pass through it
+/// untouched. Used on the channel's event loop only.
+final class RawFrameWriter: ChannelOutboundHandler, RemovableChannelHandler {
+    typealias OutboundIn = Any
+    typealias OutboundOut = Any
+
+    private var context: ChannelHandlerContext?
+
+    /// Puts a writer first in the channel's pipeline.
+    static func install(on channel: any Channel) async throws -> NIOLoopBound<RawFrameWriter> {
+        try await channel.eventLoop.submit {
+            let writer = RawFrameWriter()
+            try channel.pipeline.syncOperations.addHandler(writer, position: .first)
+            return NIOLoopBound(writer, eventLoop: channel.eventLoop)
+        }.get()
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    /// Writes the frames and flushes once; `promise` completes when the last one is written (or failed).
+    func write(_ frames: [ByteBuffer], promise: EventLoopPromise<Void>) {
+        guard let context = self.context else {
+            promise.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        for frame in frames.dropLast() {
+            context.write(NIOAny(frame), promise: nil)
+        }
+        context.write(NIOAny(frames[frames.count - 1]), promise: promise)
+        context.flush()
     }
 }
