@@ -27,7 +27,8 @@ final class MessageWriter: Sendable {
         self.pool = pool
     }
 
-    func append(_ message: NewMessage) async throws -> AppendedMessage {
+    /// Queues the message (then calls `onQueued`) and returns once it is committed.
+    func append(_ message: NewMessage, onQueued: @Sendable () -> Void = {}) async throws -> AppendedMessage {
         try await withCheckedThrowingContinuation { continuation in
             let startDrain = self.state.withLock { state in
                 state.queue.append(Pending(message: message, continuation: continuation))
@@ -35,6 +36,7 @@ final class MessageWriter: Sendable {
                 state.draining = true
                 return true
             }
+            onQueued()
             if startDrain {
                 Task { await self.drain() }
             }

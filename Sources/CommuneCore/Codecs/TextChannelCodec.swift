@@ -106,12 +106,15 @@ public struct TextChannelCodec: ChannelCodec {
                 NewMessage(
                     channelID: node.id, senderID: context.member.id, text: text, sendTime: UnixTime.nowMilliseconds(), kind: kind,
                     attachments: attachments, senderNumber: number
-                )
+                ),
+                onQueued: context.order.startNext
             )
         } catch {
             community.logger.error("Storing a message failed: \(error)")
             throw .internalError("The message could not be stored; it was not sent.")
         }
+        // Committed; the connection's earlier requests speak first.
+        await context.order.awaitPredecessors()
         let stored = appended.message
         if appended.isNew {
             context.publisher.publish(
@@ -120,6 +123,10 @@ public struct TextChannelCodec: ChannelCodec {
             )
         } else if stored.channelID != node.id {
             throw .invalidArgument("data.payload.number \(number ?? 0) was already used for a message in another channel.")
+        } else if stored.text != text || stored.kind != kind {
+            // Not a resend: two devices sharing one identity, or a client that reset its counter. Say so rather
+            // than answer with the other message and lose this one.
+            throw .invalidArgument("data.payload.number \(number ?? 0) was already used for a different message; use a new number.")
         }
         return FunctionResult(
             codec: self.name,

@@ -21,13 +21,18 @@ final class ClientConnection: Sendable {
     private struct State {
         var session = SessionStateMachine()
         var consecutiveErrors = 0
+        /// A request decided that the connection closes: read no more.
+        var mustClose = false
     }
 
     private let state = Mutex(State())
 
-    init(id: ConnectionID, community: Community, hub: ConnectionHub, configuration: ServerConfiguration, logger: Logger) {
+    init(
+        id: ConnectionID, outbox: Outbox, community: Community, hub: ConnectionHub, configuration: ServerConfiguration,
+        logger: Logger
+    ) {
         self.id = id
-        self.outbox = Outbox(limitBytes: configuration.outboundQueueLimitBytes)
+        self.outbox = outbox
         self.community = community
         self.hub = hub
         self.configuration = configuration
@@ -47,7 +52,7 @@ final class ClientConnection: Sendable {
                 return .reader
             }
             group.addTask {
-                await self.writeLoop(outbound)
+                await self.closeLoop(outbound)
                 return .writer
             }
             group.addTask {
@@ -69,38 +74,56 @@ final class ClientConnection: Sendable {
         self.disconnected()
     }
 
-    private func writeLoop(_ outbound: WebSocketOutboundWriter) async {
+    /// Frames go to the socket through the ``Outbox``; this task only waits for a reason to close, then sends
+    /// the close frame after them.
+    private func closeLoop(_ outbound: WebSocketOutboundWriter) async {
+        guard case .close(let code, let reason) = await self.outbox.ending() else { return }
+        if self.outbox.didOverflow {
+            self.logger.notice("Closing a slow consumer: its outbound queue overflowed")
+        }
         do {
-            while true {
-                switch await self.outbox.next() {
-                case .frames(let frames):
-                    for frame in frames {
-                        try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: frame)))
-                    }
-                case .close(let code, let reason):
-                    if self.outbox.didOverflow {
-                        self.logger.notice("Closing a slow consumer: its outbound queue overflowed")
-                    }
-                    try await outbound.close(code, reason: reason)
-                    return
-                case .finished:
-                    return
-                }
-            }
+            try await outbound.close(code, reason: reason)
         } catch {
-            self.logger.debug("Writing failed: \(error)")
+            self.logger.debug("Closing failed: \(error)")
         }
     }
 
+    /// Reads requests and runs them in order. A message send lets the next request start once its message is
+    /// queued for the store (see ``RequestOrder``), so up to ``maxPipelinedRequests`` sends share commits;
+    /// everything else runs after the requests before it have finished.
     private func readLoop(_ inbound: WebSocketInboundStream) async {
-        do {
-            for try await message in inbound.messages(maxSize: self.configuration.maxFrameBytes) {
-                guard await self.receive(message) else { return }
+        await withTaskGroup(of: Void.self) { group in
+            var previous = OneShotSignal.opened
+            var inFlight = 0
+            do {
+                for try await message in inbound.messages(maxSize: self.configuration.maxFrameBytes) {
+                    if inFlight >= Self.maxPipelinedRequests {
+                        await group.next()
+                        inFlight -= 1
+                    }
+                    let started = OneShotSignal()
+                    let finished = OneShotSignal()
+                    let predecessor = previous
+                    previous = finished
+                    let order = RequestOrder(startNext: { started.open() }, awaitPredecessors: { await predecessor.wait() })
+                    group.addTask {
+                        if await !self.receive(message, order: order) { self.state.withLock { $0.mustClose = true } }
+                        started.open()
+                        finished.open()
+                    }
+                    inFlight += 1
+                    await started.wait()
+                    if self.state.withLock({ $0.mustClose }) { break }
+                }
+            } catch {
+                self.logger.debug("Reading ended: \(error)")
             }
-        } catch {
-            self.logger.debug("Reading ended: \(error)")
+            await group.waitForAll()
         }
     }
+
+    /// The most requests one connection has in flight at once.
+    static let maxPipelinedRequests = 64
 
     private func disconnected() {
         self.hub.remove(self.id)
@@ -117,33 +140,28 @@ final class ClientConnection: Sendable {
 
     // MARK: Requests
 
-    /// Handles one inbound message; `false` when the connection must close.
-    func receive(_ message: WebSocketMessage) async -> Bool {
-        let text: String
-        switch message {
-        case .text(let string):
-            text = string
-        case .binary:
-            return self.failed(.badJSON("Binary frames are not supported; send JSON text frames."), id: nil, type: nil)
-        }
-        if text.utf8.count > self.configuration.maxRequestBytes {
-            return self.failed(
-                .init(.tooLarge, "The frame has \(text.utf8.count) bytes; the limit is \(self.configuration.maxRequestBytes)."),
-                id: nil, type: nil
-            )
-        }
+    /// Handles one inbound message; `false` when the connection must close. Everything but a message send waits
+    /// for the connection's earlier requests to finish first; every reply waits for them before it goes out.
+    func receive(_ message: WebSocketMessage, order: RequestOrder = .serial) async -> Bool {
         let envelope: Envelope
-        do {
-            envelope = try Envelope(json: text)
-        } catch {
+        switch self.envelope(of: message) {
+        case .success(let parsed):
+            envelope = parsed
+        case .failure(let error):
+            await order.awaitPredecessors()
             return self.failed(error, id: nil, type: nil)
         }
+        let isMessageSend =
+            envelope.type == .function && envelope.data["function"]?.stringValue == TextFunction.sendMessage
+        if !isMessageSend { await order.awaitPredecessors() }
         do {
-            let reply = try await self.handle(envelope)
+            let reply = try await self.handle(envelope, order: order)
+            await order.awaitPredecessors()
             self.state.withLock { $0.consecutiveErrors = 0 }
             if let reply { self.send(reply) }
             return true
         } catch {
+            await order.awaitPredecessors()
             if error.code == .challengeFailed {
                 self.send(error.envelope(replyingTo: envelope.id, requestType: envelope.type))
                 self.outbox.close(code: .policyViolation, reason: "challenge_failed")
@@ -153,8 +171,29 @@ final class ClientConnection: Sendable {
         }
     }
 
+    /// The request in a frame, or why there is none.
+    private func envelope(of message: WebSocketMessage) -> Result<Envelope, CommuneError> {
+        let text: String
+        switch message {
+        case .text(let string):
+            text = string
+        case .binary:
+            return .failure(.badJSON("Binary frames are not supported; send JSON text frames."))
+        }
+        if text.utf8.count > self.configuration.maxRequestBytes {
+            return .failure(
+                .init(.tooLarge, "The frame has \(text.utf8.count) bytes; the limit is \(self.configuration.maxRequestBytes).")
+            )
+        }
+        do {
+            return .success(try Envelope(json: text))
+        } catch {
+            return .failure(error)
+        }
+    }
+
     /// Runs one request; returns the reply to send, or `nil` when the handler sent it already.
-    private func handle(_ envelope: Envelope) async throws(CommuneError) -> Envelope? {
+    private func handle(_ envelope: Envelope, order: RequestOrder) async throws(CommuneError) -> Envelope? {
         switch envelope.type {
         case .register:
             try self.state.withLock { state throws(CommuneError) in try state.session.checkCanRegister() }
@@ -197,7 +236,9 @@ final class ClientConnection: Sendable {
         case .function:
             let member = try self.currentMember()
             let request = try FunctionRequest(data: envelope.data)
-            let context = FunctionContext(member: member, connection: self.id, community: self.community, publisher: self.hub)
+            let context = FunctionContext(
+                member: member, connection: self.id, community: self.community, publisher: self.hub, order: order
+            )
             let result = try await self.community.perform(request, context: context)
             return Envelope(type: .function, id: envelope.id, logLevel: .debug, logMessage: "ran function", data: result.data)
 
@@ -240,6 +281,6 @@ final class ClientConnection: Sendable {
     }
 
     private func send(_ envelope: Envelope) {
-        self.outbox.enqueue(ByteBuffer(bytes: envelope.jsonBytes))
+        self.outbox.send(WebSocketTextFrame.make(envelope.jsonBytes))
     }
 }
