@@ -71,6 +71,7 @@ struct ChannelArgument: ExpressibleByArgument {
 }
 
 /// Runs a request and turns a server error into a clean exit.
+@discardableResult
 func orExit<T>(_ body: () async throws -> T) async throws -> T {
     do {
         return try await body()

@@ -46,6 +46,14 @@ struct MessageFeatureTests {
         } catch let error as CommuneError {
             #expect(error.code == .invalidArgument)
         }
+        // The same number for a different text is not a resend either: refused, and nothing is stored.
+        do {
+            try await alice.connection.sendMessage("a different text", to: self.general, kind: .text, number: 2)
+            Issue.record("a number was reused for a different message")
+        } catch let error as CommuneError {
+            #expect(error.code == .invalidArgument)
+        }
+        #expect(try await alice.connection.messages(in: self.general).map(\.message) == ["twice", "once"])
         // Bob's numbers are his own.
         try await bob.connection.sendMessage("mine", to: self.general, kind: .text, number: 1)
         let history = try await alice.connection.messages(in: self.general)
