@@ -3,16 +3,24 @@ import Synchronization
 
 /// Writes queued frames to the sockets of one event loop, coalescing bursts.
 ///
-/// When the loop has not flushed for `interval`, a connection that gets a frame is written to at once. Under
-/// load (a flush round ran less than `interval` ago) the next round waits for the rest of the interval, so
-/// every connection gets everything that piled up in one `writev` instead of one system call per frame. The
-/// cost is at most `interval` of added latency, and only when the server is busy.
+/// A round normally runs at once. Under load the next round waits for the rest of `interval`, so every
+/// connection gets everything that piled up in one `writev` instead of one system call per frame. The loop is
+/// under load when the last round that wrote to many connections (``busyRoundConnections``, a broadcast) ran
+/// less than `interval` ago, or when rounds come back to back (less than a fifth of `interval` apart, as with a
+/// client that pipelines sends). The cost is at most `interval` of added latency, and only under load: a client
+/// that waits for each reply before its next request is not held back.
 final class LoopFlusher: Sendable {
     private struct State {
         var due: [Outbox] = []
         var scheduled = false
+        /// When the last round that wrote to many connections ran.
+        var lastBusyRound = NIODeadline.uptimeNanoseconds(0)
+        /// When the last round ran.
         var lastRound = NIODeadline.uptimeNanoseconds(0)
     }
+
+    /// A round that writes to this many connections or more makes the next one wait for the interval.
+    static let busyRoundConnections = 16
 
     let eventLoop: any EventLoop
     let interval: TimeAmount
@@ -29,7 +37,10 @@ final class LoopFlusher: Sendable {
             state.due.append(contentsOf: outboxes)
             guard !state.scheduled, !state.due.isEmpty else { return nil }
             state.scheduled = true
-            return state.lastRound + self.interval
+            if .now() < state.lastRound + TimeAmount.nanoseconds(self.interval.nanoseconds / 5) {
+                return state.lastRound + self.interval
+            }
+            return state.lastBusyRound + self.interval
         }
         guard let start else { return }
         if start <= .now() {
@@ -48,6 +59,7 @@ final class LoopFlusher: Sendable {
         let due = self.state.withLock { state -> [Outbox] in
             state.scheduled = false
             state.lastRound = .now()
+            if state.due.count >= Self.busyRoundConnections { state.lastBusyRound = state.lastRound }
             let due = state.due
             state.due = []
             return due
