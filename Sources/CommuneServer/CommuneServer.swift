@@ -53,7 +53,7 @@ public final class CommuneServer: Sendable {
         let application = self.makeApplication(onReady: onReady)
         let serviceGroup = ServiceGroup(
             configuration: .init(
-                services: [application],
+                services: [application, HeapTrimmer(period: self.configuration.heapTrimPeriod)],
                 gracefulShutdownSignals: gracefulShutdownSignals,
                 logger: self.logger
             )

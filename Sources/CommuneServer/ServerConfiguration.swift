@@ -24,6 +24,8 @@ public struct ServerConfiguration: Sendable {
     /// Under load, how long frames may gather before they are written (one `writev` per connection per round
     /// instead of one system call per frame). An idle server writes at once.
     public var flushInterval: Duration = .milliseconds(1)
+    /// How often freed heap is given back to the kernel (Linux).
+    public var heapTrimPeriod: Duration = .seconds(10)
     /// WebSocket ping period; a connection that misses a pong for a period is closed.
     public var pingInterval: Duration = .seconds(30)
     /// How long a closing connection may take to answer the close frame (on shutdown too) before it is dropped.
