@@ -546,16 +546,21 @@ def test_me_action_renders_as_an_action_in_both_sessions(people):
     assert "/me waves" not in alice.message_texts()
 
 
+def set_profile(session, name, status, text):
+    """Sets the session's own display name and status through the profile dialog."""
+    session.one("#open-profile").click()
+    set_field(session, "username", name)
+    set_field(session, "status", status)
+    set_field(session, "text", text)
+    submit_dialog(session)
+    wait_dialog_closed(session)
+
+
 def test_status_and_display_name_show_live_in_the_members_panel(people):
     alice = people("alice")
     bob = people("bob")
     bob_id = my_user_id(bob)
-    bob.one("#open-profile").click()
-    set_field(bob, "username", "Bobby")
-    set_field(bob, "status", "busy")
-    set_field(bob, "text", "in a meeting")
-    submit_dialog(bob)
-    wait_dialog_closed(bob)
+    set_profile(bob, "Bobby", "busy", "in a meeting")
     bob.wait(lambda _: bob.one("#me-name").text == "Bobby")
     bob.wait(lambda _: bob.one("#me-status").text == "busy — in a meeting")
     row = lambda: member_row(alice, bob_id)  # noqa: E731 - re-found after each re-render
@@ -570,12 +575,7 @@ def test_status_and_display_name_show_live_in_the_members_panel(people):
     alice.wait(lambda _: message_item(alice, "waves").find_element(By.CSS_SELECTOR, ".action-actor").text == "Bobby")
     alice.screenshot("10-members-panel.png")
     # Back to plain "online" for the tests that follow.
-    bob.one("#open-profile").click()
-    set_field(bob, "username", "Bob")
-    set_field(bob, "status", "online")
-    set_field(bob, "text", "")
-    submit_dialog(bob)
-    wait_dialog_closed(bob)
+    set_profile(bob, "Bob", "online", "")
     alice.wait(lambda _: row().get_attribute("data-status") == "online"
                and row().find_element(By.CSS_SELECTOR, ".member-name").text == "Bob")
     assert row().find_elements(By.CSS_SELECTOR, ".member-status") == []
