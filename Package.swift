@@ -52,19 +52,25 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The web client's static files (its own modules per codec and feature), served by the server.
+        .target(
+            name: "CommuneWebClient",
+            resources: [.copy("Web")],
+            swiftSettings: swiftSettings
+        ),
         // The Hummingbird application: routes, sessions, fan-out, static web client.
         .target(
             name: "CommuneServer",
             dependencies: [
                 "CommuneCore",
                 "CommuneSQLite",
+                "CommuneWebClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            resources: [.copy("Web")],
             swiftSettings: swiftSettings
         ),
         // The Swift client library used by the CLI, the tests and the benchmark.

@@ -7,15 +7,26 @@ import Synchronization
 ///
 /// Under load many senders share one commit, so durable ingest is bounded by transactions per second times batch
 /// size rather than by one commit per message. Each caller resumes only after its own message is committed.
+///
+/// No task of its own: the caller whose message heads the queue writes the batch it heads (its own message and
+/// those queued behind it), resumes the others in it, and hands the lead to the first message still waiting.
 final class MessageWriter: Sendable {
+    private enum Turn: Sendable {
+        case committed(AppendedMessage)
+        /// Your message heads the queue: write the next batch.
+        case lead
+    }
+
     private struct Pending: Sendable {
         let message: NewMessage
-        let continuation: CheckedContinuation<AppendedMessage, any Error>
+        /// `nil` for the leader's own message (the leader is not waiting: it is writing).
+        var continuation: CheckedContinuation<Turn, any Error>?
     }
 
     private struct State {
         var queue: [Pending] = []
-        var draining = false
+        /// A caller is writing a batch, or has been handed the lead.
+        var leading = false
     }
 
     private let pool: DatabasePool
@@ -27,46 +38,76 @@ final class MessageWriter: Sendable {
         self.pool = pool
     }
 
-    /// Queues the message (then calls `onQueued`) and returns once it is committed.
-    func append(_ message: NewMessage, onQueued: @Sendable () -> Void = {}) async throws -> AppendedMessage {
-        try await withCheckedThrowingContinuation { continuation in
-            let startDrain = self.state.withLock { state in
-                state.queue.append(Pending(message: message, continuation: continuation))
-                if state.draining { return false }
-                state.draining = true
+    /// Queues the message (then tells a pipelining connection, ``PipelinedWrite/queued()``) and returns once it is
+    /// committed.
+    func append(_ message: NewMessage) async throws -> AppendedMessage {
+        let leads = self.state.withLock { state in
+            guard !state.leading else { return false }
+            state.leading = true
+            state.queue.append(Pending(message: message, continuation: nil))
+            return true
+        }
+        if leads {
+            PipelinedWrite.queued()
+            return try await self.writeBatch()
+        }
+        let turn = try await withCheckedThrowingContinuation { continuation in
+            let leadsNow = self.state.withLock { state in
+                if state.leading {
+                    state.queue.append(Pending(message: message, continuation: continuation))
+                    return false
+                }
+                // The leader finished between the two locks: lead now.
+                state.leading = true
+                state.queue.append(Pending(message: message, continuation: nil))
                 return true
             }
-            onQueued()
-            if startDrain {
-                Task { await self.drain() }
-            }
+            PipelinedWrite.queued()
+            if leadsNow { continuation.resume(returning: .lead) }
+        }
+        switch turn {
+        case .committed(let appended): return appended
+        case .lead: return try await self.writeBatch()
         }
     }
 
-    private func drain() async {
-        while true {
-            let batch: [Pending] = self.state.withLock { state in
-                if state.queue.isEmpty {
-                    state.draining = false
-                    return []
-                }
-                let count = min(state.queue.count, self.maxBatch)
-                let batch = Array(state.queue.prefix(count))
-                state.queue.removeFirst(count)
-                return batch
-            }
-            if batch.isEmpty { return }
+    /// Writes the batch the caller's message heads, resumes the other callers in it, and hands the lead on.
+    private func writeBatch() async throws -> AppendedMessage {
+        let batch: [Pending] = self.state.withLock { state in
+            let count = min(state.queue.count, self.maxBatch)
+            let batch = Array(state.queue.prefix(count))
+            state.queue.removeFirst(count)
+            return batch
+        }
+        let outcome: Result<[AppendedMessage], any Error>
+        do {
             let messages = batch.map(\.message)
-            do {
-                let stored = try await self.pool.write { db in try Self.insert(messages, db: db) }
-                for (pending, message) in zip(batch, stored) {
-                    pending.continuation.resume(returning: message)
-                }
-            } catch {
-                for pending in batch {
-                    pending.continuation.resume(throwing: error)
-                }
+            outcome = .success(try await self.pool.write { db in try Self.insert(messages, db: db) })
+        } catch {
+            outcome = .failure(error)
+        }
+        // The lead passes on before anyone resumes, so that the next batch starts without waiting for them.
+        let next: CheckedContinuation<Turn, any Error>? = self.state.withLock { state in
+            guard !state.queue.isEmpty else {
+                state.leading = false
+                return nil
             }
+            let continuation = state.queue[0].continuation
+            state.queue[0].continuation = nil
+            return continuation
+        }
+        next?.resume(returning: .lead)
+        switch outcome {
+        case .success(let stored):
+            for (pending, message) in zip(batch.dropFirst(), stored.dropFirst()) {
+                pending.continuation?.resume(returning: .committed(message))
+            }
+            return stored[0]
+        case .failure(let error):
+            for pending in batch.dropFirst() {
+                pending.continuation?.resume(throwing: error)
+            }
+            throw error
         }
     }
 

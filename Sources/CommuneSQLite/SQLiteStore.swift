@@ -487,8 +487,8 @@ public final class SQLiteStore: CommunityStore {
 
     // MARK: Messages
 
-    public func appendMessage(_ message: NewMessage, onQueued: @escaping @Sendable () -> Void) async throws -> AppendedMessage {
-        try await self.writer.append(message, onQueued: onQueued)
+    public func appendMessage(_ message: NewMessage) async throws -> AppendedMessage {
+        try await self.writer.append(message)
     }
 
     public func message(channelID: Int64, messageID: Int64) async throws -> StoredMessage? {

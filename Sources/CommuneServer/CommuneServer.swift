@@ -15,7 +15,7 @@ public final class CommuneServer: Sendable {
     public let configuration: ServerConfiguration
     public let store: SQLiteStore
     public let community: Community
-    let hub = ConnectionHub()
+    let hub: ConnectionHub
     let flushers: LoopFlushers
     let logger: Logger
     private let serviceGroup = Mutex<ServiceGroup?>(nil)
@@ -38,8 +38,10 @@ public final class CommuneServer: Sendable {
         self.store = try SQLiteStore(directory: configuration.dataDirectory)
         self.community = try await Community.open(
             store: self.store, configuration: configuration.community,
+            codecs: configuration.codecs,
             attachments: AttachmentFiles(directory: configuration.dataDirectory.appendingPathComponent("attachments")), logger: logger
         )
+        self.hub = ConnectionHub(community: self.community)
     }
 
     /// Logged-in connections right now.
@@ -74,8 +76,8 @@ public final class CommuneServer: Sendable {
         router.add(middleware: WebHeadersMiddleware())
         router.get("/healthz") { _, _ in "ok\n" }
         AttachmentRoutes(community: self.community).register(on: router)
-        if let webRoot = self.webRoot() {
-            router.add(middleware: FileMiddleware(webRoot, searchForIndexHtml: true, logger: self.logger))
+        if let webRoot = self.configuration.webRoot {
+            router.add(middleware: FileMiddleware(webRoot.path, searchForIndexHtml: true, logger: self.logger))
         } else {
             self.logger.warning("The web client's files were not found; only the WebSocket protocol is served")
         }
@@ -149,14 +151,5 @@ public final class CommuneServer: Sendable {
         }
         self.logger.info("Commune is listening", metadata: ["url": "\(baseURL)"])
         return Ready(port: port, baseURL: baseURL, ownerInvite: ownerInvite)
-    }
-
-    /// The folder of the web client's static files.
-    func webRoot() -> String? {
-        if let override = ProcessInfo.processInfo.environment["COMMUNE_WEB_ROOT"], !override.isEmpty {
-            return override
-        }
-        guard let url = Bundle.module.url(forResource: "Web", withExtension: nil) else { return nil }
-        return url.path
     }
 }

@@ -1,4 +1,5 @@
 import CommuneCore
+import CommuneWebClient
 import Foundation
 
 /// How a Commune server runs. A `Sendable` value with defaults for a zero-configuration start.
@@ -9,6 +10,8 @@ public struct ServerConfiguration: Sendable {
     public var port: Int = 1984
     /// The data folder: the SQLite database and, later, uploads.
     public var dataDirectory: URL = URL(fileURLWithPath: "commune-data")
+    /// The folder of the web client's static files; `nil` serves the WebSocket protocol only.
+    public var webRoot: URL? = WebClient.bundledRoot
     /// The base URL that invites point at (`https://chat.example.org`). Default: `http://HOST:PORT`.
     public var publicURL: String?
     /// The largest WebSocket frame or message accepted at all; bigger closes the connection (1009).
@@ -30,6 +33,9 @@ public struct ServerConfiguration: Sendable {
     public var pingInterval: Duration = .seconds(30)
     /// How long a closing connection may take to answer the close frame (on shutdown too) before it is dropped.
     public var closeTimeout: Duration = .seconds(10)
+    /// The channel codecs and community features this server offers (add a codec with
+    /// `CodecRegistry.standard.adding(MyCodec())`).
+    public var codecs: CodecRegistry = .standard
     /// The community's own limits (message length, page size, challenge lifetime).
     public var community = CommunityConfiguration()
 

@@ -25,6 +25,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The base URL invites point at, e.g. https://chat.example.org (default: http://HOST:PORT).")
     var publicURL: String?
 
+    @Option(help: ArgumentHelp("Serve the web client from this folder instead of the bundled one (for its development).", visibility: .hidden))
+    var webRoot: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -42,6 +45,9 @@ struct Serve: AsyncParsableCommand {
         configuration.port = self.port
         configuration.dataDirectory = URL(fileURLWithPath: self.data).standardizedFileURL
         configuration.publicURL = self.publicURL
+        if let webRoot = self.webRoot ?? ProcessInfo.processInfo.environment["COMMUNE_WEB_ROOT"], !webRoot.isEmpty {
+            configuration.webRoot = URL(fileURLWithPath: webRoot).standardizedFileURL
+        }
         let logger = Logger(label: "commune")
         let server: CommuneServer
         do {

@@ -29,7 +29,7 @@ struct DomainTests {
         #expect(tree.node(at: ChannelAddress(path: "", name: "Rules"))?.id == 2)
         #expect(tree.node(at: ChannelAddress(path: "", name: "General"))?.id == 1)
         #expect(tree.node(at: ChannelAddress(path: "Nope", name: "General")) == nil)
-        let wire = tree.wireNodes { _ in [:] }
+        let wire = tree.wireNodes(holdsChildren: CodecRegistry.standard.holdsChildren) { _ in [:] }
         #expect(wire.map(\.name) == ["General", "Rules"])
         #expect(wire[0].children.map(\.name) == ["General", "VC-1"])
     }

@@ -25,7 +25,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 REPO = Path(__file__).resolve().parents[2]
-WEB_DIR = REPO / "Sources" / "CommuneServer" / "Web"
+WEB_DIR = REPO / "Sources" / "CommuneWebClient" / "Web"
 OUTPUT = Path(os.environ.get("COMMUNE_BROWSER_OUTPUT", REPO / "test-output" / "browser"))
 CHROMIUM = os.environ.get("CHROMIUM_BINARY", "/usr/lib/chromium/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")

@@ -16,14 +16,8 @@ public struct LinkCodec: ChannelCodec {
         ["kind": .string(node.properties["kind"] ?? ""), "target": .string(node.properties["target"] ?? "")]
     }
 
-    public func perform(_ request: FunctionRequest, on node: Interactable, address: ChannelAddress, context: FunctionContext)
-        async throws(CommuneError) -> FunctionResult
-    {
-        throw self.unknownFunction(request)
-    }
-
     /// The properties of a new link from `create`'s payload: `kind` and a `target` that fits it.
-    static func properties(_ reader: PayloadReader, in community: Community) throws(CommuneError) -> [String: String] {
+    public func creationProperties(_ reader: PayloadReader, in community: Community) throws(CommuneError) -> [String: String] {
         let kindName = try reader.string("kind")
         guard let kind = Kind(rawValue: kindName) else {
             throw .invalidArgument("data.payload.kind must be one of \(Kind.allCases.map(\.rawValue).joined(separator: ", ")).")

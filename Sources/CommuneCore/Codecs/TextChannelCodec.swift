@@ -6,37 +6,54 @@ public struct TextChannelCodec: ChannelCodec {
 
     public init() {}
 
+    public var functions: [FunctionSpec] {
+        [
+            FunctionSpec(TextFunction.sendMessage, pipelined: true), FunctionSpec(TextFunction.getMessages),
+            FunctionSpec(TextFunction.editMessage), FunctionSpec(TextFunction.removeMessage), FunctionSpec(TextFunction.setTopic),
+        ]
+    }
+
+    public var results: [String] {
+        [
+            TextFunction.messageReceived, TextFunction.messageLive, TextFunction.messageChunk, TextFunction.messageEdited,
+            TextFunction.messageRemoved, TextFunction.topicChanged,
+        ]
+    }
+
+    /// The seed's example tree has a text channel `General` in the category `General`, and `Rules` at the top.
+    public var defaultNodes: [DefaultNode] {
+        [DefaultNode(path: "", name: "Rules", position: 1), DefaultNode(path: "General", name: "General", position: 0)]
+    }
+
     public func treeData(for node: Interactable, in community: Community) -> [String: JSONValue] {
         TopicFunctions.treeData(for: node)
     }
 
-    public func perform(_ request: FunctionRequest, on node: Interactable, address: ChannelAddress, context: FunctionContext)
-        async throws(CommuneError) -> FunctionResult
-    {
-        switch request.function {
+    public func perform(_ call: FunctionCall, context: FunctionContext) async throws(CommuneError) -> Effect {
+        let node = try call.interactable()
+        switch call.function {
         case TextFunction.sendMessage:
-            return try await self.sendMessage(request, on: node, address: address, context: context)
+            return try await self.sendMessage(call, on: node, context: context)
         case TextFunction.getMessages:
-            return try await self.getMessages(request, on: node, address: address, context: context)
+            return try await self.getMessages(call, on: node, context: context)
         case TextFunction.setTopic:
-            return try await TopicFunctions.setTopic(request, on: node, address: address, codec: self.name, context: context)
+            return try await TopicFunctions.setTopic(call, on: node, codec: self, context: context)
         case TextFunction.editMessage, TextFunction.removeMessage:
-            return try await self.changeMessage(request, on: node, address: address, context: context)
+            return try await self.changeMessage(call, on: node, context: context)
         default:
-            throw self.unknownFunction(request)
+            throw self.unknownFunction(call)
         }
     }
 
     /// `edit_message {message_id, message}` and `remove_message {message_id}`: the author may change their own
     /// messages; anyone else needs `change_messages` and more power than the author. A removed message keeps its
     /// slot with the text `*Message Removed*` and no sender.
-    func changeMessage(_ request: FunctionRequest, on node: Interactable, address: ChannelAddress, context: FunctionContext)
-        async throws(CommuneError) -> FunctionResult
-    {
+    func changeMessage(_ call: FunctionCall, on node: Interactable, context: FunctionContext) async throws(CommuneError) -> Effect {
         let community = context.community
-        let reader = try PayloadReader(request.payload, context: "data.payload")
+        let address = call.address
+        let reader = try call.payload()
         let messageID = try reader.int("message_id")
-        let removing = request.function == TextFunction.removeMessage
+        let removing = call.function == TextFunction.removeMessage
         var text = TextFunction.removedText
         if !removing {
             text = try reader.string("message")
@@ -72,23 +89,18 @@ public struct TextChannelCodec: ChannelCodec {
         updated.senderID = sender
         updated.edited = !removing
         if removing { updated.attachments = [] }
-        let result = removing ? TextFunction.messageRemoved : TextFunction.messageEdited
-        context.publisher.publish(
-            FunctionResult(codec: self.name, address: address, result: result, payload: updated.chatMessage.json), excluding: context.connection
-        )
-        return FunctionResult(codec: self.name, address: address, result: result, payload: updated.chatMessage.json)
+        let result = self.result(removing ? TextFunction.messageRemoved : TextFunction.messageEdited, at: address, updated.chatMessage.json)
+        return .broadcast(result, to: Audience.viewers(ofChannel: node.id).excluding(context.connection))
     }
 
-    /// Validates, commits, then acknowledges to the sender and pushes `message_live` to everyone else.
+    /// Validates, commits, then acknowledges to the sender and pushes `message_live` to the channel's other viewers.
     ///
     /// `{message, kind?, number?, attachments?}`: `kind` `action` is a `/me` action; `number` is the sender's own
     /// increasing number for the message, so that a resend after a lost reply returns the first reply instead of
     /// storing the message twice; `attachments` are ids the sender uploaded (then `message` may be empty).
-    func sendMessage(_ request: FunctionRequest, on node: Interactable, address: ChannelAddress, context: FunctionContext)
-        async throws(CommuneError) -> FunctionResult
-    {
+    func sendMessage(_ call: FunctionCall, on node: Interactable, context: FunctionContext) async throws(CommuneError) -> Effect {
         let community = context.community
-        let reader = try PayloadReader(request.payload, context: "data.payload")
+        let reader = try call.payload()
         let text = try reader.string("message")
         let kindName = try reader.optionalString("kind") ?? MessageKind.text.rawValue
         guard let kind = MessageKind(rawValue: kindName) else {
@@ -106,33 +118,28 @@ public struct TextChannelCodec: ChannelCodec {
                 NewMessage(
                     channelID: node.id, senderID: context.member.id, text: text, sendTime: UnixTime.nowMilliseconds(), kind: kind,
                     attachments: attachments, senderNumber: number
-                ),
-                onQueued: context.order.startNext
+                )
             )
         } catch {
             community.logger.error("Storing a message failed: \(error)")
             throw .internalError("The message could not be stored; it was not sent.")
         }
-        // Committed; the connection's earlier requests speak first.
-        await context.order.awaitPredecessors()
         let stored = appended.message
-        if appended.isNew {
-            context.publisher.publish(
-                FunctionResult(codec: self.name, address: address, result: TextFunction.messageLive, payload: stored.chatMessage.json),
-                excluding: context.connection
-            )
-        } else if stored.channelID != node.id {
+        if !appended.isNew, stored.channelID != node.id {
             throw .invalidArgument("data.payload.number \(number ?? 0) was already used for a message in another channel.")
-        } else if stored.text != text || stored.kind != kind {
+        }
+        if !appended.isNew, stored.text != text || stored.kind != kind {
             // Not a resend: two devices sharing one identity, or a client that reset its counter. Say so rather
             // than answer with the other message and lose this one.
             throw .invalidArgument("data.payload.number \(number ?? 0) was already used for a different message; use a new number.")
         }
-        return FunctionResult(
-            codec: self.name,
-            address: address,
-            result: TextFunction.messageReceived,
-            payload: ["message_id": .int(stored.messageID), "send_time": .int(stored.sendTime)]
+        let reply = self.result(
+            TextFunction.messageReceived, at: call.address, ["message_id": .int(stored.messageID), "send_time": .int(stored.sendTime)]
+        )
+        guard appended.isNew else { return .reply(reply) }
+        return Effect(reply: reply).publishing(
+            self.result(TextFunction.messageLive, at: call.address, stored.chatMessage.json),
+            to: Audience.viewers(ofChannel: node.id).excluding(context.connection)
         )
     }
 
@@ -163,11 +170,9 @@ public struct TextChannelCodec: ChannelCodec {
         return found
     }
 
-    func getMessages(_ request: FunctionRequest, on node: Interactable, address: ChannelAddress, context: FunctionContext)
-        async throws(CommuneError) -> FunctionResult
-    {
+    func getMessages(_ call: FunctionCall, on node: Interactable, context: FunctionContext) async throws(CommuneError) -> Effect {
         let configuration = context.community.configuration
-        let reader = try PayloadReader(request.payload, context: "data.payload")
+        let reader = try call.payload()
         let loaded = try reader.optionalInt("loaded_messages") ?? 0
         let amount = try reader.optionalInt("amount") ?? Int64(configuration.defaultHistoryPage)
         let before = try reader.optionalInt("before")
@@ -189,12 +194,7 @@ public struct TextChannelCodec: ChannelCodec {
             context.community.logger.error("Reading messages failed: \(error)")
             throw .internalError("The messages could not be read.")
         }
-        return FunctionResult(
-            codec: self.name,
-            address: address,
-            result: TextFunction.messageChunk,
-            payload: ["messages": .array(messages.map(\.chatMessage.json))]
-        )
+        return .reply(self.result(TextFunction.messageChunk, at: call.address, ["messages": .array(messages.map(\.chatMessage.json))]))
     }
 
     /// A message must have something other than white space and at most `limit` Unicode code points.

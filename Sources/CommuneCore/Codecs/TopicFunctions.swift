@@ -11,26 +11,19 @@ enum TopicFunctions {
         ["topic": .string(node.properties[Self.propertyKey] ?? "")]
     }
 
-    /// `set_topic {topic}`: `""` clears it. Every member receives `topic_changed` addressed at the channel.
-    static func setTopic(_ request: FunctionRequest, on node: Interactable, address: ChannelAddress, codec: String, context: FunctionContext)
-        async throws(CommuneError) -> FunctionResult
+    /// `set_topic {topic}`: `""` clears it. The channel's viewers receive `topic_changed` addressed at the channel.
+    static func setTopic(_ call: FunctionCall, on node: Interactable, codec: some ChannelCodec, context: FunctionContext)
+        async throws(CommuneError) -> Effect
     {
         let community = context.community
         try community.permissions.require(.setTopic, for: context.member)
-        let topic = try PayloadReader(request.payload, context: "data.payload").string("topic").trimmingWhitespaceAndNewlines()
+        let topic = try call.payload().string("topic").trimmingWhitespaceAndNewlines()
         let limit = community.configuration.maxTopicLength
         guard topic.unicodeScalars.count <= limit else { throw .init(.tooLarge, "The topic must be at most \(limit) characters.") }
         var properties = node.properties
         properties[Self.propertyKey] = topic.isEmpty ? nil : topic
-        do {
-            try await community.store.setProperties(properties, of: node.id)
-        } catch {
-            throw .internalError("The topic could not be saved.")
-        }
-        try await community.reloadTree()
-        await community.audit(context.member, "set the topic of '\(address)'")
-        let update = FunctionResult(codec: codec, address: address, result: TextFunction.topicChanged, payload: ["topic": .string(topic)])
-        context.publisher.publish(update, excluding: nil)
-        return update
+        try await community.setProperties(properties, of: node)
+        await community.audit(context.member, "set the topic of '\(call.address)'")
+        return .broadcast(codec.result(TextFunction.topicChanged, at: call.address, ["topic": .string(topic)]), to: .viewers(ofChannel: node.id))
     }
 }

@@ -17,8 +17,25 @@ extension Community {
 
     var tree: InteractableTree { self.state.withLock { $0.tree } }
 
+    /// Replaces the codec properties of `node` (a topic, a link's target, a codec's own settings) and reloads the
+    /// tree, so that the next `identification_response` and `tree_changed` show them.
+    public func setProperties(_ properties: [String: String], of node: Interactable) async throws(CommuneError) {
+        do {
+            try await self.store.setProperties(properties, of: node.id)
+        } catch {
+            self.logger.error("Saving the properties of '\(node.name)' failed: \(error)")
+            throw .internalError("The change to '\(node.name)' could not be saved.")
+        }
+        try await self.reloadTree()
+    }
+
+    /// The interactable with `id` as the tree holds it now.
+    public func interactable(_ id: Int64) -> Interactable? {
+        self.state.withLock { $0.tree.nodes[id] }
+    }
+
     /// Records a moderation or structure change. A failure to record is logged, not fatal to the change.
-    func audit(_ actor: Member, _ action: String) async {
+    public func audit(_ actor: Member, _ action: String) async {
         do {
             try await self.store.appendAudit(
                 AuditEntry(actorID: actor.id, actorName: actor.username, action: action, time: UnixTime.nowMilliseconds())
@@ -31,10 +48,7 @@ extension Community {
 
     /// The `tree_changed` update: the whole tree, as `identification_response` sends it.
     func treeChangedUpdate() -> FunctionResult {
-        FunctionResult(
-            codec: CommunityFunctions.codec, address: CommunityFunctions.address, result: CommunityFunctions.treeChanged,
-            payload: ["interactables": InteractableNode.encodeTree(self.interactables())]
-        )
+        CommunityFunctions.result(CommunityFunctions.treeChanged, ["interactables": InteractableNode.encodeTree(self.interactables())])
     }
 
     func saveGroup(_ group: Group) async throws(CommuneError) {
@@ -110,9 +124,6 @@ extension Community {
 
     /// The `member_changed` update for `member`.
     func memberChanged(_ member: Member) -> FunctionResult {
-        FunctionResult(
-            codec: CommunityFunctions.codec, address: CommunityFunctions.address, result: CommunityFunctions.memberChanged,
-            payload: CommunityFunctions.json(for: member, online: self.isOnline(member.id))
-        )
+        CommunityFunctions.result(CommunityFunctions.memberChanged, CommunityFunctions.json(for: member, online: self.isOnline(member.id)))
     }
 }

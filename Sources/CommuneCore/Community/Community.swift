@@ -64,7 +64,7 @@ public final class Community: Sendable {
         let privateKey = try await self.loadOrCreateKey(store: store)
         var records = try await store.interactables()
         if records.isEmpty {
-            records = try await self.createDefaultTree(store: store)
+            records = try await self.createDefaultTree(store: store, codecs: codecs)
             logger.info("Created the default channel tree")
         }
         let settings = try await store.settings()
@@ -92,18 +92,31 @@ public final class Community: Sendable {
         return try Curve25519.KeyAgreement.PrivateKey(rawRepresentation: bytes)
     }
 
-    /// The seed's example tree: category `General` (text `General`, voice `VC-1`) and text `Rules`.
-    static func createDefaultTree(store: any CommunityStore) async throws -> [Interactable] {
-        let top = try await store.createInteractables([
-            NewInteractable(parentID: nil, name: "General", codec: InteractableNode.categoryCodec, position: 0),
-            NewInteractable(parentID: nil, name: "Rules", codec: TextFunction.codec, position: 1),
-        ])
-        let general = top[0].id
-        let inner = try await store.createInteractables([
-            NewInteractable(parentID: general, name: "General", codec: TextFunction.codec, position: 0),
-            NewInteractable(parentID: general, name: "VC-1", codec: "voice", position: 1),
-        ])
-        return top + inner
+    /// A new community's tree: every codec's default nodes (the seed's example: category `General` with text
+    /// `General` and voice `VC-1`, and text `Rules`), created one level at a time.
+    static func createDefaultTree(store: any CommunityStore, codecs: CodecRegistry) async throws -> [Interactable] {
+        var created: [Interactable] = []
+        var ids: [String: Int64] = [:]
+        let levels = Dictionary(grouping: codecs.defaultTree) { ChannelAddress(slashed: $0.node.path)?.pathComponents.count ?? -1 }
+        for depth in levels.keys.sorted() {
+            let nodes = try levels[depth]!.map { entry throws -> NewInteractable in
+                var parentID: Int64?
+                if !entry.node.path.isEmpty {
+                    guard let id = ids[entry.node.path] else {
+                        throw CommuneError.internalError("The default node '\(entry.node.name)' names a missing category '\(entry.node.path)'.")
+                    }
+                    parentID = id
+                }
+                return NewInteractable(parentID: parentID, name: entry.node.name, codec: entry.codec, position: entry.node.position)
+            }
+            let level = try await store.createInteractables(nodes)
+            for (entry, record) in zip(levels[depth]!, level) {
+                let path = entry.node.path.isEmpty ? entry.node.name : "\(entry.node.path)/\(entry.node.name)"
+                ids[path] = record.id
+            }
+            created += level
+        }
+        return created
     }
 
     // MARK: Reading
@@ -133,7 +146,7 @@ public final class Community: Sendable {
     /// The tree of interactables in wire form.
     public func interactables() -> [InteractableNode] {
         let tree = self.state.withLock { $0.tree }
-        return tree.wireNodes { record in
+        return tree.wireNodes(holdsChildren: self.codecs.holdsChildren) { record in
             self.codecs[record.codec]?.treeData(for: record, in: self) ?? [:]
         }
     }
@@ -275,19 +288,40 @@ public final class Community: Sendable {
 
     // MARK: Functions
 
-    /// Runs a `function` request for a logged-in member.
-    public func perform(_ request: FunctionRequest, context: FunctionContext) async throws(CommuneError) -> FunctionResult {
+    /// Runs a `function` request for a logged-in member: finds its target and the capability that answers it in
+    /// ``codecs`` (the one dispatcher), and returns what should happen.
+    public func perform(_ request: FunctionRequest, context: FunctionContext) async throws(CommuneError) -> Effect {
+        let (call, codec) = try self.resolve(request)
+        guard let capability = self.codecs.capability(for: request.function, codec: codec) else {
+            if let codec, self.codecs[codec] == nil {
+                throw .init(.unknownFunction, "This server has no codec '\(codec)'.")
+            }
+            let target = codec.map { "The \($0) codec" } ?? "The community"
+            throw .init(.unknownFunction, "\(target) has no function '\(request.function)'.")
+        }
+        return try await capability.perform(call, context: context)
+    }
+
+    /// Whether `request` may run pipelined with the connection's next requests (``FunctionSpec/pipelined``).
+    public func isPipelined(_ request: FunctionRequest) -> Bool {
+        guard let (_, codec) = try? self.resolve(request) else { return false }
+        return self.codecs.isPipelined(request.function, codec: codec)
+    }
+
+    /// The call `request` makes and the codec of its target (`nil`: the community itself).
+    private func resolve(_ request: FunctionRequest) throws(CommuneError) -> (FunctionCall, codec: String?) {
         if request.address.name.isEmpty && request.address.path.isEmpty {
             if let codec = request.codec, codec != CommunityFunctions.codec {
                 throw .invalidArgument("data.name is required (an empty name addresses the community, codec 'community').")
             }
-            return try await CommunityFunctions().perform(request, context: context)
+            return (FunctionCall(request: request, node: nil, address: request.address), nil)
         }
         let tree = self.state.withLock { $0.tree }
         guard let node = tree.node(at: request.address) else {
-            if request.function == StructureFunctions.create, request.address.name.isEmpty == false {
-                // Creating addresses the new node's place; it does not exist yet.
-                return try await StructureFunctions().create(request, context: context)
+            if request.function == StructureFunctions.create {
+                // Creating addresses the new node's place; it does not exist yet. `create` checks the codec.
+                let codec = request.payload["codec"]?.stringValue ?? request.codec ?? ""
+                return (FunctionCall(request: request, node: nil, address: request.address), codec)
             }
             let kind = request.codec.map { "\($0) channel" } ?? "interactable"
             throw .notFound("No \(kind) '\(request.address.name)' at path '\(request.address.path)'.")
@@ -295,12 +329,28 @@ public final class Community: Sendable {
         if let codec = request.codec, codec != node.codec {
             throw .invalidArgument("'\(request.address)' is a \(node.codec) interactable, not \(codec).")
         }
-        if StructureFunctions.handles(request.function) {
-            return try await StructureFunctions().perform(request, on: node, tree: tree, context: context)
+        return (FunctionCall(request: request, node: node, address: tree.address(of: node)), node.codec)
+    }
+
+    // MARK: Audiences
+
+    /// The members an update addressed to `audience` reaches (the fan-out then leaves out `audience.excluded`).
+    public func recipients(of audience: Audience) -> Recipients {
+        switch audience.scope {
+        case .community:
+            return .everyone
+        case .channelViewers:
+            // Every member sees every channel until channels can be private.
+            return .everyone
+        case .permissionHolders(let permission):
+            return self.state.withLock { state in
+                let checker = PermissionChecker(groups: state.groups)
+                return .members(Set(state.members.values.lazy.filter { checker.has($0, permission) }.map(\.id)))
+            }
+        case .member(let id):
+            return .members([id])
+        case .connection(let id):
+            return .connection(id)
         }
-        guard let codec = self.codecs[node.codec] else {
-            throw .init(.unknownFunction, "This server has no codec '\(node.codec)'.")
-        }
-        return try await codec.perform(request, on: node, address: tree.address(of: node), context: context)
     }
 }

@@ -47,15 +47,19 @@ public struct InteractableTree: Sendable {
         (self.childrenByParent[parentID] ?? []).compactMap { self.nodes[$0] }
     }
 
-    /// The wire form, with each node's codec data filled by `data`.
-    public func wireNodes(parentID: Int64? = nil, data: (Interactable) -> [String: JSONValue]) -> [InteractableNode] {
+    /// The wire form, with each node's codec data filled by `data`, and the children of nodes whose codec
+    /// `holdsChildren`.
+    public func wireNodes(
+        parentID: Int64? = nil, holdsChildren: (String) -> Bool, data: (Interactable) -> [String: JSONValue]
+    ) -> [InteractableNode] {
         self.children(of: parentID).map { record in
-            InteractableNode(
+            let container = holdsChildren(record.codec)
+            return InteractableNode(
                 name: record.name,
                 codec: record.codec,
                 position: record.position,
-                data: record.codec == InteractableNode.categoryCodec ? [:] : data(record),
-                children: record.codec == InteractableNode.categoryCodec ? self.wireNodes(parentID: record.id, data: data) : []
+                data: container ? [:] : data(record),
+                children: container ? self.wireNodes(parentID: record.id, holdsChildren: holdsChildren, data: data) : []
             )
         }
     }

@@ -72,9 +72,9 @@ public protocol CommunityStore: Sendable {
 
     /// Appends a message, assigning the channel's next `messageID`. Returns only once the message is committed.
     /// When the sender already stored a message with the same `senderNumber`, returns that one (`isNew` false).
-    /// `onQueued` runs once the message has its place in the store's queue: a message appended after that is
-    /// committed after this one.
-    func appendMessage(_ message: NewMessage, onQueued: @escaping @Sendable () -> Void) async throws -> AppendedMessage
+    /// Once the message has its place in the store's queue (a message appended after that is committed after this
+    /// one), the store calls ``PipelinedWrite/queued()`` so that a pipelining connection may start its next request.
+    func appendMessage(_ message: NewMessage) async throws -> AppendedMessage
     /// Messages of a channel, newest first: ids below `before` (if given), skipping the `skip` newest of those.
     func messages(channelID: Int64, before: Int64?, skip: Int, limit: Int) async throws -> [StoredMessage]
 }
@@ -113,12 +113,5 @@ public struct AuditEntry: Sendable, Hashable {
         self.actorName = actorName
         self.action = action
         self.time = time
-    }
-}
-
-extension CommunityStore {
-    /// Appends a message; see ``appendMessage(_:onQueued:)``.
-    public func appendMessage(_ message: NewMessage) async throws -> AppendedMessage {
-        try await self.appendMessage(message, onQueued: {})
     }
 }

@@ -8,8 +8,9 @@ import Synchronization
 
 /// One client's WebSocket session: reads requests in order, answers through its ``Outbox``.
 ///
-/// The protocol state lives in ``SessionStateMachine``; this type does the I/O around it and is the one place a
-/// ``CommuneError`` becomes an `error` envelope.
+/// The protocol state lives in ``SessionStateMachine``; this type does the I/O around it, applies each request's
+/// ``Effect`` in request order (handlers know nothing of ordering), and is the one place a ``CommuneError`` becomes
+/// an `error` envelope.
 final class ClientConnection: Sendable {
     let id: ConnectionID
     let outbox: Outbox
@@ -88,9 +89,10 @@ final class ClientConnection: Sendable {
         }
     }
 
-    /// Reads requests and runs them in order. A message send lets the next request start once its message is
-    /// queued for the store (see ``RequestOrder``), so up to ``maxPipelinedRequests`` sends share commits;
-    /// everything else runs after the requests before it have finished.
+    /// Reads requests and runs them in order. A pipelined function (``FunctionSpec/pipelined``, such as a message
+    /// send) lets the next request start once its write is queued in the store (``PipelinedWrite``), so up to
+    /// ``maxPipelinedRequests`` sends share commits; everything else runs after the requests before it have
+    /// finished. Replies, updates and errors always go out in request order.
     private func readLoop(_ inbound: WebSocketInboundStream) async {
         await withTaskGroup(of: Void.self) { group in
             var previous = OneShotSignal.opened
@@ -105,9 +107,10 @@ final class ClientConnection: Sendable {
                     let finished = OneShotSignal()
                     let predecessor = previous
                     previous = finished
-                    let order = RequestOrder(startNext: { started.open() }, awaitPredecessors: { await predecessor.wait() })
                     group.addTask {
-                        if await !self.receive(message, order: order) { self.state.withLock { $0.mustClose = true } }
+                        if await !self.receive(message, after: predecessor, started: started) {
+                            self.state.withLock { $0.mustClose = true }
+                        }
                         started.open()
                         finished.open()
                     }
@@ -133,42 +136,79 @@ final class ClientConnection: Sendable {
             return member
         }
         if let member, self.community.connectionClosed(by: member.id) {
-            self.hub.publish(CommunityFunctions.presenceUpdate(member.id, online: false), excluding: nil)
+            self.hub.publish(CommunityFunctions.presenceUpdate(member.id, online: false), to: .community)
         }
         self.logger.debug("Connection closed")
     }
 
     // MARK: Requests
 
-    /// Handles one inbound message; `false` when the connection must close. Everything but a message send waits
-    /// for the connection's earlier requests to finish first; every reply waits for them before it goes out.
-    func receive(_ message: WebSocketMessage, order: RequestOrder = .serial) async -> Bool {
+    /// What a request produced, to apply once the connection's earlier requests have been answered.
+    private enum Outcome {
+        /// A reply envelope (or nothing, when the handler sent it itself).
+        case reply(Envelope?)
+        /// A function's effect: its updates go out, then its reply answers `id`.
+        case effect(Effect, id: String?)
+        case failure(CommuneError)
+    }
+
+    /// Handles one inbound message; `false` when the connection must close. Runs once `predecessor` (the
+    /// connection's previous request) has finished, unless it is a pipelined function, which starts at once and
+    /// opens `started` when its write is queued; either way its outcome is applied only after `predecessor`.
+    func receive(_ message: WebSocketMessage, after predecessor: OneShotSignal = .opened, started: OneShotSignal? = nil) async -> Bool {
         let envelope: Envelope
         switch self.envelope(of: message) {
         case .success(let parsed):
             envelope = parsed
         case .failure(let error):
-            await order.awaitPredecessors()
+            await predecessor.wait()
             return self.failed(error, id: nil, type: nil)
         }
-        let isMessageSend =
-            envelope.type == .function && envelope.data["function"]?.stringValue == TextFunction.sendMessage
-        if !isMessageSend { await order.awaitPredecessors() }
-        do {
-            let reply = try await self.handle(envelope, order: order)
-            await order.awaitPredecessors()
+        var request: Result<FunctionRequest, CommuneError>?
+        if envelope.type == .function {
+            do throws(CommuneError) {
+                request = .success(try FunctionRequest(data: envelope.data))
+            } catch {
+                request = .failure(error)
+            }
+        }
+        let pipelined = if case .success(let call)? = request { self.community.isPipelined(call) } else { false }
+        if !pipelined { await predecessor.wait() }
+        let outcome = await PipelinedWrite.withSignal({ started?.open() }) {
+            do throws(CommuneError) {
+                if let request {
+                    return Outcome.effect(try await self.perform(request), id: envelope.id)
+                }
+                return Outcome.reply(try await self.handle(envelope))
+            } catch {
+                return Outcome.failure(error)
+            }
+        }
+        await predecessor.wait()
+        switch outcome {
+        case .reply(let reply):
             self.state.withLock { $0.consecutiveErrors = 0 }
             if let reply { self.send(reply) }
             return true
-        } catch {
-            await order.awaitPredecessors()
-            if error.code == .challengeFailed {
-                self.send(error.envelope(replyingTo: envelope.id, requestType: envelope.type))
-                self.outbox.close(code: .policyViolation, reason: "challenge_failed")
-                return false
-            }
+        case .effect(let effect, let id):
+            self.state.withLock { $0.consecutiveErrors = 0 }
+            self.hub.apply(effect)
+            self.send(Envelope(type: .function, id: id, logLevel: .debug, logMessage: "ran function", data: effect.reply.data))
+            return true
+        case .failure(let error) where error.code == .challengeFailed:
+            self.send(error.envelope(replyingTo: envelope.id, requestType: envelope.type))
+            self.outbox.close(code: .policyViolation, reason: "challenge_failed")
+            return false
+        case .failure(let error):
             return self.failed(error, id: envelope.id, type: envelope.type)
         }
+    }
+
+    /// Runs a `function` request for the logged-in member (who must be logged in before the request is read).
+    private func perform(_ request: Result<FunctionRequest, CommuneError>) async throws(CommuneError) -> Effect {
+        let member = try self.currentMember()
+        let context = FunctionContext(member: member, connection: self.id, community: self.community)
+        return try await self.community.perform(request.get(), context: context)
     }
 
     /// The request in a frame, or why there is none.
@@ -192,14 +232,15 @@ final class ClientConnection: Sendable {
         }
     }
 
-    /// Runs one request; returns the reply to send, or `nil` when the handler sent it already.
-    private func handle(_ envelope: Envelope, order: RequestOrder) async throws(CommuneError) -> Envelope? {
+    /// Runs one request other than a `function`; returns the reply to send, or `nil` when the handler sent it
+    /// already.
+    private func handle(_ envelope: Envelope) async throws(CommuneError) -> Envelope? {
         switch envelope.type {
         case .register:
             try self.state.withLock { state throws(CommuneError) in try state.session.checkCanRegister() }
             let request = try RegisterRequest(data: envelope.data)
             let member = try await self.community.register(request)
-            self.hub.publish(CommunityFunctions.memberJoinedUpdate(member, online: false), excluding: nil)
+            self.hub.publish(CommunityFunctions.memberJoinedUpdate(member, online: false), to: .community)
             return Envelope(
                 type: .register, id: envelope.id, logMessage: "Client registered",
                 data: RegisterResponse(accepted: true, userID: member.id).data
@@ -227,20 +268,15 @@ final class ClientConnection: Sendable {
             self.send(reply)
             self.hub.add(self.id, member: member.id, outbox: self.outbox)
             if self.community.connectionOpened(by: member.id) {
-                self.hub.publish(CommunityFunctions.presenceUpdate(member.id, online: true), excluding: self.id)
+                self.hub.publish(CommunityFunctions.presenceUpdate(member.id, online: true), to: Audience.community.excluding(self.id))
             }
             self.logger.info("Member logged in", metadata: ["user_id": "\(member.id)"])
             // The reply is queued before the connection joins the hub, so it precedes every update.
             return nil
 
         case .function:
-            let member = try self.currentMember()
-            let request = try FunctionRequest(data: envelope.data)
-            let context = FunctionContext(
-                member: member, connection: self.id, community: self.community, publisher: self.hub, order: order
-            )
-            let result = try await self.community.perform(request, context: context)
-            return Envelope(type: .function, id: envelope.id, logLevel: .debug, logMessage: "ran function", data: result.data)
+            // Handled by perform(_:), which returns an effect rather than an envelope.
+            throw .internalError("A function request reached the wrong handler.")
 
         case .ping:
             _ = try self.state.withLock { state throws(CommuneError) in try state.session.requireMember() }

@@ -5,7 +5,7 @@ import CommuneProtocol
 ///
 /// Acting on someone else needs the right permission and a higher power level than theirs (``PermissionChecker``).
 /// Every change reaches all connected members as `member_changed` or `member_removed`.
-struct MemberFunctions: Sendable {
+struct MemberFunctions: Capability {
     static let setUsername = "set_username"
     static let setStatus = "set_status"
     static let serverMute = "server_mute"
@@ -17,18 +17,22 @@ struct MemberFunctions: Sendable {
     static let banList = "ban_list"
     static let unbanned = "unbanned"
 
-    static let functions: Set<String> = [setUsername, setStatus, serverMute, removeMember, ban, getBans, unban]
+    var functions: [FunctionSpec] {
+        [Self.setUsername, Self.setStatus, Self.serverMute, Self.removeMember, Self.ban, Self.getBans, Self.unban].map { FunctionSpec($0) }
+    }
 
-    func perform(_ request: FunctionRequest, context: FunctionContext) async throws(CommuneError) -> FunctionResult {
-        let reader = try PayloadReader(request.payload, context: "data.payload")
-        switch request.function {
+    var results: [String] { [CommunityFunctions.memberChanged, Self.memberRemoved, Self.banList, Self.unbanned] }
+
+    func perform(_ call: FunctionCall, context: FunctionContext) async throws(CommuneError) -> Effect {
+        let reader = try call.payload()
+        switch call.function {
         case Self.setUsername: return try await self.setUsername(reader, context: context)
         case Self.setStatus: return try await self.setStatus(reader, context: context)
         case Self.serverMute: return try await self.serverMute(reader, context: context)
-        case Self.removeMember, Self.ban: return try await self.remove(reader, banning: request.function == Self.ban, context: context)
+        case Self.removeMember, Self.ban: return try await self.remove(reader, banning: call.function == Self.ban, context: context)
         case Self.getBans: return try await self.bans(context: context)
         case Self.unban: return try await self.unban(reader, context: context)
-        default: throw .init(.unknownFunction, "The community has no function '\(request.function)'.")
+        default: throw self.unknownFunction(call)
         }
     }
 
@@ -39,15 +43,13 @@ struct MemberFunctions: Sendable {
         return member
     }
 
-    /// Publishes `member_changed` and returns it as the reply.
-    func changed(_ member: Member, context: FunctionContext) -> FunctionResult {
-        let update = context.community.memberChanged(member)
-        context.publisher.publish(update, excluding: nil)
-        return update
+    /// Replies with `member_changed` and pushes it to every member.
+    func changed(_ member: Member, context: FunctionContext) -> Effect {
+        .broadcast(context.community.memberChanged(member), to: .community)
     }
 
     /// `set_username {username, user_id?}`: your own name, or another's with `rename_users` (seed 002 `updateuser`).
-    func setUsername(_ reader: PayloadReader, context: FunctionContext) async throws(CommuneError) -> FunctionResult {
+    func setUsername(_ reader: PayloadReader, context: FunctionContext) async throws(CommuneError) -> Effect {
         let community = context.community
         var member = context.member
         if try reader.optionalString("user_id") != nil {
@@ -66,7 +68,7 @@ struct MemberFunctions: Sendable {
     }
 
     /// `set_status {status, text?}`: online, away or busy, with a short text (seed 004 "status change").
-    func setStatus(_ reader: PayloadReader, context: FunctionContext) async throws(CommuneError) -> FunctionResult {
+    func setStatus(_ reader: PayloadReader, context: FunctionContext) async throws(CommuneError) -> Effect {
         let community = context.community
         let name = try reader.string("status")
         guard let status = MemberStatus(rawValue: name) else {
@@ -85,7 +87,7 @@ struct MemberFunctions: Sendable {
     }
 
     /// `server_mute {user_id, suppress}` (seed 002 `servermute`): needs `suppress_users` over the member.
-    func serverMute(_ reader: PayloadReader, context: FunctionContext) async throws(CommuneError) -> FunctionResult {
+    func serverMute(_ reader: PayloadReader, context: FunctionContext) async throws(CommuneError) -> Effect {
         let community = context.community
         var member = try self.target(reader, context: context)
         guard let suppress = try reader.optionalBool("suppress") else { throw .invalidArgument("data.payload.suppress is required.") }
@@ -98,7 +100,7 @@ struct MemberFunctions: Sendable {
 
     /// `remove_member {user_id, vengeance?}` and `ban {user_id, reason?, vengeance?}`: the member's key can no
     /// longer log in and their connections close; a ban also keeps the key and id from registering again.
-    func remove(_ reader: PayloadReader, banning: Bool, context: FunctionContext) async throws(CommuneError) -> FunctionResult {
+    func remove(_ reader: PayloadReader, banning: Bool, context: FunctionContext) async throws(CommuneError) -> Effect {
         let community = context.community
         let member = try self.target(reader, context: context)
         try community.permissions.require(banning ? .banUsers : .removeUsers, for: context.member, over: member)
@@ -113,19 +115,19 @@ struct MemberFunctions: Sendable {
             )
         }
         try await community.removeMember(member, ban: ban, vengeance: vengeance)
-        context.publisher.disconnect(member: member.id, reason: banning ? "banned" : "removed from the community")
         let what = banning ? "banned" : "removed"
         await community.audit(context.member, "\(what) \(member.username)\(vengeance ? " with vengeance" : "")\(ban.map { $0.reason.isEmpty ? "" : ": \($0.reason)" } ?? "")")
-        let result = FunctionResult(
-            codec: CommunityFunctions.codec, address: CommunityFunctions.address, result: Self.memberRemoved,
-            payload: ["user_id": .string(member.id.value), "banned": .bool(banning), "vengeance": .bool(vengeance)]
+        let result = CommunityFunctions.result(
+            Self.memberRemoved, ["user_id": .string(member.id.value), "banned": .bool(banning), "vengeance": .bool(vengeance)]
         )
-        context.publisher.publish(result, excluding: nil)
-        return result
+        return Effect(
+            reply: result, updates: [Update(result, to: .community)],
+            disconnects: [Disconnect(member: member.id, reason: banning ? "banned" : "removed from the community")]
+        )
     }
 
     /// `get_bans`: needs `ban_users` (seed 003: only administrators see who is banned).
-    func bans(context: FunctionContext) async throws(CommuneError) -> FunctionResult {
+    func bans(context: FunctionContext) async throws(CommuneError) -> Effect {
         try context.community.permissions.require(.banUsers, for: context.member)
         let bans: [Ban]
         do { bans = try await context.community.store.bans() } catch { throw .internalError("The ban list could not be read.") }
@@ -135,11 +137,11 @@ struct MemberFunctions: Sendable {
                 "banned_by": .string(ban.bannedBy), "time": .int(ban.time),
             ]
         }
-        return FunctionResult(codec: CommunityFunctions.codec, address: CommunityFunctions.address, result: Self.banList, payload: ["bans": .array(list)])
+        return .reply(CommunityFunctions.result(Self.banList, ["bans": .array(list)]))
     }
 
     /// `unban {user_id}`: the identity may register again with a new invite.
-    func unban(_ reader: PayloadReader, context: FunctionContext) async throws(CommuneError) -> FunctionResult {
+    func unban(_ reader: PayloadReader, context: FunctionContext) async throws(CommuneError) -> Effect {
         let community = context.community
         try community.permissions.require(.banUsers, for: context.member)
         let id = try reader.uuid("user_id")
@@ -147,6 +149,6 @@ struct MemberFunctions: Sendable {
         do { lifted = try await community.store.unban(id) } catch { throw .internalError("The ban could not be lifted.") }
         guard lifted else { throw .notFound("\(id) is not banned.") }
         await community.audit(context.member, "unbanned \(id)")
-        return FunctionResult(codec: CommunityFunctions.codec, address: CommunityFunctions.address, result: Self.unbanned, payload: ["user_id": .string(id.value)])
+        return .reply(CommunityFunctions.result(Self.unbanned, ["user_id": .string(id.value)]))
     }
 }

@@ -2,21 +2,23 @@ import CommuneProtocol
 
 /// The community's own information (seed 003's info node and public/private access): `get_info` for every member,
 /// `set_info` with `manage_community`. Every member receives `info_changed`.
-struct InfoFunctions: Sendable {
+struct InfoFunctions: Capability {
     static let getInfo = "get_info"
     static let setInfo = "set_info"
     static let info = "info"
     static let infoChanged = "info_changed"
 
-    static let functions: Set<String> = [getInfo, setInfo]
+    var functions: [FunctionSpec] { [FunctionSpec(Self.getInfo), FunctionSpec(Self.setInfo)] }
 
-    func perform(_ request: FunctionRequest, context: FunctionContext) async throws(CommuneError) -> FunctionResult {
+    var results: [String] { [Self.info, Self.infoChanged] }
+
+    func perform(_ call: FunctionCall, context: FunctionContext) async throws(CommuneError) -> Effect {
         let community = context.community
-        guard request.function == Self.setInfo else {
-            return FunctionResult(codec: CommunityFunctions.codec, address: CommunityFunctions.address, result: Self.info, payload: community.info.json)
+        guard call.function == Self.setInfo else {
+            return .reply(CommunityFunctions.result(Self.info, community.info.json))
         }
         try community.permissions.require(.manageCommunity, for: context.member)
-        let reader = try PayloadReader(request.payload, context: "data.payload")
+        let reader = try call.payload()
         var info = community.info
         var changes: [String] = []
         if let name = try reader.optionalString("name") {
@@ -49,8 +51,6 @@ struct InfoFunctions: Sendable {
         }
         try await community.saveInfo(info)
         await community.audit(context.member, "changed the community's \(changes.isEmpty ? "nothing" : changes.joined(separator: ", "))")
-        let update = FunctionResult(codec: CommunityFunctions.codec, address: CommunityFunctions.address, result: Self.infoChanged, payload: info.json)
-        context.publisher.publish(update, excluding: nil)
-        return update
+        return .broadcast(CommunityFunctions.result(Self.infoChanged, info.json), to: .community)
     }
 }

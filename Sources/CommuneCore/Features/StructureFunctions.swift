@@ -4,7 +4,7 @@ import CommuneProtocol
 ///
 /// Addressed like every function: `path`/`name` name the node (for `create`, the node to be). Every change needs
 /// `manage_channels`, and every connected member receives `tree_changed` with the whole new tree.
-public struct StructureFunctions: Sendable {
+public struct StructureFunctions: Capability {
     public static let create = "create"
     public static let rename = "rename"
     public static let move = "move"
@@ -16,12 +16,17 @@ public struct StructureFunctions: Sendable {
 
     public init() {}
 
-    static func handles(_ function: String) -> Bool {
-        function == Self.rename || function == Self.move || function == Self.remove || function == Self.create
-    }
+    public var functions: [FunctionSpec] { [Self.create, Self.rename, Self.move, Self.remove].map { FunctionSpec($0) } }
 
-    /// The codecs `create` accepts.
-    static let creatableCodecs: Set<String> = [InteractableNode.categoryCodec, TextFunction.codec, "voice", "link"]
+    public var results: [String] { [Self.created, Self.renamed, Self.moved, Self.removed, CommunityFunctions.treeChanged] }
+
+    public func perform(_ call: FunctionCall, context: FunctionContext) async throws(CommuneError) -> Effect {
+        guard let node = call.node else {
+            guard call.function == Self.create else { throw .notFound("No interactable '\(call.address)'.") }
+            return try await self.create(call, context: context)
+        }
+        return try await self.change(call, on: node, context: context)
+    }
 
     /// A node name: 1 to 64 code points, no `/`, no control characters, not only white space.
     static func validatedName(_ raw: String, field: String) throws(CommuneError) -> String {
@@ -36,40 +41,40 @@ public struct StructureFunctions: Sendable {
     }
 
     /// `create {codec}` at `path`/`name`: appended after its siblings.
-    func create(_ request: FunctionRequest, context: FunctionContext) async throws(CommuneError) -> FunctionResult {
+    func create(_ call: FunctionCall, context: FunctionContext) async throws(CommuneError) -> Effect {
         let community = context.community
+        let request = call.request
         try community.permissions.require(.manageChannels, for: context.member)
-        let reader = try PayloadReader(request.payload, context: "data.payload")
-        let codec = try reader.optionalString("codec") ?? request.codec ?? ""
-        guard Self.creatableCodecs.contains(codec) else {
-            throw .invalidArgument("data.payload.codec must be one of \(Self.creatableCodecs.sorted().joined(separator: ", ")).")
+        let reader = try call.payload()
+        let codecName = try reader.optionalString("codec") ?? request.codec ?? ""
+        guard let codec = community.codecs[codecName] else {
+            throw .invalidArgument("data.payload.codec must be one of \(community.codecs.codecNames.sorted().joined(separator: ", ")).")
         }
         let name = try Self.validatedName(request.address.name, field: "data.name")
         let tree = community.tree
-        let parentID = try Self.category(at: request.address.path, in: tree)
+        let parentID = try Self.category(at: request.address.path, in: tree, codecs: community.codecs)
         guard tree.node(at: ChannelAddress(path: request.address.path, name: name)) == nil else {
             throw .invalidArgument("'\(ChannelAddress(path: request.address.path, name: name))' exists already.")
         }
         let position = Int64(tree.children(of: parentID).count)
-        let properties = codec == "link" ? try LinkCodec.properties(reader, in: community) : [:]
+        let properties = try codec.creationProperties(reader, in: community)
         do {
             _ = try await community.store.createInteractables([
-                NewInteractable(parentID: parentID, name: name, codec: codec, position: position, properties: properties)
+                NewInteractable(parentID: parentID, name: name, codec: codecName, position: position, properties: properties)
             ])
         } catch {
-            throw .internalError("The \(codec) could not be created.")
+            throw .internalError("The \(codecName) could not be created.")
         }
-        return try await self.changed(Self.created, address: ChannelAddress(path: request.address.path, name: name), codec: codec, context: context)
+        return try await self.changed(Self.created, address: ChannelAddress(path: request.address.path, name: name), codec: codecName, context: context)
     }
 
-    func perform(_ request: FunctionRequest, on node: Interactable, tree: InteractableTree, context: FunctionContext)
-        async throws(CommuneError) -> FunctionResult
-    {
+    func change(_ call: FunctionCall, on node: Interactable, context: FunctionContext) async throws(CommuneError) -> Effect {
         let community = context.community
         try community.permissions.require(.manageChannels, for: context.member)
-        let reader = try PayloadReader(request.payload, context: "data.payload")
+        let reader = try call.payload()
+        let tree = community.tree
         let address = tree.address(of: node)
-        switch request.function {
+        switch call.function {
         case Self.create:
             throw .invalidArgument("'\(address)' exists already.")
 
@@ -86,7 +91,7 @@ public struct StructureFunctions: Sendable {
 
         case Self.move:
             let parentPath = try reader.optionalString("parent_path") ?? address.path
-            let newParent = try Self.category(at: parentPath, in: tree)
+            let newParent = try Self.category(at: parentPath, in: tree, codecs: community.codecs)
             if let newParent, Self.isSelfOrDescendant(newParent, of: node.id, in: tree) {
                 throw .invalidArgument("A category cannot move into itself.")
             }
@@ -130,7 +135,7 @@ public struct StructureFunctions: Sendable {
             return try await self.changed(Self.removed, address: address, codec: node.codec, context: context)
 
         default:
-            throw .init(.unknownFunction, "No structure function '\(request.function)'.")
+            throw self.unknownFunction(call)
         }
     }
 
@@ -144,19 +149,20 @@ public struct StructureFunctions: Sendable {
         }
     }
 
+    /// Replies with what changed; every member receives the whole new tree (`tree_changed`).
     private func changed(_ result: String, address: ChannelAddress, codec: String, context: FunctionContext)
-        async throws(CommuneError) -> FunctionResult
+        async throws(CommuneError) -> Effect
     {
         try await context.community.reloadTree()
-        context.publisher.publish(context.community.treeChangedUpdate(), excluding: nil)
         await context.community.audit(context.member, "\(result) \(codec) '\(address)'")
-        return FunctionResult(codec: codec, address: address, result: result, payload: [:])
+        return Effect(reply: FunctionResult(codec: codec, address: address, result: result, payload: [:]))
+            .publishing(context.community.treeChangedUpdate(), to: .community)
     }
 
-    /// The id of the category at `path` (`nil` for the top level).
-    static func category(at path: String, in tree: InteractableTree) throws(CommuneError) -> Int64? {
+    /// The id of the category (a node that holds children) at `path` (`nil` for the top level).
+    static func category(at path: String, in tree: InteractableTree, codecs: CodecRegistry) throws(CommuneError) -> Int64? {
         guard let address = ChannelAddress(slashed: path) else { return nil }
-        guard let node = tree.node(at: address), node.codec == InteractableNode.categoryCodec else {
+        guard let node = tree.node(at: address), codecs.holdsChildren(node.codec) else {
             throw .notFound("No category at path '\(path)'.")
         }
         return node.id

@@ -1,0 +1,107 @@
+import CommuneProtocol
+
+/// Groups, their permissions and power levels, and who is in which (seeds 002 and 003): `get_groups` for every
+/// member; changes need `set_group_permissions` or `set_user_groups` and never reach at or above the caller's power.
+/// Every member receives `group_changed`, `group_removed` and `member_changed`.
+struct GroupFunctions: Capability {
+    var functions: [FunctionSpec] {
+        [
+            FunctionSpec(CommunityFunctions.getGroups), FunctionSpec(CommunityFunctions.updateGroup),
+            FunctionSpec(CommunityFunctions.createGroup), FunctionSpec(CommunityFunctions.removeGroup),
+            FunctionSpec(CommunityFunctions.setUserGroup),
+        ]
+    }
+
+    var results: [String] {
+        [CommunityFunctions.groupList, CommunityFunctions.groupChanged, CommunityFunctions.groupRemoved, CommunityFunctions.memberChanged]
+    }
+
+    func perform(_ call: FunctionCall, context: FunctionContext) async throws(CommuneError) -> Effect {
+        switch call.function {
+        case CommunityFunctions.getGroups:
+            let groups = context.community.groupsList().map(CommunityFunctions.json(for:))
+            return .reply(CommunityFunctions.result(CommunityFunctions.groupList, ["groups": .array(groups)]))
+        case CommunityFunctions.updateGroup, CommunityFunctions.createGroup:
+            return try await self.updateGroup(call, context: context)
+        case CommunityFunctions.removeGroup:
+            return try await self.removeGroup(call, context: context)
+        case CommunityFunctions.setUserGroup:
+            return try await self.setUserGroup(call, context: context)
+        default:
+            throw self.unknownFunction(call)
+        }
+    }
+
+    /// `update_group {group, changes: [{"add": permission} | {"remove": permission}], power?}` (seed 002's
+    /// `updategroup`; creates the group when it does not exist).
+    func updateGroup(_ call: FunctionCall, context: FunctionContext) async throws(CommuneError) -> Effect {
+        let community = context.community
+        let checker = community.permissions
+        try checker.require(.setGroupPermissions, for: context.member)
+        let reader = try call.payload()
+        let name = try StructureFunctions.validatedName(try reader.string("group"), field: "data.payload.group")
+        guard name != DefaultGroup.owner else { throw .forbidden("The owner group cannot be changed.") }
+        if call.function == CommunityFunctions.createGroup, checker.groups[name] != nil {
+            throw .invalidArgument("The group '\(name)' exists already.")
+        }
+        var group = checker.groups[name] ?? Group(name: name, permissions: [], power: 0)
+        try checker.requireCanAssign(name, by: context.member)
+        if let power = try reader.optionalInt("power") {
+            guard (0...99).contains(power) else { throw .invalidArgument("data.payload.power must be between 0 and 99.") }
+            guard checker.isOwner(context.member) || power < checker.power(of: context.member) else {
+                throw .forbidden("You cannot raise a group to your own power level or above.")
+            }
+            group.power = power
+        }
+        let changes = call.request.payload["changes"] ?? .array([])
+        guard let list = changes.arrayValue else { throw .invalidArgument("data.payload.changes must be an array, not \(changes.typeName).") }
+        for (index, change) in list.enumerated() {
+            let item = try PayloadReader(change, context: "data.payload.changes[\(index)]")
+            if let added = try item.optionalString("add") {
+                let permission = try CommunityFunctions.permission(added)
+                guard checker.has(context.member, permission) else {
+                    throw .forbidden("You cannot grant \(permission): you do not hold it.")
+                }
+                group.permissions.insert(permission)
+            } else if let removed = try item.optionalString("remove") {
+                group.permissions.remove(try CommunityFunctions.permission(removed))
+            } else {
+                throw .invalidArgument("data.payload.changes[\(index)] must be {\"add\": permission} or {\"remove\": permission}.")
+            }
+        }
+        try await community.saveGroup(group)
+        await community.audit(context.member, "updated group '\(name)': \(group.permissions.sorted().map(\.rawValue).joined(separator: ", ")) (power \(group.power))")
+        return .broadcast(CommunityFunctions.result(CommunityFunctions.groupChanged, CommunityFunctions.json(for: group)), to: .community)
+    }
+
+    func removeGroup(_ call: FunctionCall, context: FunctionContext) async throws(CommuneError) -> Effect {
+        let community = context.community
+        let checker = community.permissions
+        try checker.require(.setGroupPermissions, for: context.member)
+        let name = try call.payload().string("group")
+        guard name != DefaultGroup.owner else { throw .forbidden("The owner group cannot be removed.") }
+        guard checker.groups[name] != nil else { throw .notFound("No group '\(name)'.") }
+        try checker.requireCanAssign(name, by: context.member)
+        try await community.deleteGroup(name)
+        await community.audit(context.member, "removed group '\(name)'")
+        return .broadcast(CommunityFunctions.result(CommunityFunctions.groupRemoved, ["group": .string(name)]), to: .community)
+    }
+
+    /// `set_user_group {user_id, group}`: any group name, existing or not (seed 002).
+    func setUserGroup(_ call: FunctionCall, context: FunctionContext) async throws(CommuneError) -> Effect {
+        let community = context.community
+        let checker = community.permissions
+        let reader = try call.payload()
+        let userID = try reader.uuid("user_id")
+        let group = try StructureFunctions.validatedName(try reader.string("group"), field: "data.payload.group")
+        guard let target = community.member(userID) else { throw .notFound("No member \(userID).") }
+        try checker.require(.setUserGroups, for: context.member, over: target)
+        try checker.requireCanAssign(group, by: context.member)
+        var moved = target
+        moved.group = group
+        let updated = try await community.saveMember(moved)
+        await community.audit(context.member, "moved \(updated.username) to group '\(group)'")
+        return .broadcast(community.memberChanged(updated), to: .community)
+    }
+
+}

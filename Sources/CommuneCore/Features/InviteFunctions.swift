@@ -1,0 +1,70 @@
+import CommuneProtocol
+
+/// Invites tied to a group (seed 002): create, list and revoke, with `invite_users`. Nobody hands out a group at
+/// or above their own power.
+struct InviteFunctions: Capability {
+    var functions: [FunctionSpec] {
+        [FunctionSpec(CommunityFunctions.createInvite), FunctionSpec(CommunityFunctions.listInvites), FunctionSpec(CommunityFunctions.revokeInvite)]
+    }
+
+    var results: [String] { [CommunityFunctions.inviteCreated, CommunityFunctions.inviteList, CommunityFunctions.inviteRevoked] }
+
+    func perform(_ call: FunctionCall, context: FunctionContext) async throws(CommuneError) -> Effect {
+        let community = context.community
+        switch call.function {
+        case CommunityFunctions.createInvite:
+            return try await self.createInvite(call, context: context)
+        case CommunityFunctions.listInvites:
+            try community.permissions.require(.inviteUsers, for: context.member)
+            let invites: [Invite]
+            do { invites = try await community.store.invites() } catch { throw .internalError("The invites could not be read.") }
+            let now = UnixTime.nowMilliseconds()
+            return .reply(
+                CommunityFunctions.result(CommunityFunctions.inviteList, ["invites": .array(invites.map { CommunityFunctions.json(for: $0, now: now) })])
+            )
+        case CommunityFunctions.revokeInvite:
+            try community.permissions.require(.inviteUsers, for: context.member)
+            let code = try call.payload().string("code")
+            let revoked: Bool
+            do { revoked = try await community.store.revokeInvite(code) } catch { throw .internalError("The invite could not be revoked.") }
+            guard revoked else { throw .notFound("No invite with that code.") }
+            await community.audit(context.member, "revoked invite \(code.prefix(6))…")
+            return .reply(CommunityFunctions.result(CommunityFunctions.inviteRevoked, ["code": .string(code)]))
+        default:
+            throw self.unknownFunction(call)
+        }
+    }
+
+    /// `create_invite {uses?, expires_in?, group?}`: `expires_in` in seconds (0 or absent: 7 days; -1: never).
+    func createInvite(_ call: FunctionCall, context: FunctionContext) async throws(CommuneError) -> Effect {
+        let community = context.community
+        let checker = community.permissions
+        try checker.require(.inviteUsers, for: context.member)
+        let reader = try call.payload()
+        let uses = try reader.optionalInt("uses") ?? 1
+        guard (1...1_000_000).contains(uses) else { throw .invalidArgument("data.payload.uses must be between 1 and 1000000.") }
+        let expiresIn = try reader.optionalInt("expires_in") ?? 0
+        guard expiresIn >= -1, expiresIn <= 3_650 * 86_400 else {
+            throw .invalidArgument("data.payload.expires_in must be seconds (up to 10 years), 0 for 7 days, or -1 for never.")
+        }
+        let group = try reader.optionalString("group") ?? DefaultGroup.member
+        try checker.requireCanAssign(group, by: context.member)
+        let lifetime: Int64? = expiresIn == -1 ? nil : (expiresIn == 0 ? 7 * 86_400_000 : expiresIn * 1_000)
+        do {
+            let invite = try await InviteIssuer.create(in: community.store, group: group, uses: uses, lifetimeMilliseconds: lifetime)
+            let link = try await InviteIssuer.link(for: invite, in: community.store)
+            await community.audit(context.member, "created an invite for group '\(group)' (\(uses) uses)")
+            var payload = CommunityFunctions.json(for: invite, now: UnixTime.nowMilliseconds())
+            if case .object(var object) = payload {
+                object["link"] = .string(link.description)
+                payload = .object(object)
+            }
+            return .reply(CommunityFunctions.result(CommunityFunctions.inviteCreated, payload))
+        } catch let error as CommuneError {
+            throw error
+        } catch {
+            throw .internalError("The invite could not be created.")
+        }
+    }
+
+}
