@@ -63,7 +63,7 @@ def run_module(browser: Browser, body: str, *args):
     script = (
         "const done = arguments[arguments.length - 1];"
         "const args = Array.from(arguments).slice(0, -1);"
-        "Promise.all([import('/protocol.js'), import('/markup.js')])"
+        "Promise.all([import('/lib/protocol.js'), import('/lib/markup.js')])"
         f".then(async ([P, M]) => {{ {body} }})"
         ".then(v => done({ok: v}), e => done({error: String(e && e.message || e)}));"
     )

@@ -1,15 +1,14 @@
 // Small DOM helpers for the web client. Everything is built with createElement and textContent: no HTML strings.
 
 /**
- * Makes an element. props: className, text (textContent), dataset, attrs (setAttribute), on (event listeners),
- * and any other key is set as a property (e.g. type, disabled, title, hidden).
+ * Makes an element. props: className, dataset, attrs (setAttribute), on (event listeners), and any other key is set
+ * as a property (e.g. textContent, type, disabled, title, hidden).
  */
 export function h(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
     if (value === undefined || value === null) continue;
     if (key === "className") node.className = value;
-    else if (key === "text") node.textContent = value;
     else if (key === "dataset") Object.assign(node.dataset, value);
     else if (key === "attrs") for (const [a, v] of Object.entries(value)) node.setAttribute(a, v);
     else if (key === "on") for (const [ev, fn] of Object.entries(value)) node.addEventListener(ev, fn);
@@ -59,11 +58,11 @@ export function toast({ title, message, code, kind = "error", timeout = 9000 }) 
     h(
       "div",
       { className: "toast-text" },
-      heading ? h("strong", { className: "toast-title", text: heading }) : null,
-      message ? h("span", { className: "toast-message", text: message }) : null,
-      code && kind === "error" ? h("code", { className: "toast-code", text: code }) : null,
+      heading ? h("strong", { className: "toast-title", textContent: heading }) : null,
+      message ? h("span", { className: "toast-message", textContent: message }) : null,
+      code && kind === "error" ? h("code", { className: "toast-code", textContent: code }) : null,
     ),
-    h("button", { className: "icon-button toast-close", type: "button", text: "✕", attrs: { "aria-label": "Dismiss" }, on: { click: () => node.remove() } }),
+    h("button", { className: "icon-button toast-close", type: "button", textContent: "✕", attrs: { "aria-label": "Dismiss" }, on: { click: () => node.remove() } }),
   );
   box.append(node);
   while (box.children.length > 5) box.firstElementChild.remove();
@@ -136,4 +135,29 @@ export function readFileText(file) {
   if (!file) return Promise.reject(new Error("No file chosen."));
   if (file.size > 64 * 1024) return Promise.reject(new Error("That file is too large to be an identity file."));
   return file.text();
+}
+
+/** Shows one of the page's screens: loading, join, welcome or main. */
+export function showScreen(name) {
+  for (const id of ["loading", "join", "welcome", "main"]) show($(`screen-${id}`), id === name);
+  document.body.dataset.screen = name;
+}
+
+/** Shows text in a form's error line, or hides the line when there is none. */
+export function setFormError(id, text) {
+  const node = $(id);
+  node.textContent = text || "";
+  show(node, Boolean(text));
+}
+
+/** What an error says, for people. */
+export function errorText(error) {
+  return error && error.message ? error.message : String(error);
+}
+
+/** An error as a toast titled by its code, with what it was about. */
+export function errorToast(error, context) {
+  const code = error && error.code ? error.code : "error";
+  const title = (ERROR_TITLES[code] || "Error") + (context ? ` — ${context}` : "");
+  toast({ title, message: errorText(error), code, kind: "error" });
 }

@@ -13,7 +13,7 @@ function field(f) {
     input = h(
       "select",
       common,
-      (f.options || []).map((o) => h("option", { value: o.value, text: o.label, selected: o.value === f.value })),
+      (f.options || []).map((o) => h("option", { value: o.value, textContent: o.label, selected: o.value === f.value })),
     );
   } else if (f.type === "textarea") {
     input = h("textarea", { ...common, rows: f.rows || 3, value: f.value || "", placeholder: f.placeholder || "", maxLength: f.maxLength || undefined });
@@ -23,13 +23,13 @@ function field(f) {
       "div",
       { className: "dialog-check" },
       input,
-      h("label", { htmlFor: id, text: f.label }),
-      f.hint ? h("p", { className: "muted small-text", text: f.hint }) : null,
+      h("label", { htmlFor: id, textContent: f.label }),
+      f.hint ? h("p", { className: "muted small-text", textContent: f.hint }) : null,
     );
   } else {
     input = h("input", {
       ...common,
-      type: f.type || "text",
+      type: f.type, // none: a text input
       value: f.value === undefined || f.value === null ? "" : String(f.value),
       placeholder: f.placeholder || "",
       autocomplete: "off",
@@ -41,9 +41,9 @@ function field(f) {
   return h(
     "div",
     { className: "dialog-field", dataset: f.showIf ? { showIf: JSON.stringify(f.showIf) } : {} },
-    h("label", { htmlFor: id, text: f.label }),
+    h("label", { htmlFor: id, textContent: f.label }),
     input,
-    f.hint ? h("p", { className: "muted small-text", text: f.hint }) : null,
+    f.hint ? h("p", { className: "muted small-text", textContent: f.hint }) : null,
   );
 }
 
@@ -87,14 +87,14 @@ export function openDialog({ title, lead = "", body = [], fields = [], submitTex
   }
   const error = h("p", { className: "form-error dialog-error", attrs: { role: "alert" }, hidden: true });
   const submit = submitText
-    ? h("button", { type: "submit", className: `${danger ? "danger-solid" : "primary"} dialog-submit`, text: submitText })
+    ? h("button", { type: "submit", className: `${danger ? "danger-solid" : "primary"} dialog-submit`, textContent: submitText })
     : null;
-  const cancel = cancelText ? h("button", { type: "button", className: "dialog-cancel", text: cancelText }) : null;
+  const cancel = cancelText ? h("button", { type: "button", className: "dialog-cancel", textContent: cancelText }) : null;
   const form = h(
     "form",
     { className: "dialog-body", noValidate: true },
-    h("h2", { className: "dialog-title", text: title }),
-    lead ? h("p", { className: "dialog-lead muted", text: lead }) : null,
+    h("h2", { className: "dialog-title", textContent: title }),
+    lead ? h("p", { className: "dialog-lead muted", textContent: lead }) : null,
     ...body,
     ...fields.map(field),
     error,
@@ -137,8 +137,8 @@ export function openDialog({ title, lead = "", body = [], fields = [], submitTex
         const code = (e && e.code) || "error";
         error.dataset.code = code;
         error.replaceChildren(
-          h("strong", { text: `${ERROR_TITLES[code] || "Error"}: ` }),
-          h("span", { className: "dialog-error-message", text: (e && e.message) || String(e) }),
+          h("strong", { textContent: `${ERROR_TITLES[code] || "Error"}: ` }),
+          h("span", { className: "dialog-error-message", textContent: (e && e.message) || String(e) }),
         );
         show(error, true);
       } finally {

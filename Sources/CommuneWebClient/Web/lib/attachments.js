@@ -1,8 +1,10 @@
 // Image attachments over HTTP (docs/PROTOCOL.md, "Attachments (HTTP)"): uploads with POST /api/attachments and
 // downloads with GET /api/attachments/<id>, both with `Authorization: Bearer <session_token>`. Downloaded images
-// are shown through blob: URLs (the page's Content-Security-Policy allows `img-src blob:`).
+// are shown through blob: URLs (the page's Content-Security-Policy allows `img-src blob:`), in attachmentBox.
 
 import { ServerError } from "./connection.js";
+import { openDialog } from "./dialogs.js";
+import { errorText, h } from "./ui.js";
 
 /** The largest upload the server takes (8 MiB). */
 export const MAX_ATTACHMENT_BYTES = 8 * 1024 * 1024;
@@ -82,4 +84,45 @@ export function fitSize(width, height, maxW = 360, maxH = 280) {
   const hgt = Number.isFinite(height) && height > 0 ? height : maxH;
   const scale = Math.min(1, maxW / w, maxH / hgt);
   return { width: Math.max(1, Math.round(w * scale)), height: Math.max(1, Math.round(hgt * scale)) };
+}
+
+/**
+ * An image attachment: a box of the image's shape at once, filled when the bytes arrive (fetched with the token that
+ * `token()` gives), or at once from `localUrl` (an image this browser is sending). A click shows it large.
+ */
+export function attachmentBox(a, token, localUrl = null) {
+  const size = fitSize(a.width, a.height);
+  const img = h("img", {
+    className: "attachment-image",
+    alt: `Image (${a.width || "?"}×${a.height || "?"})`,
+    width: size.width,
+    height: size.height,
+    decoding: "async",
+  });
+  const box = h("div", { className: "attachment", dataset: { attachmentId: a.attachment_id || "", type: a.type || "" } }, img);
+  box.style.width = `${size.width}px`;
+  box.style.aspectRatio = `${size.width} / ${size.height}`;
+  const failed = (e) => {
+    box.classList.add("failed");
+    box.replaceChildren(h("span", { className: "attachment-error", textContent: `Image unavailable: ${errorText(e)}` }));
+  };
+  if (localUrl) img.src = localUrl;
+  else {
+    attachmentUrl(a.attachment_id, token)
+      .then((url) => {
+        img.src = url;
+      })
+      .catch(failed);
+  }
+  img.addEventListener("click", () => {
+    if (!img.src) return;
+    openDialog({
+      title: "Image",
+      className: "image-dialog",
+      body: [h("img", { className: "image-full", src: img.src, alt: img.alt })],
+      submitText: null,
+      cancelText: "Close",
+    });
+  });
+  return box;
 }

@@ -1,5 +1,6 @@
 // What the web client keeps in this browser (localStorage): the identity, and per community its base URL,
-// the username and a few preferences. The identity is the same JSON as the CLI's identity file.
+// the username and a few preferences. The identity is the same JSON as the CLI's identity file. (The page's state
+// while it runs is lib/state.js; this is what outlives the page.)
 
 const IDENTITY_KEY = "commune.identity.v1";
 const COMMUNITIES_KEY = "commune.communities.v1";

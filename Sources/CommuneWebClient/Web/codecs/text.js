@@ -1,0 +1,122 @@
+// Text channels: the chat. Messages with markup and images, history paging, sending with per-sender message numbers
+// (resent safely after a lost connection), /me actions, editing and removing, and unread counts in the sidebar.
+// The parts live in ./text/: model (state), messages (the list), history (paging, catching up), composer (sending,
+// editing).
+
+import { $ } from "../lib/ui.js";
+import { cancelEditing, flushAllPending, queueMessage, replaceMessage, wireComposer } from "./text/composer.js";
+import { catchUpAll, loadNewest, loadOlder, reloadLoadedChannels } from "./text/history.js";
+import { renderMessages } from "./text/messages.js";
+import { channelState, currentKey, isText, mergeMessages, model, NAME, onChanged, setUnread } from "./text/model.js";
+
+function install(ctx) {
+  model.ctx = ctx;
+  const { store, bus } = ctx;
+  onChanged(renderMessages);
+  wireComposer();
+  wireScrolling();
+
+  // Names, permissions and my identity show in every message.
+  store.subscribe(["members", "groups", "me"], () => renderMessages());
+  // Another channel shown: an edit in progress is given up.
+  store.subscribe(["current"], (_, { current }) => {
+    if (model.editing && model.editing.key !== current) cancelEditing();
+  });
+  bus.on("channel-selected", (key) => {
+    if (!isText(store.get("nodes").get(key))) return;
+    setUnread(key, () => 0);
+    if (!channelState(key).loadedAny) loadNewest(key);
+    renderMessages({ scrollToEnd: true });
+  });
+  bus.on("signed-in", ({ previous }) => {
+    model.lastNumber = Math.max(model.lastNumber, Number(previous.last_number) || 0);
+  });
+  bus.on("online", async ({ first }) => {
+    if (!first) await catchUpAll();
+    flushAllPending();
+  });
+  // A renamed or moved channel keeps its messages, unread count and edit; a removed one's are dropped.
+  bus.on("remap", ({ removed, moved }) => {
+    const unread = new Map(store.get("unread"));
+    for (const key of removed) {
+      const to = moved(key);
+      const cs = model.channels.get(key);
+      model.channels.delete(key);
+      if (to && cs) model.channels.set(to, cs);
+      const count = unread.get(key);
+      unread.delete(key);
+      if (to && count) unread.set(to, count);
+      if (to && model.editing && model.editing.key === key) model.editing.key = to;
+    }
+    store.set({ unread });
+  });
+  bus.on("messages-masked", reloadLoadedChannels);
+  document.addEventListener("visibilitychange", () => {
+    const key = currentKey();
+    if (!document.hidden && key && store.get("unread").get(key)) setUnread(key, () => 0);
+  });
+}
+
+function wireScrolling() {
+  const box = $("messages");
+  let stickToBottom = true;
+  let seenSize = "";
+  const sizeOf = () => `${box.clientWidth}x${box.clientHeight}`;
+  box.addEventListener("scroll", () => {
+    // Scrolls that a resize causes (before the observer below has seen the new size) are not the reader's.
+    if (sizeOf() === seenSize) stickToBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
+    const key = currentKey();
+    if (box.scrollTop < 150 && key) loadOlder(key);
+  });
+  // A resize (a phone rotating, the keyboard opening, a banner closing) keeps the newest message in view.
+  new ResizeObserver(() => {
+    seenSize = sizeOf();
+    if (stickToBottom) box.scrollTop = box.scrollHeight;
+  }).observe(box);
+}
+
+function messageLive({ key, payload }) {
+  const { store, bus } = model.ctx;
+  const added = mergeMessages(key, [payload]);
+  if (payload.sender_id && !store.get("members").has(payload.sender_id)) bus.emit("unknown-member", payload.sender_id);
+  if (key === currentKey() && !document.hidden) {
+    renderMessages();
+  } else if (added) {
+    setUnread(key, (n) => n + 1);
+    if (key === currentKey()) renderMessages();
+  }
+}
+
+function messageReplaced({ key, payload }) {
+  replaceMessage(key, payload);
+}
+
+export default {
+  name: NAME,
+  label: "Text channel",
+  noun: "text channel",
+  icon: "#",
+  landing: true,
+  topic: true,
+  attachments: true,
+  install,
+  panes: () => [$("messages"), $("composer")],
+
+  renderView(node) {
+    $("composer-input").placeholder = `Message #${node.name}`;
+    renderMessages();
+  },
+
+  updates: {
+    message_live: messageLive,
+    message_edited: messageReplaced,
+    message_removed: messageReplaced,
+  },
+
+  commands: {
+    /** Sends a message as the composer would: send(key, text, {kind, attachments}) → the pending message's id. */
+    send(key, text, options) {
+      return queueMessage(key, text, options).localId;
+    },
+  },
+};

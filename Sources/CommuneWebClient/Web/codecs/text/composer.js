@@ -1,0 +1,261 @@
+// Writing in a text channel: the composer (Enter sends, /me actions, the length counter), sends that wait for the
+// connection and are resent with the same message number, and editing or removing my messages.
+
+import { ConnectionLost } from "../../lib/connection.js";
+import { confirmDialog } from "../../lib/dialogs.js";
+import { codePointLength, MAX_MESSAGE_CODE_POINTS } from "../../lib/protocol.js";
+import * as storage from "../../lib/storage.js";
+import { $, errorText, errorToast, h, show, toast } from "../../lib/ui.js";
+import { address, changed, channelState, currentKey, isText, mergeMessages, model, normalMessage, sortedIds } from "./model.js";
+
+const store = () => model.ctx.store;
+
+function sendFromComposer(event) {
+  if (event) event.preventDefault();
+  const input = $("composer-input");
+  let text = input.value;
+  const key = currentKey();
+  if (!key || !isText(store().get("nodes").get(key))) return;
+  if (model.editing) {
+    submitEdit(text);
+    return;
+  }
+  const staged = store().get("staged");
+  if (staged.some((a) => a.state === "uploading")) {
+    toast({ kind: "info", title: "Still uploading", message: "Wait until the images are uploaded, then send.", timeout: 4000 });
+    return;
+  }
+  const attachments = staged.filter((a) => a.state === "done").map((a) => ({ ...a.info, localUrl: a.previewUrl }));
+  let kind = "text";
+  const me = /^\/me(?:\s+([\s\S]*))?$/.exec(text);
+  if (me) {
+    if (!me[1] || !me[1].trim()) {
+      toast({ kind: "info", title: "Nothing to do", message: "Write what you do after /me, e.g. “/me waves”.", timeout: 5000 });
+      return;
+    }
+    kind = "action";
+    text = me[1];
+  }
+  if (!text.trim() && !attachments.length) return;
+  input.value = "";
+  store().set({ staged: [] });
+  resizeComposer();
+  updateCounter();
+  queueMessage(key, text.trim() ? text : "", { kind, attachments });
+}
+
+/**
+ * The next per-sender message number (PROTOCOL.md `send_message.number`): a resend with the same number after a
+ * lost reply stores nothing twice. Numbers only need to be unique per member, so they follow the clock in
+ * microsecond-like steps (milliseconds × 1000 + a random part) and never go down: the same identity used in two
+ * browsers (an imported identity file) does not reuse the other's numbers.
+ */
+function nextNumber() {
+  const base = Date.now() * 1000 + Math.floor(Math.random() * 1000);
+  model.lastNumber = Math.max(model.lastNumber + 1, base);
+  storage.updateCommunity(model.ctx.baseUrl, { last_number: model.lastNumber });
+  return model.lastNumber;
+}
+
+export function queueMessage(key, text, { kind = "text", attachments = [] } = {}) {
+  const cs = channelState(key);
+  const p = { localId: `local-${++model.localSeq}`, key, text, kind, attachments, number: nextNumber(), state: "queued", sentAt: 0, error: "", code: "" };
+  cs.pending.push(p);
+  if (key === currentKey()) changed({ scrollToEnd: true });
+  const conn = store().get("conn");
+  if (conn && conn.online) sendPending(p);
+  return p;
+}
+
+async function sendPending(p) {
+  const cs = channelState(p.key);
+  p.state = "sending";
+  p.sentAt = Date.now();
+  const payload = { message: p.text, number: p.number };
+  if (p.kind === "action") payload.kind = "action";
+  if (p.attachments.length) payload.attachments = p.attachments.map((a) => a.attachment_id);
+  try {
+    const reply = await store().get("conn").call(address(p.key), "send_message", payload);
+    const answer = reply.payload || {};
+    cs.pending = cs.pending.filter((x) => x !== p);
+    if (Number.isInteger(answer.message_id)) {
+      const sent = {
+        message_id: answer.message_id,
+        message: p.text,
+        send_time: answer.send_time,
+        sender_id: store().get("me").user_id,
+        kind: p.kind,
+        attachments: p.attachments.map(({ localUrl, ...info }) => info),
+      };
+      if (!cs.messages.has(answer.message_id)) mergeMessages(p.key, [sent]);
+    }
+  } catch (e) {
+    if (e instanceof ConnectionLost) {
+      // Maybe committed, maybe not: sent again with the same number after reconnecting (the server stores it once).
+      p.state = "unsure";
+    } else {
+      p.state = "failed";
+      p.error = errorText(e);
+      p.code = e.code || "";
+      errorToast(e, "message not sent");
+    }
+  }
+  if (p.key === currentKey()) changed({ scrollToEnd: true });
+}
+
+/** Pending messages whose fate is unknown are sent again with their number: the server keeps the first copy. */
+export function reconcilePending(key) {
+  const cs = channelState(key);
+  for (const p of cs.pending) if (p.state === "unsure" || p.state === "sending") p.state = "queued";
+}
+
+export function flushAllPending() {
+  for (const [key, cs] of model.channels) {
+    reconcilePending(key);
+    for (const p of cs.pending) if (p.state === "queued") sendPending(p);
+  }
+  changed();
+}
+
+export function retryPending(p) {
+  p.state = "queued";
+  p.error = "";
+  const conn = store().get("conn");
+  if (conn && conn.online) sendPending(p);
+  else changed();
+}
+
+export function discardPending(p) {
+  const cs = channelState(p.key);
+  cs.pending = cs.pending.filter((x) => x !== p);
+  changed();
+}
+
+// -- editing and removing
+
+/** An edited or removed message (update or reply): replaces the one shown, if it is loaded. */
+export function replaceMessage(key, m) {
+  const cs = model.channels.get(key);
+  if (!cs || !m || !Number.isInteger(m.message_id) || !cs.messages.has(m.message_id)) return;
+  cs.messages.set(m.message_id, normalMessage(m));
+  const editing = model.editing;
+  if (editing && editing.key === key && editing.id === m.message_id && !m.sender_id) cancelEditing();
+  if (key === currentKey()) changed();
+}
+
+export function startEditing(key, id) {
+  const cs = model.channels.get(key);
+  const m = cs && cs.messages.get(id);
+  const me = store().get("me");
+  if (!m || !me || m.sender_id !== me.user_id) return;
+  const input = $("composer-input");
+  model.editing = { key, id, draft: model.editing ? model.editing.draft : input.value };
+  input.value = m.message;
+  show($("composer-editing"), true);
+  $("composer").classList.add("is-editing");
+  resizeComposer();
+  updateCounter();
+  input.focus();
+  changed();
+}
+
+export function cancelEditing() {
+  if (!model.editing) return;
+  const draft = model.editing.draft || "";
+  model.editing = null;
+  show($("composer-editing"), false);
+  $("composer").classList.remove("is-editing");
+  $("composer-input").value = draft;
+  resizeComposer();
+  updateCounter();
+  changed();
+}
+
+async function submitEdit(text) {
+  const editing = model.editing;
+  if (!editing) return;
+  const cs = model.channels.get(editing.key);
+  const m = cs && cs.messages.get(editing.id);
+  if (m && m.message === text) {
+    cancelEditing();
+    return;
+  }
+  if (!text.trim()) {
+    removeMessage(editing.key, editing.id);
+    return;
+  }
+  try {
+    const reply = await model.ctx.act(address(editing.key), "edit_message", { message_id: editing.id, message: text }, "message not edited");
+    cancelEditing();
+    replaceMessage(editing.key, reply.payload);
+  } catch {
+    /* shown as a toast; the composer keeps the text */
+  }
+}
+
+export function removeMessage(key, id) {
+  const cs = model.channels.get(key);
+  const m = cs && cs.messages.get(id);
+  if (!m) return;
+  const me = store().get("me");
+  const mine = me && m.sender_id === me.user_id;
+  const preview = m.message.length > 200 ? `${m.message.slice(0, 200)}…` : m.message;
+  confirmDialog({
+    title: "Remove message",
+    lead: mine
+      ? "Remove your message? Everyone will see “Message Removed” in its place."
+      : `Remove ${model.ctx.memberName(m.sender_id)}'s message? Everyone will see “Message Removed” in its place.`,
+    body: [h("blockquote", { className: "quote", textContent: preview })],
+    confirmText: "Remove",
+    onSubmit: async () => {
+      const reply = await model.ctx.act(address(key), "remove_message", { message_id: id }, "message not removed");
+      replaceMessage(key, reply.payload);
+      if (model.editing && model.editing.id === id) cancelEditing();
+    },
+  });
+}
+
+// -- the composer's box
+
+function resizeComposer() {
+  const input = $("composer-input");
+  input.style.height = "auto";
+  input.style.height = `${Math.min(input.scrollHeight, 240)}px`;
+  input.classList.toggle("scrolls", input.scrollHeight > 240);
+}
+
+function updateCounter() {
+  const n = codePointLength($("composer-input").value);
+  const counter = $("composer-count");
+  show(counter, n > MAX_MESSAGE_CODE_POINTS - 400);
+  counter.textContent = `${n} / ${MAX_MESSAGE_CODE_POINTS}`;
+  counter.classList.toggle("over", n > MAX_MESSAGE_CODE_POINTS);
+}
+
+/** Wires the composer: Enter sends, Shift+Enter breaks the line, Esc cancels an edit, Up edits my newest message. */
+export function wireComposer() {
+  $("composer").addEventListener("submit", sendFromComposer);
+  $("composer-input").addEventListener("keydown", (e) => {
+    const key = currentKey();
+    const me = store().get("me");
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) sendFromComposer(e);
+    else if (e.key === "Escape" && model.editing) {
+      e.preventDefault();
+      cancelEditing();
+    } else if (e.key === "ArrowUp" && !e.target.value && !model.editing && key && me) {
+      // Up in an empty composer edits my newest message, as in other chat clients.
+      const cs = model.channels.get(key);
+      const ids = cs ? sortedIds(cs).reverse() : [];
+      const id = ids.find((i) => cs.messages.get(i).sender_id === me.user_id);
+      if (id !== undefined) {
+        e.preventDefault();
+        startEditing(key, id);
+      }
+    }
+  });
+  $("composer-cancel-edit").addEventListener("click", cancelEditing);
+  $("composer-input").addEventListener("input", () => {
+    resizeComposer();
+    updateCounter();
+  });
+}

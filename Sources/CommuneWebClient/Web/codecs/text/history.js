@@ -1,0 +1,106 @@
+// A text channel's history: the newest page when it is first shown, older pages when scrolling up, and after a
+// reconnect the pages that close the gap to what was already shown (message ids have no gaps, so a gap is visible).
+
+import { ConnectionLost } from "../../lib/connection.js";
+import { $, errorToast } from "../../lib/ui.js";
+import { reconcilePending } from "./composer.js";
+import { address, changed, channelState, currentKey, isText, mergeMessages, model, setUnread, sortedIds } from "./model.js";
+
+const PAGE_SIZE = 50;
+const CATCH_UP_PAGES = 10;
+
+async function fetchPage(key, before) {
+  const payload = { loaded_messages: 0, amount: PAGE_SIZE };
+  if (before !== undefined) payload.before = before;
+  const reply = await model.ctx.store.get("conn").call(address(key), "get_messages", payload);
+  return reply.payload && Array.isArray(reply.payload.messages) ? reply.payload.messages : [];
+}
+
+/** Loads the newest page of a channel, or (older) the page before the oldest message shown. */
+async function loadPage(key, older) {
+  const cs = channelState(key);
+  const conn = model.ctx.store.get("conn");
+  if (cs.loading || !conn || !conn.online || (older && cs.reachedStart)) return;
+  const ids = sortedIds(cs);
+  const before = older && ids.length ? ids[0] : undefined;
+  cs.loading = true;
+  if (key === currentKey()) changed({ keepTop: Boolean(before) });
+  try {
+    const page = await fetchPage(key, before);
+    mergeMessages(key, page);
+    cs.loadedAny = true;
+    if (page.length < PAGE_SIZE || page.some((m) => m.message_id <= 1)) cs.reachedStart = true;
+  } catch (e) {
+    if (!(e instanceof ConnectionLost)) errorToast(e, before ? "loading older messages" : "loading messages");
+  } finally {
+    cs.loading = false;
+  }
+  if (key === currentKey()) {
+    changed(before ? { keepTop: true } : { scrollToEnd: true });
+    fillViewport(key);
+  }
+}
+
+export const loadNewest = (key) => loadPage(key, false);
+export const loadOlder = (key) => loadPage(key, true);
+
+/** Loads older pages until the list can scroll (so scrolling up can ask for more). */
+function fillViewport(key) {
+  const box = $("messages");
+  const cs = channelState(key);
+  if (key === currentKey() && !cs.reachedStart && box.scrollHeight <= box.clientHeight + 40) loadOlder(key);
+}
+
+/**
+ * After a reconnect: the newest page of every loaded channel, merged by message_id, and older pages until the
+ * gap to what was already shown is closed.
+ */
+export async function catchUpAll() {
+  const { store } = model.ctx;
+  for (const [key, cs] of model.channels) {
+    if (!cs.loadedAny || !store.get("nodes").has(key)) continue;
+    try {
+      const known = sortedIds(cs);
+      const knownMax = known.length ? known[known.length - 1] : 0;
+      let page = await fetchPage(key);
+      mergeMessages(key, page);
+      let pages = 1;
+      while (page.length === PAGE_SIZE && known.length && Math.min(...page.map((m) => m.message_id)) > knownMax + 1 && pages < CATCH_UP_PAGES) {
+        page = await fetchPage(key, Math.min(...page.map((m) => m.message_id)));
+        mergeMessages(key, page);
+        pages++;
+      }
+      const ids = sortedIds(cs);
+      // Still a hole after CATCH_UP_PAGES pages: keep only the newest contiguous run.
+      for (let i = ids.length - 1; i > 0; i--) {
+        if (ids[i - 1] !== ids[i] - 1) {
+          for (const old of ids.slice(0, i)) cs.messages.delete(old);
+          cs.reachedStart = false;
+          break;
+        }
+      }
+      if (key !== currentKey()) {
+        const me = store.get("me").user_id;
+        const added = sortedIds(cs).filter((id) => id > knownMax && cs.messages.get(id).sender_id !== me).length;
+        if (added) setUnread(key, (n) => n + added);
+      }
+    } catch (e) {
+      if (e instanceof ConnectionLost) return;
+      errorToast(e, "catching up");
+    }
+    reconcilePending(key);
+  }
+  changed();
+}
+
+/** After a removal with vengeance: every loaded channel is read again (messages were masked). */
+export function reloadLoadedChannels() {
+  for (const cs of model.channels.values()) {
+    cs.messages.clear();
+    cs.nodes.clear();
+    cs.loadedAny = false;
+    cs.reachedStart = false;
+  }
+  const key = currentKey();
+  if (key && isText(model.ctx.store.get("nodes").get(key))) loadNewest(key);
+}

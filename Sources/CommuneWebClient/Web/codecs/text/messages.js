@@ -1,0 +1,148 @@
+// The shown text channel's message list: messages grouped by sender, /me actions, removed messages, images, the
+// sends still pending with their state, and the history line at the top. Message text goes through markup.js only.
+
+import { attachmentBox } from "../../lib/attachments.js";
+import { renderMessage } from "../../lib/markup.js";
+import { $, avatar, fullTime, h, shortTime } from "../../lib/ui.js";
+import { discardPending, removeMessage, retryPending, startEditing } from "./composer.js";
+import { loadOlder } from "./history.js";
+import { channelState, currentKey, isText, model, sortedIds } from "./model.js";
+
+const GROUP_WINDOW_MS = 7 * 60 * 1000;
+const REMOVED_TEXT = "*Message Removed*";
+
+const token = () => model.ctx.store.get("sessionToken");
+
+function toolButton(className, label, title, icon, onClick) {
+  return h("button", { className: `icon-button ${className}`, type: "button", textContent: icon, title, attrs: { "aria-label": label }, on: { click: onClick } });
+}
+
+function messageNode(cs, m, continued) {
+  const { ctx } = model;
+  const me = ctx.store.get("me");
+  const key = currentKey();
+  const removed = m.sender_id === null;
+  const mine = Boolean(me && m.sender_id === me.user_id);
+  const canEdit = mine && !removed;
+  const canRemove = !removed && (mine || ctx.can("change_messages"));
+  const editing = Boolean(model.editing && model.editing.id === m.message_id && model.editing.key === key);
+  const name = removed ? "" : ctx.memberName(m.sender_id);
+  const cacheKey = JSON.stringify([m.message, m.edited, m.kind, m.sender_id, name, continued, canEdit, canRemove, editing, m.attachments.map((a) => a.attachment_id)]);
+  const cached = cs.nodes.get(m.message_id);
+  if (cached && cached.cacheKey === cacheKey) return cached.node;
+  const action = m.kind === "action" && !removed;
+  const time = h("time", { className: "time", textContent: shortTime(m.send_time), title: fullTime(m.send_time), dateTime: new Date(m.send_time || 0).toISOString() });
+  let text;
+  if (removed) {
+    text = h("div", { className: "message-text" }, h("span", { className: "message-content removed-text" }, renderMessage(m.message || REMOVED_TEXT)));
+  } else if (action) {
+    text = h(
+      "div",
+      { className: "message-text action-text" },
+      h("span", { className: "action-star", textContent: "* ", attrs: { "aria-hidden": "true" } }),
+      h("span", { className: "action-actor", textContent: name }),
+      " ",
+      h("span", { className: "message-content" }, renderMessage(m.message)),
+      m.edited ? h("span", { className: "edited", textContent: " (edited)" }) : null,
+    );
+  } else {
+    text = h(
+      "div",
+      { className: "message-text" },
+      h("span", { className: "message-content" }, renderMessage(m.message)),
+      m.edited ? h("span", { className: "edited", textContent: " (edited)" }) : null,
+    );
+  }
+  const tools = [];
+  if (canEdit) tools.push(toolButton("msg-edit", "Edit message", "Edit", "✎", () => startEditing(currentKey(), m.message_id)));
+  if (canRemove) tools.push(toolButton("msg-remove", "Remove message", "Remove", "🗑", () => removeMessage(currentKey(), m.message_id)));
+  const node = h(
+    "li",
+    {
+      className: `message${continued ? " continued" : ""}${mine ? " mine" : ""}${removed ? " removed" : ""}${action ? " action" : ""}${m.edited ? " is-edited" : ""}${editing ? " editing" : ""}`,
+      dataset: { id: String(m.message_id), sender: m.sender_id || "", kind: m.kind },
+      on: {
+        click: (e) => {
+          if (!e.target.closest("a, button, img")) node.classList.toggle("tools-open");
+        },
+      },
+    },
+    continued ? h("span", { className: "avatar-space" }) : removed ? h("span", { className: "avatar avatar-removed", attrs: { "aria-hidden": "true" } }) : avatar(name, m.sender_id),
+    h(
+      "div",
+      { className: "message-body" },
+      continued ? null : h("div", { className: "message-meta" }, removed ? null : h("span", { className: "author", textContent: name }), time),
+      text,
+      m.attachments.length ? h("div", { className: "attachments" }, m.attachments.map((a) => attachmentBox(a, token))) : null,
+    ),
+    tools.length ? h("div", { className: "message-tools" }, tools) : null,
+  );
+  cs.nodes.set(m.message_id, { cacheKey, node });
+  return node;
+}
+
+const PENDING_STATUS = { queued: "Waiting for the connection…", unsure: "Connection lost — checking whether it was sent…" };
+
+function pendingNode(p) {
+  const status = p.state === "failed" ? `Not sent: ${p.error}` : PENDING_STATUS[p.state] || "Sending…";
+  const actions =
+    p.state === "failed"
+      ? [
+          h("button", { className: "link-button", type: "button", textContent: "Retry", on: { click: () => retryPending(p) } }),
+          h("button", { className: "link-button", type: "button", textContent: "Discard", on: { click: () => discardPending(p) } }),
+        ]
+      : [];
+  const me = model.ctx.store.get("me");
+  const myName = me ? me.username : "";
+  const content = h("span", { className: "message-content" }, renderMessage(p.text));
+  return h(
+    "li",
+    { className: `message mine pending state-${p.state}${p.kind === "action" ? " action" : ""}`, dataset: { pending: p.localId, code: p.code || "" } },
+    avatar(myName || "?", me ? me.user_id : ""),
+    h(
+      "div",
+      { className: "message-body" },
+      h("div", { className: "message-meta" }, h("span", { className: "author", textContent: myName })),
+      p.kind === "action"
+        ? h("div", { className: "message-text action-text" }, h("span", { className: "action-star", textContent: "* " }), h("span", { className: "action-actor", textContent: myName }), " ", content)
+        : p.text
+          ? h("div", { className: "message-text" }, content)
+          : null,
+      p.attachments.length ? h("div", { className: "attachments" }, p.attachments.map((a) => attachmentBox(a, token, a.localUrl))) : null,
+      h("div", { className: "pending-status", attrs: p.state === "failed" ? { role: "alert" } : {} }, h("span", { textContent: status }), ...actions),
+    ),
+  );
+}
+
+/** Renders the shown channel's messages, keeping the reader's place (scrollToEnd, or keepTop after older ones). */
+export function renderMessages({ scrollToEnd = false, keepTop = false } = {}) {
+  const key = currentKey();
+  const node = key ? model.ctx.store.get("nodes").get(key) : null;
+  if (!isText(node)) return;
+  const cs = channelState(key);
+  const box = $("messages");
+  const list = $("message-list");
+  const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
+  const prevHeight = box.scrollHeight;
+  const prevTop = box.scrollTop;
+  const items = [];
+  let prev = null;
+  for (const id of sortedIds(cs)) {
+    const m = cs.messages.get(id);
+    const continued = Boolean(
+      prev && m.sender_id && m.kind !== "action" && prev.kind !== "action" && prev.sender_id === m.sender_id &&
+        m.send_time - prev.send_time < GROUP_WINDOW_MS && m.message_id === prev.message_id + 1,
+    );
+    items.push(messageNode(cs, m, continued));
+    prev = m;
+  }
+  for (const p of cs.pending) items.push(pendingNode(p));
+  list.replaceChildren(...items);
+  const status = $("history-status");
+  status.replaceChildren();
+  if (cs.loading) status.append(h("span", { textContent: "Loading messages…" }));
+  else if (cs.reachedStart) status.append(h("span", { textContent: `This is the beginning of #${node.name}.` }));
+  else if (cs.loadedAny) status.append(h("button", { className: "link-button", type: "button", textContent: "Load older messages", on: { click: () => loadOlder(key) } }));
+  if (keepTop) box.scrollTop = prevTop + (box.scrollHeight - prevHeight);
+  else if (scrollToEnd || atBottom) box.scrollTop = box.scrollHeight;
+}

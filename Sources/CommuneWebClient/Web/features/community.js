@@ -1,0 +1,177 @@
+// The community itself: its name and description in the sidebar and the page title, its menu, information, invites
+// and bans.
+
+import { COMMUNITY } from "../lib/context.js";
+import { openDialog } from "../lib/dialogs.js";
+import { $, fullTime, h, show, toast } from "../lib/ui.js";
+
+let ctx = null;
+
+/** The community information as the server sends it (login, get_info, info_changed), checked. */
+function communityInfo(info) {
+  return {
+    name: typeof info.name === "string" && info.name ? info.name : "Commune",
+    description: typeof info.description === "string" ? info.description : "",
+    public: Boolean(info.public),
+    icon: typeof info.icon === "string" ? info.icon : null,
+  };
+}
+
+function renderInfo() {
+  const { name, description } = ctx.store.get("community");
+  document.title = `${name} — Commune`;
+  $("community-name").textContent = name;
+  $("community-name").title = name;
+  const desc = $("community-description");
+  desc.textContent = description;
+  desc.title = description;
+  show(desc, Boolean(description));
+}
+
+const button = (text, cls, onClick) => h("button", { type: "button", className: cls, textContent: text, on: { click: onClick } });
+
+function openCommunityMenu() {
+  const community = ctx.store.get("community");
+  openDialog({
+    title: community.name,
+    lead: community.description || "",
+    className: "community-dialog",
+    body: [
+      h(
+        "div",
+        { className: "dialog-actions community-actions" },
+        button("Create channel…", "community-create-channel", () => ctx.bus.emit("open-create", { parent: "", container: false })),
+        button("Create category…", "community-create-category", () => ctx.bus.emit("open-create", { parent: "", container: true })),
+        button("Create invite…", "community-create-invite", openInviteDialog),
+        button("Community information…", "community-info", openInfoDialog),
+        button("Bans…", "community-bans", openBansDialog),
+      ),
+      h("p", { className: "muted small-text", textContent: "The community decides who may do what: a refused action shows the reason." }),
+    ],
+    submitText: null,
+    cancelText: "Close",
+  });
+}
+
+const EXPIRY_CHOICES = [
+  { value: "3600", label: "1 hour" },
+  { value: "86400", label: "1 day" },
+  { value: "0", label: "7 days" },
+  { value: "-1", label: "Never" },
+];
+
+function openInviteDialog() {
+  openDialog({
+    title: "Create an invite",
+    lead: "An invite is a link. Whoever opens it can join, as many times as it has uses.",
+    className: "invite-dialog",
+    fields: [
+      { name: "uses", label: "Uses", type: "number", value: 1, min: 1, max: 1000000 },
+      { name: "expires_in", label: "Expires after", type: "select", value: "0", options: EXPIRY_CHOICES },
+      { name: "group", label: "Group of those who join", value: "member", maxLength: 64 },
+    ],
+    submitText: "Create invite",
+    onSubmit: async ({ uses, expires_in: expiresIn, group }) => {
+      const payload = { uses: Number.isInteger(uses) && uses > 0 ? uses : 1, expires_in: Number(expiresIn) };
+      if (group.trim()) payload.group = group.trim();
+      const reply = await ctx.act(COMMUNITY, "create_invite", payload, "invite not created");
+      return reply.payload || {};
+    },
+  }).then((invite) => {
+    if (invite && typeof invite === "object") showInvite(invite);
+  });
+}
+
+function showInvite(invite) {
+  const link = invite.link || `${ctx.baseUrl}/#invite=${invite.code}`;
+  const input = h("input", { id: "invite-link", readOnly: true, value: link, className: "mono" });
+  const copy = h("button", {
+    id: "invite-copy",
+    type: "button",
+    className: "primary",
+    textContent: "Copy",
+    on: {
+      click: async () => {
+        input.select();
+        try {
+          await navigator.clipboard.writeText(link);
+          copy.textContent = "Copied";
+        } catch {
+          copy.textContent = document.execCommand && document.execCommand("copy") ? "Copied" : "Select and copy";
+        }
+      },
+    },
+  });
+  const details = [
+    `Group: ${invite.group || "member"}`,
+    `Uses: ${invite.uses_left ?? "?"}`,
+    invite.expires_at ? `Expires: ${fullTime(invite.expires_at)}` : "Never expires",
+  ].join(" · ");
+  openDialog({
+    title: "Invite created",
+    className: "invite-result",
+    body: [h("div", { className: "row invite-row" }, input, copy), h("p", { className: "muted small-text", textContent: details })],
+    submitText: "Done",
+    cancelText: null,
+  });
+  input.select();
+}
+
+function openInfoDialog() {
+  const community = ctx.store.get("community");
+  openDialog({
+    title: "Community information",
+    fields: [
+      { name: "name", label: "Name", value: community.name, maxLength: 64 },
+      { name: "description", label: "Description", type: "textarea", value: community.description, maxLength: 1000 },
+      { name: "public", label: "Public: anyone with the address may join without an invite", type: "checkbox", value: community.public },
+    ],
+    submitText: "Save",
+    onSubmit: async ({ name, description, public: open }) => {
+      await ctx.act(COMMUNITY, "set_info", { name: name.trim(), description: description.trim(), public: open }, "information not saved");
+    },
+  });
+}
+
+function banItem(b) {
+  const unban = async () => {
+    try {
+      await ctx.act(COMMUNITY, "unban", { user_id: b.user_id }, "not unbanned");
+      toast({ kind: "ok", title: "Unbanned", message: `${b.username} may join again with a new invite.`, timeout: 5000 });
+      openBansDialog();
+    } catch {
+      /* toast shown */
+    }
+  };
+  return h(
+    "li",
+    { className: "ban", dataset: { userId: b.user_id } },
+    h("span", { className: "ban-text", textContent: `${b.username} — banned by ${b.banned_by}${b.reason ? `: ${b.reason}` : ""}` }),
+    h("button", { type: "button", className: "small", textContent: "Unban", on: { click: unban } }),
+  );
+}
+
+function openBansDialog() {
+  ctx
+    .act(COMMUNITY, "get_bans", {}, "bans not loaded")
+    .then((reply) => {
+      const bans = reply.payload && Array.isArray(reply.payload.bans) ? reply.payload.bans : [];
+      const list = h("ul", { className: "ban-list" }, bans.length ? bans.map(banItem) : [h("li", { className: "muted", textContent: "Nobody is banned." })]);
+      openDialog({ title: "Bans", body: [list], submitText: null, cancelText: "Close" });
+    })
+    .catch(() => {});
+}
+
+export function install(context) {
+  ctx = context;
+  ctx.store.subscribe(["community"], renderInfo);
+  ctx.bus.on("signed-in", ({ data }) => ctx.store.set({ community: communityInfo(data.community || {}) }));
+  $("open-community").addEventListener("click", openCommunityMenu);
+}
+
+/** The community updates this feature handles. */
+export const updates = {
+  info_changed({ payload }) {
+    ctx.store.set({ community: communityInfo(payload) });
+  },
+};

@@ -1,0 +1,306 @@
+// Members: the members panel, a member's card with the moderation actions, my own panel and profile (name and
+// status), groups (for permissions), and the community updates about members, presence and groups.
+
+import { ConnectionLost } from "../lib/connection.js";
+import { COMMUNITY } from "../lib/context.js";
+import { confirmDialog, openDialog } from "../lib/dialogs.js";
+import * as storage from "../lib/storage.js";
+import { $, avatar, errorToast, h, paintAvatar, toast } from "../lib/ui.js";
+
+const STATUS_LABELS = { online: "Online", away: "Away", busy: "Busy" };
+
+let ctx = null;
+
+// -------------------------------------------------------------------------------------------------------------
+// Loading
+
+async function loadMembers() {
+  try {
+    const reply = await ctx.store.get("conn").call(COMMUNITY, "get_members", {});
+    const list = reply.payload && Array.isArray(reply.payload.members) ? reply.payload.members : [];
+    ctx.store.set({ members: new Map(list.filter((m) => m && m.user_id).map((m) => [m.user_id, m])) });
+  } catch (e) {
+    if (!(e instanceof ConnectionLost)) errorToast(e, "loading members");
+  }
+}
+
+let memberRefresh = null;
+function refreshMembersSoon() {
+  clearTimeout(memberRefresh);
+  memberRefresh = setTimeout(() => {
+    const conn = ctx.store.get("conn");
+    if (conn && conn.online) loadMembers();
+  }, 500);
+}
+
+async function loadGroups() {
+  try {
+    const reply = await ctx.store.get("conn").call(COMMUNITY, "get_groups", {});
+    const list = reply.payload && Array.isArray(reply.payload.groups) ? reply.payload.groups : [];
+    ctx.store.set({ groups: new Map(list.filter((g) => g && typeof g.name === "string").map((g) => [g.name, g])) });
+  } catch (e) {
+    if (!(e instanceof ConnectionLost)) errorToast(e, "loading groups");
+  }
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// The members panel and my panel
+
+function memberItem(m, me) {
+  const status = m.online ? (STATUS_LABELS[m.status] ? m.status : "online") : "offline";
+  const statusLine = [m.online && status !== "online" ? STATUS_LABELS[status] : "", m.status_text || ""].filter(Boolean).join(" — ");
+  return h(
+    "li",
+    {
+      className: `member ${m.online ? "online" : "offline"} status-${status}${m.suppressed ? " suppressed" : ""}${me && m.user_id === me.user_id ? " me" : ""}`,
+      dataset: { userId: m.user_id, status, group: m.group || "" },
+    },
+    h(
+      "button",
+      { className: "member-button", type: "button", title: `${m.username}${m.group ? ` (${m.group})` : ""}`, on: { click: () => openMemberDialog(m.user_id) } },
+      h("span", { className: "avatar-wrap" }, avatar(m.username, m.user_id), h("span", { className: "presence-dot", title: m.online ? STATUS_LABELS[status] : "Offline" })),
+      h(
+        "span",
+        { className: "member-text" },
+        h("span", { className: "member-name", textContent: m.username }),
+        statusLine ? h("span", { className: "member-status", textContent: statusLine }) : null,
+      ),
+      m.suppressed ? h("span", { className: "muted-marker", textContent: "🔇", title: "Server-muted", attrs: { "aria-label": "Server-muted" } }) : null,
+      m.group ? h("span", { className: "group-badge", textContent: m.group }) : null,
+    ),
+  );
+}
+
+function renderMembers() {
+  const { members, me } = ctx.store.get();
+  const all = Array.from(members.values()).sort((a, b) => String(a.username).localeCompare(String(b.username)));
+  const section = (title, list, cls) =>
+    list.length
+      ? [
+          h("h3", { className: "member-group", textContent: `${title} — ${list.length}` }),
+          h("ul", { className: `member-ul ${cls}` }, list.map((m) => memberItem(m, me))),
+        ]
+      : [];
+  $("member-list").replaceChildren(
+    ...section("Online", all.filter((m) => m.online), "members-online"),
+    ...section("Offline", all.filter((m) => !m.online), "members-offline"),
+  );
+}
+
+/** The user panel: my name, and my connection state or chosen status. */
+function renderMe() {
+  const { me, members, connection } = ctx.store.get();
+  if (me) {
+    $("me-name").textContent = me.username;
+    paintAvatar($("me-avatar"), me.username, me.user_id);
+  }
+  const status = $("me-status");
+  const s = connection.state;
+  const mine = me && members.get(me.user_id);
+  if (s === "online" && mine) {
+    const chosen = STATUS_LABELS[mine.status] ? mine.status : "online";
+    status.textContent = [chosen === "online" ? "online" : chosen, mine.status_text || ""].filter(Boolean).join(" — ");
+    status.dataset.status = chosen;
+  } else {
+    status.textContent = { online: "online", connecting: "connecting…", authenticating: "signing in…", reconnecting: "offline", failed: "signed out", idle: "offline" }[s] || s;
+    status.dataset.status = "";
+  }
+  status.dataset.state = s;
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// Dialogs (the server decides who may; a refusal is shown as its error)
+
+function openProfileDialog() {
+  const { me, members } = ctx.store.get();
+  if (!me) return;
+  const mine = members.get(me.user_id) || {};
+  openDialog({
+    title: "Your profile",
+    fields: [
+      { name: "username", label: "Display name", value: me.username, maxLength: 32 },
+      {
+        name: "status",
+        label: "Status",
+        type: "select",
+        value: STATUS_LABELS[mine.status] ? mine.status : "online",
+        options: Object.entries(STATUS_LABELS).map(([value, label]) => ({ value, label })),
+      },
+      { name: "text", label: "Status text", value: mine.status_text || "", maxLength: 128, placeholder: "What are you up to?" },
+    ],
+    submitText: "Save",
+    onSubmit: async ({ username, status, text }) => {
+      const name = username.trim();
+      if (name && name !== ctx.store.get("me").username) {
+        await ctx.act(COMMUNITY, "set_username", { username: name }, "name not changed");
+      }
+      const now = ctx.store.get("members").get(me.user_id) || {};
+      if (status !== (now.status || "online") || text.trim() !== (now.status_text || "")) {
+        await ctx.act(COMMUNITY, "set_status", { status, text: text.trim() }, "status not changed");
+      }
+    },
+  });
+}
+
+function openMemberDialog(userId) {
+  const { members, me } = ctx.store.get();
+  const m = members.get(userId);
+  if (!m) return;
+  if (me && userId === me.user_id) {
+    openProfileDialog();
+    return;
+  }
+  const facts = h(
+    "dl",
+    { className: "facts" },
+    h("dt", { textContent: "Name" }),
+    h("dd", { className: "member-card-name", textContent: m.username }),
+    h("dt", { textContent: "Group" }),
+    h("dd", { textContent: m.group || "member" }),
+    h("dt", { textContent: "Status" }),
+    h("dd", { textContent: m.online ? [STATUS_LABELS[m.status] || "Online", m.status_text].filter(Boolean).join(" — ") : "Offline" }),
+    h("dt", { textContent: "User id" }),
+    h("dd", { className: "mono", textContent: m.user_id }),
+  );
+  const button = (text, cls, onClick) => h("button", { type: "button", className: cls, textContent: text, on: { click: onClick } });
+  const actions = h(
+    "div",
+    { className: "dialog-actions member-actions" },
+    button("Rename…", "member-rename", () => renameMember(userId)),
+    button("Change group…", "member-group-change", () => changeGroup(userId)),
+    button(m.suppressed ? "Unmute in voice" : "Server-mute in voice", "member-mute", async () => {
+      try {
+        await ctx.act(COMMUNITY, "server_mute", { user_id: userId, suppress: !m.suppressed }, "mute not changed");
+        openMemberDialog(userId);
+      } catch {
+        /* toast shown */
+      }
+    }),
+    button("Remove…", "danger member-remove", () => removeMember(userId, false)),
+    button("Ban…", "danger member-ban", () => removeMember(userId, true)),
+  );
+  openDialog({
+    title: m.username,
+    className: "member-dialog",
+    body: [facts, actions, h("p", { className: "muted small-text", textContent: "The community decides who may do what: a refused action shows the reason." })],
+    submitText: null,
+    cancelText: "Close",
+  });
+}
+
+function renameMember(userId) {
+  const m = ctx.store.get("members").get(userId);
+  if (!m) return;
+  openDialog({
+    title: `Rename ${m.username}`,
+    fields: [{ name: "username", label: "Display name", value: m.username, maxLength: 32 }],
+    submitText: "Rename",
+    onSubmit: async ({ username }) => {
+      await ctx.act(COMMUNITY, "set_username", { user_id: userId, username: username.trim() }, "member not renamed");
+    },
+  });
+}
+
+function changeGroup(userId) {
+  const m = ctx.store.get("members").get(userId);
+  if (!m) return;
+  const names = Array.from(ctx.store.get("groups").keys());
+  openDialog({
+    title: `Group of ${m.username}`,
+    lead: names.length ? `Groups here: ${names.join(", ")}.` : "",
+    fields: [{ name: "group", label: "Group", value: m.group || "member", maxLength: 64 }],
+    submitText: "Set group",
+    onSubmit: async ({ group }) => {
+      await ctx.act(COMMUNITY, "set_user_group", { user_id: userId, group: group.trim() }, "group not changed");
+    },
+  });
+}
+
+function removeMember(userId, ban) {
+  const m = ctx.store.get("members").get(userId);
+  if (!m) return;
+  const fields = [];
+  if (ban) fields.push({ name: "reason", label: "Reason (optional)", maxLength: 512 });
+  fields.push({ name: "vengeance", label: "Also remove every message they sent, and their uploads", type: "checkbox", value: false });
+  confirmDialog({
+    title: ban ? `Ban ${m.username}` : `Remove ${m.username}`,
+    lead: ban
+      ? `${m.username} leaves the community and cannot join again, not even with a new invite, until unbanned.`
+      : `${m.username} leaves the community. They may come back with a new invite.`,
+    fields,
+    confirmText: ban ? "Ban" : "Remove",
+    onSubmit: async (values) => {
+      const payload = { user_id: userId, vengeance: Boolean(values.vengeance) };
+      if (ban && values.reason && values.reason.trim()) payload.reason = values.reason.trim();
+      await ctx.act(COMMUNITY, ban ? "ban" : "remove_member", payload, ban ? "member not banned" : "member not removed");
+    },
+  });
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// Updates
+
+function memberChanged({ payload }) {
+  if (!payload.user_id) return;
+  const members = new Map(ctx.store.get("members"));
+  const before = members.get(payload.user_id);
+  members.set(payload.user_id, { ...before, ...payload, online: payload.online !== undefined ? Boolean(payload.online) : Boolean(before && before.online) });
+  const me = ctx.store.get("me");
+  if (!me || payload.user_id !== me.user_id) {
+    ctx.store.set({ members });
+    return;
+  }
+  const mine = { ...me };
+  if (typeof payload.username === "string") mine.username = payload.username;
+  const regroup = typeof payload.group === "string" && payload.group !== me.group;
+  if (regroup) mine.group = payload.group;
+  storage.updateCommunity(ctx.baseUrl, { username: mine.username });
+  ctx.store.set({ members, me: mine });
+  if (regroup) loadGroups();
+}
+
+function memberRemoved({ payload }) {
+  if (!payload.user_id) return;
+  const members = new Map(ctx.store.get("members"));
+  const gone = members.get(payload.user_id);
+  members.delete(payload.user_id);
+  ctx.store.set({ members });
+  const me = ctx.store.get("me");
+  if (gone && !(me && payload.user_id === me.user_id)) {
+    toast({ kind: "info", title: payload.banned ? "Member banned" : "Member removed", message: `${gone.username} ${payload.banned ? "was banned" : "was removed from the community"}.`, timeout: 6000 });
+  }
+  if (payload.vengeance) ctx.bus.emit("messages-masked");
+}
+
+function presence({ payload }) {
+  const m = ctx.store.get("members").get(payload.user_id);
+  if (!m) {
+    refreshMembersSoon();
+    return;
+  }
+  ctx.store.set({ members: new Map(ctx.store.get("members")).set(m.user_id, { ...m, online: Boolean(payload.online) }) });
+}
+
+/** The community updates this feature handles. */
+export const updates = {
+  member_joined: memberChanged,
+  member_changed: memberChanged,
+  member_removed: memberRemoved,
+  presence,
+  group_changed: loadGroups,
+  group_removed: loadGroups,
+};
+
+export function install(context) {
+  ctx = context;
+  const { store, bus } = ctx;
+  store.subscribe(["members", "me"], renderMembers);
+  store.subscribe(["me", "members", "connection"], renderMe);
+  bus.on("online", () => {
+    loadMembers();
+    loadGroups();
+  });
+  bus.on("unknown-member", refreshMembersSoon);
+  bus.on("open-member", openMemberDialog);
+  $("open-profile").addEventListener("click", openProfileDialog);
+}
