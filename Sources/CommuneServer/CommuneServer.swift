@@ -13,7 +13,8 @@ import UnixSignals
 /// A Commune community server: HTTP (the web client) and WebSocket (the protocol) on one port.
 public final class CommuneServer: Sendable {
     public let configuration: ServerConfiguration
-    public let store: SQLiteStore
+    /// Where the community is kept: the data folder's SQLite database unless another store was given.
+    public let store: any CommunityStore
     public let community: Community
     let hub: ConnectionHub
     let flushers: LoopFlushers
@@ -30,12 +31,13 @@ public final class CommuneServer: Sendable {
         public var ownerInvite: InviteLink?
     }
 
-    /// Opens the data folder (creating the community on first use).
-    public init(configuration: ServerConfiguration, logger: Logger) async throws {
+    /// Opens the community in `store`, or in the data folder's SQLite database when `store` is `nil` (creating the
+    /// community on first use).
+    public init(configuration: ServerConfiguration, store: (any CommunityStore)? = nil, logger: Logger) async throws {
         self.configuration = configuration
         self.logger = logger
         self.flushers = LoopFlushers(interval: TimeAmount(configuration.flushInterval))
-        self.store = try SQLiteStore(directory: configuration.dataDirectory)
+        self.store = try store ?? SQLiteStore(directory: configuration.dataDirectory)
         self.community = try await Community.open(
             store: self.store, configuration: configuration.community,
             codecs: configuration.codecs,

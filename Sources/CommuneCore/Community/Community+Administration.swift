@@ -29,6 +29,11 @@ extension Community {
         try await self.reloadTree()
     }
 
+    /// The interactable at `address` as the tree holds it now.
+    public func interactable(at address: ChannelAddress) -> Interactable? {
+        self.state.withLock { $0.tree.node(at: address) }
+    }
+
     /// The interactable with `id` as the tree holds it now.
     public func interactable(_ id: Int64) -> Interactable? {
         self.state.withLock { $0.tree.nodes[id] }
@@ -104,7 +109,11 @@ extension Community {
         self.state.withLock { state in
             state.members[member.id] = nil
             state.membersByKey.remove(member.publicKey)
-            state.sessionTokens = state.sessionTokens.filter { $0.value.member != member.id }
+        }
+        do {
+            try await self.sessions.revokeAll(of: member.id)
+        } catch {
+            self.logger.error("Revoking the session tokens of a removed member failed: \(error)")
         }
         if let files = self.attachments {
             for id in uploads { files.delete(id: id) }

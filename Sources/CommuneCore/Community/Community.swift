@@ -10,6 +10,8 @@ import Synchronization
 /// what must be durable. Safe to share across connections.
 public final class Community: Sendable {
     public let store: any CommunityStore
+    /// The HTTP session tokens handed out at login.
+    public let sessions: any SessionStore
     public let configuration: CommunityConfiguration
     public let logger: Logger
     public let codecs: CodecRegistry
@@ -26,16 +28,13 @@ public final class Community: Sendable {
         var membersByKey: Set<[UInt8]>
         var onlineConnections: [UUIDString: Int] = [:]
         var groups: [String: Group]
-        /// HTTP bearer tokens handed out at login: token → (member, expiry in Unix milliseconds).
-        var sessionTokens: [String: (member: UUIDString, expiresAt: Int64)] = [:]
-        /// Expired tokens are dropped when the table reaches this size, which then doubles: amortised O(1) a login.
-        var pruneTokensAt = 1_024
     }
 
     let state: Mutex<State>
 
     private init(
         store: any CommunityStore,
+        sessions: any SessionStore,
         configuration: CommunityConfiguration,
         logger: Logger,
         codecs: CodecRegistry,
@@ -45,6 +44,7 @@ public final class Community: Sendable {
     ) {
         self.attachments = attachments
         self.store = store
+        self.sessions = sessions
         self.configuration = configuration
         self.logger = logger
         self.codecs = codecs
@@ -56,6 +56,7 @@ public final class Community: Sendable {
     /// Loads the community from `store`, creating its key pair and default tree on first use.
     public static func open(
         store: any CommunityStore,
+        sessions: any SessionStore = InMemorySessionStore(),
         configuration: CommunityConfiguration = .init(),
         codecs: CodecRegistry = .standard,
         attachments: AttachmentFiles? = nil,
@@ -78,7 +79,7 @@ public final class Community: Sendable {
             groups: Dictionary(uniqueKeysWithValues: groups.map { ($0.name, $0) })
         )
         return Community(
-            store: store, configuration: configuration, logger: logger, codecs: codecs, attachments: attachments, privateKey: privateKey,
+            store: store, sessions: sessions, configuration: configuration, logger: logger, codecs: codecs, attachments: attachments, privateKey: privateKey,
             state: state
         )
     }
@@ -225,14 +226,14 @@ public final class Community: Sendable {
     }
 
     /// The `identification_response` data for a member who just logged in, with a new HTTP session token.
-    public func identificationResponse(for member: Member) -> IdentificationResponse {
+    public func identificationResponse(for member: Member) async throws(CommuneError) -> IdentificationResponse {
         IdentificationResponse(
             accepted: true,
             userID: member.id,
             username: member.username,
             community: self.info.json,
             group: member.group,
-            sessionToken: self.issueSessionToken(for: member.id),
+            sessionToken: try await self.issueSessionToken(for: member.id),
             interactables: self.interactables()
         )
     }
@@ -240,27 +241,28 @@ public final class Community: Sendable {
     // MARK: HTTP sessions
 
     /// A new random bearer token for `member`'s HTTP requests.
-    func issueSessionToken(for member: UUIDString) -> String {
+    func issueSessionToken(for member: UUIDString) async throws(CommuneError) -> String {
         let token = RandomToken.make(length: 43)
-        let now = UnixTime.nowMilliseconds()
-        let expiresAt = now + self.configuration.sessionTokenLifetimeMilliseconds
-        self.state.withLock { state in
-            if state.sessionTokens.count >= state.pruneTokensAt {
-                state.sessionTokens = state.sessionTokens.filter { $0.value.expiresAt > now }
-                state.pruneTokensAt = max(1_024, state.sessionTokens.count * 2)
-            }
-            state.sessionTokens[token] = (member, expiresAt)
+        let expiresAt = UnixTime.nowMilliseconds() + self.configuration.sessionTokenLifetimeMilliseconds
+        do {
+            try await self.sessions.issue(token, for: member, expiresAt: expiresAt)
+        } catch {
+            self.logger.error("Recording a session token failed: \(error)")
+            throw .internalError("The login could not be recorded.")
         }
         return token
     }
 
     /// The member a bearer token belongs to, while it is valid and they are still a member.
-    public func member(forSessionToken token: String) -> Member? {
-        let now = UnixTime.nowMilliseconds()
-        return self.state.withLock { state in
-            guard let session = state.sessionTokens[token], session.expiresAt > now else { return nil }
-            return state.members[session.member]
+    public func member(forSessionToken token: String) async -> Member? {
+        let id: UUIDString?
+        do {
+            id = try await self.sessions.member(forToken: token, now: UnixTime.nowMilliseconds())
+        } catch {
+            self.logger.error("Reading a session token failed: \(error)")
+            return nil
         }
+        return id.flatMap(self.member)
     }
 
     // MARK: Presence

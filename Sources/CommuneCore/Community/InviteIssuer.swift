@@ -4,7 +4,7 @@ import CommuneProtocol
 public enum InviteIssuer {
     /// Creates an invite for `group`, usable `uses` times, expiring after `lifetimeMilliseconds` (never if `nil`).
     public static func create(
-        in store: any CommunityStore,
+        in store: any InviteStore,
         group: String = DefaultGroup.member,
         uses: Int64 = 1,
         lifetimeMilliseconds: Int64? = nil
@@ -24,7 +24,7 @@ public enum InviteIssuer {
     /// The link for `invite`, on the base URL the server last recorded.
     ///
     /// - Throws: when no server has run on this store yet, so its address is unknown.
-    public static func link(for invite: Invite, in store: any CommunityStore) async throws -> InviteLink {
+    public static func link(for invite: Invite, in store: any SettingsStore) async throws -> InviteLink {
         guard let base = try await store.settings()[SettingKey.publicURL] else {
             throw CommuneError.notFound("This community has no address yet: start it once with `commune serve`.")
         }

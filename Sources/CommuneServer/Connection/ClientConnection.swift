@@ -263,7 +263,7 @@ final class ClientConnection: Sendable {
             }
             let reply = Envelope(
                 type: .identificationResponse, id: envelope.id, logMessage: "Challenge solved you are logged in",
-                data: self.community.identificationResponse(for: member).data
+                data: try await self.community.identificationResponse(for: member).data
             )
             self.send(reply)
             self.hub.add(self.id, member: member.id, outbox: self.outbox)

@@ -20,16 +20,17 @@ struct AttachmentRoutes: Sendable {
     }
 
     /// The member behind the request's token, or the `not_authenticated` error response.
-    func member(_ request: Request) -> Member? {
+    func member(_ request: Request) async -> Member? {
         var token = request.uri.queryParameters.get("token")
         if let header = request.headers[.authorization], header.hasPrefix("Bearer ") {
             token = String(header.dropFirst("Bearer ".count))
         }
-        return token.flatMap { self.community.member(forSessionToken: $0) }
+        guard let token else { return nil }
+        return await self.community.member(forSessionToken: token)
     }
 
     func upload(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        guard let member = self.member(request) else {
+        guard let member = await self.member(request) else {
             return Self.failure(.unauthorized, CommuneError(.notAuthenticated, "Log in and send the session_token as 'Authorization: Bearer <token>'."))
         }
         let limit = self.community.configuration.maxAttachmentBytes
@@ -53,7 +54,7 @@ struct AttachmentRoutes: Sendable {
     }
 
     func download(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        guard self.member(request) != nil else {
+        guard await self.member(request) != nil else {
             return Self.failure(.unauthorized, CommuneError(.notAuthenticated, "Attachments are for members: send your session_token."))
         }
         let id = context.parameters.get("id") ?? ""

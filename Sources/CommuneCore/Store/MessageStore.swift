@@ -1,0 +1,18 @@
+import CommuneProtocol
+
+/// The messages of text channels: appended with dense per-channel ids, paged newest first, edited and masked in
+/// place (never deleted, so ids stay dense).
+public protocol MessageStore: Sendable {
+    /// Appends a message, assigning the channel's next `messageID`. Returns only once the message is committed.
+    /// When the sender already stored a message with the same `senderNumber`, returns that one (`isNew` false).
+    /// Once the message has its place in the store's queue (a message appended after that is committed after this
+    /// one), the store calls ``PipelinedWrite/queued()`` so that a pipelining connection may start its next request.
+    func appendMessage(_ message: NewMessage) async throws -> AppendedMessage
+    /// Messages of a channel, newest first: ids below `before` (if given), skipping the `skip` newest of those.
+    func messages(channelID: Int64, before: Int64?, skip: Int, limit: Int) async throws -> [StoredMessage]
+    /// One message, if it exists.
+    func message(channelID: Int64, messageID: Int64) async throws -> StoredMessage?
+    /// Replaces a message's text and sender, marks it edited, and with a `nil` sender (a removed message) drops its
+    /// attachments; the slot and its id stay.
+    func updateMessage(channelID: Int64, messageID: Int64, text: String, senderID: UUIDString?) async throws
+}

@@ -1,0 +1,235 @@
+import CommuneCore
+import CommuneProtocol
+import Foundation
+import Testing
+
+@testable import CommuneSQLite
+
+/// A fresh data folder under the system's temporary directory, removed when the test ends.
+struct TemporaryDirectory: ~Copyable {
+    let url: URL
+
+    init() throws {
+        self.url = FileManager.default.temporaryDirectory.appendingPathComponent("commune-test-\(UUIDString.random().value)")
+        try FileManager.default.createDirectory(at: self.url, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: self.url)
+    }
+}
+
+/// The stores held to one contract: each test runs on the SQLite store (a real file) and on the in-memory store
+/// the domain tests use, so that a domain test's store behaves like the one users run.
+enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case sqlite
+    case memory
+
+    var testDescription: String { self.rawValue }
+}
+
+/// A store of one kind, with the folder that holds it (for SQLite), removed when the test ends.
+final class StoreFixture: Sendable {
+    let store: any CommunityStore
+    private let directory: URL?
+
+    init(_ kind: StoreKind) throws {
+        switch kind {
+        case .sqlite:
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("commune-test-\(UUIDString.random().value)")
+            self.directory = directory
+            self.store = try SQLiteStore(directory: directory)
+        case .memory:
+            self.directory = nil
+            self.store = InMemoryStore()
+        }
+    }
+
+    deinit {
+        if let directory { try? FileManager.default.removeItem(at: directory) }
+    }
+}
+
+@Suite("Store contract (SQLite and in-memory)")
+struct StoreContractTests {
+    func member(_ name: String, key: UInt8) -> Member {
+        Member(id: .random(), username: name, publicKey: [UInt8](repeating: key, count: 32), group: "x", joinedAt: 1)
+    }
+
+    @Test("registering consumes one use and takes the invite's group", arguments: StoreKind.allCases)
+    func register(kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        let store = fixture.store
+        try await store.createInvite(Invite(code: "abc", group: "moderator", usesLeft: 2, expiresAt: nil, createdAt: 0))
+        let stored = try await store.registerMember(self.member("alice", key: 1), inviteCode: "abc", now: 10)
+        #expect(stored.group == "moderator")
+        #expect(try await store.invites().first?.usesLeft == 1)
+    }
+
+    @Test("refused registrations change nothing", arguments: StoreKind.allCases)
+    func refusals(kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        let store = fixture.store
+        try await store.createInvite(Invite(code: "one", group: "member", usesLeft: 1, expiresAt: nil, createdAt: 0))
+        try await store.createInvite(Invite(code: "old", group: "member", usesLeft: 5, expiresAt: 100, createdAt: 0))
+        let alice = self.member("alice", key: 1)
+        _ = try await store.registerMember(alice, inviteCode: "one", now: 10)
+
+        await #expect(throws: StoreError.inviteInvalid("This invite has been used up.")) {
+            try await store.registerMember(self.member("bob", key: 2), inviteCode: "one", now: 10)
+        }
+        await #expect(throws: StoreError.inviteInvalid("This invite has expired.")) {
+            try await store.registerMember(self.member("bob", key: 2), inviteCode: "old", now: 100)
+        }
+        await #expect(throws: StoreError.inviteInvalid("This invite is not known here.")) {
+            try await store.registerMember(self.member("bob", key: 2), inviteCode: "nope", now: 10)
+        }
+        try await store.createInvite(Invite(code: "more", group: "member", usesLeft: 3, expiresAt: nil, createdAt: 0))
+        var sameKey = self.member("mallory", key: 1)
+        await #expect(throws: StoreError.self) { try await store.registerMember(sameKey, inviteCode: "more", now: 10) }
+        sameKey = Member(id: alice.id, username: "mallory", publicKey: [UInt8](repeating: 9, count: 32), group: "x", joinedAt: 1)
+        await #expect(throws: StoreError.self) { try await store.registerMember(sameKey, inviteCode: "more", now: 10) }
+
+        #expect(try await store.members().map(\.username) == ["alice"])
+        let uses = Dictionary(uniqueKeysWithValues: try await store.invites().map { ($0.code, $0.usesLeft) })
+        #expect(uses == ["one": 0, "old": 5, "more": 3])
+    }
+
+    @Test("concurrent sends get dense, unique ids per channel", arguments: StoreKind.allCases)
+    func groupCommit(kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        let store = fixture.store
+        let sender = UUIDString.random()
+        let ids = try await withThrowingTaskGroup(of: (Int64, Int64).self) { group in
+            for index in 0..<200 {
+                group.addTask {
+                    let channel: Int64 = index % 2 == 0 ? 1 : 2
+                    let stored = try await store.appendMessage(
+                        NewMessage(channelID: channel, senderID: sender, text: "m\(index)", sendTime: Int64(index))
+                    )
+                    return (channel, stored.message.messageID)
+                }
+            }
+            var ids: [Int64: [Int64]] = [:]
+            for try await (channel, id) in group { ids[channel, default: []].append(id) }
+            return ids
+        }
+        #expect(ids[1]?.sorted() == Array(1...100))
+        #expect(ids[2]?.sorted() == Array(1...100))
+    }
+
+    @Test("history pages newest first, skipping the loaded ones, and honours before", arguments: StoreKind.allCases)
+    func paging(kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        let store = fixture.store
+        let sender = UUIDString.random()
+        for index in 1...30 {
+            _ = try await store.appendMessage(NewMessage(channelID: 7, senderID: sender, text: "m\(index)", sendTime: Int64(index)))
+        }
+        #expect(try await store.messages(channelID: 7, before: nil, skip: 0, limit: 5).map(\.messageID) == [30, 29, 28, 27, 26])
+        #expect(try await store.messages(channelID: 7, before: nil, skip: 5, limit: 5).map(\.messageID) == [25, 24, 23, 22, 21])
+        #expect(try await store.messages(channelID: 7, before: nil, skip: 28, limit: 5).map(\.messageID) == [2, 1])
+        #expect(try await store.messages(channelID: 7, before: nil, skip: 30, limit: 5).isEmpty)
+        #expect(try await store.messages(channelID: 7, before: 10, skip: 0, limit: 3).map(\.messageID) == [9, 8, 7])
+        #expect(try await store.messages(channelID: 7, before: 10, skip: 2, limit: 3).map(\.messageID) == [7, 6, 5])
+        #expect(try await store.messages(channelID: 8, before: nil, skip: 0, limit: 5).isEmpty)
+        let first = try #require(try await store.messages(channelID: 7, before: 2, skip: 0, limit: 1).first)
+        #expect(first.text == "m1" && first.senderID == sender && first.sendTime == 1)
+    }
+
+    @Test("a sender's number returns the first message instead of storing it twice", arguments: StoreKind.allCases)
+    func senderNumbers(kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        let store = fixture.store
+        let sender = UUIDString.random()
+        let first = try await store.appendMessage(NewMessage(channelID: 1, senderID: sender, text: "a", sendTime: 1, senderNumber: 7))
+        let again = try await store.appendMessage(NewMessage(channelID: 2, senderID: sender, text: "b", sendTime: 2, senderNumber: 7))
+        let other = try await store.appendMessage(NewMessage(channelID: 1, senderID: .random(), text: "c", sendTime: 3, senderNumber: 7))
+        #expect(first.isNew && !again.isNew && other.isNew)
+        #expect(again.message == first.message)
+        #expect(other.message.messageID == 2)
+        #expect(try await store.messages(channelID: 2, before: nil, skip: 0, limit: 10).isEmpty)
+    }
+
+    @Test("edits mark a message edited; removal masks it, drops attachments and keeps its id", arguments: StoreKind.allCases)
+    func editAndRemove(kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        let store = fixture.store
+        let sender = UUIDString.random()
+        let picture = AttachmentInfo(attachmentID: "att1", type: "image/png", width: 2, height: 2, size: 10)
+        _ = try await store.appendMessage(NewMessage(channelID: 3, senderID: sender, text: "one", sendTime: 1, attachments: [picture]))
+        _ = try await store.appendMessage(NewMessage(channelID: 3, senderID: sender, text: "two", sendTime: 2, attachments: [picture]))
+        try await store.updateMessage(channelID: 3, messageID: 1, text: "one!", senderID: sender)
+        try await store.updateMessage(channelID: 3, messageID: 2, text: TextFunction.removedText, senderID: nil)
+        let edited = try #require(try await store.message(channelID: 3, messageID: 1))
+        #expect(edited.text == "one!" && edited.edited && edited.attachments == [picture])
+        let removed = try #require(try await store.message(channelID: 3, messageID: 2))
+        #expect(removed.senderID == nil && !removed.edited && removed.attachments.isEmpty && removed.messageID == 2)
+        #expect(try await store.message(channelID: 3, messageID: 3) == nil)
+    }
+
+    @Test("removing a member with vengeance masks their messages, forgets their uploads and records the ban", arguments: StoreKind.allCases)
+    func vengeance(kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        let store = fixture.store
+        try await store.createInvite(Invite(code: "in", group: "member", usesLeft: 2, expiresAt: nil, createdAt: 0))
+        let mallory = try await store.registerMember(self.member("mallory", key: 9), inviteCode: "in", now: 1)
+        let alice = try await store.registerMember(self.member("alice", key: 1), inviteCode: "in", now: 1)
+        try await store.createAttachment(AttachmentInfo(attachmentID: "m1", type: "image/png", width: 1, height: 1, size: 1), uploader: mallory.id, now: 1)
+        _ = try await store.appendMessage(NewMessage(channelID: 1, senderID: mallory.id, text: "spam", sendTime: 1))
+        _ = try await store.appendMessage(NewMessage(channelID: 1, senderID: alice.id, text: "hi", sendTime: 2))
+        let ban = Ban(userID: mallory.id, publicKey: mallory.publicKey, username: "mallory", reason: "spam", bannedBy: "alice", time: 5)
+        #expect(try await store.removeMember(mallory.id, ban: ban, vengeance: true) == ["m1"])
+        #expect(try await store.messages(channelID: 1, before: nil, skip: 0, limit: 10).map(\.text) == ["hi", TextFunction.removedText])
+        #expect(try await store.attachment("m1") == nil)
+        #expect(try await store.members().map(\.username) == ["alice"])
+        #expect(try await store.bans() == [ban])
+        await #expect(throws: StoreError.banned("This identity is banned from this community.")) {
+            try await store.registerMember(mallory, inviteCode: nil, now: 6)
+        }
+        #expect(try await store.unban(mallory.id))
+        #expect(try await !store.unban(mallory.id))
+    }
+
+    @Test("structure: siblings keep unique names, removal takes the channel's messages", arguments: StoreKind.allCases)
+    func structure(kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        let store = fixture.store
+        let top = try await store.createInteractables([NewInteractable(parentID: nil, name: "Cat", codec: "category", position: 0)])
+        let inner = try await store.createInteractables([
+            NewInteractable(parentID: top[0].id, name: "a", codec: "text", position: 0),
+            NewInteractable(parentID: top[0].id, name: "b", codec: "text", position: 1),
+        ])
+        await #expect(throws: (any Error).self) {
+            try await store.createInteractables([NewInteractable(parentID: top[0].id, name: "a", codec: "text", position: 2)])
+        }
+        var swapped = inner
+        swapped[0].name = "b"
+        swapped[1].name = "a"
+        try await store.updateInteractables(swapped)
+        try await store.setProperties(["topic": "t"], of: inner[0].id)
+        let byID = Dictionary(uniqueKeysWithValues: try await store.interactables().map { ($0.id, $0) })
+        #expect(byID[inner[0].id]?.name == "b" && byID[inner[1].id]?.name == "a")
+        #expect(byID[inner[0].id]?.properties == ["topic": "t"])
+        _ = try await store.appendMessage(NewMessage(channelID: inner[0].id, senderID: .random(), text: "x", sendTime: 1))
+        try await store.deleteInteractables([inner[0].id])
+        #expect(try await store.messages(channelID: inner[0].id, before: nil, skip: 0, limit: 5).isEmpty)
+        #expect(try await store.interactables().count == 2)
+        #expect(try await store.groups().map(\.name) == Group.defaults.map(\.name))
+    }
+
+    @Test("SQLite: everything survives closing and reopening the file")
+    func persistence() async throws {
+        let directory = try TemporaryDirectory()
+        do {
+            let store = try SQLiteStore(directory: directory.url)
+            try await store.setSetting("k", "v")
+            _ = try await store.appendMessage(NewMessage(channelID: 1, senderID: .random(), text: "kept", sendTime: 5))
+        }
+        #expect(SQLiteStore.exists(in: directory.url))
+        let reopened = try SQLiteStore(directory: directory.url)
+        #expect(try await reopened.settings()["k"] == "v")
+        #expect(try await reopened.messages(channelID: 1, before: nil, skip: 0, limit: 10).map(\.text) == ["kept"])
+        #expect(try await reopened.setSettingIfAbsent("k", "other") == "v")
+    }
+}
