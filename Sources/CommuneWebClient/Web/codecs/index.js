@@ -1,5 +1,5 @@
 // The channel codecs this client knows, in the order the create dialog offers them. Adding a codec is one new module
-// and one line here (its import and its entry).
+// and its line here (an import and an entry in CODECS); nothing else in the client names a codec.
 //
 // A codec module's default export is an object; everything but `name` is optional:
 //   name          the protocol's codec name
