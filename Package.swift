@@ -2,7 +2,8 @@
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny")
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
 let package = Package(
@@ -23,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
@@ -39,6 +41,7 @@ let package = Package(
             name: "CommuneCore",
             dependencies: [
                 "CommuneProtocol",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -48,6 +51,7 @@ let package = Package(
             name: "CommuneSQLite",
             dependencies: [
                 "CommuneCore",
+                "CommuneProtocol",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
@@ -63,13 +67,17 @@ let package = Package(
             name: "CommuneServer",
             dependencies: [
                 "CommuneCore",
+                "CommuneProtocol",
                 "CommuneSQLite",
                 "CommuneWebClient",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -79,7 +87,10 @@ let package = Package(
             dependencies: [
                 "CommuneProtocol",
                 .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -88,7 +99,12 @@ let package = Package(
             dependencies: [
                 "CommuneServer",
                 "CommuneClient",
+                "CommuneCore",
+                "CommuneProtocol",
+                "CommuneSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -120,12 +136,26 @@ let package = Package(
             path: "Benchmarks/bare-broadcast",
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "CommuneProtocolTests", dependencies: ["CommuneProtocol"], swiftSettings: swiftSettings),
-        .testTarget(name: "CommuneCoreTests", dependencies: ["CommuneCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "CommuneSQLiteTests", dependencies: ["CommuneSQLite"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CommuneProtocolTests",
+            dependencies: ["CommuneProtocol", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CommuneCoreTests",
+            dependencies: [
+                "CommuneCore", "CommuneProtocol", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "CommuneSQLiteTests", dependencies: ["CommuneSQLite", "CommuneCore", "CommuneProtocol"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CommuneServerTests",
-            dependencies: ["CommuneServer", "CommuneClient"],
+            dependencies: [
+                "CommuneServer", "CommuneClient", "CommuneCore", "CommuneProtocol", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
     ],

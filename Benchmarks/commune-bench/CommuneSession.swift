@@ -175,7 +175,7 @@ final class CommuneSession: BenchSession {
     private func hasChannel(_ tree: [InteractableNode]) -> Bool {
         var found = false
         InteractableNode.walk(tree) { path, node in
-            if path == self.run.config.channel.path && node.name == self.run.config.channel.name && node.codec == "text" {
+            if path == self.run.config.channel.path && node.name == self.run.config.channel.name && node.codec == TextFunction.codec {
                 found = true
             }
         }

@@ -8,8 +8,11 @@ public struct ServerConfiguration: Sendable {
     public var host: String = "127.0.0.1"
     /// The port for HTTP and WebSocket alike; 0 picks a free one.
     public var port: Int = 1984
-    /// The data folder: the SQLite database and, later, uploads.
-    public var dataDirectory: URL = URL(fileURLWithPath: "commune-data")
+    /// The data folder's default path, relative to the working directory (`commune serve` and the administration
+    /// commands share it).
+    public static let defaultDataPath = "commune-data"
+    /// The data folder: the SQLite database and the uploaded attachments.
+    public var dataDirectory: URL = URL(fileURLWithPath: Self.defaultDataPath)
     /// The folder of the web client's static files; `nil` serves the WebSocket protocol only.
     public var webRoot: URL? = WebClient.bundledRoot
     /// The base URL that invites point at (`https://chat.example.org`). Default: `http://HOST:PORT`.

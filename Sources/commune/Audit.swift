@@ -13,13 +13,14 @@ struct Audit: AsyncParsableCommand {
 
     func run() async throws {
         let (connection, _, _) = try await self.client.connect()
-        defer { Task { await connection.close() } }
-        let log = try await orExit { try await connection.community("get_audit_log", ["amount": .int(self.amount)]) }
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        for entry in log.payload["entries"]?.arrayValue ?? [] {
-            let time = Date(timeIntervalSince1970: Double(entry["time"]?.intValue ?? 0) / 1000)
-            Output.line("\(formatter.string(from: time))  \(entry["actor_name"]?.stringValue ?? "?"): \(entry["action"]?.stringValue ?? "")")
+        try await closing(connection) {
+            let log = try await orExit { try await connection.community("get_audit_log", ["amount": .int(self.amount)]) }
+            let formatter = DateFormatter()
+            formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+            for entry in log.payload["entries"]?.arrayValue ?? [] {
+                let time = Date(timeIntervalSince1970: Double(entry["time"]?.intValue ?? 0) / 1000)
+                Output.line("\(formatter.string(from: time))  \(entry["actor_name"]?.stringValue ?? "?"): \(entry["action"]?.stringValue ?? "")")
+            }
         }
     }
 }

@@ -20,16 +20,17 @@ struct ChannelCommand: AsyncParsableCommand {
     /// Runs one structure function and prints what changed.
     static func run(_ client: ClientOptions, _ function: String, on address: ChannelAddress, payload: JSONValue, done: String) async throws {
         let (connection, _, _) = try await client.connect()
-        defer { Task { await connection.close() } }
-        _ = try await orExit { try await connection.call(function, on: address, payload: payload) }
-        Output.line(done)
+        try await closing(connection) {
+            _ = try await orExit { try await connection.call(function, on: address, payload: payload) }
+            Output.line(done)
+        }
     }
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a text or voice channel, a category, or a link.")
         @OptionGroup var client: ClientOptions
         @Argument(help: "Where: Category/Name, or Name at the top level.") var channel: ChannelArgument
-        @Option(help: "text, voice, category or link.") var codec = "text"
+        @Option(help: "text, voice, category or link.") var codec = TextFunction.codec
         @Option(help: "For a link: community (target is its address) or user (target is a user id).") var kind: String?
         @Option(help: "For a link: what it points at.") var target: String?
 

@@ -32,16 +32,17 @@ struct History: AsyncParsableCommand {
 
     func run() async throws {
         let (connection, _, _) = try await self.client.connect()
-        defer { Task { await connection.close() } }
-        let messages = try await orExit {
-            try await connection.messages(in: self.channel.address, loaded: self.loaded, amount: self.amount)
-        }
-        let names = try await orExit { try await MessagePrinter.names(connection) }
-        if messages.isEmpty && !self.json {
-            Output.line("No messages.")
-        }
-        for message in messages.reversed() {
-            Output.line(self.json ? message.json.jsonString : MessagePrinter.line(message, names: names))
+        try await closing(connection) {
+            let messages = try await orExit {
+                try await connection.messages(in: self.channel.address, loaded: self.loaded, amount: self.amount)
+            }
+            let names = try await orExit { try await MessagePrinter.names(connection) }
+            if messages.isEmpty && !self.json {
+                Output.line("No messages.")
+            }
+            for message in messages.reversed() {
+                Output.line(self.json ? message.json.jsonString : MessagePrinter.line(message, names: names))
+            }
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import CommuneCore
 import CommuneSQLite
 import CommuneProtocol
+import CommuneServer
 import Foundation
 
 struct InviteCommand: AsyncParsableCommand {
@@ -14,7 +15,7 @@ struct InviteCommand: AsyncParsableCommand {
 
     struct StoreOptions: ParsableArguments {
         @Option(help: "The community's data folder.")
-        var data = "commune-data"
+        var data = ServerConfiguration.defaultDataPath
 
         func open() throws -> SQLiteStore {
             let directory = URL(fileURLWithPath: self.data).standardizedFileURL

@@ -39,23 +39,24 @@ struct Join: AsyncParsableCommand {
         let connection = try await orExit {
             try await CommuneConnection.connect(to: link.webSocketURL, logger: ClientOptions.quietLogger)
         }
-        defer { Task { await connection.close() } }
-        do {
-            try await connection.register(identity, invite: link.code, username: self.name)
-        } catch let error as CommuneError where error.code == .alreadyRegistered {
-            Output.line("You are already a member of this community; logging in.")
-        } catch let error as CommuneError {
-            Output.error("error: \(error.message) (\(error.code))")
-            throw ExitCode.failure
+        try await closing(connection) {
+            do {
+                try await connection.register(identity, invite: link.code, username: self.name)
+            } catch let error as CommuneError where error.code == .alreadyRegistered {
+                Output.line("You are already a member of this community; logging in.")
+            } catch let error as CommuneError {
+                Output.error("error: \(error.message) (\(error.code))")
+                throw ExitCode.failure
+            }
+            let welcome = try await orExit { try await connection.login(identity) }
+            file.communities.removeAll { IdentityFile.normalized($0.url) == IdentityFile.normalized(link.baseURL) }
+            file.communities.append(
+                .init(url: link.baseURL, username: welcome.username, name: welcome.communityName, communityKey: welcome.communityKey)
+            )
+            try file.save(to: path)
+            Output.line("Joined '\(welcome.communityName)' at \(link.baseURL) as \(welcome.username).")
+            Output.line("Channels:")
+            Channels.printTree(welcome.interactables)
         }
-        let welcome = try await orExit { try await connection.login(identity) }
-        file.communities.removeAll { IdentityFile.normalized($0.url) == IdentityFile.normalized(link.baseURL) }
-        file.communities.append(
-            .init(url: link.baseURL, username: welcome.username, name: welcome.communityName, communityKey: welcome.communityKey)
-        )
-        try file.save(to: path)
-        Output.line("Joined '\(welcome.communityName)' at \(link.baseURL) as \(welcome.username).")
-        Output.line("Channels:")
-        Channels.printTree(welcome.interactables)
     }
 }

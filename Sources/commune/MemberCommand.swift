@@ -19,16 +19,17 @@ struct MemberCommand: AsyncParsableCommand {
     /// Connects, resolves `who` (a username or user id) among the members, and runs `function` on them.
     static func act(_ client: ClientOptions, on who: String, _ function: String, _ extra: [String: JSONValue], done: (String) -> String) async throws {
         let (connection, _, _) = try await client.connect()
-        defer { Task { await connection.close() } }
-        let members = try await orExit { try await connection.members() }
-        let matches = members.filter { $0.userID.value == who.lowercased() || $0.username == who }
-        guard matches.count == 1, let member = matches.first else {
-            throw CommandFailure(matches.isEmpty ? "No member '\(who)' (see `commune members`)." : "Several members are called '\(who)': use the user id.")
+        try await closing(connection) {
+            let members = try await orExit { try await connection.members() }
+            let matches = members.filter { $0.userID.value == who.lowercased() || $0.username == who }
+            guard matches.count == 1, let member = matches.first else {
+                throw CommandFailure(matches.isEmpty ? "No member '\(who)' (see `commune members`)." : "Several members are called '\(who)': use the user id.")
+            }
+            var payload = extra
+            payload["user_id"] = .string(member.userID.value)
+            try await orExit { try await connection.community(function, .object(payload)) }
+            Output.line(done(member.username))
         }
-        var payload = extra
-        payload["user_id"] = .string(member.userID.value)
-        try await orExit { try await connection.community(function, .object(payload)) }
-        Output.line(done(member.username))
     }
 
     struct Rename: AsyncParsableCommand {
@@ -94,9 +95,10 @@ struct MemberCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (connection, _, _) = try await self.client.connect()
-            defer { Task { await connection.close() } }
-            try await orExit { try await connection.community("unban", ["user_id": .string(self.userID)]) }
-            Output.line("Unbanned \(self.userID).")
+            try await closing(connection) {
+                try await orExit { try await connection.community("unban", ["user_id": .string(self.userID)]) }
+                Output.line("Unbanned \(self.userID).")
+            }
         }
     }
 
@@ -106,13 +108,14 @@ struct MemberCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (connection, _, _) = try await self.client.connect()
-            defer { Task { await connection.close() } }
-            let list = try await orExit { try await connection.community("get_bans") }
-            let bans = list.payload["bans"]?.arrayValue ?? []
-            if bans.isEmpty { Output.line("No bans.") }
-            for ban in bans {
-                let reason = ban["reason"]?.stringValue ?? ""
-                Output.line("\(ban["username"]?.stringValue ?? "?")  \(ban["user_id"]?.stringValue ?? "")  by \(ban["banned_by"]?.stringValue ?? "?")\(reason.isEmpty ? "" : ": \(reason)")")
+            try await closing(connection) {
+                let list = try await orExit { try await connection.community("get_bans") }
+                let bans = list.payload["bans"]?.arrayValue ?? []
+                if bans.isEmpty { Output.line("No bans.") }
+                for ban in bans {
+                    let reason = ban["reason"]?.stringValue ?? ""
+                    Output.line("\(ban["username"]?.stringValue ?? "?")  \(ban["user_id"]?.stringValue ?? "")  by \(ban["banned_by"]?.stringValue ?? "?")\(reason.isEmpty ? "" : ": \(reason)")")
+                }
             }
         }
     }

@@ -8,10 +8,11 @@ struct Members: AsyncParsableCommand {
 
     func run() async throws {
         let (connection, _, _) = try await self.client.connect()
-        defer { Task { await connection.close() } }
-        let members = try await orExit { try await connection.members() }
-        for member in members {
-            Output.line("\(member.online ? "●" : "○") \(member.username)  [\(member.group)]  \(member.userID)")
+        try await closing(connection) {
+            let members = try await orExit { try await connection.members() }
+            for member in members {
+                Output.line("\(member.online ? "●" : "○") \(member.username)  [\(member.group)]  \(member.userID)")
+            }
         }
     }
 }

@@ -27,8 +27,9 @@ struct Send: AsyncParsableCommand {
             message = lines.joined(separator: "\n")
         }
         let (connection, _, _) = try await self.client.connect()
-        defer { Task { await connection.close() } }
-        let receipt = try await orExit { try await connection.sendMessage(message, to: self.channel.address, kind: self.me ? .action : .text) }
-        Output.line("Sent message #\(receipt.messageID) to \(self.channel.address).")
+        try await closing(connection) {
+            let receipt = try await orExit { try await connection.sendMessage(message, to: self.channel.address, kind: self.me ? .action : .text) }
+            Output.line("Sent message #\(receipt.messageID) to \(self.channel.address).")
+        }
     }
 }

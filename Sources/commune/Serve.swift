@@ -1,7 +1,9 @@
 import ArgumentParser
+import CommuneProtocol
 import CommuneServer
 import Foundation
 import Logging
+import UnixSignals
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,7 +22,7 @@ struct Serve: AsyncParsableCommand {
     var port = 1984
 
     @Option(help: "The data folder (created if missing).")
-    var data = "commune-data"
+    var data = ServerConfiguration.defaultDataPath
 
     @Option(help: "The base URL invites point at, e.g. https://chat.example.org (default: http://HOST:PORT).")
     var publicURL: String?

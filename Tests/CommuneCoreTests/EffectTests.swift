@@ -1,5 +1,6 @@
 import CommuneCore
 import CommuneProtocol
+import Logging
 import Synchronization
 import Testing
 

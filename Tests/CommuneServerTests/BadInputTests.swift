@@ -1,6 +1,7 @@
 import CommuneClient
 import CommuneCore
 import CommuneProtocol
+import CommuneServer
 import Testing
 
 /// Every bad request gets its exact error code, the server keeps running, and nothing stored changes.

@@ -1,6 +1,7 @@
 import CommuneClient
 import CommuneCore
 import CommuneProtocol
+import CommuneServer
 import Testing
 
 @Suite("Chat over real connections")

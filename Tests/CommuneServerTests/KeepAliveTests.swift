@@ -1,3 +1,4 @@
+import CommuneServer
 import Testing
 
 @Suite("Keep-alive")

@@ -1,6 +1,7 @@
 import CommuneClient
 import CommuneCore
 import CommuneProtocol
+import CommuneServer
 import Testing
 
 /// Every privileged function is checked on the server: a member without the right gets `forbidden` and nothing

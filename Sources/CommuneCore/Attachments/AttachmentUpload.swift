@@ -1,4 +1,5 @@
 import CommuneProtocol
+import Logging
 
 /// Taking an upload: the checks and the two writes (the file, then its record), for the HTTP route to call.
 extension Community {

@@ -1,4 +1,5 @@
 import CommuneProtocol
+import Logging
 
 /// A text channel: `send_message`, `get_messages`, `edit_message`, `remove_message`, `set_topic`, and their updates.
 public struct TextChannelCodec: ChannelCodec {

@@ -1,4 +1,6 @@
 import CommuneProtocol
+import Logging
+import Synchronization
 
 /// Changes to the community's structure, groups and members. Callers check permissions first.
 extension Community {

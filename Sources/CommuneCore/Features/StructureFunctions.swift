@@ -1,4 +1,5 @@
 import CommuneProtocol
+import Logging
 
 /// Creating, renaming, moving and removing interactables, whatever their codec (seeds 002 and 003).
 ///

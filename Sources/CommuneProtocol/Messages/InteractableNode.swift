@@ -20,9 +20,6 @@ public struct InteractableNode: Sendable, Hashable {
         self.children = children
     }
 
-    /// The codec name of a category node.
-    public static let categoryCodec = "category"
-
     public var json: JSONValue {
         var data = self.data
         if self.codec == Self.categoryCodec {

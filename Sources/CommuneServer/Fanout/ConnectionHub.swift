@@ -1,6 +1,7 @@
 import CommuneCore
 import CommuneProtocol
 import NIOCore
+import NIOWebSocket
 import Synchronization
 
 /// The logged-in connections of this server, and the fan-out of updates to them: the one place an ``Effect``'s
