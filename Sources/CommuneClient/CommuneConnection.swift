@@ -17,8 +17,17 @@ import WSClient
 /// for await update in connection.updates { … }
 /// ```
 public final class CommuneConnection: Sendable {
+    /// A request waiting for its reply.
+    private enum Waiter {
+        /// Sent (or being sent); nobody waits yet.
+        case expecting
+        /// The reply came before anybody waited for it.
+        case arrived(Envelope)
+        case awaiting(CheckedContinuation<Envelope, any Error>)
+    }
+
     private struct State {
-        var pending: [String: CheckedContinuation<Envelope, any Error>] = [:]
+        var pending: [String: Waiter] = [:]
         var outbound: WebSocketOutboundWriter?
         var closed: CommuneClientError?
         var nextID: UInt64 = 0
@@ -103,10 +112,24 @@ public final class CommuneConnection: Sendable {
             self.logger.warning("The server sent a frame that is not an envelope")
             return
         }
-        if let id = envelope.id, let continuation = self.state.withLock({ $0.pending.removeValue(forKey: id) }) {
-            continuation.resume(returning: envelope)
-        } else {
-            self.eventsContinuation.yield(envelope)
+        enum Delivery { case resume(CheckedContinuation<Envelope, any Error>), kept, event }
+        let delivery = self.state.withLock { state -> Delivery in
+            guard let id = envelope.id, let waiter = state.pending[id] else { return .event }
+            switch waiter {
+            case .awaiting(let continuation):
+                state.pending[id] = nil
+                return .resume(continuation)
+            case .expecting:
+                state.pending[id] = .arrived(envelope)
+                return .kept
+            case .arrived:
+                return .event
+            }
+        }
+        switch delivery {
+        case .resume(let continuation): continuation.resume(returning: envelope)
+        case .kept: break
+        case .event: self.eventsContinuation.yield(envelope)
         }
     }
 
@@ -118,7 +141,7 @@ public final class CommuneConnection: Sendable {
             state.pending = [:]
             return pending
         }
-        for continuation in pending.values { continuation.resume(throwing: error) }
+        for case .awaiting(let continuation) in pending.values { continuation.resume(throwing: error) }
         self.eventsContinuation.finish()
     }
 
@@ -152,32 +175,62 @@ public final class CommuneConnection: Sendable {
             return "c\(state.nextID)"
         }
         envelope.id = id
-        let reply: Envelope = try await withCheckedThrowingContinuation { continuation in
-            let outbound = self.state.withLock { state -> WebSocketOutboundWriter? in
-                guard state.closed == nil, let outbound = state.outbound else { return nil }
-                state.pending[id] = continuation
-                return outbound
-            }
-            guard let outbound else {
-                continuation.resume(throwing: self.closeError ?? .connectionClosed(code: nil, reason: nil))
-                return
-            }
-            let text = envelope.jsonString
-            let timeout = self.requestTimeout
-            let type = envelope.type
-            Task {
-                do {
-                    try await outbound.write(.text(text))
-                } catch {
-                    self.state.withLock { $0.pending.removeValue(forKey: id) }?.resume(throwing: error)
-                    return
-                }
+        let timeout = self.requestTimeout
+        let type = envelope.type
+        let sent = envelope
+        // The reply or the timeout, whichever comes first; the loser is cancelled (no task outlives the request).
+        let reply: Envelope = try await withThrowingTaskGroup(of: Envelope?.self) { group in
+            group.addTask { try await self.exchange(sent, id: id) }
+            group.addTask {
                 try? await Task.sleep(for: timeout)
-                self.state.withLock { $0.pending.removeValue(forKey: id) }?.resume(throwing: CommuneClientError.timedOut("\(type)"))
+                return nil
             }
+            let first = try await group.next() ?? nil
+            group.cancelAll()
+            if let first { return first }
+            self.abandon(id, with: .timedOut("\(type)"))
+            throw CommuneClientError.timedOut("\(type)")
         }
         if let error = CommuneError(envelope: reply) { throw error }
         return reply
+    }
+
+    /// Sends `envelope` and waits for the frame answering `id`.
+    private func exchange(_ envelope: Envelope, id: String) async throws -> Envelope {
+        let outbound = self.state.withLock { state -> WebSocketOutboundWriter? in
+            guard state.closed == nil, let outbound = state.outbound else { return nil }
+            state.pending[id] = .expecting
+            return outbound
+        }
+        guard let outbound else { throw self.closeError ?? .connectionClosed(code: nil, reason: nil) }
+        do {
+            try await outbound.write(.text(envelope.jsonString))
+        } catch {
+            _ = self.state.withLock { $0.pending.removeValue(forKey: id) }
+            throw error
+        }
+        return try await withCheckedThrowingContinuation { continuation in
+            let early = self.state.withLock { state -> Result<Envelope, CommuneClientError>? in
+                switch state.pending[id] {
+                case .arrived(let reply)?:
+                    state.pending[id] = nil
+                    return .success(reply)
+                case .expecting?:
+                    state.pending[id] = .awaiting(continuation)
+                    return nil
+                case .awaiting?, nil:
+                    // Abandoned (timed out) or the connection closed meanwhile.
+                    return .failure(state.closed ?? .connectionClosed(code: nil, reason: nil))
+                }
+            }
+            if let early { continuation.resume(with: early) }
+        }
+    }
+
+    /// Gives up waiting for `id`'s reply.
+    private func abandon(_ id: String, with error: CommuneClientError) {
+        let waiter = self.state.withLock { $0.pending.removeValue(forKey: id) }
+        if case .awaiting(let continuation)? = waiter { continuation.resume(throwing: error) }
     }
 
     /// Closes the connection.
