@@ -40,7 +40,7 @@ struct InviteCommand: AsyncParsableCommand {
         @Option(help: "How long it stays valid: 30m, 12h, 7d, 2w, or 'never'.")
         var expires = "7d"
 
-        @Option(help: "The group the new member lands in.")
+        @Option(help: "The group the new member lands in (an existing group).")
         var group = DefaultGroup.member
 
         func validate() throws {
@@ -52,8 +52,10 @@ struct InviteCommand: AsyncParsableCommand {
         func run() async throws {
             let store = try self.store.open()
             let lifetime = try DurationParser.milliseconds(self.expires)
-            let invite = try await InviteIssuer.create(in: store, group: self.group, uses: self.uses, lifetimeMilliseconds: lifetime)
-            let link = try await InviteIssuer.link(for: invite, in: store)
+            let (invite, link) = try await orExit {
+                let invite = try await InviteIssuer.create(in: store, group: self.group, uses: self.uses, lifetimeMilliseconds: lifetime)
+                return (invite, try await InviteIssuer.link(for: invite, in: store))
+            }
             let expiry = invite.expiresAt.map { "expires \(Self.format($0))" } ?? "never expires"
             Output.line("Invite for group '\(invite.group)': \(invite.usesLeft) use\(invite.usesLeft == 1 ? "" : "s"), \(expiry).")
             Output.line(link.description)

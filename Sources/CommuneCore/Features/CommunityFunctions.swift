@@ -51,12 +51,16 @@ public enum CommunityFunctions {
         ]
     }
 
-    static func json(for invite: Invite, now: Int64) -> JSONValue {
-        [
+    /// An invite as `invite_created` and `invite_list` show it; `link` when the community's address (`base`) is
+    /// known.
+    static func json(for invite: Invite, base: String?, now: Int64) -> JSONValue {
+        var object: [String: JSONValue] = [
             "code": .string(invite.code), "group": .string(invite.group), "uses_left": .int(invite.usesLeft),
             "expires_at": invite.expiresAt.map { .int($0) } ?? .null, "created_at": .int(invite.createdAt),
             "usable": .bool(invite.refusal(now: now) == nil), "revoked": .bool(invite.revoked),
         ]
+        if let base { object["link"] = .string(InviteLink(baseURL: base, code: invite.code).description) }
+        return .object(object)
     }
 
     /// A member as `member_list`, `member_joined` and `member_changed` show it.

@@ -16,15 +16,25 @@ struct InviteFunctions: Capability {
             return try await self.createInvite(call, context: context)
         case CommunityFunctions.listInvites:
             try community.permissions.require(.inviteUsers, for: context.member)
-            let invites: [Invite]
-            do { invites = try await community.store.invites() } catch { throw .internalError("The invites could not be read.") }
+            let checker = community.permissions
+            // Only invites into groups the member could hand out themselves: nobody reads the code of an invite
+            // that would place its user at or above their own power.
+            let invites = try await self.invites(community).filter { checker.canAssign($0.group, by: context.member) }
             let now = UnixTime.nowMilliseconds()
+            let base = try? await InviteIssuer.baseURL(in: community.store)
             return .reply(
-                CommunityFunctions.result(CommunityFunctions.inviteList, ["invites": .array(invites.map { CommunityFunctions.json(for: $0, now: now) })])
+                CommunityFunctions.result(
+                    CommunityFunctions.inviteList, ["invites": .array(invites.map { CommunityFunctions.json(for: $0, base: base, now: now) })]
+                )
             )
         case CommunityFunctions.revokeInvite:
-            try community.permissions.require(.inviteUsers, for: context.member)
+            let checker = community.permissions
+            try checker.require(.inviteUsers, for: context.member)
             let code = try call.payload().string("code")
+            guard let invite = try await self.invites(community).first(where: { $0.code == code }) else {
+                throw .notFound("No invite with that code.")
+            }
+            try checker.requireCanAssign(invite.group, by: context.member)
             let revoked: Bool
             do { revoked = try await community.store.revokeInvite(code) } catch { throw .internalError("The invite could not be revoked.") }
             guard revoked else { throw .notFound("No invite with that code.") }
@@ -51,20 +61,20 @@ struct InviteFunctions: Capability {
         try checker.requireCanAssign(group, by: context.member)
         let lifetime: Int64? = expiresIn == -1 ? nil : (expiresIn == 0 ? 7 * 86_400_000 : expiresIn * 1_000)
         do {
+            let base = try await InviteIssuer.baseURL(in: community.store)
             let invite = try await InviteIssuer.create(in: community.store, group: group, uses: uses, lifetimeMilliseconds: lifetime)
-            let link = try await InviteIssuer.link(for: invite, in: community.store)
             await community.audit(context.member, "created an invite for group '\(group)' (\(uses) uses)")
-            var payload = CommunityFunctions.json(for: invite, now: UnixTime.nowMilliseconds())
-            if case .object(var object) = payload {
-                object["link"] = .string(link.description)
-                payload = .object(object)
-            }
+            let payload = CommunityFunctions.json(for: invite, base: base, now: UnixTime.nowMilliseconds())
             return .reply(CommunityFunctions.result(CommunityFunctions.inviteCreated, payload))
         } catch let error as CommuneError {
             throw error
         } catch {
             throw .internalError("The invite could not be created.")
         }
+    }
+
+    private func invites(_ community: Community) async throws(CommuneError) -> [Invite] {
+        do { return try await community.store.invites() } catch { throw .internalError("The invites could not be read.") }
     }
 
 }

@@ -40,11 +40,17 @@ public struct PermissionChecker: Sendable {
         }
     }
 
-    /// Throws `forbidden` unless `actor` may hand out `group` (never one at or above their own power).
-    public func requireCanAssign(_ group: String, by actor: Member) throws(CommuneError) {
-        if self.isOwner(actor) { return }
+    /// Whether `actor` may hand out `group` (place a member in it, or see and touch an invite into it): never one
+    /// at or above their own power, unless they are an owner.
+    public func canAssign(_ group: String, by actor: Member) -> Bool {
+        if self.isOwner(actor) { return true }
         let power = self.groups[group]?.power ?? 0
-        guard group != DefaultGroup.owner, power < self.power(of: actor) else {
+        return group != DefaultGroup.owner && power < self.power(of: actor)
+    }
+
+    /// Throws `forbidden` unless `actor` may hand out `group` (``canAssign(_:by:)``).
+    public func requireCanAssign(_ group: String, by actor: Member) throws(CommuneError) {
+        guard self.canAssign(group, by: actor) else {
             throw .forbidden("You cannot place members in the group '\(group)': its power level is not below yours.")
         }
     }
