@@ -198,11 +198,10 @@ public struct TextChannelCodec: ChannelCodec {
         return .reply(self.result(TextFunction.messageChunk, at: call.address, ["messages": .array(messages.map(\.chatMessage.json))]))
     }
 
-    /// A message must have something other than white space and at most `limit` Unicode code points.
+    /// A message must show something (not only white space or invisible characters), hold no control character but
+    /// TAB, LF and CR (``TextPolicy/checkMessage(_:field:)``), and have at most `limit` Unicode code points.
     public static func validate(message: String, limit: Int) throws(CommuneError) {
-        if message.unicodeScalars.allSatisfy({ $0.properties.isWhitespace }) {
-            throw .invalidArgument("data.payload.message must not be empty.")
-        }
+        try TextPolicy.checkMessage(message, field: "data.payload.message")
         let length = message.unicodeScalars.count
         if length > limit {
             throw .init(.tooLarge, "The message has \(length) characters; the limit is \(limit).")

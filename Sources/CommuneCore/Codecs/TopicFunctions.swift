@@ -17,7 +17,7 @@ enum TopicFunctions {
     {
         let community = context.community
         try community.permissions.require(.setTopic, for: context.member)
-        let topic = try call.payload().string("topic").trimmingWhitespaceAndNewlines()
+        let topic = try TextPolicy.line(try call.payload().string("topic"), field: "data.payload.topic")
         let limit = community.configuration.maxTopicLength
         guard topic.unicodeScalars.count <= limit else { throw .init(.tooLarge, "The topic must be at most \(limit) characters.") }
         var properties = node.properties

@@ -24,7 +24,7 @@ public final class Community: Sendable {
     struct State {
         var info: CommunityInfo
         var tree: InteractableTree
-        var members: [UUIDString: Member]
+        var members: MemberRoster
         var membersByKey: Set<[UInt8]>
         var onlineConnections: [UUIDString: Int] = [:]
         var groups: [String: Group]
@@ -74,7 +74,7 @@ public final class Community: Sendable {
         let state = State(
             info: CommunityInfo(settings: settings, defaultName: configuration.defaultName),
             tree: InteractableTree(records),
-            members: Dictionary(uniqueKeysWithValues: members.map { ($0.id, $0) }),
+            members: MemberRoster(members),
             membersByKey: Set(members.map(\.publicKey)),
             groups: Dictionary(uniqueKeysWithValues: groups.map { ($0.name, $0) })
         )
@@ -196,15 +196,13 @@ public final class Community: Sendable {
         return member
     }
 
-    /// A display name: trimmed, 1 to `maxUsernameLength` code points, no control characters.
-    public func validatedUsername(_ raw: String) throws(CommuneError) -> String {
-        let name = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty else { throw .invalidArgument("The username must not be empty.") }
-        guard name.unicodeScalars.count <= self.configuration.maxUsernameLength else {
-            throw .invalidArgument("The username must be at most \(self.configuration.maxUsernameLength) characters.")
-        }
-        guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw .invalidArgument("The username must not contain control characters.")
+    /// A display name (``TextPolicy/name(_:field:maxLength:)``: trimmed, NFC, 1 to `maxUsernameLength` code
+    /// points, no control, invisible or direction-changing character) that looks like no other member's name
+    /// (`member` is the one being renamed, if any).
+    public func validatedUsername(_ raw: String, for member: UUIDString? = nil) throws(CommuneError) -> String {
+        let name = try TextPolicy.name(raw, field: "The username", maxLength: self.configuration.maxUsernameLength)
+        if let other = self.state.withLock({ $0.members.member(lookingLike: name, excluding: member) }) {
+            throw .invalidArgument("The username '\(name)' looks like the name of another member ('\(other.username)'); choose one that is easy to tell apart.")
         }
         return name
     }

@@ -29,6 +29,13 @@ public struct InteractableTree: Sendable {
         self.byAddress[address].flatMap { self.nodes[$0] }
     }
 
+    /// A child of `parentID` (top level for `nil`) other than `excluded` whose name looks like `name`
+    /// (``TextPolicy/areConfusable(_:_:)``), if any.
+    public func sibling(lookingLike name: String, under parentID: Int64?, excluding excluded: Int64? = nil) -> Interactable? {
+        let keys = TextPolicy.lookalikeKeys(name)
+        return self.children(of: parentID).first { $0.id != excluded && !keys.isDisjoint(with: TextPolicy.lookalikeKeys($0.name)) }
+    }
+
     /// The path of categories above `record`, joined by `/`.
     public func address(of record: Interactable) -> ChannelAddress {
         var components: [String] = []

@@ -41,6 +41,7 @@ struct GroupFunctions: Capability {
         let reader = try call.payload()
         let name = try StructureFunctions.validatedName(try reader.string("group"), field: "data.payload.group")
         guard name != DefaultGroup.owner else { throw .forbidden("The owner group cannot be changed.") }
+        try Self.requireDistinct(name, among: checker.groups.keys)
         if call.function == CommunityFunctions.createGroup, checker.groups[name] != nil {
             throw .invalidArgument("The group '\(name)' exists already.")
         }
@@ -87,6 +88,13 @@ struct GroupFunctions: Capability {
         return .broadcast(CommunityFunctions.result(CommunityFunctions.groupRemoved, ["group": .string(name)]), to: .community)
     }
 
+    /// Refuses a group name that is not an existing group's but looks like one (``TextPolicy/areConfusable(_:_:)``):
+    /// `mоderator` with a Cyrillic о would hold none of the moderators' permissions while showing as theirs.
+    static func requireDistinct(_ name: String, among groups: some Collection<String>) throws(CommuneError) {
+        guard !groups.contains(name), let other = TextPolicy.lookalike(of: name, among: groups) else { return }
+        throw .invalidArgument("The group '\(name)' looks like the existing group '\(other)'; choose a name that is easy to tell apart.")
+    }
+
     /// `set_user_group {user_id, group}`: any group name, existing or not (seed 002).
     func setUserGroup(_ call: FunctionCall, context: FunctionContext) async throws(CommuneError) -> Effect {
         let community = context.community
@@ -94,6 +102,7 @@ struct GroupFunctions: Capability {
         let reader = try call.payload()
         let userID = try reader.uuid("user_id")
         let group = try StructureFunctions.validatedName(try reader.string("group"), field: "data.payload.group")
+        try Self.requireDistinct(group, among: checker.groups.keys)
         guard let target = community.member(userID) else { throw .notFound("No member \(userID).") }
         try checker.require(.setUserGroups, for: context.member, over: target)
         try checker.requireCanAssign(group, by: context.member)

@@ -59,7 +59,7 @@ struct MemberFunctions: Capability {
             try community.permissions.require(.renameUsers, for: context.member, over: member)
         }
         let old = member.username
-        member.username = try community.validatedUsername(try reader.string("username"))
+        member.username = try community.validatedUsername(try reader.string("username"), for: member.id)
         let saved = try await community.saveMember(member)
         if member.id != context.member.id {
             await community.audit(context.member, "renamed \(old) to \(saved.username)")
@@ -74,12 +74,9 @@ struct MemberFunctions: Capability {
         guard let status = MemberStatus(rawValue: name) else {
             throw .invalidArgument("data.payload.status must be one of \(MemberStatus.allCases.map(\.rawValue).joined(separator: ", ")).")
         }
-        let text = (try reader.optionalString("text") ?? "").trimmingWhitespaceAndNewlines()
+        let text = try TextPolicy.line(try reader.optionalString("text") ?? "", field: "data.payload.text")
         let limit = community.configuration.maxStatusTextLength
         guard text.unicodeScalars.count <= limit else { throw .init(.tooLarge, "The status text must be at most \(limit) characters.") }
-        guard !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw .invalidArgument("data.payload.text must not contain control characters.")
-        }
         var member = context.member
         member.status = status
         member.statusText = text
@@ -107,7 +104,7 @@ struct MemberFunctions: Capability {
         let vengeance = try reader.optionalBool("vengeance") ?? false
         var ban: Ban?
         if banning {
-            let reason = (try reader.optionalString("reason") ?? "").trimmingWhitespaceAndNewlines()
+            let reason = try TextPolicy.line(try reader.optionalString("reason") ?? "", field: "data.payload.reason")
             guard reason.unicodeScalars.count <= 512 else { throw .init(.tooLarge, "The reason must be at most 512 characters.") }
             ban = Ban(
                 userID: member.id, publicKey: member.publicKey, username: member.username, reason: reason,

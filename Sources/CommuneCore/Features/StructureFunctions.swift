@@ -29,16 +29,24 @@ public struct StructureFunctions: Capability {
         return try await self.change(call, on: node, context: context)
     }
 
-    /// A node name: 1 to 64 code points, no `/`, no control characters, not only white space.
+    /// A node name (also a group's and the community's): ``TextPolicy/name(_:field:maxLength:)`` with at most 64
+    /// code points, and no `/`.
     static func validatedName(_ raw: String, field: String) throws(CommuneError) -> String {
-        let name = raw.trimmingWhitespaceAndNewlines()
-        guard !name.isEmpty else { throw .invalidArgument("\(field) must not be empty.") }
-        guard name.unicodeScalars.count <= 64 else { throw .invalidArgument("\(field) must be at most 64 characters.") }
+        let name = try TextPolicy.name(raw, field: field, maxLength: 64)
         guard !name.contains("/") else { throw .invalidArgument("\(field) must not contain '/'.") }
-        guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw .invalidArgument("\(field) must not contain control characters.")
-        }
         return name
+    }
+
+    /// Refuses `name` for a child of `parentID` when another child's name looks like it (UTS #39 skeletons,
+    /// case-folded): `Gеneral` with a Cyrillic е beside `General`.
+    static func requireDistinct(_ name: String, under parentID: Int64?, excluding excluded: Int64? = nil, path: String, in tree: InteractableTree)
+        throws(CommuneError)
+    {
+        if let other = tree.sibling(lookingLike: name, under: parentID, excluding: excluded) {
+            throw .invalidArgument(
+                "'\(ChannelAddress(path: path, name: name))' looks like '\(ChannelAddress(path: path, name: other.name))', which exists already; choose a name that is easy to tell apart."
+            )
+        }
     }
 
     /// `create {codec}` at `path`/`name`: appended after its siblings.
@@ -57,6 +65,7 @@ public struct StructureFunctions: Capability {
         guard tree.node(at: ChannelAddress(path: request.address.path, name: name)) == nil else {
             throw .invalidArgument("'\(ChannelAddress(path: request.address.path, name: name))' exists already.")
         }
+        try Self.requireDistinct(name, under: parentID, path: request.address.path, in: tree)
         let position = Int64(tree.children(of: parentID).count)
         let properties = try codec.creationProperties(reader, in: community)
         do {
@@ -85,6 +94,7 @@ public struct StructureFunctions: Capability {
             if newName != node.name, tree.node(at: target) != nil {
                 throw .invalidArgument("'\(target)' exists already.")
             }
+            try Self.requireDistinct(newName, under: node.parentID, excluding: node.id, path: address.path, in: tree)
             var renamed = node
             renamed.name = newName
             try await self.write([renamed], context: context)
@@ -98,6 +108,9 @@ public struct StructureFunctions: Capability {
             }
             if newParent != node.parentID, tree.node(at: ChannelAddress(path: parentPath, name: node.name)) != nil {
                 throw .invalidArgument("'\(ChannelAddress(path: parentPath, name: node.name))' exists already.")
+            }
+            if newParent != node.parentID {
+                try Self.requireDistinct(node.name, under: newParent, excluding: node.id, path: parentPath, in: tree)
             }
             var siblings = tree.children(of: newParent).filter { $0.id != node.id }
             let requested = try reader.optionalInt("position") ?? Int64(siblings.count)

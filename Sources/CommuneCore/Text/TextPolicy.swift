@@ -1,0 +1,177 @@
+import CommuneProtocol
+import Foundation
+
+/// What text the community stores: the one place that decides which characters a name, a short line (status, topic,
+/// ban reason) or a message may hold, how names are normalised, and when two names look alike.
+///
+/// - Names and short lines refuse **control characters** (general category Cc, and the line and paragraph separators
+///   U+2028/U+2029), **invisible or direction-changing characters** (category Cf — the bidi embeddings, overrides and
+///   isolates U+202A–202E and U+2066–2069, the marks U+200E/U+200F/U+061C, zero-width U+200B–200D, U+2060–2064,
+///   U+FEFF, U+180E, the tag characters U+E0000–E007F, soft hyphen … — and every other Default_Ignorable_Code_Point
+///   such as variation selectors, the combining grapheme joiner and the Hangul fillers), and **private-use or
+///   unassigned characters** (Co, Cn, noncharacters). The exceptions are emoji sequences: a zero-width joiner
+///   between two parts of one emoji (👩‍💻), a variation selector U+FE0E/U+FE0F right after an emoji (❤️), and tag
+///   characters inside a flag that starts with U+1F3F4 (🏴󠁧󠁢󠁳󠁣󠁴󠁿). They are trimmed of white space and stored in
+///   NFC.
+/// - Messages refuse C0 and C1 control characters other than TAB, LF and CR, and must show something: a message of
+///   only white space and invisible characters is refused. Direction marks stay allowed in messages (right-to-left
+///   writers need them; clients isolate each message).
+/// - Two names look alike when their UTS #39 skeletons match, compared both as written and case-folded
+///   (`Alice`, `alice`, `ALICE`, `Аlice` with a Cyrillic А, `AIice` with a capital I and `Ａｌｉｃｅ` are one name).
+public enum TextPolicy {
+    /// Why a character is refused; the error message names the class and the code point.
+    public enum Refusal: Sendable, Equatable {
+        case control(Unicode.Scalar)
+        case invisible(Unicode.Scalar)
+        case unassigned(Unicode.Scalar)
+
+        public var scalar: Unicode.Scalar {
+            switch self {
+            case .control(let scalar), .invisible(let scalar), .unassigned(let scalar): scalar
+            }
+        }
+
+        /// "control characters (U+0007)" and the like, for "… must not contain …".
+        public var description: String {
+            let code = "U+" + String(self.scalar.value, radix: 16, uppercase: true).leftPadded(to: 4)
+            switch self {
+            case .control: return "control characters (\(code))"
+            case .invisible: return "invisible or direction-changing characters (\(code))"
+            case .unassigned: return "private-use or unassigned characters (\(code))"
+            }
+        }
+    }
+
+    // MARK: Names and short lines
+
+    /// A name (member, channel, category, group, community): trimmed, 1 to `maxLength` code points after NFC, no
+    /// refused character. `field` starts the error message ("The username", "data.name").
+    public static func name(_ raw: String, field: String, maxLength: Int) throws(CommuneError) -> String {
+        let name = try self.line(raw, field: field)
+        guard !name.isEmpty else { throw .invalidArgument("\(field) must not be empty.") }
+        guard name.unicodeScalars.count <= maxLength else { throw .invalidArgument("\(field) must be at most \(maxLength) characters.") }
+        return name
+    }
+
+    /// A short line of text (status text, topic, ban reason): trimmed, in NFC, no refused character; may be empty.
+    /// The caller checks its length.
+    public static func line(_ raw: String, field: String) throws(CommuneError) -> String {
+        let trimmed = raw.trimmingWhitespaceAndNewlines()
+        if let refusal = self.firstRefusal(inName: trimmed) {
+            throw .invalidArgument("\(field) must not contain \(refusal.description).")
+        }
+        return trimmed.precomposedStringWithCanonicalMapping
+    }
+
+    /// The first character a name or short line may not hold, or `nil`.
+    public static func firstRefusal(inName text: String) -> Refusal? {
+        for character in text {
+            let scalars = Array(character.unicodeScalars)
+            for (index, scalar) in scalars.enumerated() {
+                let properties = scalar.properties
+                switch properties.generalCategory {
+                case .control, .lineSeparator, .paragraphSeparator:
+                    return .control(scalar)
+                case .privateUse, .unassigned, .surrogate:
+                    return .unassigned(scalar)
+                case .format:
+                    if !self.isEmojiJoiner(at: index, in: scalars) { return .invisible(scalar) }
+                default:
+                    if properties.isDefaultIgnorableCodePoint, !self.isEmojiJoiner(at: index, in: scalars) {
+                        return .invisible(scalar)
+                    }
+                }
+            }
+        }
+        return nil
+    }
+
+    /// Whether `scalars[index]` is an invisible character that belongs to the emoji sequence it sits in: a zero-width
+    /// joiner between two emoji parts, a variation selector right after an emoji, or a tag character (U+E0020–E007F)
+    /// in a flag sequence that starts with U+1F3F4.
+    static func isEmojiJoiner(at index: Int, in scalars: [Unicode.Scalar]) -> Bool {
+        guard index > 0, let first = scalars.first, first.properties.isEmoji else { return false }
+        let scalar = scalars[index]
+        switch scalar.value {
+        case 0x200D:
+            let before = scalars[index - 1]
+            return index + 1 < scalars.count && (before.properties.isEmoji || before.value == 0xFE0F) && scalars[index + 1].properties.isEmoji
+        case 0xFE0E, 0xFE0F:
+            return scalars[index - 1].properties.isEmoji
+        case 0xE0020...0xE007F:
+            return first.value == 0x1F3F4
+        default:
+            return false
+        }
+    }
+
+    // MARK: Messages
+
+    /// A message's text: no C0/C1 control character but TAB, LF and CR, and something visible (not only white space,
+    /// which is "empty", nor only invisible characters).
+    public static func checkMessage(_ text: String, field: String) throws(CommuneError) {
+        var visible = false
+        var invisible: Unicode.Scalar?
+        for scalar in text.unicodeScalars {
+            let properties = scalar.properties
+            if properties.generalCategory == .control {
+                guard scalar == "\t" || scalar == "\n" || scalar == "\r" else {
+                    throw .invalidArgument("\(field) must not contain \(Refusal.control(scalar).description).")
+                }
+                continue
+            }
+            if properties.isWhitespace { continue }
+            if properties.isDefaultIgnorableCodePoint || properties.generalCategory == .format {
+                invisible = invisible ?? scalar
+            } else {
+                visible = true
+            }
+        }
+        guard !visible else { return }
+        guard let invisible else { throw .invalidArgument("\(field) must not be empty.") }
+        throw .invalidArgument("\(field) must not be made only of white space and \(Refusal.invisible(invisible).description).")
+    }
+
+    // MARK: Look-alikes (UTS #39)
+
+    /// The UTS #39 skeleton of `text`: NFD, without default-ignorable code points, each code point replaced by its
+    /// prototype from Unicode's confusables table, NFD again. Two strings with one skeleton are confusable. Case is
+    /// kept (see ``lookalikeKeys(_:)``).
+    public static func skeleton(_ text: String) -> String {
+        var scalars = String.UnicodeScalarView()
+        let prototypes = Confusables.prototypes
+        for scalar in text.decomposedStringWithCanonicalMapping.unicodeScalars where !scalar.properties.isDefaultIgnorableCodePoint {
+            if let prototype = prototypes[scalar.value] {
+                scalars.append(contentsOf: prototype)
+            } else {
+                scalars.append(scalar)
+            }
+        }
+        return String(scalars).decomposedStringWithCanonicalMapping
+    }
+
+    /// The keys two names are compared by: the skeleton of the case-folded name, and the skeleton of the case-folded
+    /// skeleton (the prototype of a capital I is a small l, so `AIice` reaches `alice` only that way). White space
+    /// runs count as one space. Two names look alike when they share a key.
+    public static func lookalikeKeys(_ name: String) -> Set<String> {
+        let spaced = name.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        return [self.skeleton(spaced.lowercased()), self.skeleton(self.skeleton(spaced).lowercased())]
+    }
+
+    /// Whether two names look alike (``lookalikeKeys(_:)``).
+    public static func areConfusable(_ first: String, _ second: String) -> Bool {
+        !self.lookalikeKeys(first).isDisjoint(with: self.lookalikeKeys(second))
+    }
+
+    /// The first of `names` that looks like `name`, or `nil`.
+    public static func lookalike<Names: Sequence<String>>(of name: String, among names: Names) -> String? {
+        let keys = self.lookalikeKeys(name)
+        return names.first { !keys.isDisjoint(with: self.lookalikeKeys($0)) }
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        self.count >= width ? self : String(repeating: "0", count: width - self.count) + self
+    }
+}

@@ -1,0 +1,206 @@
+import CommuneProtocol
+import Testing
+
+@testable import CommuneCore
+
+@Suite("Text policy: refused characters, NFC, look-alike names")
+struct TextPolicyTests {
+    static let field = "The username"
+
+    @Test(
+        "names refuse control, invisible, direction-changing, private-use and unassigned characters, naming the code point",
+        arguments: [
+            ("Gener\u{200B}al", "invisible or direction-changing characters (U+200B)"),
+            ("\u{202E}lareneG", "invisible or direction-changing characters (U+202E)"),
+            ("Al\u{202A}ice", "invisible or direction-changing characters (U+202A)"),
+            ("Al\u{2066}ice\u{2069}", "invisible or direction-changing characters (U+2066)"),
+            ("Al\u{200E}ice", "invisible or direction-changing characters (U+200E)"),
+            ("Al\u{200F}ice", "invisible or direction-changing characters (U+200F)"),
+            ("Al\u{061C}ice", "invisible or direction-changing characters (U+061C)"),
+            ("Al\u{200C}ice", "invisible or direction-changing characters (U+200C)"),
+            ("Al\u{200D}ice", "invisible or direction-changing characters (U+200D)"),
+            ("Al\u{2060}ice", "invisible or direction-changing characters (U+2060)"),
+            ("Al\u{2064}ice", "invisible or direction-changing characters (U+2064)"),
+            ("\u{FEFF}Alice", "invisible or direction-changing characters (U+FEFF)"),
+            ("Al\u{180E}ice", "invisible or direction-changing characters (U+180E)"),
+            ("Al\u{00AD}ice", "invisible or direction-changing characters (U+00AD)"),
+            ("Alice\u{E0041}", "invisible or direction-changing characters (U+E0041)"),
+            ("Al\u{FE0F}ice", "invisible or direction-changing characters (U+FE0F)"),
+            ("Al\u{034F}ice", "invisible or direction-changing characters (U+034F)"),
+            ("\u{3164}", "invisible or direction-changing characters (U+3164)"),
+            ("Al\u{115F}ice", "invisible or direction-changing characters (U+115F)"),
+            ("Al\u{0}ice", "control characters (U+0000)"),
+            ("Al\u{7}ice", "control characters (U+0007)"),
+            ("Al\u{1B}[31mice", "control characters (U+001B)"),
+            ("Al\u{9}ice", "control characters (U+0009)"),
+            ("Al\nice", "control characters (U+000A)"),
+            ("Al\u{85}ice", "control characters (U+0085)"),
+            ("Al\u{9B}ice", "control characters (U+009B)"),
+            ("Al\u{2028}ice", "control characters (U+2028)"),
+            ("Al\u{E000}ice", "private-use or unassigned characters (U+E000)"),
+            ("Al\u{FFFF}ice", "private-use or unassigned characters (U+FFFF)"),
+            ("Al\u{10FFFD}ice", "private-use or unassigned characters (U+10FFFD)"),
+        ]
+    )
+    func refused(name: String, refusal: String) {
+        #expect(throws: CommuneError.invalidArgument("The username must not contain \(refusal).")) {
+            try TextPolicy.name(name, field: Self.field, maxLength: 32)
+        }
+    }
+
+    @Test(
+        "names keep letters of every script, marks and emoji sequences, trimmed and in NFC",
+        arguments: [
+            ("  alice  ", "alice"),
+            ("Zoë", "Zoë"),
+            ("Zoe\u{308}", "Zo\u{EB}"),  // NFD in, NFC stored
+            ("Ελένη", "Ελένη"),
+            ("Дмитрий", "Дмитрий"),
+            ("محمد", "محمد"),
+            ("שלום", "שלום"),
+            ("山田 太郎", "山田 太郎"),
+            ("Nguyễn", "Nguyễn"),
+            ("dev 👩‍💻", "dev 👩‍💻"),  // ZWJ between two emoji
+            ("❤️ fan", "❤️ fan"),  // VS16 after an emoji
+            ("🏳️‍🌈", "🏳️‍🌈"),  // VS16 then ZWJ
+            ("👍🏽", "👍🏽"),
+            ("🏴\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}", "🏴\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}"),  // flag of Scotland
+            ("1️⃣", "1️⃣"),
+        ]
+    )
+    func accepted(name: String, stored: String) throws {
+        let result = try TextPolicy.name(name, field: Self.field, maxLength: 32)
+        #expect(Array(result.unicodeScalars) == Array(stored.unicodeScalars))
+    }
+
+    @Test("emoji joiners only inside emoji: a ZWJ at the end, after a letter or before a letter is refused")
+    func joinersOutsideEmoji() {
+        for name in ["👍\u{200D}", "a\u{200D}👍", "👍\u{200D}a", "x\u{FE0F}"] {
+            #expect(throws: CommuneError.self) { try TextPolicy.name(name, field: Self.field, maxLength: 32) }
+        }
+    }
+
+    @Test("empty and over-long names; length counts code points after NFC")
+    func lengths() throws {
+        #expect(throws: CommuneError.invalidArgument("data.name must not be empty.")) {
+            try TextPolicy.name(" \u{3000} ", field: "data.name", maxLength: 4)
+        }
+        #expect(throws: CommuneError.invalidArgument("data.name must be at most 4 characters.")) {
+            try TextPolicy.name("abcde", field: "data.name", maxLength: 4)
+        }
+        #expect(try TextPolicy.name("e\u{301}e\u{301}e\u{301}e\u{301}", field: "data.name", maxLength: 4) == "éééé")
+    }
+
+    @Test("short lines (status, topic, reason) may be empty and follow the name rules")
+    func lines() throws {
+        #expect(try TextPolicy.line("  ", field: "data.payload.topic") == "")
+        #expect(throws: CommuneError.invalidArgument("data.payload.topic must not contain invisible or direction-changing characters (U+202E).")) {
+            try TextPolicy.line("see \u{202E}gnp.exe", field: "data.payload.topic")
+        }
+    }
+
+    @Test(
+        "messages: TAB, LF, CR and direction marks pass; other C0/C1 controls are refused",
+        arguments: ["line 1\nline 2", "a\tb\r\n", "שלום \u{200F}world", "👩‍💻", "x\u{200B}y"]
+    )
+    func messagesAccepted(text: String) throws {
+        try TextChannelCodec.validate(message: text, limit: 100)
+    }
+
+    @Test(
+        "messages refuse NUL, BEL, ESC, DEL and C1 controls, and messages with nothing visible",
+        arguments: [
+            ("a\u{0}b", "data.payload.message must not contain control characters (U+0000)."),
+            ("ding\u{7}", "data.payload.message must not contain control characters (U+0007)."),
+            ("\u{1B}[2J", "data.payload.message must not contain control characters (U+001B)."),
+            ("a\u{7F}", "data.payload.message must not contain control characters (U+007F)."),
+            ("a\u{9B}b", "data.payload.message must not contain control characters (U+009B)."),
+            ("\u{200B}", "data.payload.message must not be made only of white space and invisible or direction-changing characters (U+200B)."),
+            (" \u{2060}\u{FEFF} \n", "data.payload.message must not be made only of white space and invisible or direction-changing characters (U+2060)."),
+            ("\u{202E}\u{3164}", "data.payload.message must not be made only of white space and invisible or direction-changing characters (U+202E)."),
+            (" \n\t", "data.payload.message must not be empty."),
+        ]
+    )
+    func messagesRefused(text: String, message: String) {
+        #expect(throws: CommuneError.invalidArgument(message)) { try TextChannelCodec.validate(message: text, limit: 100) }
+    }
+
+    @Test("skeleton: the UTS #39 mapping, case kept")
+    func skeleton() {
+        #expect(TextPolicy.skeleton("Аlice") == TextPolicy.skeleton("Alice"))  // Cyrillic А
+        #expect(TextPolicy.skeleton("Gеnеrаl") == TextPolicy.skeleton("General"))  // Cyrillic е, а
+        #expect(TextPolicy.skeleton("Ꭺlice") == TextPolicy.skeleton("Alice"))  // Cherokee
+        #expect(TextPolicy.skeleton("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧ") == TextPolicy.skeleton("ABEZHlKMNOPTYX"))  // Greek capitals; I → l
+        #expect(TextPolicy.skeleton("Ａｌｉｃｅ") == TextPolicy.skeleton("Alice"))  // fullwidth
+        #expect(TextPolicy.skeleton("𝐀𝐥𝐢𝐜𝐞") == TextPolicy.skeleton("Alice"))  // mathematical bold
+        #expect(TextPolicy.skeleton("paypa1") == TextPolicy.skeleton("paypal"))
+        #expect(TextPolicy.skeleton("rn") == TextPolicy.skeleton("m"))
+        #expect(TextPolicy.skeleton("Gener\u{200B}al") == TextPolicy.skeleton("General"))  // default ignorables dropped
+        #expect(TextPolicy.skeleton("Alice") != TextPolicy.skeleton("alice"))
+        #expect(TextPolicy.skeleton("Alice") != TextPolicy.skeleton("Alicia"))
+        #expect(Confusables.unicodeVersion == "13.0.0")
+        #expect(Confusables.prototypes.count == 5_247)
+    }
+
+    @Test(
+        "look-alike names: skeletons compared as written and case-folded",
+        arguments: [
+            ("Alice", "Аlice", true),  // Cyrillic А
+            ("Alice", "Αlice", true),  // Greek Α
+            ("alice", "аlісе", true),  // Cyrillic а, і, с, е
+            ("Alice", "alice", true),
+            ("Alice", "ALICE", true),
+            ("Alice", "AIice", true),  // capital I for l
+            ("Alice", "Ａｌｉｃｅ", true),
+            ("Alice", "A l i c e", false),
+            ("Alice", "Al  ice", false),
+            ("Al ice", "Al  ice", true),  // white space runs count as one
+            ("General", "Gеneral", true),
+            ("General", "general", true),
+            ("moderator", "mоderator", true),
+            ("owner", "0wner", true),
+            ("bob", "bob1", false),
+            ("bobl", "bob1", true),
+            ("Alice", "Alicia", false),
+            ("Zoë", "Zoe\u{308}", true),
+            ("Zoë", "Zoe", false),
+            ("Ελένη", "Ελενη", false),
+        ]
+    )
+    func lookalikes(first: String, second: String, confusable: Bool) {
+        #expect(TextPolicy.areConfusable(first, second) == confusable)
+        #expect(TextPolicy.areConfusable(second, first) == confusable)
+    }
+
+    @Test("the roster finds a look-alike of any member but the one excluded, and follows renames and removals")
+    func roster() {
+        let alice = Member(id: .random(), username: "Alice", publicKey: [1], group: "member", joinedAt: 1)
+        let bob = Member(id: .random(), username: "bob", publicKey: [2], group: "member", joinedAt: 1)
+        var roster = MemberRoster([alice, bob])
+        #expect(roster.member(lookingLike: "Аlice", excluding: nil)?.id == alice.id)
+        #expect(roster.member(lookingLike: "ALICE", excluding: alice.id) == nil)
+        #expect(roster.member(lookingLike: "carol", excluding: nil) == nil)
+        var renamed = alice
+        renamed.username = "carol"
+        roster[alice.id] = renamed
+        #expect(roster.member(lookingLike: "Alice", excluding: nil) == nil)
+        #expect(roster.member(lookingLike: "CAROL", excluding: nil)?.id == alice.id)
+        roster[bob.id] = nil
+        #expect(roster.member(lookingLike: "b0b", excluding: nil) == nil)
+        #expect(roster.count == 1)
+    }
+
+    @Test("siblings: a look-alike of another child is found, the node itself is not")
+    func siblings() {
+        let tree = InteractableTree([
+            Interactable(id: 1, parentID: nil, name: "General", codec: "category", position: 0),
+            Interactable(id: 2, parentID: 1, name: "General", codec: "text", position: 0),
+            Interactable(id: 3, parentID: 1, name: "VC-1", codec: "voice", position: 1),
+        ])
+        #expect(tree.sibling(lookingLike: "Gеneral", under: 1)?.id == 2)
+        #expect(tree.sibling(lookingLike: "general", under: 1, excluding: 2) == nil)
+        #expect(tree.sibling(lookingLike: "VC-l", under: 1)?.id == 3)
+        #expect(tree.sibling(lookingLike: "Gеneral", under: nil)?.id == 1)
+        #expect(tree.sibling(lookingLike: "Rules", under: 1) == nil)
+    }
+}
