@@ -19,13 +19,7 @@ struct FanoutTests {
     func pipelinedBurstKeepsOrder() async throws {
         let server = try await TestServer.start()
         let observer = try await server.owner()
-        let identity = Identity.generate()
-        let registration = try await server.connect()
-        try await registration.register(identity, invite: try await server.invite(), username: "burst")
-        await registration.close()
-        let socket = try RawWebSocket(port: server.ready.port)
-        #expect(try await socket.run { try $0.readUpgradeResponse() } == "HTTP/1.1 101 Switching Protocols")
-        #expect(try await socket.run { try $0.login(identity) }.type == .identificationResponse)
+        let (socket, _) = try await server.rawMember("burst")
         let count = 40
         let requests = (0..<count).map { self.sendRequest("burst \($0)", id: "send-\($0)") }
         let replies = try await socket.run { socket in

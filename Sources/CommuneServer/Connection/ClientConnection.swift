@@ -162,7 +162,9 @@ final class ClientConnection: Sendable {
             envelope = parsed
         case .failure(let error):
             await predecessor.wait()
-            return self.failed(error, id: nil, type: nil)
+            // Answer the request it was meant to be whenever its id can be read.
+            let header = Self.header(of: message)
+            return self.failed(error, id: header.id, type: header.type)
         }
         var request: Result<FunctionRequest, CommuneError>?
         if envelope.type == .function {
@@ -229,6 +231,14 @@ final class ClientConnection: Sendable {
             return .success(try Envelope(json: text))
         } catch {
             return .failure(error)
+        }
+    }
+
+    /// The `id` and `type` of a frame that is not a readable envelope, read leniently (``EnvelopeHeader``).
+    private static func header(of message: WebSocketMessage) -> EnvelopeHeader {
+        switch message {
+        case .text(let text): EnvelopeHeader(scanning: text)
+        case .binary(let buffer): EnvelopeHeader(scanning: Array(buffer.readableBytesView))
         }
     }
 
