@@ -177,6 +177,17 @@ class Browser:
         return [entry["message"] for entry in logs if entry.get("level") == "SEVERE"]
 
 
+def set_member_permission(owner: Browser, permission: str, granted: bool) -> None:
+    """The owner adds or removes a permission of the `member` group (update_group, as the CLI or a script would)."""
+    change = {"add" if granted else "remove": permission}
+    owner.driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "window.commune.run({codec: 'community', path: '', name: ''}, 'update_group', {group: 'member', changes: [arguments[0]]})"
+        ".then(() => done(true), e => done(String(e)));",
+        change,
+    )
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # Screenshots
 

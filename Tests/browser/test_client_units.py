@@ -21,7 +21,7 @@ from browserkit import WEB_DIR, Browser, challenge_key, new_identity, seal_chall
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-    "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
 
 
@@ -183,3 +183,78 @@ def test_long_message_markup_is_fast(page):
         "const s = performance.now(); for (let i = 0; i < 20; i++) M.renderMessage(t); return performance.now() - s;",
     )
     assert ms < 2000
+
+
+# Issue 11 (client): markup that eats nothing, masked links, sends checked before they go, damaged invites, names.
+
+RUNS_CASES = [
+    ("*" * 500, "*" * 500, []),
+    ("_" * 300 + "~" * 300 + "`" * 301, "_" * 300 + "~" * 300 + "`" * 301, []),
+    ("**a** ***b*** ****", "a *b* ****", ["STRONG", "STRONG"]),
+]
+
+
+@pytest.mark.parametrize(("text", "shown", "tags"), RUNS_CASES, ids=[f"runs{i}" for i in range(len(RUNS_CASES))])
+def test_markup_runs_keep_every_character(page, text, shown, tags):
+    got = run_module(
+        page,
+        "const host = document.createElement('div'); host.append(M.renderMessage(args[0]));"
+        "return {text: host.textContent, tags: Array.from(host.querySelectorAll('*'), e => e.tagName)};",
+        text,
+    )
+    assert got == {"text": shown, "tags": tags}
+
+
+def test_masked_links_show_a_host_their_text_hides(page):
+    got = run_module(
+        page,
+        "return args[0].map(t => { const h = document.createElement('div'); h.append(M.renderMessage(t));"
+        " return Array.from(h.querySelectorAll('a'), a => a.textContent); });",
+        [
+            "[https://paypal.com](https://evil.example/x)",
+            "[docs](https://example.org/x)",
+            "[example.org](https://docs.example.org/)",
+            "[\u0440\u0430\u0443\u0440\u0430l.com](https://paypal.com/)",
+            "[Paypal.COM/login](https://www.paypal.com/login)",
+        ],
+    )
+    assert got == [
+        ["https://paypal.com (evil.example)"],
+        ["docs"],
+        ["example.org"],
+        ["\u0440\u0430\u0443\u0440\u0430l.com (paypal.com)"],
+        ["Paypal.COM/login"],
+    ]
+
+
+def test_messages_are_checked_before_sending(page):
+    got = run_module(
+        page,
+        "return [P.messageProblem('x'.repeat(4000)), P.messageProblem('😀'.repeat(4000)), P.messageProblem('x'.repeat(4001)),"
+        " P.messageProblem('a' + String.fromCharCode(0xD800) + 'b'), P.messageProblem(String.fromCharCode(0xDC00)),"
+        " P.messageProblem('bell\\u0007'), P.messageProblem('tab\\tand\\nlines')].map(p => p && p.code);",
+    )
+    assert got == [None, None, "too_large", "invalid_argument", "invalid_argument", "invalid_argument", None]
+
+
+def test_damaged_invites_are_not_taken_for_codes(page):
+    got = run_module(
+        page,
+        "return [P.parseInvite('#invite=abc%25def'), P.parseInvite('#invite='), P.parseInvite('#invite=abc&x=1'),"
+        " P.mentionsInvite('#invite'), P.mentionsInvite('#invite=%%'), P.mentionsInvite('#channel=x')];",
+    )
+    assert got == [None, None, "abc", True, True, False]
+
+
+def test_names_are_cleaned_and_look_alikes_told_apart(page):
+    got = page.driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "import('/lib/names.js').then(N => done({"
+        " clean: [N.cleanName('Al\\u200bice'), N.cleanName('\\u202eecila'), N.cleanName('\\u200b\\u2066'), N.cleanName('👩\\u200d👩\\u200d👧')],"
+        " keys: [N.lookAlikeKey('Alice'), N.lookAlikeKey('\\uff21lice'), N.lookAlikeKey('\\u0410lice'), N.lookAlikeKey('A l i c e'), N.lookAlikeKey('Bob')],"
+        " tags: Array.from(N.disambiguators([{user_id: 'aaaa1111', username: 'Alice'}, {user_id: 'aaaa2222', username: 'ALICE'},"
+        "  {user_id: 'bbbb3333', username: 'Bob'}]).entries())}), e => done({error: String(e)}));"
+    )
+    assert got["clean"] == ["Alice", "ecila", "?", "👩\u200d👩\u200d👧"]
+    assert got["keys"][:4] == ["alice"] * 4 and got["keys"][4] == "bob"
+    assert got["tags"] == [["aaaa1111", "aaaa1"], ["aaaa2222", "aaaa2"]]

@@ -26,7 +26,7 @@ import pytest
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 
-from browserkit import REPO, WAIT, Browser, CommuneServer, PyClient, new_identity
+from browserkit import REPO, WAIT, Browser, CommuneServer, PyClient, new_identity, set_member_permission
 
 COMMUNE_BIN = os.environ.get("COMMUNE_BIN", str(REPO / ".build" / "debug" / "commune"))
 
@@ -287,14 +287,23 @@ def test_sending_to_a_missing_channel_shows_not_found(people):
 
 
 def test_forbidden_action_shows_the_servers_error(people):
-    """Bob is a plain member (an ordinary invite): creating a channel in the UI is refused by the server with
-    `forbidden`, the page shows the server's own message, and Alice's tree does not change."""
+    """Bob is a plain member (an ordinary invite): he is offered no way to create channels. When the member group
+    may create them he is; if the permission is taken away while his create dialog is open, the server refuses
+    with `forbidden`, the page shows the server's own message, and Alice's tree does not change."""
     alice = people("alice")
     bob = people("bob")
     before = tree_labels(alice)
     bob.one("#open-community").click()
+    bob.wait_visible("#app-dialog .community-no-actions")
+    assert bob.css("#app-dialog .community-create-channel") == []
+    close_dialog(bob)
+    set_member_permission(alice, "manage_channels", True)
+    bob.wait(lambda _: bob.css("#channel-tree .node-add"), message="Bob was not offered creating channels")
+    bob.one("#open-community").click()
     bob.wait_visible("#app-dialog .community-create-channel").click()
     set_field(bob, "name", "bobs-channel")
+    set_member_permission(alice, "manage_channels", False)
+    bob.wait(lambda _: not bob.css("#channel-tree .node-add"), message="Bob kept a permission taken away")
     submit_dialog(bob)
     inline = bob.wait_visible('#app-dialog .dialog-error[data-code="forbidden"]')
     shown = inline.find_element(By.CSS_SELECTOR, ".dialog-error-message").text

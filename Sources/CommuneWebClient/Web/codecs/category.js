@@ -1,6 +1,7 @@
 // Categories group the tree: they hold channels (and categories), fold open and shut in the sidebar, and are where
 // channels are created and moved to.
 
+import { nameAttr, nameNode } from "../lib/names.js";
 import { h } from "../lib/ui.js";
 
 let ctx = null;
@@ -32,27 +33,33 @@ export default {
       h(
         "div",
         { className: "tree-row category-row" },
-        h("button", {
-          className: "category-toggle",
-          type: "button",
-          textContent: `${shut ? "▸" : "▾"} ${node.name}`,
-          attrs: { "aria-expanded": String(!shut) },
-          on: {
-            click: () => {
-              if (collapsed.has(node.key)) collapsed.delete(node.key);
-              else collapsed.add(node.key);
-              ctx.store.touch("tree");
+        h(
+          "button",
+          {
+            className: "category-toggle",
+            type: "button",
+            attrs: { "aria-expanded": String(!shut) },
+            on: {
+              click: () => {
+                if (collapsed.has(node.key)) collapsed.delete(node.key);
+                else collapsed.add(node.key);
+                ctx.store.touch("tree");
+              },
             },
           },
-        }),
-        h("button", {
-          className: "icon-button node-add",
-          type: "button",
-          textContent: "+",
-          title: `Create a channel in ${node.name}`,
-          attrs: { "aria-label": `Create a channel in ${node.name}` },
-          on: { click: () => tree.createIn(node.key) },
-        }),
+          `${shut ? "▸" : "▾"} `,
+          nameNode(node.name),
+        ),
+        tree.createIn
+          ? h("button", {
+              className: "icon-button node-add",
+              type: "button",
+              textContent: "+",
+              title: `Create a channel in ${nameAttr(node.name)}`,
+              attrs: { "aria-label": `Create a channel in ${nameAttr(node.name)}` },
+              on: { click: () => tree.createIn(node.key) },
+            })
+          : null,
         tree.manageButton(node, `category ${node.name}`),
       ),
       shut ? null : tree.children(node.children),

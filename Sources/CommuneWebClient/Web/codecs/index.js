@@ -12,7 +12,8 @@
 //   attachments   its view takes dropped images for the next message
 //   createFields  extra create-dialog fields, shown while it is chosen; createPayload(values) → extra payload
 //   readData(node, data, children)  reads its part of the tree's `data` into a node (children(inner) for nested)
-//   treeItem(node, tree)  the whole sidebar item (containers); tree = {manageButton, children, createIn}
+//   treeItem(node, tree)  the whole sidebar item (containers); tree = {manageButton, children, createIn}, where
+//                         manageButton(node, label) is null and createIn is null when I may not use them
 //   treeTitle(node)       the sidebar button's title (default: the key)
 //   treeExtras(node)      something under its sidebar row (a voice channel's occupants)
 //   open(node)            what a click in the sidebar does (default: show the channel)

@@ -1,12 +1,13 @@
 // Link channels point at another community's address (opened in a new tab) or at a member (their card opens).
 
 import { safeUrl } from "../lib/markup.js";
+import { nameAttr, nameNode } from "../lib/names.js";
 import { toast } from "../lib/ui.js";
 
 let ctx = null;
 
 function target(node) {
-  if (node.linkKind === "user") return `member ${ctx.memberName(node.target)}`;
+  if (node.linkKind === "user") return `member ${nameAttr(ctx.memberName(node.target))}`;
   return node.target;
 }
 
@@ -28,19 +29,19 @@ export default {
     node.target = typeof data.target === "string" ? data.target : "";
   },
 
-  treeTitle: (node) => `${node.key} → ${target(node)}`,
+  treeTitle: (node) => `${nameAttr(node.key)} → ${target(node)}`,
 
   describe: (node) => ` It points at ${target(node)}.`,
 
   open(node) {
     if (node.linkKind === "user") {
       if (ctx.store.get("members").has(node.target)) ctx.bus.emit("open-member", node.target);
-      else toast({ kind: "info", title: "Not a member here", message: `${node.name} points at a member this community does not know.` });
+      else toast({ kind: "info", title: "Not a member here", message: [nameNode(node.name), " points at a member this community does not know."] });
       return;
     }
     const url = safeUrl(node.target);
     if (!url) {
-      toast({ kind: "error", title: "Cannot open link", message: `${node.name} does not point at an http(s) address.` });
+      toast({ kind: "error", title: "Cannot open link", message: [nameNode(node.name), " does not point at an http(s) address."] });
       return;
     }
     window.open(url, "_blank", "noopener,noreferrer");

@@ -3,8 +3,9 @@
 // The parts live in ./text/: model (state), messages (the list), history (paging, catching up), composer (sending,
 // editing).
 
+import { nameAttr } from "../lib/names.js";
 import { $ } from "../lib/ui.js";
-import { cancelEditing, flushAllPending, queueMessage, replaceMessage, wireComposer } from "./text/composer.js";
+import { flushAllPending, queueMessage, replaceMessage, switchDraft, wireComposer } from "./text/composer.js";
 import { catchUpAll, loadNewest, loadOlder, reloadLoadedChannels } from "./text/history.js";
 import { renderMessages } from "./text/messages.js";
 import { channelState, currentKey, isText, mergeMessages, model, NAME, onChanged, setUnread } from "./text/model.js";
@@ -18,9 +19,12 @@ function install(ctx) {
 
   // Names, permissions and my identity show in every message.
   store.subscribe(["members", "groups", "me"], () => renderMessages());
-  // Another channel shown: an edit in progress is given up.
-  store.subscribe(["current"], (_, { current }) => {
-    if (model.editing && model.editing.key !== current) cancelEditing();
+  // Another channel shown: an edit in progress is given up, and each channel keeps its own draft.
+  store.subscribe(["current"], (_, { current }) => switchDraft(current));
+  // A pending message's line says whether it is being sent or waits for the connection.
+  store.subscribe(["connection"], () => {
+    const key = currentKey();
+    if (key && channelState(key).pending.length) renderMessages();
   });
   bus.on("channel-selected", (key) => {
     if (!isText(store.get("nodes").get(key))) return;
@@ -47,6 +51,11 @@ function install(ctx) {
       unread.delete(key);
       if (to && count) unread.set(to, count);
       if (to && model.editing && model.editing.key === key) model.editing.key = to;
+      if (model.drafts.has(key)) {
+        if (to) model.drafts.set(to, model.drafts.get(key));
+        model.drafts.delete(key);
+      }
+      if (model.draftKey === key) model.draftKey = to;
     }
     store.set({ unread });
   });
@@ -103,7 +112,7 @@ export default {
   panes: () => [$("messages"), $("composer")],
 
   renderView(node) {
-    $("composer-input").placeholder = `Message #${node.name}`;
+    $("composer-input").placeholder = `Message #${nameAttr(node.name)}`;
     renderMessages();
   },
 

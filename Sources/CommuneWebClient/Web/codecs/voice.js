@@ -14,7 +14,7 @@ function occupantItem(userId, info) {
     "li",
     { className: `occupant state-${s}`, dataset: { userId, state: s } },
     avatar(ctx.memberName(userId), userId, "small"),
-    h("span", { className: "occupant-name", textContent: ctx.memberName(userId) }),
+    ctx.memberLabel(userId, "occupant-name"),
     h("span", { className: "occupant-state", textContent: STATES[s] || "", title: s, attrs: { "aria-label": s } }),
     info.streaming ? h("span", { className: "live", textContent: "LIVE" }) : null,
   );

@@ -1,8 +1,9 @@
 // The selected channel: its header (title and topic), its codec's view, and remembering it for the next visit.
 
 import { openDialog } from "../lib/dialogs.js";
+import { nameAttr, nameNode, textNode } from "../lib/names.js";
 import * as storage from "../lib/storage.js";
-import { $, show } from "../lib/ui.js";
+import { $, h, show } from "../lib/ui.js";
 
 let ctx = null;
 
@@ -15,8 +16,8 @@ function renderView() {
   const node = selectedNode();
   const codec = ctx.codecOf(node);
   const title = $("channel-title");
-  title.textContent = node ? `${codec ? codec.icon : "#"} ${node.name}` : "";
-  title.title = node ? node.key : "";
+  title.replaceChildren(...(node ? [`${codec ? codec.icon : "#"} `, nameNode(node.name)] : []));
+  title.title = node ? nameAttr(node.key) : "";
   renderTopic();
   for (const c of ctx.codecs) if (c.panes) for (const pane of c.panes()) show(pane, Boolean(node) && c === codec);
   if (node && codec && codec.renderView) codec.renderView(node);
@@ -27,19 +28,36 @@ function renderTopic() {
   const codec = ctx.codecOf(node);
   const topic = $("channel-topic");
   const hasTopic = Boolean(node && node.topic);
-  const settable = Boolean(codec && codec.topic);
-  topic.textContent = hasTopic ? node.topic : ctx.can("set_topic") ? "Set a topic" : "";
-  topic.title = hasTopic ? `${node.topic}${settable ? " — click to change" : ""}` : "Set a topic for this channel";
+  const hasOne = Boolean(codec && codec.topic);
+  const mayChange = hasOne && ctx.can("set_topic");
+  topic.replaceChildren(hasTopic ? textNode(node.topic) : mayChange ? "Set a topic" : "");
+  topic.title = hasTopic ? (mayChange ? "Click to change the topic" : "Click to read the whole topic") : "Set a topic for this channel";
   topic.classList.toggle("empty", !hasTopic);
-  show(topic, settable && (hasTopic || ctx.can("set_topic")));
-  show($("edit-topic"), settable);
+  topic.classList.toggle("read-only", !mayChange);
+  show(topic, hasOne && (hasTopic || mayChange));
+  show($("edit-topic"), Boolean(node) && (ctx.can("manage_channels") || mayChange));
+}
+
+/** The topic in full, for those who may not change it. */
+function showTopic(node) {
+  openDialog({
+    title: ["Topic of #", nameNode(node.name)],
+    className: "topic-view",
+    body: [h("p", { className: "topic-text" }, textNode(node.topic))],
+    submitText: null,
+    cancelText: "Close",
+  });
 }
 
 function openTopicDialog(key = ctx.store.get("current")) {
   const node = ctx.store.get("nodes").get(key);
   if (!node) return;
+  if (!ctx.can("set_topic")) {
+    if (node.topic) showTopic(node);
+    return;
+  }
   openDialog({
-    title: `Topic of #${node.name}`,
+    title: ["Topic of #", nameNode(node.name)],
     lead: "Everyone sees the topic in the channel's header. Leave it empty to clear it.",
     fields: [{ name: "topic", label: "Topic", type: "textarea", value: node.topic, maxLength: 512 }],
     submitText: "Set topic",

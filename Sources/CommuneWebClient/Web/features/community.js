@@ -3,6 +3,7 @@
 
 import { COMMUNITY } from "../lib/context.js";
 import { openDialog } from "../lib/dialogs.js";
+import { nameAttr, nameNode, textNode } from "../lib/names.js";
 import { $, fullTime, h, show, toast } from "../lib/ui.js";
 
 let ctx = null;
@@ -19,35 +20,40 @@ function communityInfo(info) {
 
 function renderInfo() {
   const { name, description } = ctx.store.get("community");
-  document.title = `${name} — Commune`;
-  $("community-name").textContent = name;
-  $("community-name").title = name;
+  document.title = `${nameAttr(name)} — Commune`;
+  $("community-name").replaceChildren(nameNode(name));
+  $("community-name").title = nameAttr(name);
   const desc = $("community-description");
-  desc.textContent = description;
+  desc.replaceChildren(textNode(description));
   desc.title = description;
   show(desc, Boolean(description));
 }
 
 const button = (text, cls, onClick) => h("button", { type: "button", className: cls, textContent: text, on: { click: onClick } });
 
+/** The community's menu: its name and description, and what my group may do here (nothing more). */
 function openCommunityMenu() {
   const community = ctx.store.get("community");
+  const may = (permission, ...made) => (ctx.can(permission) ? made : []);
+  const actions = [
+    ...may("manage_channels",
+      button("Create channel…", "community-create-channel", () => ctx.bus.emit("open-create", { parent: "", container: false })),
+      button("Create category…", "community-create-category", () => ctx.bus.emit("open-create", { parent: "", container: true }))),
+    ...may("invite_users", button("Create invite…", "community-create-invite", openInviteDialog)),
+    ...may("manage_community", button("Community information…", "community-info", openInfoDialog)),
+    ...may("ban_users", button("Bans…", "community-bans", openBansDialog)),
+  ];
+  const group = (ctx.store.get("me") || {}).group || "member";
   openDialog({
-    title: community.name,
-    lead: community.description || "",
+    title: [nameNode(community.name)],
+    lead: community.description ? [textNode(community.description)] : "",
     className: "community-dialog",
-    body: [
-      h(
-        "div",
-        { className: "dialog-actions community-actions" },
-        button("Create channel…", "community-create-channel", () => ctx.bus.emit("open-create", { parent: "", container: false })),
-        button("Create category…", "community-create-category", () => ctx.bus.emit("open-create", { parent: "", container: true })),
-        button("Create invite…", "community-create-invite", openInviteDialog),
-        button("Community information…", "community-info", openInfoDialog),
-        button("Bans…", "community-bans", openBansDialog),
-      ),
-      h("p", { className: "muted small-text", textContent: "The community decides who may do what: a refused action shows the reason." }),
-    ],
+    body: actions.length
+      ? [
+          h("div", { className: "dialog-actions community-actions" }, actions),
+          h("p", { className: "muted small-text", textContent: "The community decides who may do what: a refused action shows the reason." }),
+        ]
+      : [h("p", { className: "muted small-text community-no-actions" }, "You are in the group ", nameNode(group), ", which has nothing to manage here.")],
     submitText: null,
     cancelText: "Close",
   });
@@ -60,6 +66,16 @@ const EXPIRY_CHOICES = [
   { value: "-1", label: "Never" },
 ];
 
+/** The groups I may invite into: every group for the owner, else those below my power level. */
+function invitableGroups() {
+  const me = ctx.store.get("me");
+  const mine = ctx.power(me ? me.group : "member");
+  const owner = me && me.group === "owner";
+  const names = Array.from(ctx.store.get("groups").values()).filter((g) => owner || ctx.power(g.name) < mine).map((g) => g.name);
+  if (!names.includes("member") && (owner || mine > 0)) names.push("member");
+  return names.map((name) => ({ value: name, label: nameAttr(name) }));
+}
+
 function openInviteDialog() {
   openDialog({
     title: "Create an invite",
@@ -68,7 +84,7 @@ function openInviteDialog() {
     fields: [
       { name: "uses", label: "Uses", type: "number", value: 1, min: 1, max: 1000000 },
       { name: "expires_in", label: "Expires after", type: "select", value: "0", options: EXPIRY_CHOICES },
-      { name: "group", label: "Group of those who join", value: "member", maxLength: 64 },
+      { name: "group", label: "Group of those who join", type: "select", value: "member", options: invitableGroups() },
     ],
     submitText: "Create invite",
     onSubmit: async ({ uses, expires_in: expiresIn, group }) => {
@@ -103,7 +119,7 @@ function showInvite(invite) {
     },
   });
   const details = [
-    `Group: ${invite.group || "member"}`,
+    `Group: ${nameAttr(invite.group || "member")}`,
     `Uses: ${invite.uses_left ?? "?"}`,
     invite.expires_at ? `Expires: ${fullTime(invite.expires_at)}` : "Never expires",
   ].join(" · ");
@@ -137,7 +153,7 @@ function banItem(b) {
   const unban = async () => {
     try {
       await ctx.act(COMMUNITY, "unban", { user_id: b.user_id }, "not unbanned");
-      toast({ kind: "ok", title: "Unbanned", message: `${b.username} may join again with a new invite.`, timeout: 5000 });
+      toast({ kind: "ok", title: "Unbanned", message: [nameNode(b.username), " may join again with a new invite."], timeout: 5000 });
       openBansDialog();
     } catch {
       /* toast shown */
@@ -146,7 +162,7 @@ function banItem(b) {
   return h(
     "li",
     { className: "ban", dataset: { userId: b.user_id } },
-    h("span", { className: "ban-text", textContent: `${b.username} — banned by ${b.banned_by}${b.reason ? `: ${b.reason}` : ""}` }),
+    h("span", { className: "ban-text" }, nameNode(b.username), " — banned by ", nameNode(b.banned_by), ...(b.reason ? [": ", textNode(b.reason)] : [])),
     h("button", { type: "button", className: "small", textContent: "Unban", on: { click: unban } }),
   );
 }

@@ -3,7 +3,8 @@
 // community refuses this identity.
 
 import { ServerError } from "../lib/connection.js";
-import { codePointLength, communityEntry, generateIdentity, identityFileText, parseInvite, validateIdentity } from "../lib/protocol.js";
+import { nameNode } from "../lib/names.js";
+import { codePointLength, communityEntry, generateIdentity, identityFileText, mentionsInvite, parseInvite, validateIdentity } from "../lib/protocol.js";
 import * as storage from "../lib/storage.js";
 import { $, downloadText, errorText, readFileText, setFormError, show, showScreen, toast } from "../lib/ui.js";
 
@@ -26,7 +27,7 @@ function route() {
   if (identity && community && community.registered && community.user_id === identity.user_id) {
     if (invite) {
       clearInviteFromAddress();
-      toast({ kind: "info", title: "Already a member", message: `You are already a member here as ${community.username || "yourself"}.`, timeout: 6000 });
+      toast({ kind: "info", title: "Already a member", message: ["You are already a member here as ", community.username ? nameNode(community.username) : "yourself", "."], timeout: 6000 });
     }
     startSession(null);
     return;
@@ -35,12 +36,33 @@ function route() {
     showJoin(invite);
     return;
   }
+  if (mentionsInvite(location.hash)) {
+    showMalformedInvite();
+    return;
+  }
   if (identity) {
     // An imported identity, or one whose registration never completed: try to log in.
     startSession(null);
     return;
   }
   showWelcome();
+}
+
+/** An address with an invite that is cut off or mangled: the welcome screen says so, with the link to correct. */
+function showMalformedInvite() {
+  let text = location.hash;
+  try {
+    text = decodeURIComponent(text);
+  } catch {
+    /* shown as it is */
+  }
+  text = text.slice(0, 300);
+  clearInviteFromAddress();
+  showWelcome(
+    "This invite link is incomplete or damaged: an invite ends in a code of letters, digits, “-” and “_” after " +
+      "“#invite=”. Copy the whole link again, or ask for a new one, and paste it here.",
+  );
+  $("welcome-invite").value = location.origin + location.pathname + text;
 }
 
 function clearInviteFromAddress() {
@@ -138,6 +160,23 @@ function onFatal(error) {
     setFormError("join-error", prefix + errorText(error));
     return;
   }
+  const gone = code === "banned" || code === "removed" ? code : code === "unknown_user" ? (storage.loadCommunity(ctx.baseUrl) || {}).gone : null;
+  if (gone === "banned" || gone === "removed") {
+    // Removed or banned by a moderator: said plainly, not as an unknown identity.
+    storage.updateCommunity(ctx.baseUrl, { registered: false, gone });
+    const invite = gone === "removed" && parseInvite(location.hash);
+    if (invite) {
+      showJoin(invite);
+      return;
+    }
+    showWelcome(
+      gone === "banned"
+        ? "You were banned from this community. You cannot join again unless a moderator lifts the ban."
+        : "You were removed from this community. You may join again with a new invite link from a member.",
+    );
+    document.body.dataset.gone = gone;
+    return;
+  }
   if (code === "unknown_user") {
     storage.updateCommunity(ctx.baseUrl, { registered: false });
     const invite = parseInvite(location.hash);
@@ -215,7 +254,7 @@ export function install(context) {
   bus.on("start", route);
   bus.on("fatal", onFatal);
   bus.on("registered", () => {
-    storage.updateCommunity(ctx.baseUrl, { registered: true, user_id: store.get("identity").user_id });
+    storage.updateCommunity(ctx.baseUrl, { registered: true, gone: null, user_id: store.get("identity").user_id });
     clearInviteFromAddress();
   });
   bus.on("signed-in", ({ previous }) => show($("identity-banner"), !previous.exported));
@@ -225,7 +264,9 @@ export function install(context) {
   $("welcome-invite-form").addEventListener("submit", onWelcomeInvite);
   window.addEventListener("hashchange", () => {
     const code = parseInvite(location.hash);
-    if (code && !(store.get("conn") && store.get("loggedInOnce"))) showJoin(code);
+    const signedIn = store.get("conn") && store.get("loggedInOnce");
+    if (code && !signedIn) showJoin(code);
+    else if (!code && !signedIn && mentionsInvite(location.hash)) showMalformedInvite();
   });
   $("open-identity").addEventListener("click", openIdentityDialog);
   $("identity-export").addEventListener("click", exportIdentity);

@@ -4,6 +4,7 @@
 import { ConnectionLost } from "../lib/connection.js";
 import { COMMUNITY } from "../lib/context.js";
 import { confirmDialog, openDialog } from "../lib/dialogs.js";
+import { nameAttr, nameNode, textNode } from "../lib/names.js";
 import * as storage from "../lib/storage.js";
 import { $, avatar, errorToast, h, paintAvatar, toast } from "../lib/ui.js";
 
@@ -46,9 +47,15 @@ async function loadGroups() {
 // -------------------------------------------------------------------------------------------------------------
 // The members panel and my panel
 
+/** A status line: the chosen status's label and the member's own text (isolated), joined by " — ". */
+function statusLine(label, text) {
+  const parts = [label || "", text ? textNode(text, "status-text") : ""].filter(Boolean);
+  return parts.length === 2 ? [parts[0], " — ", parts[1]] : parts;
+}
+
 function memberItem(m, me) {
   const status = m.online ? (STATUS_LABELS[m.status] ? m.status : "online") : "offline";
-  const statusLine = [m.online && status !== "online" ? STATUS_LABELS[status] : "", m.status_text || ""].filter(Boolean).join(" — ");
+  const line = statusLine(m.online && status !== "online" ? STATUS_LABELS[status] : "", m.status_text || "");
   return h(
     "li",
     {
@@ -57,16 +64,16 @@ function memberItem(m, me) {
     },
     h(
       "button",
-      { className: "member-button", type: "button", title: `${m.username}${m.group ? ` (${m.group})` : ""}`, on: { click: () => openMemberDialog(m.user_id) } },
+      { className: "member-button", type: "button", title: `${nameAttr(m.username)}${m.group ? ` (${nameAttr(m.group)})` : ""}`, on: { click: () => openMemberDialog(m.user_id) } },
       h("span", { className: "avatar-wrap" }, avatar(m.username, m.user_id), h("span", { className: "presence-dot", title: m.online ? STATUS_LABELS[status] : "Offline" })),
       h(
         "span",
         { className: "member-text" },
-        h("span", { className: "member-name", textContent: m.username }),
-        statusLine ? h("span", { className: "member-status", textContent: statusLine }) : null,
+        ctx.memberLabel(m.user_id, "member-name"),
+        line.length ? h("span", { className: "member-status" }, line) : null,
       ),
       m.suppressed ? h("span", { className: "muted-marker", textContent: "🔇", title: "Server-muted", attrs: { "aria-label": "Server-muted" } }) : null,
-      m.group ? h("span", { className: "group-badge", textContent: m.group }) : null,
+      m.group ? nameNode(m.group, "group-badge") : null,
     ),
   );
 }
@@ -91,7 +98,7 @@ function renderMembers() {
 function renderMe() {
   const { me, members, connection } = ctx.store.get();
   if (me) {
-    $("me-name").textContent = me.username;
+    $("me-name").replaceChildren(ctx.memberLabel(me.user_id));
     paintAvatar($("me-avatar"), me.username, me.user_id);
   }
   const status = $("me-status");
@@ -99,7 +106,7 @@ function renderMe() {
   const mine = me && members.get(me.user_id);
   if (s === "online" && mine) {
     const chosen = STATUS_LABELS[mine.status] ? mine.status : "online";
-    status.textContent = [chosen === "online" ? "online" : chosen, mine.status_text || ""].filter(Boolean).join(" — ");
+    status.replaceChildren(...statusLine(chosen, mine.status_text || ""));
     status.dataset.status = chosen;
   } else {
     status.textContent = { online: "online", connecting: "connecting…", authenticating: "signing in…", reconnecting: "offline", failed: "signed out", idle: "offline" }[s] || s;
@@ -154,21 +161,22 @@ function openMemberDialog(userId) {
     "dl",
     { className: "facts" },
     h("dt", { textContent: "Name" }),
-    h("dd", { className: "member-card-name", textContent: m.username }),
+    h("dd", { className: "member-card-name" }, ctx.memberLabel(userId)),
     h("dt", { textContent: "Group" }),
-    h("dd", { textContent: m.group || "member" }),
+    h("dd", {}, nameNode(m.group || "member")),
     h("dt", { textContent: "Status" }),
-    h("dd", { textContent: m.online ? [STATUS_LABELS[m.status] || "Online", m.status_text].filter(Boolean).join(" — ") : "Offline" }),
+    h("dd", {}, m.online ? statusLine(STATUS_LABELS[m.status] || "Online", m.status_text || "") : "Offline"),
     h("dt", { textContent: "User id" }),
     h("dd", { className: "mono", textContent: m.user_id }),
   );
-  const button = (text, cls, onClick) => h("button", { type: "button", className: cls, textContent: text, on: { click: onClick } });
-  const actions = h(
-    "div",
-    { className: "dialog-actions member-actions" },
-    button("Rename…", "member-rename", () => renameMember(userId)),
-    button("Change group…", "member-group-change", () => changeGroup(userId)),
-    button(m.suppressed ? "Unmute in voice" : "Server-mute in voice", "member-mute", async () => {
+  // Only what my group may do to this member: the permission, and a power level above theirs.
+  const may = (permission) => ctx.can(permission) && ctx.outranks(userId);
+  const button = (permission, text, cls, onClick) =>
+    may(permission) ? h("button", { type: "button", className: cls, textContent: text, on: { click: onClick } }) : null;
+  const buttons = [
+    button("rename_users", "Rename…", "member-rename", () => renameMember(userId)),
+    button("set_user_groups", "Change group…", "member-group-change", () => changeGroup(userId)),
+    button("suppress_users", m.suppressed ? "Unmute in voice" : "Server-mute in voice", "member-mute", async () => {
       try {
         await ctx.act(COMMUNITY, "server_mute", { user_id: userId, suppress: !m.suppressed }, "mute not changed");
         openMemberDialog(userId);
@@ -176,13 +184,19 @@ function openMemberDialog(userId) {
         /* toast shown */
       }
     }),
-    button("Remove…", "danger member-remove", () => removeMember(userId, false)),
-    button("Ban…", "danger member-ban", () => removeMember(userId, true)),
-  );
+    button("remove_users", "Remove…", "danger member-remove", () => removeMember(userId, false)),
+    button("ban_users", "Ban…", "danger member-ban", () => removeMember(userId, true)),
+  ].filter(Boolean);
+  const actions = buttons.length
+    ? [
+        h("div", { className: "dialog-actions member-actions" }, buttons),
+        h("p", { className: "muted small-text", textContent: "The community decides who may do what: a refused action shows the reason." }),
+      ]
+    : [];
   openDialog({
-    title: m.username,
+    title: [ctx.memberLabel(userId)],
     className: "member-dialog",
-    body: [facts, actions, h("p", { className: "muted small-text", textContent: "The community decides who may do what: a refused action shows the reason." })],
+    body: [facts, ...actions],
     submitText: null,
     cancelText: "Close",
   });
@@ -192,7 +206,7 @@ function renameMember(userId) {
   const m = ctx.store.get("members").get(userId);
   if (!m) return;
   openDialog({
-    title: `Rename ${m.username}`,
+    title: ["Rename ", ctx.memberLabel(userId)],
     fields: [{ name: "username", label: "Display name", value: m.username, maxLength: 32 }],
     submitText: "Rename",
     onSubmit: async ({ username }) => {
@@ -206,7 +220,7 @@ function changeGroup(userId) {
   if (!m) return;
   const names = Array.from(ctx.store.get("groups").keys());
   openDialog({
-    title: `Group of ${m.username}`,
+    title: ["Group of ", ctx.memberLabel(userId)],
     lead: names.length ? `Groups here: ${names.join(", ")}.` : "",
     fields: [{ name: "group", label: "Group", value: m.group || "member", maxLength: 64 }],
     submitText: "Set group",
@@ -223,10 +237,10 @@ function removeMember(userId, ban) {
   if (ban) fields.push({ name: "reason", label: "Reason (optional)", maxLength: 512 });
   fields.push({ name: "vengeance", label: "Also remove every message they sent, and their uploads", type: "checkbox", value: false });
   confirmDialog({
-    title: ban ? `Ban ${m.username}` : `Remove ${m.username}`,
+    title: [ban ? "Ban " : "Remove ", ctx.memberLabel(userId)],
     lead: ban
-      ? `${m.username} leaves the community and cannot join again, not even with a new invite, until unbanned.`
-      : `${m.username} leaves the community. They may come back with a new invite.`,
+      ? [ctx.memberLabel(userId), " leaves the community and cannot join again, not even with a new invite, until unbanned."]
+      : [ctx.memberLabel(userId), " leaves the community. They may come back with a new invite."],
     fields,
     confirmText: ban ? "Ban" : "Remove",
     onSubmit: async (values) => {
@@ -267,7 +281,8 @@ function memberRemoved({ payload }) {
   ctx.store.set({ members });
   const me = ctx.store.get("me");
   if (gone && !(me && payload.user_id === me.user_id)) {
-    toast({ kind: "info", title: payload.banned ? "Member banned" : "Member removed", message: `${gone.username} ${payload.banned ? "was banned" : "was removed from the community"}.`, timeout: 6000 });
+    const what = payload.banned ? " was banned." : " was removed from the community.";
+    toast({ kind: "info", title: payload.banned ? "Member banned" : "Member removed", message: [nameNode(gone.username), what], timeout: 6000 });
   }
   if (payload.vengeance) ctx.bus.emit("messages-masked");
 }
@@ -294,7 +309,7 @@ export const updates = {
 export function install(context) {
   ctx = context;
   const { store, bus } = ctx;
-  store.subscribe(["members", "me"], renderMembers);
+  store.subscribe(["members", "me", "groups"], renderMembers);
   store.subscribe(["me", "members", "connection"], renderMe);
   bus.on("online", () => {
     loadMembers();

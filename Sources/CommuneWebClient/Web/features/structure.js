@@ -3,6 +3,7 @@
 // and does comes from its codec (codecs/index.js).
 
 import { confirmDialog, openDialog } from "../lib/dialogs.js";
+import { nameAttr, nameNode } from "../lib/names.js";
 import { indexNodes, keyOf, normalizeTree } from "../lib/tree.js";
 import { $, h, toast } from "../lib/ui.js";
 
@@ -17,13 +18,21 @@ function readTree(interactables) {
 // -------------------------------------------------------------------------------------------------------------
 // The sidebar
 
+/** Whether I may do anything in a node's dialog: manage channels, or set the topic of a channel that has one. */
+function canManage(node) {
+  const codec = ctx.codecOf(node);
+  return ctx.can("manage_channels") || Boolean(codec && codec.topic && ctx.can("set_topic"));
+}
+
+/** The "⋯" of a node in the sidebar; nothing when I may not change it. */
 function manageButton(node, label) {
+  if (!canManage(node)) return null;
   return h("button", {
     className: "icon-button node-menu",
     type: "button",
     textContent: "⋯",
-    title: `Manage ${label}`,
-    attrs: { "aria-label": `Manage ${label}` },
+    title: `Manage ${nameAttr(label)}`,
+    attrs: { "aria-label": `Manage ${nameAttr(label)}` },
     on: { click: () => openNodeDialog(node.key) },
   });
 }
@@ -32,7 +41,7 @@ function channelItem(node, codec) {
   const { current, unread } = ctx.store.get();
   const count = unread.get(node.key) || 0;
   const selected = node.key === current;
-  const title = !codec ? `${node.key} (${node.codec} channels are not supported here yet)` : codec.treeTitle ? codec.treeTitle(node) : node.key;
+  const title = !codec ? `${nameAttr(node.key)} (${node.codec} channels are not supported here yet)` : codec.treeTitle ? codec.treeTitle(node) : nameAttr(node.key);
   const item = h(
     "li",
     { className: `channel channel-${node.codec}${selected ? " selected" : ""}`, dataset: { key: node.key, codec: node.codec } },
@@ -50,7 +59,7 @@ function channelItem(node, codec) {
           on: { click: () => (codec.open ? codec.open(node) : ctx.select(node.key)) },
         },
         h("span", { className: "channel-icon", textContent: codec ? codec.icon : "?", attrs: { "aria-hidden": "true" } }),
-        h("span", { className: "channel-name", textContent: node.name }),
+        nameNode(node.name, "channel-name"),
         count > 0 ? h("span", { className: "badge", textContent: count > 99 ? "99+" : String(count) }) : null,
       ),
       manageButton(node, `channel ${node.name}`),
@@ -69,7 +78,11 @@ function renderTree() {
       nodes.map((node) => {
         const codec = ctx.codecOf(node);
         if (!codec || !codec.treeItem) return channelItem(node, codec);
-        return codec.treeItem(node, { manageButton, children: (inner) => list(inner, depth + 1), createIn: (key) => openCreateDialog(key) });
+        return codec.treeItem(node, {
+          manageButton,
+          children: (inner) => list(inner, depth + 1),
+          createIn: ctx.can("manage_channels") ? (key) => openCreateDialog(key) : null,
+        });
       }),
     );
   $("channel-tree").replaceChildren(list(ctx.store.get("tree"), 0));
@@ -121,7 +134,7 @@ function applyTreeChange(interactables) {
   toast({
     kind: "info",
     title: "Channel removed",
-    message: next ? `#${gone} was removed. You are now in #${nodes.get(next).name}.` : `#${gone} was removed.`,
+    message: ["#", nameNode(gone), " was removed.", ...(next ? [" You are now in #", nameNode(nodes.get(next).name), "."] : [])],
     timeout: 8000,
   });
 }
@@ -170,15 +183,16 @@ function openNodeDialog(key) {
   const codec = ctx.codecOf(node);
   const what = codec ? codec.noun : `${node.codec} channel`;
   const button = (text, cls, onClick) => h("button", { type: "button", className: cls, textContent: text, on: { click: onClick } });
-  const actions = [button("Rename…", "node-rename", () => renameNode(key)), button("Move…", "node-move", () => moveNode(key))];
-  if (codec && codec.topic) actions.push(button("Set topic…", "node-topic", () => ctx.bus.emit("open-topic", key)));
-  if (codec && codec.container) actions.push(button("Create inside…", "node-create", () => openCreateDialog(key)));
-  actions.push(button("Remove…", "danger node-remove", () => removeNode(key)));
+  const manage = ctx.can("manage_channels");
+  const actions = manage ? [button("Rename…", "node-rename", () => renameNode(key)), button("Move…", "node-move", () => moveNode(key))] : [];
+  if (codec && codec.topic && ctx.can("set_topic")) actions.push(button("Set topic…", "node-topic", () => ctx.bus.emit("open-topic", key)));
+  if (manage && codec && codec.container) actions.push(button("Create inside…", "node-create", () => openCreateDialog(key)));
+  if (manage) actions.push(button("Remove…", "danger node-remove", () => removeNode(key)));
   openDialog({
-    title: codec && codec.container ? node.name : `${codec ? codec.icon : "#"} ${node.name}`,
-    lead: `A ${what}${node.path ? ` in ${node.path}` : " at the top level"}.${codec && codec.describe ? codec.describe(node) : ""}`,
+    title: codec && codec.container ? [nameNode(node.name)] : [`${codec ? codec.icon : "#"} `, nameNode(node.name)],
+    lead: [`A ${what}`, ...(node.path ? [" in ", nameNode(node.path)] : [" at the top level"]), ".", codec && codec.describe ? codec.describe(node) : ""],
     className: "node-dialog",
-    body: [h("div", { className: "dialog-actions node-actions" }, actions)],
+    body: actions.length ? [h("div", { className: "dialog-actions node-actions" }, actions)] : [],
     submitText: null,
     cancelText: "Close",
   });
@@ -198,7 +212,7 @@ function renameNode(key) {
   const node = ctx.store.get("nodes").get(key);
   if (!node) return;
   openDialog({
-    title: `Rename ${node.name}`,
+    title: ["Rename ", nameNode(node.name)],
     fields: [{ name: "new_name", label: "New name", value: node.name, maxLength: 64 }],
     submitText: "Rename",
     onSubmit: async ({ new_name: newName }) => {
@@ -213,7 +227,7 @@ function moveNode(key) {
   if (!node) return;
   const options = containerOptions().filter((o) => o.value !== key && !o.value.startsWith(`${key}/`));
   openDialog({
-    title: `Move ${node.name}`,
+    title: ["Move ", nameNode(node.name)],
     fields: [
       { name: "parent_path", label: "Into", type: "select", value: node.path, options },
       { name: "position", label: "Position (0 = first; empty = last)", type: "number", min: 0 },
@@ -232,11 +246,11 @@ function removeNode(key) {
   if (!node) return;
   const codec = ctx.codecOf(node);
   confirmDialog({
-    title: `Remove ${node.name}`,
+    title: ["Remove ", nameNode(node.name)],
     lead:
       codec && codec.container
-        ? `Remove the ${codec.noun} ${node.name}, every channel in it, and all their messages? This cannot be undone.`
-        : `Remove ${node.name} and all its messages? This cannot be undone.`,
+        ? [`Remove the ${codec.noun} `, nameNode(node.name), ", every channel in it, and all their messages? This cannot be undone."]
+        : ["Remove ", nameNode(node.name), " and all its messages? This cannot be undone."],
     confirmText: "Remove",
     onSubmit: async () => {
       await ctx.act(ctx.address(key), "remove", {}, "not removed");
@@ -248,7 +262,7 @@ function removeNode(key) {
 
 export function install(context) {
   ctx = context;
-  ctx.store.subscribe(["tree", "current", "unread", "members"], renderTree);
+  ctx.store.subscribe(["tree", "current", "unread", "members", "groups", "me"], renderTree);
   ctx.bus.on("signed-in", ({ data }) => ctx.store.set(readTree(data.interactables || {})));
   ctx.bus.on("open-node", openNodeDialog);
   ctx.bus.on("open-create", ({ parent = "", container = false }) =>

@@ -6,7 +6,8 @@
 //   login     identification_response.data        after every successful login (first and each reconnect)
 //   update    update envelope's data              server-pushed changes
 //   servererror  {code, message, request_type}    an error frame that answers no pending request
-//   fatal     ServerError or Error                a failure that retrying cannot fix (no reconnect follows)
+//   fatal     ServerError or Error                a failure that retrying cannot fix (no reconnect follows), also a
+//                                                 close that says this member was removed or banned (code removed/banned)
 //   registered   register reply data
 
 import { envelope, newId, REQUEST_LOG, solveChallenge } from "./protocol.js";
@@ -32,7 +33,19 @@ export class ConnectionLost extends Error {
 }
 
 /** Error codes after which reconnecting with the same identity cannot help. */
-const FATAL_CODES = new Set(["unknown_user", "challenge_failed", "invite_invalid"]);
+const FATAL_CODES = new Set(["unknown_user", "challenge_failed", "invite_invalid", "banned", "removed"]);
+
+/**
+ * A close that says this member is no longer one (PROTOCOL.md: 1008 with the reason `removed from the community` or
+ * `banned`) as a ServerError with the code `removed` or `banned`; null for any other close.
+ */
+function removalOf(event) {
+  if (event.code !== 1008) return null;
+  const reason = String(event.reason || "").toLowerCase();
+  if (/\bbanned\b/.test(reason)) return new ServerError({ code: "banned", message: "You were banned from this community." });
+  if (/\bremoved\b/.test(reason)) return new ServerError({ code: "removed", message: "You were removed from this community." });
+  return null;
+}
 
 const REQUEST_TIMEOUT_MS = 20000;
 const OPEN_TIMEOUT_MS = 10000;
@@ -128,6 +141,14 @@ export class Connection extends EventTarget {
       this.stopPing();
       this.session = null;
       if (this.stopped || this.state === "failed") return;
+      const removal = removalOf(event);
+      if (removal) {
+        // Reconnecting cannot help: this identity is no longer a member here.
+        this.stopped = true;
+        this.setState("failed", { reason: removal.message });
+        this.dispatchEvent(new CustomEvent("fatal", { detail: removal }));
+        return;
+      }
       this.scheduleReconnect(reason);
     });
   }

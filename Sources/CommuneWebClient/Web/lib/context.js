@@ -2,8 +2,9 @@
 // helpers they all use (running a function on the server, permissions, member names, selecting a channel).
 
 import { ConnectionLost } from "./connection.js";
+import { disambiguators, nameNode } from "./names.js";
 import { firstKey } from "./tree.js";
-import { errorToast } from "./ui.js";
+import { errorToast, h } from "./ui.js";
 
 /** The address of the community-wide functions. */
 export const COMMUNITY = { codec: "community", path: "", name: "" };
@@ -11,6 +12,14 @@ export const COMMUNITY = { codec: "community", path: "", name: "" };
 export function createContext({ store, bus, codecs }) {
   const byName = new Map(codecs.map((c) => [c.name, c]));
   const codecOf = (node) => (node ? byName.get(node.codec) || null : null);
+  let tagsOf = { members: null, tags: new Map() }; // look-alike names' disambiguators, for one members map
+
+  /** The power level of a group (owner 100; a group this client does not know: 0). */
+  const power = (group) => {
+    if (group === "owner") return 100;
+    const g = store.get("groups").get(group);
+    return g && Number.isFinite(g.power) ? g.power : 0;
+  };
 
   return {
     store,
@@ -68,6 +77,36 @@ export function createContext({ store, bus, codecs }) {
       if (me.group === "owner") return true;
       const group = groups.get(me.group);
       return Boolean(group && Array.isArray(group.permissions) && group.permissions.includes(permission));
+    },
+
+    /** The power level of a group. */
+    power,
+
+    /** Whether I may act on another member: the owner may; others need a power level above theirs. */
+    outranks(userId) {
+      const { me, members } = store.get();
+      if (!me) return false;
+      if (me.group === "owner") return true;
+      const them = members.get(userId);
+      return power(me.group) > power(them ? them.group : "member");
+    },
+
+    /** The piece of a member's user id shown after their name when another member's name looks the same, or "". */
+    memberTag(userId) {
+      const members = store.get("members");
+      if (tagsOf.members !== members) tagsOf = { members, tags: disambiguators(members.values()) };
+      return tagsOf.tags.get(userId) || "";
+    },
+
+    /** A member's name as an element: isolated and cleaned, with the disambiguator of a look-alike. */
+    memberLabel(userId, className = "") {
+      const tag = this.memberTag(userId);
+      return h(
+        "span",
+        { className: `member-label ${className}`.trim() },
+        nameNode(this.memberName(userId)),
+        tag ? h("span", { className: "name-tag", textContent: `#${tag}`, title: `User id ${userId}` }) : null,
+      );
     },
 
     /** A member's display name, also for someone not (or no longer) in the member list. */

@@ -74,7 +74,7 @@ function applyShowIf(form) {
 /**
  * Opens a dialog and resolves with onSubmit's result (or true), or null when cancelled.
  *
- * options: title, lead (text), body (nodes), fields [{name, label, type, value, options, hint, maxLength, showIf}],
+ * options: title and lead (text, or a list of texts and nodes such as isolated names), body (nodes), fields [{name, label, type, value, options, hint, maxLength, showIf}],
  * submitText (null: no submit button), cancelText (null: none), danger, onSubmit(values) → result (a throw keeps
  * the dialog open and shows the error in it), className.
  */
@@ -93,8 +93,8 @@ export function openDialog({ title, lead = "", body = [], fields = [], submitTex
   const form = h(
     "form",
     { className: "dialog-body", noValidate: true },
-    h("h2", { className: "dialog-title", textContent: title }),
-    lead ? h("p", { className: "dialog-lead muted", textContent: lead }) : null,
+    h("h2", { className: "dialog-title" }, title),
+    lead && lead.length !== 0 ? h("p", { className: "dialog-lead muted" }, lead) : null,
     ...body,
     ...fields.map(field),
     error,

@@ -17,10 +17,40 @@ export function safeUrl(text) {
   return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
 }
 
-function link(href, label) {
+// Something in a link's text that reads as a host name ("example.org", "раураl.com", "http://a.b/…").
+const HOST_LIKE = /(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?\.)+\p{L}[\p{L}\p{N}-]{1,62}/gu;
+
+function hostOf(text) {
+  try {
+    return new URL(`http://${text}`).hostname.replace(/^www\./, "");
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The real host of a masked link when its text names another one ("[paypal.com](https://evil.example)"), else null.
+ * Hosts compare after IDNA (a look-alike in another script differs), and a host's subdomains count as the host.
+ */
+export function hiddenHost(label, href) {
+  const target = hostOf(new URL(href).host);
+  const named = (label.match(HOST_LIKE) || []).map(hostOf).filter(Boolean);
+  const same = (a, b) => a === b || a.endsWith(`.${b}`) || b.endsWith(`.${a}`);
+  return named.length && !named.every((h) => same(h, target)) ? new URL(href).host : null;
+}
+
+function link(href, label, masked = false) {
   const a = document.createElement("a");
   a.href = href;
   a.textContent = label;
+  const real = masked ? hiddenHost(label, href) : null;
+  if (real) {
+    const host = document.createElement("span");
+    host.className = "link-host";
+    host.textContent = ` (${real})`;
+    a.append(host);
+    a.title = href;
+  }
   a.rel = "noopener noreferrer nofollow ugc";
   a.target = "_blank";
   return a;
@@ -46,7 +76,7 @@ const RULES = [
     re: /\[([^\]\n]{1,300})\]\((https?:\/\/[^\s()<>]+)\)/g,
     make: (m) => {
       const href = safeUrl(m[2]);
-      return href ? link(href, m[1]) : null;
+      return href ? link(href, m[1], true) : null;
     },
   },
   {
@@ -65,8 +95,9 @@ const RULES = [
       return href ? { node: link(href, text), length: text.length } : null;
     },
   },
-  { re: /\*\*(?=\S)([\s\S]*?\S)\*\*/g, make: (m, d) => wrap("strong", m[1], d) },
-  { re: /~~(?=\S)([\s\S]*?\S)~~/g, make: (m, d) => wrap("s", m[1], d) },
+  // Bold and strike hold something besides their markers: a run of "*" or "~" stays as it is.
+  { re: /\*\*(?=[^\s*])([\s\S]*?[^\s*])\*\*/g, make: (m, d) => wrap("strong", m[1], d) },
+  { re: /~~(?=[^\s~])([\s\S]*?[^\s~])~~/g, make: (m, d) => wrap("s", m[1], d) },
   { re: /\*(?=[^\s*])([^*]*?[^\s*])\*/g, make: (m, d) => wrap("em", m[1], d) },
   { re: /(?<![\p{L}\p{N}_])_(?=[^\s_])([^_]*?[^\s_])_(?![\p{L}\p{N}_])/gu, make: (m, d) => wrap("em", m[1], d) },
 ];
@@ -120,7 +151,7 @@ export function renderMessage(text) {
   let last = 0;
   let m;
   while ((m = fence.exec(text)) !== null) {
-    if (m[2].trim() === "") continue;
+    if (!/[^\s`]/.test(m[2])) continue; // a run of backticks is text, not an empty block
     if (m.index > last) fragment.append(renderInline(text.slice(last, m.index)));
     const pre = document.createElement("pre");
     const code = document.createElement("code");

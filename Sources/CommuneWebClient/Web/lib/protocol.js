@@ -77,14 +77,38 @@ export function codePointLength(text) {
   return n;
 }
 
-/** The invite code in a link (`…#invite=CODE`) or a bare code; null when there is none. */
+/**
+ * Why the server would refuse a message's text, or null when it can be sent: over MAX_MESSAGE_CODE_POINTS (too_large),
+ * or not well-formed Unicode (a lone surrogate) or carrying control characters other than tab and line breaks
+ * (invalid_argument). {code, message} as in an error reply.
+ */
+export function messageProblem(text) {
+  const n = codePointLength(text);
+  if (n > MAX_MESSAGE_CODE_POINTS) {
+    return { code: "too_large", message: `A message may have at most ${MAX_MESSAGE_CODE_POINTS} characters; this one has ${n}. Shorten it or split it.` };
+  }
+  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text)) {
+    return { code: "invalid_argument", message: "The message contains a broken character (a lone UTF-16 surrogate). Remove it and send again." };
+  }
+  if (/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(text)) {
+    return { code: "invalid_argument", message: "The message contains control characters (such as NUL, BEL or ESC). Remove them and send again." };
+  }
+  return null;
+}
+
+/** The invite code in a link (`…#invite=CODE`) or a bare code; null when there is none or it is malformed. */
 export function parseInvite(text) {
   if (typeof text !== "string") return null;
   const trimmed = text.trim();
-  const m = /(?:^|[#&?])invite=([A-Za-z0-9_-]+)/.exec(trimmed);
-  if (m) return m[1];
+  const m = /(?:^|[#&?])invite=([^&#\s]*)/.exec(trimmed);
+  if (m) return /^[A-Za-z0-9_-]+$/.test(m[1]) ? m[1] : null;
   if (/^[A-Za-z0-9_-]{6,}$/.test(trimmed)) return trimmed;
   return null;
+}
+
+/** Whether an address (its #fragment) tries to carry an invite, well-formed or not. */
+export function mentionsInvite(text) {
+  return typeof text === "string" && /(?:^|[#&?])invite\b/i.test(text.trim());
 }
 
 /** The community's WebSocket URL for a page location: same host, `ws:` for `http:`, `wss:` for `https:`, path `/`. */

@@ -48,7 +48,10 @@ export const ERROR_TITLES = {
   connection_lost: "Connection problem",
 };
 
-/** A toast: {title, message, code, kind: "error" | "info" | "ok", timeout ms (0: stays until closed)}. */
+/**
+ * A toast: {title, message, code, kind: "error" | "info" | "ok", timeout ms (0: stays until closed)}. The title and
+ * the message are text or a list of texts and nodes (names in their isolates: lib/names.js).
+ */
 export function toast({ title, message, code, kind = "error", timeout = 9000 }) {
   const box = $("toasts");
   const heading = title || (code && ERROR_TITLES[code]) || (kind === "error" ? "Error" : "");
@@ -58,8 +61,8 @@ export function toast({ title, message, code, kind = "error", timeout = 9000 }) 
     h(
       "div",
       { className: "toast-text" },
-      heading ? h("strong", { className: "toast-title", textContent: heading }) : null,
-      message ? h("span", { className: "toast-message", textContent: message }) : null,
+      heading ? h("strong", { className: "toast-title" }, heading) : null,
+      message && message.length !== 0 ? h("span", { className: "toast-message" }, message) : null,
       code && kind === "error" ? h("code", { className: "toast-code", textContent: code }) : null,
     ),
     h("button", { className: "icon-button toast-close", type: "button", textContent: "✕", attrs: { "aria-label": "Dismiss" }, on: { click: () => node.remove() } }),

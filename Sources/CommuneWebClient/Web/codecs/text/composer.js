@@ -3,7 +3,7 @@
 
 import { ConnectionLost } from "../../lib/connection.js";
 import { confirmDialog } from "../../lib/dialogs.js";
-import { codePointLength, MAX_MESSAGE_CODE_POINTS } from "../../lib/protocol.js";
+import { codePointLength, MAX_MESSAGE_CODE_POINTS, messageProblem } from "../../lib/protocol.js";
 import * as storage from "../../lib/storage.js";
 import { $, errorText, errorToast, h, show, toast } from "../../lib/ui.js";
 import { address, changed, channelState, currentKey, isText, mergeMessages, model, normalMessage, sortedIds } from "./model.js";
@@ -37,11 +37,16 @@ function sendFromComposer(event) {
     text = me[1];
   }
   if (!text.trim() && !attachments.length) return;
+  // What was refused and went back to the composer is replaced by what is sent now.
+  const cs = channelState(key);
+  cs.pending = cs.pending.filter((p) => !(p.state === "failed" && p.returned));
+  const p = queueMessage(key, text.trim() ? text : "", { kind, attachments, fromComposer: true });
+  if (p.state === "failed") return; // refused before sending: the text stays in the composer
   input.value = "";
+  model.drafts.delete(key);
   store().set({ staged: [] });
   resizeComposer();
   updateCounter();
-  queueMessage(key, text.trim() ? text : "", { kind, attachments });
 }
 
 /**
@@ -57,14 +62,56 @@ function nextNumber() {
   return model.lastNumber;
 }
 
-export function queueMessage(key, text, { kind = "text", attachments = [] } = {}) {
+const newestId = (cs) => Math.max(0, ...cs.messages.keys());
+
+/** Codes after which sending the same message again may succeed (a passing failure, not a refusal of its content). */
+const RETRYABLE = new Set(["internal_error", "rate_limited", "connection_lost", "timeout"]);
+
+/** Sends a message, or keeps it pending until the connection is back; one the server would refuse fails at once. */
+export function queueMessage(key, text, { kind = "text", attachments = [], fromComposer = false } = {}) {
   const cs = channelState(key);
-  const p = { localId: `local-${++model.localSeq}`, key, text, kind, attachments, number: nextNumber(), state: "queued", sentAt: 0, error: "", code: "" };
+  const p = {
+    localId: `local-${++model.localSeq}`, key, text, kind, attachments, number: 0, state: "queued", sentAt: 0, error: "", code: "",
+    retryable: false, returned: false, tries: 0, createdAt: Date.now(), afterId: newestId(cs),
+  };
   cs.pending.push(p);
+  const problem = messageProblem(text);
+  if (problem) {
+    // Never sent: it stays in the composer (sendFromComposer keeps it there) with the reason.
+    fail(p, problem, { returned: fromComposer });
+    errorToast(problem, "message not sent");
+  } else {
+    p.number = nextNumber();
+    const conn = store().get("conn");
+    if (conn && conn.online) sendPending(p);
+  }
   if (key === currentKey()) changed({ scrollToEnd: true });
-  const conn = store().get("conn");
-  if (conn && conn.online) sendPending(p);
   return p;
+}
+
+function fail(p, { code, message }, { returned = false } = {}) {
+  p.state = "failed";
+  p.code = code || "";
+  p.error = message;
+  p.retryable = RETRYABLE.has(p.code);
+  p.returned = returned;
+}
+
+/** A refused message's text goes back to its channel's composer (unless something else is being written there). */
+function returnToComposer(p) {
+  const text = p.kind === "action" ? `/me ${p.text}` : p.text;
+  if (!p.text) return false;
+  if (p.key === currentKey()) {
+    const input = $("composer-input");
+    if (model.editing || input.value.trim()) return false;
+    input.value = text;
+    resizeComposer();
+    updateCounter();
+    return true;
+  }
+  if ((model.drafts.get(p.key) || "").trim()) return false;
+  model.drafts.set(p.key, text);
+  return true;
 }
 
 async function sendPending(p) {
@@ -75,7 +122,8 @@ async function sendPending(p) {
   if (p.kind === "action") payload.kind = "action";
   if (p.attachments.length) payload.attachments = p.attachments.map((a) => a.attachment_id);
   try {
-    const reply = await store().get("conn").call(address(p.key), "send_message", payload);
+    const conn = store().get("conn");
+    const reply = await conn.call(address(p.key), "send_message", payload);
     const answer = reply.payload || {};
     cs.pending = cs.pending.filter((x) => x !== p);
     if (Number.isInteger(answer.message_id)) {
@@ -90,13 +138,20 @@ async function sendPending(p) {
       if (!cs.messages.has(answer.message_id)) mergeMessages(p.key, [sent]);
     }
   } catch (e) {
-    if (e instanceof ConnectionLost) {
+    if (!cs.pending.includes(p)) return; // discarded meanwhile
+    const conn = store().get("conn");
+    if (e instanceof ConnectionLost && conn && conn.online && ++p.tries < 3) {
+      // No answer in time on a connection that is still open: sent again with the same number (stored once).
+      sendPending(p);
+      return;
+    } else if (e instanceof ConnectionLost && !(conn && conn.online)) {
       // Maybe committed, maybe not: sent again with the same number after reconnecting (the server stores it once).
       p.state = "unsure";
+    } else if (e instanceof ConnectionLost) {
+      fail(p, { code: "timeout", message: "The community did not answer." });
     } else {
-      p.state = "failed";
-      p.error = errorText(e);
-      p.code = e.code || "";
+      fail(p, { code: e.code || "", message: errorText(e) });
+      if (!p.retryable) p.returned = returnToComposer(p);
       errorToast(e, "message not sent");
     }
   }
@@ -118,8 +173,10 @@ export function flushAllPending() {
 }
 
 export function retryPending(p) {
+  if (!p.retryable) return;
   p.state = "queued";
   p.error = "";
+  p.tries = 0;
   const conn = store().get("conn");
   if (conn && conn.online) sendPending(p);
   else changed();
@@ -129,6 +186,24 @@ export function discardPending(p) {
   const cs = channelState(p.key);
   cs.pending = cs.pending.filter((x) => x !== p);
   changed();
+}
+
+/**
+ * Another channel shown: the composer's text stays with the channel it was written in, and the new channel's own
+ * draft comes back (an edit in progress elsewhere is given up first).
+ */
+export function switchDraft(key) {
+  if (model.editing && model.editing.key !== key) cancelEditing();
+  if (model.draftKey === key) return;
+  const input = $("composer-input");
+  if (model.draftKey !== null) {
+    if (input.value) model.drafts.set(model.draftKey, input.value);
+    else model.drafts.delete(model.draftKey);
+  }
+  model.draftKey = key;
+  input.value = (key && model.drafts.get(key)) || "";
+  resizeComposer();
+  updateCounter();
 }
 
 // -- editing and removing
@@ -184,6 +259,11 @@ async function submitEdit(text) {
     removeMessage(editing.key, editing.id);
     return;
   }
+  const problem = messageProblem(text);
+  if (problem) {
+    errorToast(problem, "message not edited");
+    return;
+  }
   try {
     const reply = await model.ctx.act(address(editing.key), "edit_message", { message_id: editing.id, message: text }, "message not edited");
     cancelEditing();
@@ -204,7 +284,7 @@ export function removeMessage(key, id) {
     title: "Remove message",
     lead: mine
       ? "Remove your message? Everyone will see “Message Removed” in its place."
-      : `Remove ${model.ctx.memberName(m.sender_id)}'s message? Everyone will see “Message Removed” in its place.`,
+      : ["Remove ", model.ctx.memberLabel(m.sender_id), "'s message? Everyone will see “Message Removed” in its place."],
     body: [h("blockquote", { className: "quote", textContent: preview })],
     confirmText: "Remove",
     onSubmit: async () => {

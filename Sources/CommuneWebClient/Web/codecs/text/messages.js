@@ -3,6 +3,7 @@
 
 import { attachmentBox } from "../../lib/attachments.js";
 import { renderMessage } from "../../lib/markup.js";
+import { nameNode } from "../../lib/names.js";
 import { $, avatar, fullTime, h, shortTime } from "../../lib/ui.js";
 import { discardPending, removeMessage, retryPending, startEditing } from "./composer.js";
 import { loadOlder } from "./history.js";
@@ -24,10 +25,11 @@ function messageNode(cs, m, continued) {
   const removed = m.sender_id === null;
   const mine = Boolean(me && m.sender_id === me.user_id);
   const canEdit = mine && !removed;
-  const canRemove = !removed && (mine || ctx.can("change_messages"));
+  const canRemove = !removed && (mine || (ctx.can("change_messages") && ctx.outranks(m.sender_id)));
   const editing = Boolean(model.editing && model.editing.id === m.message_id && model.editing.key === key);
   const name = removed ? "" : ctx.memberName(m.sender_id);
-  const cacheKey = JSON.stringify([m.message, m.edited, m.kind, m.sender_id, name, continued, canEdit, canRemove, editing, m.attachments.map((a) => a.attachment_id)]);
+  const tag = removed ? "" : ctx.memberTag(m.sender_id);
+  const cacheKey = JSON.stringify([m.message, m.edited, m.kind, m.sender_id, name, tag, continued, canEdit, canRemove, editing, m.attachments.map((a) => a.attachment_id)]);
   const cached = cs.nodes.get(m.message_id);
   if (cached && cached.cacheKey === cacheKey) return cached.node;
   const action = m.kind === "action" && !removed;
@@ -40,7 +42,7 @@ function messageNode(cs, m, continued) {
       "div",
       { className: "message-text action-text" },
       h("span", { className: "action-star", textContent: "* ", attrs: { "aria-hidden": "true" } }),
-      h("span", { className: "action-actor", textContent: name }),
+      ctx.memberLabel(m.sender_id, "action-actor"),
       " ",
       h("span", { className: "message-content" }, renderMessage(m.message)),
       m.edited ? h("span", { className: "edited", textContent: " (edited)" }) : null,
@@ -71,7 +73,7 @@ function messageNode(cs, m, continued) {
     h(
       "div",
       { className: "message-body" },
-      continued ? null : h("div", { className: "message-meta" }, removed ? null : h("span", { className: "author", textContent: name }), time),
+      continued ? null : h("div", { className: "message-meta" }, removed ? null : ctx.memberLabel(m.sender_id, "author"), time),
       text,
       m.attachments.length ? h("div", { className: "attachments" }, m.attachments.map((a) => attachmentBox(a, token))) : null,
     ),
@@ -81,19 +83,21 @@ function messageNode(cs, m, continued) {
   return node;
 }
 
-const PENDING_STATUS = { queued: "Waiting for the connection…", unsure: "Connection lost — checking whether it was sent…" };
+/** What a pending message's line says: while online it is being sent; offline it waits (or its fate is unknown). */
+function pendingStatus(p, online) {
+  if (p.state === "failed") return `Not sent: ${p.error}${p.returned ? " It is back in the composer to change." : ""}`;
+  if (online) return "Sending…";
+  return p.state === "unsure" ? "Connection lost — checking whether it was sent…" : "Waiting for the connection…";
+}
 
-function pendingNode(p) {
-  const status = p.state === "failed" ? `Not sent: ${p.error}` : PENDING_STATUS[p.state] || "Sending…";
-  const actions =
-    p.state === "failed"
-      ? [
-          h("button", { className: "link-button", type: "button", textContent: "Retry", on: { click: () => retryPending(p) } }),
-          h("button", { className: "link-button", type: "button", textContent: "Discard", on: { click: () => discardPending(p) } }),
-        ]
-      : [];
+function pendingNode(p, online) {
+  const button = (text, cls, onClick) => h("button", { className: `link-button ${cls}`, type: "button", textContent: text, on: { click: onClick } });
+  const actions = [];
+  if (p.state === "failed" && p.retryable) actions.push(button("Retry", "pending-retry", () => retryPending(p)));
+  actions.push(button("Discard", "pending-discard", () => discardPending(p)));
   const me = model.ctx.store.get("me");
   const myName = me ? me.username : "";
+  const label = (cls) => (me ? model.ctx.memberLabel(me.user_id, cls) : h("span", { className: cls }));
   const content = h("span", { className: "message-content" }, renderMessage(p.text));
   return h(
     "li",
@@ -102,16 +106,43 @@ function pendingNode(p) {
     h(
       "div",
       { className: "message-body" },
-      h("div", { className: "message-meta" }, h("span", { className: "author", textContent: myName })),
+      h("div", { className: "message-meta" }, label("author")),
       p.kind === "action"
-        ? h("div", { className: "message-text action-text" }, h("span", { className: "action-star", textContent: "* " }), h("span", { className: "action-actor", textContent: myName }), " ", content)
+        ? h("div", { className: "message-text action-text" }, h("span", { className: "action-star", textContent: "* " }), label("action-actor"), " ", content)
         : p.text
           ? h("div", { className: "message-text" }, content)
           : null,
       p.attachments.length ? h("div", { className: "attachments" }, p.attachments.map((a) => attachmentBox(a, token, a.localUrl))) : null,
-      h("div", { className: "pending-status", attrs: p.state === "failed" ? { role: "alert" } : {} }, h("span", { textContent: status }), ...actions),
+      h(
+        "div",
+        { className: "pending-status", attrs: p.state === "failed" ? { role: "alert" } : {} },
+        h("span", { className: "pending-text", textContent: pendingStatus(p, online) }),
+        ...actions,
+      ),
     ),
   );
+}
+
+/**
+ * The shown messages with the pending ones among them in time order: a pending message comes after every message
+ * that was shown when it was written (afterId) or that the server accepted before it was written, and before the rest.
+ */
+function withPending(cs) {
+  const ids = sortedIds(cs);
+  const pending = [...cs.pending].sort((a, b) => a.createdAt - b.createdAt);
+  const out = [];
+  let i = 0;
+  for (const p of pending) {
+    while (i < ids.length) {
+      const m = cs.messages.get(ids[i]);
+      if (m.message_id > p.afterId && m.send_time > p.createdAt) break;
+      out.push(m);
+      i++;
+    }
+    out.push(p);
+  }
+  for (; i < ids.length; i++) out.push(cs.messages.get(ids[i]));
+  return out;
 }
 
 /** Renders the shown channel's messages, keeping the reader's place (scrollToEnd, or keepTop after older ones). */
@@ -127,8 +158,14 @@ export function renderMessages({ scrollToEnd = false, keepTop = false } = {}) {
   const prevTop = box.scrollTop;
   const items = [];
   let prev = null;
-  for (const id of sortedIds(cs)) {
-    const m = cs.messages.get(id);
+  const conn = model.ctx.store.get("conn");
+  const online = Boolean(conn && conn.online);
+  for (const m of withPending(cs)) {
+    if (m.localId) {
+      items.push(pendingNode(m, online));
+      prev = null;
+      continue;
+    }
     const continued = Boolean(
       prev && m.sender_id && m.kind !== "action" && prev.kind !== "action" && prev.sender_id === m.sender_id &&
         m.send_time - prev.send_time < GROUP_WINDOW_MS && m.message_id === prev.message_id + 1,
@@ -136,12 +173,11 @@ export function renderMessages({ scrollToEnd = false, keepTop = false } = {}) {
     items.push(messageNode(cs, m, continued));
     prev = m;
   }
-  for (const p of cs.pending) items.push(pendingNode(p));
   list.replaceChildren(...items);
   const status = $("history-status");
   status.replaceChildren();
   if (cs.loading) status.append(h("span", { textContent: "Loading messages…" }));
-  else if (cs.reachedStart) status.append(h("span", { textContent: `This is the beginning of #${node.name}.` }));
+  else if (cs.reachedStart) status.append(h("span", {}, "This is the beginning of #", nameNode(node.name), "."));
   else if (cs.loadedAny) status.append(h("button", { className: "link-button", type: "button", textContent: "Load older messages", on: { click: () => loadOlder(key) } }));
   if (keepTop) box.scrollTop = prevTop + (box.scrollHeight - prevHeight);
   else if (scrollToEnd || atBottom) box.scrollTop = box.scrollHeight;

@@ -9,6 +9,8 @@ export const model = {
   ctx: null,
   channels: new Map(), // key → {messages: Map id → message, loadedAny, reachedStart, loading, pending: [], nodes: Map}
   editing: null, // {key, id, draft}: the message the composer edits, and what the composer held before
+  drafts: new Map(), // channel key → what its composer held when another channel was shown
+  draftKey: null, // the channel whose draft the composer holds
   lastNumber: 0, // the last per-sender message number used (composer.js, nextNumber)
   localSeq: 0,
 };
