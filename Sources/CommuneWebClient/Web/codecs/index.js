@@ -17,7 +17,7 @@
 //   treeTitle(node)       the sidebar button's title (default: the key)
 //   treeExtras(node)      something under its sidebar row (a voice channel's occupants)
 //   open(node)            what a click in the sidebar does (default: show the channel)
-//   describe(node)        a sentence after the channel dialog's lead
+//   describe(node)        a sentence after the channel dialog's lead (text, or a list of texts and nodes)
 //   panes()               the elements of its view, shown while one of its channels is selected
 //   renderView(node)      fills its view for the selected channel
 //   updates               {result: handler({key, node, payload, result})}: the channel updates it handles

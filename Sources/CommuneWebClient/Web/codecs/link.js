@@ -1,7 +1,7 @@
 // Link channels point at another community's address (opened in a new tab) or at a member (their card opens).
 
 import { safeUrl } from "../lib/markup.js";
-import { nameAttr, nameNode } from "../lib/names.js";
+import { nameAttr, nameNode, textNode } from "../lib/names.js";
 import { toast } from "../lib/ui.js";
 
 let ctx = null;
@@ -31,7 +31,7 @@ export default {
 
   treeTitle: (node) => `${nameAttr(node.key)} → ${target(node)}`,
 
-  describe: (node) => ` It points at ${target(node)}.`,
+  describe: (node) => [" It points at ", node.linkKind === "user" ? ctx.memberLabel(node.target) : textNode(node.target), "."],
 
   open(node) {
     if (node.linkKind === "user") {

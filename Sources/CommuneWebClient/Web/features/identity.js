@@ -199,7 +199,7 @@ function onFatal(error) {
 
 function openIdentityDialog() {
   const { identity, me } = ctx.store.get();
-  $("identity-name").textContent = me ? me.username : "";
+  $("identity-name").replaceChildren(me ? nameNode(me.username) : "");
   $("identity-id").textContent = identity ? identity.user_id : "";
   $("identity-key").textContent = identity ? identity.public_key : "";
   setFormError("identity-error", "");

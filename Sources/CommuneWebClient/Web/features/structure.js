@@ -190,7 +190,7 @@ function openNodeDialog(key) {
   if (manage) actions.push(button("Remove…", "danger node-remove", () => removeNode(key)));
   openDialog({
     title: codec && codec.container ? [nameNode(node.name)] : [`${codec ? codec.icon : "#"} `, nameNode(node.name)],
-    lead: [`A ${what}`, ...(node.path ? [" in ", nameNode(node.path)] : [" at the top level"]), ".", codec && codec.describe ? codec.describe(node) : ""],
+    lead: [`A ${what}`, ...(node.path ? [" in ", nameNode(node.path)] : [" at the top level"]), ".", ...[].concat(codec && codec.describe ? codec.describe(node) : [])],
     className: "node-dialog",
     body: actions.length ? [h("div", { className: "dialog-actions node-actions" }, actions)] : [],
     submitText: null,
