@@ -3,14 +3,17 @@ import Logging
 
 /// Taking an upload: the checks and the two writes (the file, then its record), for the HTTP route to call.
 extension Community {
-    /// Stores `bytes` as `uploader`'s new attachment after checking that they are an accepted image within the size
-    /// limit. The file is written before its record, so a record never points at a missing file.
+    /// Stores `bytes` as `uploader`'s new attachment after checking that they are a whole accepted image
+    /// (``ImageInspector/check(_:)``) within the size limit. The file is written before its record, so a record
+    /// never points at a missing file.
     public func upload(_ bytes: [UInt8], by uploader: Member) async throws(CommuneError) -> AttachmentInfo {
         guard let files = self.attachments else { throw .internalError("This server keeps no attachments.") }
         let limit = self.configuration.maxAttachmentBytes
         guard bytes.count <= limit else { throw .init(.tooLarge, "The file has \(bytes.count) bytes; the limit is \(limit).") }
-        guard let image = ImageInspector.inspect(bytes) else {
-            throw .invalidArgument("Only PNG, JPEG, GIF and WebP images can be attached (checked by their content).")
+        let image: ImageInspector.Image
+        switch ImageInspector.check(bytes) {
+        case .success(let found): image = found
+        case .failure(let refusal): throw .invalidArgument(refusal.message)
         }
         let info = AttachmentInfo(
             attachmentID: AttachmentFiles.makeID(), type: image.type, width: Int64(image.width), height: Int64(image.height),
