@@ -62,12 +62,13 @@ bench_stop_server() {
     SERVER_PID=""
 }
 
-# commune: starts a fresh community (or the one in $1 if given) and sets SERVER_PID, SERVER_DIR.
+# commune: starts a fresh community (or the one in $1 if given) and sets SERVER_PID, SERVER_DIR. The generator logs
+# in thousands of members from one address and sends as fast as it can, so the rate limits are off.
 bench_start_commune() {
     SERVER_DIR="${1:-$(mktemp -d "$BENCH_TMP/commune.XXXXXX")}"
     bench_port_free "$COMMUNE_PORT" || { bench_log "port $COMMUNE_PORT is busy"; return 1; }
     taskset -c "$BENCH_SERVER_CORE" "$BENCH_BIN/commune" serve --host 127.0.0.1 --port "$COMMUNE_PORT" \
-        --data "$SERVER_DIR" --log-level warning >"$SERVER_DIR.log" 2>&1 &
+        --data "$SERVER_DIR" --log-level warning --no-rate-limits >"$SERVER_DIR.log" 2>&1 &
     SERVER_PID=$!
     bench_wait_port "$COMMUNE_PORT" 30 || { bench_log "commune did not start:"; cat "$SERVER_DIR.log" >&2; return 1; }
 }

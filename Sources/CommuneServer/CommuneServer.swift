@@ -18,6 +18,7 @@ public final class CommuneServer: Sendable {
     public let store: any CommunityStore
     public let community: Community
     let hub: ConnectionHub
+    let limiter: RequestLimiter?
     let flushers: LoopFlushers
     let logger: Logger
     private let serviceGroup = Mutex<ServiceGroup?>(nil)
@@ -45,6 +46,7 @@ public final class CommuneServer: Sendable {
             attachments: AttachmentFiles(directory: configuration.dataDirectory.appendingPathComponent("attachments")), logger: logger
         )
         self.hub = ConnectionHub(community: self.community)
+        self.limiter = configuration.rateLimits.map(RequestLimiter.init)
     }
 
     /// Logged-in connections right now.
@@ -78,7 +80,7 @@ public final class CommuneServer: Sendable {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: WebHeadersMiddleware())
         router.get("/healthz") { _, _ in "ok\n" }
-        AttachmentRoutes(community: self.community).register(on: router)
+        AttachmentRoutes(community: self.community, limiter: self.limiter).register(on: router)
         if let webRoot = self.configuration.webRoot {
             router.add(middleware: FileMiddleware(webRoot.path, searchForIndexHtml: true, logger: self.logger))
         } else {
@@ -104,6 +106,11 @@ public final class CommuneServer: Sendable {
                 community: self.community,
                 hub: self.hub,
                 configuration: self.configuration,
+                address: SourceAddress.of(
+                    peer: channel.remoteAddress, forwardedFor: context.request.headers[values: .xForwardedFor],
+                    trustedProxies: self.configuration.trustedProxies
+                ),
+                limiter: self.limiter,
                 logger: context.logger
             )
             // On shutdown the WebSocket handler sends a close frame (1000); stop sending, and drop the connection if the

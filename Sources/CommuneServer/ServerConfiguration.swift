@@ -36,6 +36,11 @@ public struct ServerConfiguration: Sendable {
     public var pingInterval: Duration = .seconds(30)
     /// How long a closing connection may take to answer the close frame (on shutdown too) before it is dropped.
     public var closeTimeout: Duration = .seconds(10)
+    /// Rate limits per connection, member and source address; `nil` turns them off (for load tests only).
+    public var rateLimits: RateLimits? = RateLimits()
+    /// Addresses of reverse proxies whose `X-Forwarded-For` names the client (`127.0.0.1` when a TLS proxy on the
+    /// same machine forwards to Commune). Connections from other addresses are limited by their own address.
+    public var trustedProxies: Set<String> = []
     /// The channel codecs and community features this server offers (add a codec with
     /// `CodecRegistry.standard.adding(MyCodec())`).
     public var codecs: CodecRegistry = .standard

@@ -30,6 +30,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Serve the web client from this folder instead of the bundled one (for its development).", visibility: .hidden))
     var webRoot: String?
 
+    @Option(
+        name: .customLong("trusted-proxy"),
+        help: "The address of a reverse proxy whose X-Forwarded-For names the client (repeatable), e.g. 127.0.0.1."
+    )
+    var trustedProxies: [String] = []
+
+    @Flag(help: "Turn the rate limits off (for load tests on loopback; never on a public server).")
+    var noRateLimits = false
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -47,6 +56,8 @@ struct Serve: AsyncParsableCommand {
         configuration.port = self.port
         configuration.dataDirectory = URL(fileURLWithPath: self.data).standardizedFileURL
         configuration.publicURL = self.publicURL
+        configuration.trustedProxies = Set(self.trustedProxies)
+        if self.noRateLimits { configuration.rateLimits = nil }
         if let webRoot = self.webRoot ?? ProcessInfo.processInfo.environment["COMMUNE_WEB_ROOT"], !webRoot.isEmpty {
             configuration.webRoot = URL(fileURLWithPath: webRoot).standardizedFileURL
         }

@@ -5,6 +5,8 @@
 public struct CommuneError: Error, Sendable, Hashable, CustomStringConvertible {
     public var code: ErrorCode
     public var message: String
+    /// For `rate_limited`: how long to wait before trying again (`data.retry_after_ms` on the wire).
+    public var retryAfterMilliseconds: Int64?
 
     public init(_ code: ErrorCode, _ message: String) {
         self.code = code
@@ -28,6 +30,7 @@ extension CommuneError {
             "message": .string(self.message),
         ]
         if let requestType { data["request_type"] = .string(requestType.rawValue) }
+        if let retryAfterMilliseconds { data["retry_after_ms"] = .int(retryAfterMilliseconds) }
         return Envelope(type: .error, id: id, logLevel: .error, logMessage: self.message, data: .object(data))
     }
 
@@ -35,5 +38,6 @@ extension CommuneError {
     public init?(envelope: Envelope) {
         guard envelope.type == .error, let code = envelope.data["code"]?.stringValue else { return nil }
         self.init(ErrorCode(rawValue: code), envelope.data["message"]?.stringValue ?? envelope.logMessage)
+        if case .int(let milliseconds)? = envelope.data["retry_after_ms"] { self.retryAfterMilliseconds = milliseconds }
     }
 }

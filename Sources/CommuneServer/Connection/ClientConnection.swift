@@ -24,15 +24,28 @@ final class ClientConnection: Sendable {
         var consecutiveErrors = 0
         /// A request decided that the connection closes: read no more.
         var mustClose = false
+        /// This connection's requests, against ``RateLimits/requestsPerConnection``.
+        var requests: TokenBucket?
+        /// The user id the last `identification` named (a failed answer counts against it).
+        var challengedUser: UUIDString?
+        /// Requests held back by a rate limit in a row.
+        var delayedInARow = 0
     }
 
     private let state = Mutex(State())
 
+    /// The client's source address (its IP, or the one a trusted proxy forwarded), for per-address limits.
+    let address: String
+    /// The server's rate limits; `nil` when they are off.
+    let limiter: RequestLimiter?
+
     init(
         id: ConnectionID, outbox: Outbox, community: Community, hub: ConnectionHub, configuration: ServerConfiguration,
-        logger: Logger
+        address: String = "unknown", limiter: RequestLimiter? = nil, logger: Logger
     ) {
         self.id = id
+        self.address = address
+        self.limiter = limiter
         self.outbox = outbox
         self.community = community
         self.hub = hub
@@ -166,6 +179,10 @@ final class ClientConnection: Sendable {
             let header = Self.header(of: message)
             return self.failed(error, id: header.id, type: header.type)
         }
+        if let refusal = await self.admit(envelope) {
+            await predecessor.wait()
+            return self.failed(refusal, id: envelope.id, type: envelope.type)
+        }
         var request: Result<FunctionRequest, CommuneError>?
         if envelope.type == .function {
             do throws(CommuneError) {
@@ -198,6 +215,7 @@ final class ClientConnection: Sendable {
             self.send(Envelope(type: .function, id: id, logLevel: .debug, logMessage: "ran function", data: effect.reply.data))
             return true
         case .failure(let error) where error.code == .challengeFailed:
+            self.limiter?.loginFailed(user: self.state.withLock { $0.challengedUser }, address: self.address)
             self.send(error.envelope(replyingTo: envelope.id, requestType: envelope.type))
             self.outbox.close(code: .policyViolation, reason: "challenge_failed")
             return false
@@ -313,7 +331,8 @@ final class ClientConnection: Sendable {
     /// Sends an error; closes the connection after too many malformed requests in a row.
     private func failed(_ error: CommuneError, id: String?, type: MessageType?) -> Bool {
         self.send(error.envelope(replyingTo: id, requestType: type))
-        guard error.code.isMalformedRequest else { return true }
+        // Malformed requests, and requests refused for going too fast, close a connection that keeps sending them.
+        guard error.code.isMalformedRequest || error.code == .rateLimited else { return true }
         let errors = self.state.withLock { state in
             state.consecutiveErrors += 1
             return state.consecutiveErrors
@@ -324,6 +343,45 @@ final class ClientConnection: Sendable {
             return false
         }
         return true
+    }
+
+    /// Applies the rate limits before a request runs: `nil` to go on (after waiting, when the request was a little
+    /// over a limit), or the `rate_limited` error to answer with.
+    private func admit(_ envelope: Envelope) async -> CommuneError? {
+        guard let limiter = self.limiter else { return nil }
+        let limits = limiter.limits
+        let user = envelope.type == .identification ? envelope.data["user_id"]?.stringValue.flatMap(UUIDString.init) : nil
+        let (connectionWait, member) = self.state.withLock { state in
+            if user != nil { state.challengedUser = user }
+            let now = ContinuousClock.now
+            var bucket = state.requests ?? TokenBucket(limits.requestsPerConnection, now: now)
+            let wait = bucket.reserve(limits.requestsPerConnection, now: now, maxDelay: limits.maxDelay)
+            state.requests = bucket
+            return (wait, state.session.member?.id)
+        }
+        let decisions = [
+            limiter.decide(connectionWait, "requests on this connection"),
+            limiter.admit(
+                envelope.type, function: envelope.data["function"]?.stringValue, member: member, user: user, address: self.address
+            ),
+        ]
+        var delay = Duration.zero
+        for decision in decisions {
+            switch decision {
+            case .proceed: continue
+            case .delay(let wait): delay = max(delay, wait)
+            case .refuse(let error): return error
+            }
+        }
+        let delayed = self.state.withLock { state in
+            state.delayedInARow = delay > .zero ? state.delayedInARow + 1 : 0
+            return state.delayedInARow
+        }
+        if delayed > limits.maxDelayedInARow {
+            return RequestLimiter.refusal("requests in a row over the limit", wait: delay)
+        }
+        if delay > .zero { try? await Task.sleep(for: delay) }
+        return nil
     }
 
     private func send(_ envelope: Envelope) {

@@ -9,6 +9,8 @@ import NIOCore
 /// for a plain link). Failures answer JSON `{"code", "message"}` with the same codes as the WebSocket protocol.
 struct AttachmentRoutes: Sendable {
     let community: Community
+    /// The server's rate limits (uploads per member); `nil` when they are off.
+    var limiter: RequestLimiter?
 
     func register(on router: Router<BasicRequestContext>) {
         router.post("/api/attachments") { request, context in
@@ -32,6 +34,12 @@ struct AttachmentRoutes: Sendable {
     func upload(_ request: Request, context: BasicRequestContext) async throws -> Response {
         guard let member = await self.member(request) else {
             return Self.failure(.unauthorized, CommuneError(.notAuthenticated, "Log in and send the session_token as 'Authorization: Bearer <token>'."))
+        }
+        if let wait = self.limiter?.admitUpload(by: member.id) {
+            let error = RequestLimiter.refusal("uploads", wait: wait)
+            var response = Self.failure(.tooManyRequests, error)
+            response.headers[.retryAfter] = String(((error.retryAfterMilliseconds ?? 1_000) + 999) / 1_000)
+            return response
         }
         let limit = self.community.configuration.maxAttachmentBytes
         let tooLarge = CommuneError(.tooLarge, "Attachments may have at most \(limit) bytes.")

@@ -27,6 +27,8 @@ final class TestServer: Sendable {
         configuration.host = "127.0.0.1"
         configuration.port = 0
         configuration.dataDirectory = directory
+        // Tests send bursts no person would; the rate-limit tests turn the limits on.
+        configuration.rateLimits = nil
         configure(&configuration)
         var logger = Logger(label: "commune.test")
         logger.logLevel = .warning
