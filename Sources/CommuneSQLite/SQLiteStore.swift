@@ -324,18 +324,18 @@ public final class SQLiteStore: CommunityStore {
                     throw StoreError.inviteInvalid(refusal)
                 }
             }
+            // A key matches in any of its spellings (a row written before keys were stored canonical may hold another).
+            let keys = X25519Key.encodings(of: member.publicKey).map { Data($0) }
+            let keyList = Array(repeating: "?", count: keys.count).joined(separator: ", ")
+            let arguments = StatementArguments([member.id.value]) + StatementArguments(keys)
             let banned = try Bool.fetchOne(
-                db,
-                sql: "SELECT EXISTS (SELECT 1 FROM bans WHERE user_id = ? OR public_key = ?)",
-                arguments: [member.id.value, Data(member.publicKey)]
+                db, sql: "SELECT EXISTS (SELECT 1 FROM bans WHERE user_id = ? OR public_key IN (\(keyList)))", arguments: arguments
             ) ?? false
             if banned {
                 throw StoreError.banned("This identity is banned from this community.")
             }
             let taken = try Bool.fetchOne(
-                db,
-                sql: "SELECT EXISTS (SELECT 1 FROM members WHERE user_id = ? OR public_key = ?)",
-                arguments: [member.id.value, Data(member.publicKey)]
+                db, sql: "SELECT EXISTS (SELECT 1 FROM members WHERE user_id = ? OR public_key IN (\(keyList)))", arguments: arguments
             ) ?? false
             if taken {
                 throw StoreError.alreadyRegistered("This user id or public key is already a member of this community.")

@@ -110,7 +110,7 @@ extension Community {
         }
         self.state.withLock { state in
             state.members[member.id] = nil
-            state.membersByKey.remove(member.publicKey)
+            state.membersByKey.remove(X25519Key.canonical(member.publicKey))
         }
         do {
             try await self.sessions.revokeAll(of: member.id)

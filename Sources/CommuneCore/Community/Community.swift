@@ -75,7 +75,7 @@ public final class Community: Sendable {
             info: CommunityInfo(settings: settings, defaultName: configuration.defaultName),
             tree: InteractableTree(records),
             members: MemberRoster(members),
-            membersByKey: Set(members.map(\.publicKey)),
+            membersByKey: Set(members.map { X25519Key.canonical($0.publicKey) }),
             groups: Dictionary(uniqueKeysWithValues: groups.map { ($0.name, $0) })
         )
         return Community(
@@ -157,13 +157,13 @@ public final class Community: Sendable {
     /// Registers a new member with an invite.
     public func register(_ request: RegisterRequest) async throws(CommuneError) -> Member {
         let username = try self.validatedUsername(request.username)
-        let key = try Curve25519.KeyAgreement.PublicKey(base64: request.publicKey)
+        let key = try Self.memberKey(request.publicKey)
         let code = request.invite.map { InviteLink($0)?.code ?? $0 }
         if code == nil, !self.info.isPublic {
             throw .init(.inviteInvalid, "This community is private: joining it needs an invite.")
         }
         let known = self.state.withLock { state in
-            state.members[request.userID] != nil || state.membersByKey.contains(Array(key.rawRepresentation))
+            state.members[request.userID] != nil || state.membersByKey.contains(key)
         }
         if known {
             throw .init(.alreadyRegistered, "This user id or public key is already a member of this community.")
@@ -171,7 +171,7 @@ public final class Community: Sendable {
         let candidate = Member(
             id: request.userID,
             username: username,
-            publicKey: Array(key.rawRepresentation),
+            publicKey: key,
             group: DefaultGroup.member,
             joinedAt: UnixTime.nowMilliseconds()
         )
@@ -190,7 +190,7 @@ public final class Community: Sendable {
         }
         self.state.withLock { state in
             state.members[member.id] = member
-            state.membersByKey.insert(member.publicKey)
+            state.membersByKey.insert(X25519Key.canonical(member.publicKey))
         }
         self.logger.info("Member registered", metadata: ["user_id": "\(member.id)", "group": "\(member.group)"])
         return member
@@ -207,6 +207,19 @@ public final class Community: Sendable {
         return name
     }
 
+    /// A `register` request's public key in canonical form (``X25519Key/canonical(_:)``: bit 255 cleared, reduced
+    /// modulo p), so that another spelling of a member's or a banned key is the same key; a key of small order is
+    /// refused, since anyone could answer its challenge.
+    static func memberKey(_ base64: String) throws(CommuneError) -> [UInt8] {
+        let key = X25519Key.canonical(Array(try Curve25519.KeyAgreement.PublicKey(base64: base64).rawRepresentation))
+        guard !X25519Key.isSmallOrder(key) else {
+            throw .invalidArgument(
+                "public_key is a point of small order on Curve25519: its shared secret would be the same for every private key, so anyone could log in as you. Generate a new key pair."
+            )
+        }
+        return key
+    }
+
     /// A challenge for `userID` to log in with: what to send, and the secret the answer must match.
     public func makeChallenge(for userID: UUIDString) throws(CommuneError) -> (member: Member, challenge: ChallengeMessage, secret: [UInt8]) {
         guard let member = self.member(userID) else {
@@ -218,7 +231,14 @@ public final class Community: Sendable {
         } catch {
             throw .internalError("The member's stored key is unusable.")
         }
-        let key = try ChallengeCipher.key(privateKey: self.privateKey, peerPublicKey: memberKey)
+        let key: SymmetricKey
+        do {
+            key = try ChallengeCipher.key(privateKey: self.privateKey, peerPublicKey: memberKey)
+        } catch {
+            // A small-order key stored before registration refused them: its secret is all zeros, anyone's to derive.
+            self.logger.warning("Refusing a login: the member's stored key cannot be used safely", metadata: ["user_id": "\(userID)"])
+            throw .init(.challengeFailed, "This member's public key is of small order, so no challenge can prove who holds it; register a new identity.")
+        }
         let (secret, sealed) = try ChallengeCipher.makeChallenge(key: key)
         return (member, ChallengeMessage(challenge: sealed, publicKey: self.publicKey), secret)
     }

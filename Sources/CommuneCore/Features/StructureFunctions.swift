@@ -55,7 +55,11 @@ public struct StructureFunctions: Capability {
         let request = call.request
         try community.permissions.require(.manageChannels, for: context.member)
         let reader = try call.payload()
-        let codecName = try reader.optionalString("codec") ?? request.codec ?? ""
+        let payloadCodec = try reader.optionalString("codec")
+        if let payloadCodec, let addressed = request.codec, payloadCodec != addressed {
+            throw .invalidArgument("data.codec '\(addressed)' differs from data.payload.codec '\(payloadCodec)': give the new node's codec once, or the same in both.")
+        }
+        let codecName = payloadCodec ?? request.codec ?? ""
         guard let codec = community.codecs[codecName] else {
             throw .invalidArgument("data.payload.codec must be one of \(community.codecs.codecNames.sorted().joined(separator: ", ")).")
         }

@@ -137,10 +137,11 @@ public final class InMemoryStore: CommunityStore {
                 if let refusal = invite.refusal(now: now) { throw StoreError.inviteInvalid(refusal) }
                 group = invite.group
             }
-            if state.bans.values.contains(where: { $0.userID == member.id || $0.publicKey == member.publicKey }) {
+            let key = X25519Key.canonical(member.publicKey)
+            if state.bans.values.contains(where: { $0.userID == member.id || X25519Key.canonical($0.publicKey) == key }) {
                 throw StoreError.banned("This identity is banned from this community.")
             }
-            if state.members.values.contains(where: { $0.id == member.id || $0.publicKey == member.publicKey }) {
+            if state.members.values.contains(where: { $0.id == member.id || X25519Key.canonical($0.publicKey) == key }) {
                 throw StoreError.alreadyRegistered("This user id or public key is already a member of this community.")
             }
             if let inviteCode { state.invites[inviteCode]?.usesLeft -= 1 }

@@ -8,7 +8,8 @@ public protocol MemberStore: Sendable {
     ///
     /// - Throws: ``StoreError/inviteInvalid(_:)`` when the invite cannot be used at `now`,
     ///   ``StoreError/alreadyRegistered`` when the id or the key is taken, ``StoreError/banned`` when either is
-    ///   banned; in each case nothing changes.
+    ///   banned; in each case nothing changes. Keys match as X25519 points: every spelling of the same point
+    ///   (``X25519Key/encodings(of:)``) is the same key.
     /// - Returns: the member as stored, with the invite's group.
     func registerMember(_ member: Member, inviteCode: String?, now: Int64) async throws -> Member
     /// Writes a member's username, group, status and mute.

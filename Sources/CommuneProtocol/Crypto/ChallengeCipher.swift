@@ -25,6 +25,10 @@ public enum ChallengeCipher {
         } catch {
             throw .invalidArgument("The public key cannot be used for key agreement.")
         }
+        // A peer key of small order gives an all-zero secret whatever the private key: anyone could derive it.
+        guard secret.withUnsafeBytes({ $0.contains { $0 != 0 } }) else {
+            throw .invalidArgument("The public key is of small order: key agreement with it gives an all-zero shared secret.")
+        }
         return secret.hkdfDerivedSymmetricKey(using: SHA256.self, salt: Data(), sharedInfo: self.info, outputByteCount: 32)
     }
 

@@ -44,7 +44,8 @@ public struct FunctionRequest: Sendable, Hashable {
     public init(data: JSONValue) throws(CommuneError) {
         let reader = try PayloadReader(data, context: "data")
         self.codec = try reader.optionalString("codec")
-        self.address = ChannelAddress(path: try reader.optionalString("path") ?? "", name: try reader.string("name"))
+        // `path` is required like `name`: a missing one is a client's mistake, not the top level (that is `""`).
+        self.address = ChannelAddress(path: try reader.string("path"), name: try reader.string("name"))
         self.function = try reader.string("function")
         switch data["payload"] {
         case nil, .null?: self.payload = .object([:])

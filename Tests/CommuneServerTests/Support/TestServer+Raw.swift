@@ -10,9 +10,28 @@ extension TestServer {
         let registration = try await self.connect()
         try await registration.register(identity, invite: try await self.invite(), username: name)
         await registration.close()
-        let socket = try RawWebSocket(port: self.ready.port)
-        #expect(try await socket.run { try $0.readUpgradeResponse() } == "HTTP/1.1 101 Switching Protocols")
+        let socket = try await self.rawSocket()
         #expect(try await socket.run { try $0.login(identity) }.type == .identificationResponse)
         return (socket, identity)
+    }
+
+    /// A raw socket, upgraded to a WebSocket, not logged in.
+    func rawSocket() async throws -> RawWebSocket {
+        let socket = try RawWebSocket(port: self.ready.port)
+        #expect(try await socket.run { try $0.readUpgradeResponse() } == "HTTP/1.1 101 Switching Protocols")
+        return socket
+    }
+}
+
+extension RawWebSocket {
+    /// Sends `text` and returns the answer to it, skipping updates.
+    func answer(_ text: String) async throws -> Envelope {
+        try await self.run { socket in
+            try socket.sendText(text)
+            while true {
+                let envelope = try socket.readEnvelope()
+                if envelope.type != .update { return envelope }
+            }
+        }
     }
 }
