@@ -19,8 +19,12 @@ public final class SQLiteStore: CommunityStore {
     /// The database file's name inside the data folder.
     public static let fileName = "commune.sqlite"
 
-    /// Opens (creating if needed) the store in `directory`.
-    public init(directory: URL) throws {
+    /// What an acknowledged write survives (``Durability``).
+    public let durability: Durability
+
+    /// Opens (creating if needed) the store in `directory`; `durability` sets SQLite's `synchronous`.
+    public init(directory: URL, durability: Durability = .normal) throws {
+        self.durability = durability
         try FileManager.default.createDirectory(
             at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]
         )
@@ -28,12 +32,23 @@ public final class SQLiteStore: CommunityStore {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA synchronous = \(durability.pragma)")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
         self.pool = try DatabasePool(path: self.databaseURL.path, configuration: configuration)
+        // GRDB sets `synchronous = NORMAL` on the pool's one writing connection when it turns WAL on, after
+        // `prepareDatabase`: set it again there, where it counts.
+        try self.pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = \(durability.pragma)") }
         try Self.migrator.migrate(self.pool)
         self.writer = MessageWriter(pool: self.pool)
+    }
+
+    /// SQLite's `synchronous` on a reading and on the writing connection (0 OFF, 1 NORMAL, 2 FULL): what
+    /// ``durability`` set, for diagnostics and tests.
+    func synchronousSettings() async throws -> (read: Int?, write: Int?) {
+        let read = try await self.pool.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
+        let write = try await self.pool.write { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
+        return (read, write)
     }
 
     /// Whether `directory` holds a store already.

@@ -39,7 +39,7 @@ public final class CommuneServer: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.flushers = LoopFlushers(interval: TimeAmount(configuration.flushInterval))
-        self.store = try store ?? SQLiteStore(directory: configuration.dataDirectory)
+        self.store = try store ?? SQLiteStore(directory: configuration.dataDirectory, durability: configuration.durability)
         self.community = try await Community.open(
             store: self.store, configuration: configuration.community,
             codecs: configuration.codecs,

@@ -1,4 +1,5 @@
 import CommuneCore
+import CommuneSQLite
 import CommuneWebClient
 import Foundation
 
@@ -13,6 +14,9 @@ public struct ServerConfiguration: Sendable {
     public static let defaultDataPath = "commune-data"
     /// The data folder: the SQLite database and the uploaded attachments.
     public var dataDirectory: URL = URL(fileURLWithPath: Self.defaultDataPath)
+    /// What an acknowledged message survives: `.normal` (default) a crash of the server process, `.full` a power
+    /// loss too, at the cost of a disk flush per commit (see `Durability`).
+    public var durability: Durability = .normal
     /// The folder of the web client's static files; `nil` serves the WebSocket protocol only.
     public var webRoot: URL? = WebClient.bundledRoot
     /// The base URL that invites point at (`https://chat.example.org`). Default: `http://HOST:PORT`.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CommuneProtocol
 import CommuneServer
+import CommuneSQLite
 import Foundation
 import Logging
 import UnixSignals
@@ -39,8 +40,25 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Turn the rate limits off (for load tests on loopback; never on a public server).")
     var noRateLimits = false
 
+    @Option(
+        help: ArgumentHelp(
+            "What an acknowledged message survives: normal (a crash of the server process) or full (a power loss too; a disk flush per commit). Default: $COMMUNE_DURABILITY, else normal.",
+            valueName: "normal|full"
+        )
+    )
+    var durability: Durability?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
+
+    /// `COMMUNE_DURABILITY` (`normal` or `full`), for service managers and the benchmark scripts; `normal` if unset.
+    static func environmentDurability() throws -> Durability {
+        guard let value = ProcessInfo.processInfo.environment["COMMUNE_DURABILITY"], !value.isEmpty else { return .normal }
+        guard let durability = Durability(rawValue: value) else {
+            throw ValidationError("COMMUNE_DURABILITY must be normal or full, not '\(value)'.")
+        }
+        return durability
+    }
 
     func run() async throws {
         guard let level = Logger.Level(rawValue: self.logLevel) else {
@@ -56,6 +74,7 @@ struct Serve: AsyncParsableCommand {
         configuration.port = self.port
         configuration.dataDirectory = URL(fileURLWithPath: self.data).standardizedFileURL
         configuration.publicURL = self.publicURL
+        configuration.durability = try self.durability ?? Self.environmentDurability()
         configuration.trustedProxies = Set(self.trustedProxies)
         if self.noRateLimits { configuration.rateLimits = nil }
         if let webRoot = self.webRoot ?? ProcessInfo.processInfo.environment["COMMUNE_WEB_ROOT"], !webRoot.isEmpty {

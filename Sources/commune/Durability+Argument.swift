@@ -1,0 +1,4 @@
+import ArgumentParser
+import CommuneSQLite
+
+extension Durability: ExpressibleByArgument {}
