@@ -153,7 +153,8 @@ let package = Package(
         .testTarget(
             name: "CommuneServerTests",
             dependencies: [
-                "CommuneServer", "CommuneClient", "CommuneCore", "CommuneProtocol", .product(name: "Crypto", package: "swift-crypto"),
+                "CommuneServer", "CommuneClient", "CommuneCore", "CommuneProtocol", "CommuneSQLite",
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

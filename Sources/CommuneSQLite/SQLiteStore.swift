@@ -324,7 +324,7 @@ public final class SQLiteStore: CommunityStore {
     }
 
     public func registerMember(_ member: Member, inviteCode: String?, now: Int64) async throws -> Member {
-        try await self.pool.write { db in
+        try await Self.mappingFullDisk { try await self.pool.write { db in
             var invite: Invite?
             if let inviteCode {
                 guard let row = try Row.fetchOne(
@@ -365,7 +365,7 @@ public final class SQLiteStore: CommunityStore {
                 arguments: [stored.id.value, stored.username, Data(stored.publicKey), stored.group, stored.joinedAt]
             )
             return stored
-        }
+        } }
     }
 
     public func updateMember(_ member: Member) async throws {
@@ -503,7 +503,16 @@ public final class SQLiteStore: CommunityStore {
     // MARK: Messages
 
     public func appendMessage(_ message: NewMessage) async throws -> AppendedMessage {
-        try await self.writer.append(message)
+        try await Self.mappingFullDisk { try await self.writer.append(message) }
+    }
+
+    /// Runs a write, turning SQLite's "database or disk is full" into ``StoreError/storageFull``.
+    static func mappingFullDisk<T>(_ write: () async throws -> T) async throws -> T {
+        do {
+            return try await write()
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
+            throw StoreError.storageFull
+        }
     }
 
     public func message(channelID: Int64, messageID: Int64) async throws -> StoredMessage? {

@@ -121,10 +121,13 @@ public struct TextChannelCodec: ChannelCodec {
                     attachments: attachments, senderNumber: number
                 )
             )
+        } catch StoreError.storageFull {
+            throw community.storageHealth.full("the message was not stored.")
         } catch {
             community.logger.error("Storing a message failed: \(error)")
             throw .internalError("The message could not be stored; it was not sent.")
         }
+        community.storageHealth.wrote()
         let stored = appended.message
         if !appended.isNew, stored.channelID != node.id {
             throw .invalidArgument("data.payload.number \(number ?? 0) was already used for a message in another channel.")

@@ -15,6 +15,8 @@ public final class Community: Sendable {
     public let configuration: CommunityConfiguration
     public let logger: Logger
     public let codecs: CodecRegistry
+    /// Whether the store has room; a full disk is logged once, not per refused write.
+    public let storageHealth: StorageHealth
     /// Where uploaded attachments' bytes live; `nil` for tools that run without them.
     public let attachments: AttachmentFiles?
     let privateKey: Curve25519.KeyAgreement.PrivateKey
@@ -48,6 +50,7 @@ public final class Community: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.codecs = codecs
+        self.storageHealth = StorageHealth(logger: logger)
         self.privateKey = privateKey
         self.publicKey = privateKey.publicKey.base64
         self.state = Mutex(state)
@@ -183,11 +186,13 @@ public final class Community: Sendable {
             case .inviteInvalid(let reason): throw .init(.inviteInvalid, reason)
             case .alreadyRegistered(let reason): throw .init(.alreadyRegistered, reason)
             case .banned(let reason): throw .init(.banned, reason)
+            case .storageFull: throw self.storageHealth.full("the registration was not stored.")
             }
         } catch {
             self.logger.error("Registering a member failed: \(error)")
             throw .internalError("Registration failed on the server.")
         }
+        self.storageHealth.wrote()
         self.state.withLock { state in
             state.members[member.id] = member
             state.membersByKey.insert(X25519Key.canonical(member.publicKey))

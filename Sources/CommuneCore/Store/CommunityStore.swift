@@ -15,4 +15,6 @@ public enum StoreError: Error, Sendable, Hashable {
     case inviteInvalid(String)
     case alreadyRegistered(String)
     case banned(String)
+    /// The write did not fit: the disk (or the database's size limit) is full. Nothing was written.
+    case storageFull
 }

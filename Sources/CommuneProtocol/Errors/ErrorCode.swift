@@ -37,6 +37,8 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let forbidden = ErrorCode(rawValue: "forbidden")
     /// The client sends faster than the server allows; retry after a pause.
     public static let rateLimited = ErrorCode(rawValue: "rate_limited")
+    /// The server's storage is full: the request's change was not stored. Retry later; other requests may work.
+    public static let storageFull = ErrorCode(rawValue: "storage_full")
     /// Something failed on the server; the request had no effect that the client can rely on.
     public static let internalError = ErrorCode(rawValue: "internal_error")
 
