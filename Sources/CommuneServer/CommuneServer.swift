@@ -57,6 +57,7 @@ public final class CommuneServer: Sendable {
         gracefulShutdownSignals: [UnixSignal] = [],
         onReady: @escaping @Sendable (Ready) async -> Void = { _ in }
     ) async throws {
+        DescriptorLimit.raiseAndLog(limits: self.configuration.connectionLimits, logger: self.logger)
         let application = self.makeApplication(onReady: onReady)
         let serviceGroup = ServiceGroup(
             configuration: .init(
@@ -101,7 +102,7 @@ public final class CommuneServer: Sendable {
                 id: self.hub.makeConnectionID(),
                 outbox: Outbox(
                     writer: writer, flusher: self.flushers.flusher(for: channel.eventLoop),
-                    limitBytes: self.configuration.outboundQueueLimitBytes
+                    limitBytes: self.configuration.outboundQueueLimitBytes, admission: await ConnectionGuard.admission(of: channel)
                 ),
                 community: self.community,
                 hub: self.hub,
@@ -133,7 +134,7 @@ public final class CommuneServer: Sendable {
         )
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter, configuration: .init(ws: webSocket)),
+            server: .guarded(webSocketRouter: webSocketRouter, webSocket: webSocket, configuration: self.configuration),
             configuration: .init(address: .hostname(self.configuration.host, port: self.configuration.port), serverName: "Commune"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? self.configuration.port

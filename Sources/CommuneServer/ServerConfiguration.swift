@@ -40,6 +40,9 @@ public struct ServerConfiguration: Sendable {
     public var pingInterval: Duration = .seconds(30)
     /// How long a closing connection may take to answer the close frame (on shutdown too) before it is dropped.
     public var closeTimeout: Duration = .seconds(10)
+    /// Limits on connections: request head timeouts and sizes, what a connection may send before login, and how
+    /// many connections one address, and all those not logged in, may keep open (see ``ConnectionLimits``).
+    public var connectionLimits = ConnectionLimits()
     /// Rate limits per connection, member and source address; `nil` turns them off (for load tests only).
     public var rateLimits: RateLimits? = RateLimits()
     /// Addresses of reverse proxies whose `X-Forwarded-For` names the client (`127.0.0.1` when a TLS proxy on the

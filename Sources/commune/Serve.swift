@@ -37,8 +37,11 @@ struct Serve: AsyncParsableCommand {
     )
     var trustedProxies: [String] = []
 
-    @Flag(help: "Turn the rate limits off (for load tests on loopback; never on a public server).")
+    @Flag(help: "Turn the rate limits and the connection caps off (for load tests on loopback; never on a public server).")
     var noRateLimits = false
+
+    @Option(help: "Connections open at once from one address (raise it when many members share one, e.g. behind NAT).")
+    var maxConnectionsPerAddress = ConnectionLimits().maxConnectionsPerAddress
 
     @Option(
         help: ArgumentHelp(
@@ -76,7 +79,12 @@ struct Serve: AsyncParsableCommand {
         configuration.publicURL = self.publicURL
         configuration.durability = try self.durability ?? Self.environmentDurability()
         configuration.trustedProxies = Set(self.trustedProxies)
-        if self.noRateLimits { configuration.rateLimits = nil }
+        configuration.connectionLimits.maxConnectionsPerAddress = self.maxConnectionsPerAddress
+        if self.noRateLimits {
+            configuration.rateLimits = nil
+            configuration.connectionLimits.maxConnectionsPerAddress = .max
+            configuration.connectionLimits.maxConnectionsBeforeLogin = .max
+        }
         if let webRoot = self.webRoot ?? ProcessInfo.processInfo.environment["COMMUNE_WEB_ROOT"], !webRoot.isEmpty {
             configuration.webRoot = URL(fileURLWithPath: webRoot).standardizedFileURL
         }

@@ -35,7 +35,9 @@ final class ConnectionHub: Sendable {
         ConnectionID(self.counter.add(1, ordering: .relaxed).newValue)
     }
 
+    /// A connection's member logged in: it receives updates, and leaves the pool of connections not logged in.
     func add(_ id: ConnectionID, member: UUIDString, outbox: Outbox) {
+        outbox.admission.loggedIn()
         self.connections.withLock { $0[id] = Entry(member: member, outbox: outbox) }
     }
 

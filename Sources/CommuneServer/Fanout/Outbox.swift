@@ -39,11 +39,14 @@ final class Outbox: Sendable {
     let flusher: LoopFlusher
     var eventLoop: any EventLoop { self.flusher.eventLoop }
     let limitBytes: Int
+    /// The connection's place in the connection limits; told when its member logs in.
+    let admission: ConnectionAdmission
 
-    init(writer: NIOLoopBound<RawFrameWriter>, flusher: LoopFlusher, limitBytes: Int) {
+    init(writer: NIOLoopBound<RawFrameWriter>, flusher: LoopFlusher, limitBytes: Int, admission: ConnectionAdmission = .uncounted()) {
         self.writer = writer
         self.flusher = flusher
         self.limitBytes = limitBytes
+        self.admission = admission
     }
 
     /// Queues a framed message and makes sure it is written soon.

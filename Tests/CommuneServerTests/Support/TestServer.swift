@@ -29,6 +29,9 @@ final class TestServer: Sendable {
         configuration.dataDirectory = directory
         // Tests send bursts no person would; the rate-limit tests turn the limits on.
         configuration.rateLimits = nil
+        // Tests open many connections from loopback; the connection-limit tests set small caps.
+        configuration.connectionLimits.maxConnectionsPerAddress = 100_000
+        configuration.connectionLimits.maxConnectionsBeforeLogin = 100_000
         configure(&configuration)
         var logger = Logger(label: "commune.test")
         logger.logLevel = .warning

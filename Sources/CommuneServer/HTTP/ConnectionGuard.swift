@@ -1,0 +1,593 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// Sits first in every connection's pipeline, in front of the HTTP and WebSocket decoders, and reads the raw bytes
+/// as they arrive (passing them on unchanged) to refuse what the decoders would buffer, wait for, or accept:
+///
+/// - HTTP: a request head must be complete within ``ConnectionLimits/requestHeadTimeout`` of its first byte (408),
+///   and a connection that sends nothing for that long (after connecting or after its last response) is closed;
+///   a request line over ``ConnectionLimits/maxRequestLineBytes`` gets 414, a head over
+///   ``ConnectionLimits/maxRequestHeadBytes`` or with more than ``ConnectionLimits/maxHeaderFields`` fields 431,
+///   `Content-Length` together with `Transfer-Encoding`, a `Content-Length` that is not one non-negative integer,
+///   or a transfer coding other than `chunked` 400. Bodies are skipped by their framing to find the next head.
+/// - WebSocket (after an upgrade head): RFC 6455's rules the libraries leave to the application or get wrong:
+///   client frames must be masked, reserved bits and opcodes unused, control frames whole and short, a continuation
+///   only inside a fragmented message and a new message only outside one (1002); text must be UTF-8 across
+///   fragments (1007); a frame or message may not exceed ``ConnectionLimits/maxMessageBytesBeforeLogin`` before
+///   login or `maxMessageBytes` after (1009), checked from the frame header, before its payload is buffered; and the
+///   first message must come within ``ConnectionLimits/requestHeadTimeout`` of the upgrade (1008).
+///
+/// A refusal is written straight to the socket, the write side is shut, and what the client still sends is read
+/// and discarded for ``ConnectionLimits/lingerTimeout`` (so the answer is not lost to a reset) before the socket is
+/// closed. Used on the channel's event loop only.
+final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
+
+    let limits: ConnectionLimits
+    /// The largest WebSocket message after login.
+    let maxMessageBytes: Int
+    let admission: ConnectionAdmission
+    /// Set when the connection was refused on arrival (it is answered 503 and closed at once).
+    private let refusal: ConnectionLimiter.Refusal?
+
+    private enum Mode {
+        case head
+        case body(remaining: Int)
+        case chunked
+        case webSocket
+        /// Refused: reading and discarding until the client closes or the linger time is over.
+        case lingering
+    }
+
+    private var mode = Mode.head
+    private var head = HeadState()
+    private var chunks = ChunkState()
+    private var frames = FrameState()
+    private var started = false
+    /// Request heads read so far.
+    private var requestsRead = 0
+    private var timer: Scheduled<Void>?
+    /// Since when the connection has been waiting for a request head with none of it received.
+    private var idleSince = NIODeadline.now()
+    /// When the current request head began, or the WebSocket upgrade was read.
+    private var phaseStarted = NIODeadline.now()
+
+    init(limits: ConnectionLimits, maxMessageBytes: Int, admission: ConnectionAdmission, refusal: ConnectionLimiter.Refusal? = nil) {
+        self.limits = limits
+        self.maxMessageBytes = maxMessageBytes
+        self.admission = admission
+        self.refusal = refusal
+    }
+
+    // MARK: Channel events
+
+    /// This handler's context, while it is in the pipeline.
+    private var context: ChannelHandlerContext?
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { self.start(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.start(context: context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.timer?.cancel()
+        self.timer = nil
+        // The end of the stream after a refusal closes the socket outright (its write side is already shut): tell the
+        // handlers behind first, so an HTTP upgrade still waiting for a request ends quietly.
+        if case .lingering = self.mode { self.signalInputClosed(context: context) }
+        context.fireChannelInactive()
+    }
+
+    private var signalledInputClosed = false
+
+    private func signalInputClosed(context: ChannelHandlerContext) {
+        guard !self.signalledInputClosed else { return }
+        self.signalledInputClosed = true
+        context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        self.timer?.cancel()
+        self.timer = nil
+    }
+
+    private func start(context: ChannelHandlerContext) {
+        guard !self.started else { return }
+        self.started = true
+        if let refusal = self.refusal {
+            let detail = switch refusal {
+            case .tooManyFromAddress: "Too many connections from your address; at most \(self.limits.maxConnectionsPerAddress) at once."
+            case .tooManyBeforeLogin: "The server is busy; try again shortly."
+            }
+            self.mode = .lingering
+            context.writeAndFlush(self.wrapOutboundOut(.byteBuffer(Self.response(.serviceUnavailable, detail, allocator: context.channel.allocator))))
+                .assumeIsolated().whenComplete { _ in self.closeNow(context: context) }
+            return
+        }
+        self.idleSince = .now()
+        self.armTimer(context: context)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard let event = event as? ChannelEvent, event == .inputClosed else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        switch self.mode {
+        case .lingering:
+            self.closeNow(context: context)
+        case .head where self.requestsRead == 0:
+            // The client left before its first request: nothing is left to answer.
+            self.closeNow(context: context)
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        // A response going out restarts the wait for the next request head.
+        if case .head = self.mode, self.head.bytes == 0 { self.idleSince = .now() }
+        context.write(data, promise: promise)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = self.unwrapInboundIn(data)
+        if case .lingering = self.mode { return }
+        var failure: Failure?
+        buffer.withUnsafeReadableBytes { bytes in
+            var offset = 0
+            while offset < bytes.count, failure == nil {
+                switch self.mode {
+                case .head: failure = self.readHead(bytes, &offset)
+                case .body(let remaining):
+                    let taken = min(remaining, bytes.count - offset)
+                    offset += taken
+                    self.mode = remaining == taken ? .head : .body(remaining: remaining - taken)
+                    if case .head = self.mode { self.idleSince = .now() }
+                case .chunked: failure = self.readChunked(bytes, &offset)
+                case .webSocket: failure = self.readFrames(bytes, &offset)
+                case .lingering: offset = bytes.count
+                }
+            }
+        }
+        if let failure {
+            self.fail(failure, context: context)
+            return
+        }
+        self.armTimer(context: context)
+        context.fireChannelRead(data)
+    }
+
+    // MARK: Refusing
+
+    private enum Failure {
+        case http(HTTPResponse.Status, String)
+        case webSocket(UInt16, String)
+        /// Close without a word (a connection that never sent anything).
+        case silent
+    }
+
+    private func fail(_ failure: Failure, context: ChannelHandlerContext) {
+        self.timer?.cancel()
+        self.timer = nil
+        let bytes: ByteBuffer
+        switch failure {
+        case .silent:
+            self.closeNow(context: context)
+            return
+        case .http(let status, let detail):
+            bytes = Self.response(status, detail, allocator: context.channel.allocator)
+        case .webSocket(let code, let reason):
+            let reason = Array(reason.utf8.prefix(123))
+            var frame = context.channel.allocator.buffer(capacity: 4 + reason.count)
+            frame.writeBytes([0x88, UInt8(2 + reason.count), UInt8(code >> 8), UInt8(code & 0xFF)])
+            frame.writeBytes(reason)
+            bytes = frame
+        }
+        self.mode = .lingering
+        context.writeAndFlush(self.wrapOutboundOut(.byteBuffer(bytes)), promise: nil)
+        // The client reads the answer, then sees the end of the stream; whatever it still sends is discarded.
+        context.close(mode: .output, promise: nil)
+        self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(self.limits.lingerTimeout)) {
+            self.closeNow(context: context)
+        }
+    }
+
+    private func closeNow(context: ChannelHandlerContext) {
+        self.timer?.cancel()
+        self.timer = nil
+        self.mode = .lingering
+        guard context.channel.isActive else { return }
+        // Tell the handlers behind that no more input comes (an HTTP upgrade still waiting ends quietly), then close.
+        self.signalInputClosed(context: context)
+        context.close(promise: nil)
+    }
+
+    /// A complete HTTP response that closes the connection, with the headers every Commune response carries.
+    static func response(_ status: HTTPResponse.Status, _ detail: String, allocator: ByteBufferAllocator) -> ByteBuffer {
+        let body = detail + "\n"
+        var head = "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\nConnection: close\r\n"
+        head += "Content-Type: text/plain; charset=utf-8\r\nContent-Length: \(body.utf8.count)\r\n"
+        head += "Content-Security-Policy: \(WebHeadersMiddleware<BasicRequestContext>.contentSecurityPolicy)\r\n"
+        head += "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\nCache-Control: no-store\r\n"
+        if status == .serviceUnavailable { head += "Retry-After: 10\r\n" }
+        return allocator.buffer(string: head + "\r\n" + body)
+    }
+
+    /// Answers a request the HTTP decoder could not parse with 400 (see ``HTTPParseErrorResponder``).
+    func refuseUnparsable() {
+        guard let context = self.context else { return }
+        if case .lingering = self.mode { return }
+        self.fail(.http(.badRequest, "The request is not valid HTTP/1.1."), context: context)
+    }
+
+    // MARK: Timeouts
+
+    private func armTimer(context: ChannelHandlerContext) {
+        guard self.timer == nil, self.started else { return }
+        let deadline: NIODeadline
+        switch self.mode {
+        case .head:
+            deadline = (self.head.bytes == 0 ? self.idleSince : self.phaseStarted) + TimeAmount(self.limits.requestHeadTimeout)
+        case .webSocket where !self.frames.sawMessage:
+            deadline = self.phaseStarted + TimeAmount(self.limits.requestHeadTimeout)
+        default:
+            return
+        }
+        self.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            self.timer = nil
+            self.timerFired(context: context)
+        }
+    }
+
+    private func timerFired(context: ChannelHandlerContext) {
+        guard context.channel.isActive else { return }
+        let timeout = TimeAmount(self.limits.requestHeadTimeout)
+        switch self.mode {
+        case .head where self.head.bytes == 0:
+            if self.idleSince + timeout > .now() { return self.armTimer(context: context) }
+            self.fail(.silent, context: context)
+        case .head:
+            if self.phaseStarted + timeout > .now() { return self.armTimer(context: context) }
+            self.fail(.http(.requestTimeout, "The request head did not arrive within \(self.limits.requestHeadTimeout)."), context: context)
+        case .webSocket where !self.frames.sawMessage:
+            if self.phaseStarted + timeout > .now() { return self.armTimer(context: context) }
+            self.fail(.webSocket(1008, "no request"), context: context)
+        default:
+            // Reading a body or a logged-in WebSocket: the timer is armed again when a head is awaited.
+            break
+        }
+        if case .head = self.mode, self.timer == nil, context.channel.isActive { self.armTimer(context: context) }
+    }
+
+    // MARK: HTTP request heads
+
+    private struct HeadState {
+        /// Bytes of this head so far (blank lines before it not counted).
+        var bytes = 0
+        var line: [UInt8] = []
+        var lineBytes = 0
+        var lastByte: UInt8 = 0
+        var sawRequestLine = false
+        var fields = 0
+        var contentLengths: [Substring] = []
+        var transferCodings: [Substring] = []
+        var upgradeWebSocket = false
+        var connectionUpgrade = false
+    }
+
+    private func readHead(_ bytes: UnsafeRawBufferPointer, _ offset: inout Int) -> Failure? {
+        while offset < bytes.count {
+            let byte = bytes[offset]
+            offset += 1
+            if byte != UInt8(ascii: "\n") {
+                if self.head.bytes == 0 { self.phaseStarted = .now() }
+                self.head.bytes += 1
+                self.head.lineBytes += 1
+                self.head.lastByte = byte
+                if !self.head.sawRequestLine, self.head.lineBytes > self.limits.maxRequestLineBytes {
+                    return .http(.uriTooLong, "The request line is longer than \(self.limits.maxRequestLineBytes) bytes.")
+                }
+                if self.head.bytes > self.limits.maxRequestHeadBytes {
+                    return .http(.requestHeaderFieldsTooLarge, "The request head is larger than \(self.limits.maxRequestHeadBytes) bytes.")
+                }
+                // Only header lines are looked into, and those that matter are short.
+                if self.head.sawRequestLine, self.head.line.count < 1_024 { self.head.line.append(byte) }
+                continue
+            }
+            if self.head.bytes > 0 { self.head.bytes += 1 }
+            var line = self.head.line[...]
+            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+            let blank = self.head.lineBytes == 0 || (self.head.lineBytes == 1 && self.head.lastByte == UInt8(ascii: "\r"))
+            self.head.line.removeAll(keepingCapacity: true)
+            self.head.lineBytes = 0
+            if !self.head.sawRequestLine {
+                // Blank lines before a request line are ignored (RFC 9112, 2.2).
+                if !blank { self.head.sawRequestLine = true }
+                continue
+            }
+            if blank { return self.headComplete() }
+            self.head.fields += 1
+            if self.head.fields > self.limits.maxHeaderFields {
+                return .http(.requestHeaderFieldsTooLarge, "The request has more than \(self.limits.maxHeaderFields) header fields.")
+            }
+            self.readField(String(decoding: line, as: UTF8.self))
+        }
+        return nil
+    }
+
+    private func readField(_ line: String) {
+        guard let colon = line.firstIndex(of: ":") else { return }
+        let name = line[..<colon].lowercased()
+        let value = line[line.index(after: colon)...]
+        let tokens = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased()[...] }
+        switch name {
+        case "content-length": self.head.contentLengths += value.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces)[...] }
+        case "transfer-encoding": self.head.transferCodings += tokens
+        case "upgrade": self.head.upgradeWebSocket = self.head.upgradeWebSocket || tokens.contains("websocket")
+        case "connection": self.head.connectionUpgrade = self.head.connectionUpgrade || tokens.contains("upgrade")
+        default: break
+        }
+    }
+
+    /// A head has been read: check its framing, then expect its body, the next head, or WebSocket frames.
+    private func headComplete() -> Failure? {
+        let head = self.head
+        self.head = HeadState()
+        self.requestsRead += 1
+        if !head.contentLengths.isEmpty, !head.transferCodings.isEmpty {
+            return .http(.badRequest, "A request may not have both Content-Length and Transfer-Encoding.")
+        }
+        var length = 0
+        if let first = head.contentLengths.first {
+            guard head.contentLengths.allSatisfy({ $0 == first }), (1...18).contains(first.count),
+                first.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }), let value = Int(first)
+            else {
+                return .http(.badRequest, "Content-Length must be one non-negative integer.")
+            }
+            length = value
+        }
+        if !head.transferCodings.isEmpty, head.transferCodings != ["chunked"] {
+            return .http(.badRequest, "The only transfer coding accepted is chunked.")
+        }
+        self.idleSince = .now()
+        if head.upgradeWebSocket, head.connectionUpgrade {
+            self.mode = .webSocket
+            self.phaseStarted = .now()
+        } else if !head.transferCodings.isEmpty {
+            self.mode = .chunked
+            self.chunks = ChunkState()
+        } else if length > 0 {
+            self.mode = .body(remaining: length)
+        }
+        return nil
+    }
+
+    // MARK: Chunked bodies
+
+    private struct ChunkState {
+        enum Phase { case size, data(Int), dataEnd, trailer }
+        var phase = Phase.size
+        var line: [UInt8] = []
+        var trailerBytes = 0
+    }
+
+    private func readChunked(_ bytes: UnsafeRawBufferPointer, _ offset: inout Int) -> Failure? {
+        while offset < bytes.count, case .chunked = self.mode {
+            switch self.chunks.phase {
+            case .data(let remaining):
+                let taken = min(remaining, bytes.count - offset)
+                offset += taken
+                self.chunks.phase = remaining == taken ? .dataEnd : .data(remaining - taken)
+                continue
+            case .size, .dataEnd, .trailer:
+                break
+            }
+            let byte = bytes[offset]
+            offset += 1
+            if byte != UInt8(ascii: "\n") {
+                self.chunks.line.append(byte)
+                if case .trailer = self.chunks.phase {
+                    self.chunks.trailerBytes += 1
+                    if self.chunks.trailerBytes > self.limits.maxRequestHeadBytes {
+                        return .http(.requestHeaderFieldsTooLarge, "The request's trailer is larger than \(self.limits.maxRequestHeadBytes) bytes.")
+                    }
+                } else if self.chunks.line.count > 1_024 {
+                    return .http(.badRequest, "A chunk size line is too long.")
+                }
+                continue
+            }
+            var line = self.chunks.line[...]
+            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+            self.chunks.line.removeAll(keepingCapacity: true)
+            switch self.chunks.phase {
+            case .size:
+                let digits = line.prefix { $0 != UInt8(ascii: ";") }
+                let text = String(decoding: digits, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+                guard (1...15).contains(text.count), let size = Int(text, radix: 16) else {
+                    return .http(.badRequest, "A chunk size is not a hexadecimal number.")
+                }
+                self.chunks.phase = size == 0 ? .trailer : .data(size)
+            case .dataEnd:
+                guard line.isEmpty else { return .http(.badRequest, "A chunk is longer than its size.") }
+                self.chunks.phase = .size
+            case .trailer:
+                if line.isEmpty {
+                    self.mode = .head
+                    self.idleSince = .now()
+                }
+            case .data:
+                break
+            }
+        }
+        return nil
+    }
+
+    // MARK: WebSocket frames
+
+    private struct FrameState {
+        var header: [UInt8] = []
+        var payloadRemaining = 0
+        var inPayload = false
+        var opcode: UInt8 = 0
+        var fin = false
+        var mask: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
+        var maskOffset = 0
+        var inMessage = false
+        var messageIsText = false
+        var messageBytes = 0
+        var utf8 = UTF8Validator()
+        var sawMessage = false
+    }
+
+    private func readFrames(_ bytes: UnsafeRawBufferPointer, _ offset: inout Int) -> Failure? {
+        while offset < bytes.count {
+            if self.frames.inPayload {
+                let taken = min(self.frames.payloadRemaining, bytes.count - offset)
+                if self.frames.messageIsText, self.frames.opcode < 0x8 {
+                    let mask = [self.frames.mask.0, self.frames.mask.1, self.frames.mask.2, self.frames.mask.3]
+                    var maskOffset = self.frames.maskOffset
+                    for index in offset..<(offset + taken) {
+                        guard self.frames.utf8.read(bytes[index] ^ mask[maskOffset & 3]) else {
+                            return .webSocket(1007, "invalid UTF-8")
+                        }
+                        maskOffset += 1
+                    }
+                    self.frames.maskOffset = maskOffset
+                }
+                offset += taken
+                self.frames.payloadRemaining -= taken
+                if self.frames.payloadRemaining == 0, let failure = self.frameComplete() { return failure }
+                continue
+            }
+            self.frames.header.append(bytes[offset])
+            offset += 1
+            let header = self.frames.header
+            if header.count == 2, let failure = self.checkFrameStart(header[0], header[1]) { return failure }
+            guard header.count >= 2 else { continue }
+            let lengthBytes = switch header[1] & 0x7F {
+            case 126: 2
+            case 127: 8
+            default: 0
+            }
+            guard header.count == 2 + lengthBytes + 4 else { continue }
+            var length = Int(header[1] & 0x7F)
+            if lengthBytes > 0 {
+                guard lengthBytes == 2 || header[2] & 0x80 == 0 else { return .webSocket(1009, "message too large") }
+                length = header[2..<(2 + lengthBytes)].reduce(0) { min($0, Int.max >> 9) << 8 | Int($1) }
+            }
+            if let failure = self.checkFrameLength(length) { return failure }
+            let key = header.suffix(4).map { $0 }
+            self.frames.mask = (key[0], key[1], key[2], key[3])
+            self.frames.maskOffset = 0
+            self.frames.header.removeAll(keepingCapacity: true)
+            self.frames.payloadRemaining = length
+            self.frames.inPayload = true
+            if length == 0, let failure = self.frameComplete() { return failure }
+        }
+        return nil
+    }
+
+    /// The first two bytes of a frame: flags, opcode, mask bit, and where it stands in a message.
+    private func checkFrameStart(_ first: UInt8, _ second: UInt8) -> Failure? {
+        let fin = first & 0x80 != 0
+        let opcode = first & 0x0F
+        guard first & 0x70 == 0 else { return .webSocket(1002, "reserved bits set") }
+        guard second & 0x80 != 0 else { return .webSocket(1002, "unmasked frame") }
+        switch opcode {
+        case 0x8, 0x9, 0xA:
+            guard fin, second & 0x7F <= 125 else { return .webSocket(1002, "invalid control frame") }
+        case 0x0:
+            guard self.frames.inMessage else { return .webSocket(1002, "continuation frame outside a message") }
+        case 0x1, 0x2:
+            guard !self.frames.inMessage else { return .webSocket(1002, "new message inside a fragmented message") }
+        default:
+            return .webSocket(1002, "reserved opcode")
+        }
+        self.frames.fin = fin
+        self.frames.opcode = opcode
+        return nil
+    }
+
+    /// A frame's length is known: data frames count against the message limit before their payload is buffered.
+    private func checkFrameLength(_ length: Int) -> Failure? {
+        let opcode = self.frames.opcode
+        guard opcode < 0x8 else {
+            if opcode == 0x8, length == 1 { return .webSocket(1002, "invalid close frame") }
+            return nil
+        }
+        let limit = self.admission.isLoggedIn ? self.maxMessageBytes : self.limits.maxMessageBytesBeforeLogin
+        let total = (opcode == 0x0 ? self.frames.messageBytes : 0) + length
+        guard total <= limit else { return .webSocket(1009, "message too large") }
+        if opcode != 0x0 {
+            self.frames.inMessage = true
+            self.frames.messageIsText = opcode == 0x1
+            self.frames.utf8 = UTF8Validator()
+            self.frames.sawMessage = true
+        }
+        self.frames.messageBytes = total
+        return nil
+    }
+
+    private func frameComplete() -> Failure? {
+        self.frames.inPayload = false
+        guard self.frames.opcode < 0x8, self.frames.fin else { return nil }
+        self.frames.inMessage = false
+        self.frames.messageBytes = 0
+        if self.frames.messageIsText, !self.frames.utf8.isComplete { return .webSocket(1007, "invalid UTF-8") }
+        return nil
+    }
+}
+
+/// Checks UTF-8 a byte at a time, across frame boundaries (Unicode 15, table 3-7: no overlong forms, no surrogates,
+/// nothing above U+10FFFF).
+struct UTF8Validator {
+    private var needed = 0
+    private var lower: UInt8 = 0x80
+    private var upper: UInt8 = 0xBF
+
+    /// `false` when `byte` cannot continue valid UTF-8.
+    mutating func read(_ byte: UInt8) -> Bool {
+        if self.needed == 0 {
+            switch byte {
+            case 0x00...0x7F: return true
+            case 0xC2...0xDF: self.needed = 1
+            case 0xE0: (self.needed, self.lower) = (2, 0xA0)
+            case 0xE1...0xEC, 0xEE...0xEF: self.needed = 2
+            case 0xED: (self.needed, self.upper) = (2, 0x9F)
+            case 0xF0: (self.needed, self.lower) = (3, 0x90)
+            case 0xF1...0xF3: self.needed = 3
+            case 0xF4: (self.needed, self.upper) = (3, 0x8F)
+            default: return false
+            }
+            return true
+        }
+        guard byte >= self.lower, byte <= self.upper else { return false }
+        (self.lower, self.upper) = (0x80, 0xBF)
+        self.needed -= 1
+        return true
+    }
+
+    /// No code point is left unfinished.
+    var isComplete: Bool { self.needed == 0 }
+}
+
+extension ConnectionGuard {
+    /// The admission of the connection on `channel` (uncounted if it has no guard).
+    static func admission(of channel: any Channel) async -> ConnectionAdmission {
+        let admission = try? await channel.eventLoop.submit {
+            try channel.pipeline.syncOperations.handler(type: ConnectionGuard.self).admission
+        }.get()
+        return admission ?? .uncounted()
+    }
+}
