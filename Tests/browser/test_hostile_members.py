@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
 from browserkit import Browser, CommuneServer, PyClient, new_identity
@@ -336,9 +337,18 @@ def test_a_queued_send_can_be_discarded_offline(server, people):
     try:
         alice.wait(lambda _: alice.connection() in ("reconnecting", "connecting"))
         alice.send("never mind")
-        item = pending(alice, "queued")
-        assert "Waiting for the connection" in item.text and buttons_of(item) == ["Discard"]
-        item.find_element(By.CSS_SELECTOR, ".pending-discard").click()
+
+        # The list re-renders on every reconnection attempt, so each look finds the bubble afresh.
+        def discard_queued(_) -> bool:
+            try:
+                item = pending(alice, "queued")
+                assert "Waiting for the connection" in item.text and buttons_of(item) == ["Discard"]
+                item.find_element(By.CSS_SELECTOR, ".pending-discard").click()
+                return True
+            except StaleElementReferenceException:
+                return False
+
+        alice.wait(discard_queued)
         alice.wait(lambda _: not alice.css("#message-list li.pending"))
     finally:
         server.start()
