@@ -32,9 +32,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     let maxMessageBytes: Int
     let admission: ConnectionAdmission
     /// Set when the connection was refused on arrival (it is answered 503 and closed at once).
-    private let refusal: ConnectionLimiter.Refusal?
+    let refusal: ConnectionLimiter.Refusal?
 
-    private enum Mode {
+    enum Mode {
         case head
         case body(remaining: Int)
         case chunked
@@ -43,18 +43,18 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         case lingering
     }
 
-    private var mode = Mode.head
-    private var head = HeadState()
-    private var chunks = ChunkState()
-    private var frames = FrameState()
-    private var started = false
+    var mode = Mode.head
+    var head = HeadState()
+    var chunks = ChunkState()
+    var frames = FrameState()
+    var started = false
     /// Request heads read so far.
-    private var requestsRead = 0
-    private var timer: Scheduled<Void>?
+    var requestsRead = 0
+    var timer: Scheduled<Void>?
     /// Since when the connection has been waiting for a request head with none of it received.
-    private var idleSince = NIODeadline.now()
+    var idleSince = NIODeadline.now()
     /// When the current request head began, or the WebSocket upgrade was read.
-    private var phaseStarted = NIODeadline.now()
+    var phaseStarted = NIODeadline.now()
 
     init(limits: ConnectionLimits, maxMessageBytes: Int, admission: ConnectionAdmission, refusal: ConnectionLimiter.Refusal? = nil) {
         self.limits = limits
@@ -66,7 +66,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Channel events
 
     /// This handler's context, while it is in the pipeline.
-    private var context: ChannelHandlerContext?
+    var context: ChannelHandlerContext?
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -87,9 +87,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
-    private var signalledInputClosed = false
+    var signalledInputClosed = false
 
-    private func signalInputClosed(context: ChannelHandlerContext) {
+    func signalInputClosed(context: ChannelHandlerContext) {
         guard !self.signalledInputClosed else { return }
         self.signalledInputClosed = true
         context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
@@ -101,7 +101,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         self.timer = nil
     }
 
-    private func start(context: ChannelHandlerContext) {
+    func start(context: ChannelHandlerContext) {
         guard !self.started else { return }
         self.started = true
         if let refusal = self.refusal {
@@ -170,14 +170,14 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: Refusing
 
-    private enum Failure {
+    enum Failure {
         case http(HTTPResponse.Status, String)
         case webSocket(UInt16, String)
         /// Close without a word (a connection that never sent anything).
         case silent
     }
 
-    private func fail(_ failure: Failure, context: ChannelHandlerContext) {
+    func fail(_ failure: Failure, context: ChannelHandlerContext) {
         self.timer?.cancel()
         self.timer = nil
         let bytes: ByteBuffer
@@ -203,7 +203,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func closeNow(context: ChannelHandlerContext) {
+    func closeNow(context: ChannelHandlerContext) {
         self.timer?.cancel()
         self.timer = nil
         self.mode = .lingering
@@ -233,7 +233,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: Timeouts
 
-    private func armTimer(context: ChannelHandlerContext) {
+    func armTimer(context: ChannelHandlerContext) {
         guard self.timer == nil, self.started else { return }
         let deadline: NIODeadline
         switch self.mode {
@@ -250,7 +250,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func timerFired(context: ChannelHandlerContext) {
+    func timerFired(context: ChannelHandlerContext) {
         guard context.channel.isActive else { return }
         let timeout = TimeAmount(self.limits.requestHeadTimeout)
         switch self.mode {
@@ -272,7 +272,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: HTTP request heads
 
-    private struct HeadState {
+    struct HeadState {
         /// Bytes of this head so far (blank lines before it not counted).
         var bytes = 0
         var line: [UInt8] = []
@@ -286,7 +286,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         var connectionUpgrade = false
     }
 
-    private func readHead(_ bytes: UnsafeRawBufferPointer, _ offset: inout Int) -> Failure? {
+    func readHead(_ bytes: UnsafeRawBufferPointer, _ offset: inout Int) -> Failure? {
         while offset < bytes.count {
             let byte = bytes[offset]
             offset += 1
@@ -326,7 +326,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         return nil
     }
 
-    private func readField(_ line: String) {
+    func readField(_ line: String) {
         guard let colon = line.firstIndex(of: ":") else { return }
         let name = line[..<colon].lowercased()
         let value = line[line.index(after: colon)...]
@@ -341,7 +341,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// A head has been read: check its framing, then expect its body, the next head, or WebSocket frames.
-    private func headComplete() -> Failure? {
+    func headComplete() -> Failure? {
         let head = self.head
         self.head = HeadState()
         self.requestsRead += 1
@@ -375,14 +375,14 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: Chunked bodies
 
-    private struct ChunkState {
+    struct ChunkState {
         enum Phase { case size, data(Int), dataEnd, trailer }
         var phase = Phase.size
         var line: [UInt8] = []
         var trailerBytes = 0
     }
 
-    private func readChunked(_ bytes: UnsafeRawBufferPointer, _ offset: inout Int) -> Failure? {
+    func readChunked(_ bytes: UnsafeRawBufferPointer, _ offset: inout Int) -> Failure? {
         while offset < bytes.count, case .chunked = self.mode {
             switch self.chunks.phase {
             case .data(let remaining):
@@ -433,153 +433,6 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         return nil
     }
 
-    // MARK: WebSocket frames
-
-    private struct FrameState {
-        var header: [UInt8] = []
-        var payloadRemaining = 0
-        var inPayload = false
-        var opcode: UInt8 = 0
-        var fin = false
-        var mask: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
-        var maskOffset = 0
-        var inMessage = false
-        var messageIsText = false
-        var messageBytes = 0
-        var utf8 = UTF8Validator()
-        var sawMessage = false
-    }
-
-    private func readFrames(_ bytes: UnsafeRawBufferPointer, _ offset: inout Int) -> Failure? {
-        while offset < bytes.count {
-            if self.frames.inPayload {
-                let taken = min(self.frames.payloadRemaining, bytes.count - offset)
-                if self.frames.messageIsText, self.frames.opcode < 0x8 {
-                    let mask = [self.frames.mask.0, self.frames.mask.1, self.frames.mask.2, self.frames.mask.3]
-                    var maskOffset = self.frames.maskOffset
-                    for index in offset..<(offset + taken) {
-                        guard self.frames.utf8.read(bytes[index] ^ mask[maskOffset & 3]) else {
-                            return .webSocket(1007, "invalid UTF-8")
-                        }
-                        maskOffset += 1
-                    }
-                    self.frames.maskOffset = maskOffset
-                }
-                offset += taken
-                self.frames.payloadRemaining -= taken
-                if self.frames.payloadRemaining == 0, let failure = self.frameComplete() { return failure }
-                continue
-            }
-            self.frames.header.append(bytes[offset])
-            offset += 1
-            let header = self.frames.header
-            if header.count == 2, let failure = self.checkFrameStart(header[0], header[1]) { return failure }
-            guard header.count >= 2 else { continue }
-            let lengthBytes = switch header[1] & 0x7F {
-            case 126: 2
-            case 127: 8
-            default: 0
-            }
-            guard header.count == 2 + lengthBytes + 4 else { continue }
-            var length = Int(header[1] & 0x7F)
-            if lengthBytes > 0 {
-                guard lengthBytes == 2 || header[2] & 0x80 == 0 else { return .webSocket(1009, "message too large") }
-                length = header[2..<(2 + lengthBytes)].reduce(0) { min($0, Int.max >> 9) << 8 | Int($1) }
-            }
-            if let failure = self.checkFrameLength(length) { return failure }
-            let key = header.suffix(4).map { $0 }
-            self.frames.mask = (key[0], key[1], key[2], key[3])
-            self.frames.maskOffset = 0
-            self.frames.header.removeAll(keepingCapacity: true)
-            self.frames.payloadRemaining = length
-            self.frames.inPayload = true
-            if length == 0, let failure = self.frameComplete() { return failure }
-        }
-        return nil
-    }
-
-    /// The first two bytes of a frame: flags, opcode, mask bit, and where it stands in a message.
-    private func checkFrameStart(_ first: UInt8, _ second: UInt8) -> Failure? {
-        let fin = first & 0x80 != 0
-        let opcode = first & 0x0F
-        guard first & 0x70 == 0 else { return .webSocket(1002, "reserved bits set") }
-        guard second & 0x80 != 0 else { return .webSocket(1002, "unmasked frame") }
-        switch opcode {
-        case 0x8, 0x9, 0xA:
-            guard fin, second & 0x7F <= 125 else { return .webSocket(1002, "invalid control frame") }
-        case 0x0:
-            guard self.frames.inMessage else { return .webSocket(1002, "continuation frame outside a message") }
-        case 0x1, 0x2:
-            guard !self.frames.inMessage else { return .webSocket(1002, "new message inside a fragmented message") }
-        default:
-            return .webSocket(1002, "reserved opcode")
-        }
-        self.frames.fin = fin
-        self.frames.opcode = opcode
-        return nil
-    }
-
-    /// A frame's length is known: data frames count against the message limit before their payload is buffered.
-    private func checkFrameLength(_ length: Int) -> Failure? {
-        let opcode = self.frames.opcode
-        guard opcode < 0x8 else {
-            if opcode == 0x8, length == 1 { return .webSocket(1002, "invalid close frame") }
-            return nil
-        }
-        let limit = self.admission.isLoggedIn ? self.maxMessageBytes : self.limits.maxMessageBytesBeforeLogin
-        let total = (opcode == 0x0 ? self.frames.messageBytes : 0) + length
-        guard total <= limit else { return .webSocket(1009, "message too large") }
-        if opcode != 0x0 {
-            self.frames.inMessage = true
-            self.frames.messageIsText = opcode == 0x1
-            self.frames.utf8 = UTF8Validator()
-            self.frames.sawMessage = true
-        }
-        self.frames.messageBytes = total
-        return nil
-    }
-
-    private func frameComplete() -> Failure? {
-        self.frames.inPayload = false
-        guard self.frames.opcode < 0x8, self.frames.fin else { return nil }
-        self.frames.inMessage = false
-        self.frames.messageBytes = 0
-        if self.frames.messageIsText, !self.frames.utf8.isComplete { return .webSocket(1007, "invalid UTF-8") }
-        return nil
-    }
-}
-
-/// Checks UTF-8 a byte at a time, across frame boundaries (Unicode 15, table 3-7: no overlong forms, no surrogates,
-/// nothing above U+10FFFF).
-struct UTF8Validator {
-    private var needed = 0
-    private var lower: UInt8 = 0x80
-    private var upper: UInt8 = 0xBF
-
-    /// `false` when `byte` cannot continue valid UTF-8.
-    mutating func read(_ byte: UInt8) -> Bool {
-        if self.needed == 0 {
-            switch byte {
-            case 0x00...0x7F: return true
-            case 0xC2...0xDF: self.needed = 1
-            case 0xE0: (self.needed, self.lower) = (2, 0xA0)
-            case 0xE1...0xEC, 0xEE...0xEF: self.needed = 2
-            case 0xED: (self.needed, self.upper) = (2, 0x9F)
-            case 0xF0: (self.needed, self.lower) = (3, 0x90)
-            case 0xF1...0xF3: self.needed = 3
-            case 0xF4: (self.needed, self.upper) = (3, 0x8F)
-            default: return false
-            }
-            return true
-        }
-        guard byte >= self.lower, byte <= self.upper else { return false }
-        (self.lower, self.upper) = (0x80, 0xBF)
-        self.needed -= 1
-        return true
-    }
-
-    /// No code point is left unfinished.
-    var isComplete: Bool { self.needed == 0 }
 }
 
 extension ConnectionGuard {
