@@ -20,6 +20,7 @@ import zlib
 from pathlib import Path
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -112,7 +113,11 @@ class Browser:
     # -- waiting and finding ------------------------------------------------------------------------------------
 
     def wait(self, condition, timeout: float = WAIT, message: str = ""):
-        return WebDriverWait(self.driver, timeout, poll_frequency=0.1).until(condition, message)
+        # The client re-renders lists (on reconnection attempts, presence, updates): an element found by one poll may
+        # be replaced before the condition reads it, so a stale element means "look again", not a failure.
+        return WebDriverWait(
+            self.driver, timeout, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,)
+        ).until(condition, message)
 
     def css(self, selector: str):
         return self.driver.find_elements(By.CSS_SELECTOR, selector)
