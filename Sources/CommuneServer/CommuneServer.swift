@@ -20,6 +20,9 @@ public final class CommuneServer: Sendable {
     let hub: ConnectionHub
     let limiter: RequestLimiter?
     let flushers: LoopFlushers
+    /// Voice: the open call sockets and the backend behind them (`nil` with voice off).
+    let callSockets = CallSockets()
+    let callBackend: (any CallBackend)?
     let logger: Logger
     private let serviceGroup = Mutex<ServiceGroup?>(nil)
 
@@ -45,8 +48,14 @@ public final class CommuneServer: Sendable {
             codecs: configuration.codecs,
             attachments: AttachmentFiles(directory: configuration.dataDirectory.appendingPathComponent("attachments")), logger: logger
         )
-        self.hub = ConnectionHub(community: self.community)
+        let hub = ConnectionHub(community: self.community)
+        self.hub = hub
         self.limiter = configuration.rateLimits.map(RequestLimiter.init)
+        let events = CallEvents(community: self.community) { updates in
+            for update in updates { hub.publish(update.result, to: update.audience) }
+        }
+        self.callBackend = Self.makeCallBackend(configuration.voice, sockets: self.callSockets, events: events, logger: logger)
+        if let backend = self.callBackend { self.community.calls.attach(backend) }
     }
 
     /// Logged-in connections right now.
@@ -126,6 +135,15 @@ public final class CommuneServer: Sendable {
             }
         }
 
+        if let backend = self.callBackend {
+            let calls = CallSocketRoute(community: self.community, backend: backend, events: CallEvents(community: self.community) { updates in
+                for update in updates { self.hub.publish(update.result, to: update.audience) }
+            }, logger: self.logger)
+            webSocketRouter.ws(RouterPath(stringLiteral: VoiceChannelCodec.callSocketPath)) { inbound, outbound, context in
+                await calls.run(inbound: inbound, outbound: outbound, admission: await ConnectionGuard.admission(of: context.requestContext.channel))
+            }
+        }
+
         let webSocket = WebSocketServerConfiguration(
             maxFrameSize: self.configuration.maxFrameBytes,
             autoPing: .enabled(timePeriod: self.configuration.pingInterval),
@@ -147,6 +165,21 @@ public final class CommuneServer: Sendable {
             },
             logger: self.logger
         )
+    }
+
+    /// The voice backend `configuration` asks for, as far as this machine has it.
+    static func makeCallBackend(_ configuration: VoiceConfiguration, sockets: CallSockets, events: CallEvents, logger: Logger) -> (any CallBackend)? {
+        switch configuration.mode {
+        case .off:
+            logger.info("Voice is off (--voice off)")
+            return nil
+        case .auto, .mesh, .sfu:
+            logger.info(
+                "Voice: mesh calls (browsers connect to each other; at most \(configuration.maxMeshMembers) per call)",
+                metadata: ["turn": "\(configuration.turnURLs.isEmpty ? "none" : configuration.turnURLs.joined(separator: " "))"]
+            )
+            return MeshCalls(sockets: sockets, events: events, ice: configuration.iceProvider, maxMembersPerCall: configuration.maxMeshMembers)
+        }
     }
 
     /// Records the address invites use and, on the first start, issues the owner's invite.

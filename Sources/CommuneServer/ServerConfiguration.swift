@@ -51,6 +51,8 @@ public struct ServerConfiguration: Sendable {
     /// The channel codecs and community features this server offers (add a codec with
     /// `CodecRegistry.standard.adding(MyCodec())`).
     public var codecs: CodecRegistry = .standard
+    /// Voice calls: mesh or through the SFU, and the STUN/TURN servers members use.
+    public var voice = VoiceConfiguration()
     /// The community's own limits (message length, page size, challenge lifetime).
     public var community = CommunityConfiguration()
 

@@ -19,6 +19,8 @@ public final class Community: Sendable {
     public let storageHealth: StorageHealth
     /// Where uploaded attachments' bytes live; `nil` for tools that run without them.
     public let attachments: AttachmentFiles?
+    /// Who is in which voice call, and where their media goes.
+    public let calls: Calls
     let privateKey: Curve25519.KeyAgreement.PrivateKey
     /// Base64 of the community's X25519 public key, as `challenge` sends it.
     public let publicKey: String
@@ -41,10 +43,12 @@ public final class Community: Sendable {
         logger: Logger,
         codecs: CodecRegistry,
         attachments: AttachmentFiles?,
+        callMedia: (any CallMedia)?,
         privateKey: Curve25519.KeyAgreement.PrivateKey,
         state: State
     ) {
         self.attachments = attachments
+        self.calls = Calls(media: callMedia)
         self.store = store
         self.sessions = sessions
         self.configuration = configuration
@@ -63,6 +67,7 @@ public final class Community: Sendable {
         configuration: CommunityConfiguration = .init(),
         codecs: CodecRegistry = .standard,
         attachments: AttachmentFiles? = nil,
+        callMedia: (any CallMedia)? = nil,
         logger: Logger
     ) async throws -> Community {
         let privateKey = try await self.loadOrCreateKey(store: store)
@@ -82,7 +87,8 @@ public final class Community: Sendable {
             groups: Dictionary(uniqueKeysWithValues: groups.map { ($0.name, $0) })
         )
         return Community(
-            store: store, sessions: sessions, configuration: configuration, logger: logger, codecs: codecs, attachments: attachments, privateKey: privateKey,
+            store: store, sessions: sessions, configuration: configuration, logger: logger, codecs: codecs, attachments: attachments, callMedia: callMedia,
+            privateKey: privateKey,
             state: state
         )
     }

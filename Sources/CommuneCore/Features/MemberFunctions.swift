@@ -92,7 +92,9 @@ struct MemberFunctions: Capability {
         member.suppressed = suppress
         let saved = try await community.saveMember(member)
         await community.audit(context.member, "\(suppress ? "server-muted" : "unmuted") \(saved.username)")
-        return self.changed(saved, context: context)
+        var effect = self.changed(saved, context: context)
+        effect.updates += await community.callServerMuteChanged(saved)
+        return effect
     }
 
     /// `remove_member {user_id, vengeance?}` and `ban {user_id, reason?, vengeance?}`: the member's key can no

@@ -150,7 +150,12 @@ public struct StructureFunctions: Capability {
             var remaining = tree.children(of: node.parentID).filter { $0.id != node.id }
             for index in remaining.indices { remaining[index].position = Int64(index) }
             try await self.write(remaining, context: context)
-            return try await self.changed(Self.removed, address: address, codec: node.codec, context: context)
+            var effect = try await self.changed(Self.removed, address: address, codec: node.codec, context: context)
+            for id in doomed {
+                guard let gone = tree.nodes[id] else { continue }
+                effect.updates += await community.callChannelRemoved(id, address: tree.address(of: gone))
+            }
+            return effect
 
         default:
             throw self.unknownFunction(call)

@@ -39,6 +39,10 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let rateLimited = ErrorCode(rawValue: "rate_limited")
     /// The server's storage is full: the request's change was not stored. Retry later; other requests may work.
     public static let storageFull = ErrorCode(rawValue: "storage_full")
+    /// Voice is not available on this server right now (its media server is not running or is restarting).
+    public static let voiceUnavailable = ErrorCode(rawValue: "voice_unavailable")
+    /// The call already has as many members as this server allows in one call.
+    public static let callFull = ErrorCode(rawValue: "call_full")
     /// Something failed on the server; the request had no effect that the client can rely on.
     public static let internalError = ErrorCode(rawValue: "internal_error")
 

@@ -85,7 +85,7 @@ final class ClientConnection: Sendable {
                 }
             }
         }
-        self.disconnected()
+        await self.disconnected()
     }
 
     /// Frames go to the socket through the ``Outbox``; this task only waits for a reason to close, then sends
@@ -141,12 +141,17 @@ final class ClientConnection: Sendable {
     /// The most requests one connection has in flight at once.
     static let maxPipelinedRequests = 64
 
-    private func disconnected() {
+    private func disconnected() async {
         self.hub.remove(self.id)
         let member = self.state.withLock { state -> Member? in
             let member = state.session.member
             state.session.close()
             return member
+        }
+        if let member {
+            for update in await self.community.callConnectionClosed(self.id, member: member.id) {
+                self.hub.publish(update.result, to: update.audience)
+            }
         }
         if let member, self.community.connectionClosed(by: member.id) {
             self.hub.publish(CommunityFunctions.presenceUpdate(member.id, online: false), to: .community)

@@ -28,9 +28,9 @@ final class RawWebSocket: @unchecked Sendable {
 
     /// Connects to 127.0.0.1:`port` and sends the upgrade request. `receiveBuffer` shrinks the socket's kernel
     /// receive buffer (set before connecting, so the TCP window stays small).
-    init(port: Int, receiveBuffer: Int32? = nil, timeoutSeconds: Int = 10) throws {
+    init(port: Int, path: String = "/", receiveBuffer: Int32? = nil, timeoutSeconds: Int = 10) throws {
         self.descriptor = try loopbackSocket(port: port, timeoutSeconds: timeoutSeconds, receiveBuffer: receiveBuffer)
-        let upgrade = "GET / HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        let upgrade = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
         try self.write(Array(upgrade.utf8))
     }
