@@ -13,13 +13,14 @@ struct Commune: AsyncParsableCommand {
                                   commune send General/General "hello"
                                   commune history General/General
                                   commune tail General/General
+                                  commune voice status General/VC-1
             Administer:           commune channel create Projects/Swift
                                   commune member ban troll --reason spam
                                   commune audit
             """,
         subcommands: [
             Serve.self, InviteCommand.self, Join.self, Channels.self, Send.self, History.self, Tail.self, Members.self,
-            ChannelCommand.self, MemberCommand.self, Audit.self,
+            VoiceCommand.self, ChannelCommand.self, MemberCommand.self, Audit.self,
         ]
     )
 }

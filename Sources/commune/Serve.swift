@@ -51,6 +51,29 @@ struct Serve: AsyncParsableCommand {
     )
     var durability: Durability?
 
+    @Option(
+        help: ArgumentHelp(
+            "Voice calls: auto (through the SFU when Janus is installed, else browser to browser), sfu, mesh or off.",
+            valueName: "auto|sfu|mesh|off"
+        )
+    )
+    var voice: VoiceConfiguration.Mode = .auto
+
+    @Option(help: "The most members in one browser-to-browser (mesh) call.")
+    var maxMeshMembers = VoiceConfiguration().maxMeshMembers
+
+    @Option(name: .customLong("stun-url"), help: "A STUN server members use in calls, e.g. stun:stun.example.org:3478 (repeatable).")
+    var stunURLs: [String] = []
+
+    @Option(
+        name: .customLong("turn-url"),
+        help: "A TURN server of your own (coturn with use-auth-secret) members use in calls, e.g. turn:turn.example.org:3478 (repeatable). Needs --turn-secret-file."
+    )
+    var turnURLs: [String] = []
+
+    @Option(help: "A file holding the TURN server's static-auth-secret (or set $COMMUNE_TURN_SECRET).")
+    var turnSecretFile: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -61,6 +84,36 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("COMMUNE_DURABILITY must be normal or full, not '\(value)'.")
         }
         return durability
+    }
+
+    /// The voice flags, checked: a TURN URL needs its secret, and the secret is never taken from the command line
+    /// (where every user of the machine could read it).
+    func configureVoice(_ voice: inout VoiceConfiguration) throws {
+        voice.mode = self.voice
+        guard self.maxMeshMembers >= 2 else { throw CommandFailure("--max-mesh-members must be at least 2.") }
+        voice.maxMeshMembers = self.maxMeshMembers
+        for url in self.stunURLs where !url.hasPrefix("stun:") && !url.hasPrefix("stuns:") {
+            throw CommandFailure("--stun-url must start with stun: or stuns:, not '\(url)'.")
+        }
+        for url in self.turnURLs where !url.hasPrefix("turn:") && !url.hasPrefix("turns:") {
+            throw CommandFailure("--turn-url must start with turn: or turns:, not '\(url)'.")
+        }
+        voice.stunURLs = self.stunURLs
+        voice.turnURLs = self.turnURLs
+        var secret = ProcessInfo.processInfo.environment["COMMUNE_TURN_SECRET"]
+        if let path = self.turnSecretFile {
+            do {
+                secret = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            } catch {
+                throw CommandFailure("Cannot read the TURN secret from \(path): \(error.localizedDescription)")
+            }
+        }
+        if !self.turnURLs.isEmpty {
+            guard let secret, !secret.isEmpty else {
+                throw CommandFailure("--turn-url needs the TURN server's secret: --turn-secret-file PATH or $COMMUNE_TURN_SECRET.")
+            }
+            voice.turnSecret = secret
+        }
     }
 
     func run() async throws {
@@ -85,6 +138,7 @@ struct Serve: AsyncParsableCommand {
             configuration.connectionLimits.maxConnectionsPerAddress = .max
             configuration.connectionLimits.maxConnectionsBeforeLogin = .max
         }
+        try self.configureVoice(&configuration.voice)
         if let webRoot = self.webRoot ?? ProcessInfo.processInfo.environment["COMMUNE_WEB_ROOT"], !webRoot.isEmpty {
             configuration.webRoot = URL(fileURLWithPath: webRoot).standardizedFileURL
         }
@@ -112,3 +166,5 @@ struct Serve: AsyncParsableCommand {
         }
     }
 }
+
+extension VoiceConfiguration.Mode: ExpressibleByArgument {}
