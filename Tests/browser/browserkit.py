@@ -57,7 +57,7 @@ def wait_for_port(port: int, timeout: float = 30.0) -> None:
 class Browser:
     """One headless Chromium with its own profile (a separate person's browser)."""
 
-    def __init__(self, name: str, width: int = 1280, height: int = 860, dark: bool = True):
+    def __init__(self, name: str, width: int = 1280, height: int = 860, dark: bool = True, flags: tuple[str, ...] = ()):
         self.name = name
         self.profile = tempfile.mkdtemp(prefix=f"commune-chromium-{name}-")
         self.downloads = Path(tempfile.mkdtemp(prefix=f"commune-downloads-{name}-"))
@@ -80,6 +80,7 @@ class Browser:
             f"--window-size={width},{height}",
             "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
             "--lang=en-US",
+            *flags,
         ):
             options.add_argument(flag)
         options.add_experimental_option(
@@ -271,8 +272,9 @@ def assert_not_blank(path: Path, minimum: int = 12) -> None:
 class CommuneServer:
     """`commune serve` on a free loopback port with a temporary data folder."""
 
-    def __init__(self, binary: str):
+    def __init__(self, binary: str, args: tuple[str, ...] = ()):
         self.binary = binary
+        self.args = list(args)
         self.data = tempfile.mkdtemp(prefix="commune-browser-data-")
         self.port = free_port()
         self.process: subprocess.Popen | None = None
@@ -283,7 +285,7 @@ class CommuneServer:
     def start(self, timeout: float = 60.0) -> None:
         self.lines = []
         self.process = subprocess.Popen(
-            [self.binary, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--data", self.data],
+            [self.binary, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--data", self.data, *self.args],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

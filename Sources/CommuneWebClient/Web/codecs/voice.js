@@ -1,72 +1,74 @@
-// Voice channels. The server has no calls yet: the client shows who is in a channel (its active users, in the
-// sidebar and in the channel's view) and follows their states (user_changed).
+// Voice channels: who is in each channel's call (the tree's active_users, kept live by user_changed, user_left and
+// talking), joining and leaving, and my call's media. The parts live in ./voice/: model (state), call (joining,
+// leaving, states, screen share, reconnecting), signalling (the call socket), mesh and sfu (the two media modes),
+// media (microphone, devices, screen capture, talking detection), playback (what I hear and see), view (the channel's
+// view and the occupant lists) and panel (the call panel and its shortcuts).
 
-import { $, avatar, h } from "../lib/ui.js";
+import * as call from "./voice/call.js";
+import { changed, isVoice, memberInfo, model, myId, NAME, patchOccupant, setOccupant } from "./voice/model.js";
+import * as panel from "./voice/panel.js";
+import * as playback from "./voice/playback.js";
+import * as view from "./voice/view.js";
 
-const STATES = { active: "🎙", muted: "🔇", deafened: "🔕", inactive: "💤" };
-
-let ctx = null;
-let pane = null;
-
-function occupantItem(userId, info) {
-  const s = typeof info.state === "string" ? info.state : "active";
-  return h(
-    "li",
-    { className: `occupant state-${s}`, dataset: { userId, state: s } },
-    avatar(ctx.memberName(userId), userId, "small"),
-    ctx.memberLabel(userId, "occupant-name"),
-    h("span", { className: "occupant-state", textContent: STATES[s] || "", title: s, attrs: { "aria-label": s } }),
-    info.streaming ? h("span", { className: "live", textContent: "LIVE" }) : null,
-  );
-}
-
-const voice = {
-  name: "voice",
+export default {
+  name: NAME,
   label: "Voice channel",
   noun: "voice channel",
   icon: "🔊",
   topic: true,
 
-  install(context) {
-    ctx = context;
-    pane = h(
-      "div",
-      { id: "voice-view", className: "voice-view", hidden: true },
-      h("p", { className: "muted", textContent: "Voice calls are not in the web client yet. Who is in this channel:" }),
-      h("ul", { id: "voice-occupants", className: "voice-occupants" }),
-    );
-    $("channel-views").append(pane);
+  install(ctx) {
+    model.ctx = ctx;
+    playback.install();
+    view.install();
+    panel.install();
+    model.listeners.push(panel.render, view.refresh);
+    ctx.store.subscribe(["connection"], (_, { connection }) => call.connectionChanged(connection.state));
+    ctx.store.subscribe(["members"], changed);
+    ctx.bus.on("online", () => call.online());
+    ctx.bus.on("remap", (change) => call.remap(change));
   },
 
   readData(node, data) {
     node.activeUsers = new Map();
     if (data.active_users && typeof data.active_users === "object") {
-      for (const [userId, info] of Object.entries(data.active_users)) node.activeUsers.set(userId, info || {});
+      for (const [userId, info] of Object.entries(data.active_users)) node.activeUsers.set(userId, memberInfo(info));
     }
   },
 
-  treeExtras(node) {
-    if (!node.activeUsers.size) return null;
-    return h("ul", { className: "occupants" }, Array.from(node.activeUsers.entries()).map(([userId, info]) => occupantItem(userId, info)));
-  },
+  treeExtras: (node) => view.treeOccupants(node),
 
-  panes: () => [pane],
+  panes: () => view.panes(),
 
-  renderView(node) {
-    const list = Array.from(node.activeUsers.entries());
-    $("voice-occupants").replaceChildren(
-      ...(list.length ? list.map(([u, i]) => occupantItem(u, i)) : [h("li", { className: "muted", textContent: "Nobody is here." })]),
-    );
-  },
+  renderView: (node) => view.render(node),
 
   updates: {
-    user_changed({ node, payload }) {
-      if (!node || node.codec !== voice.name || !payload.user_id) return;
-      if (payload.state === null || payload.state === "left" || payload.left === true) node.activeUsers.delete(payload.user_id);
-      else node.activeUsers.set(payload.user_id, { state: payload.state || "active", streaming: Boolean(payload.streaming) });
-      ctx.store.touch("tree", "nodes");
+    user_changed({ key, node, payload }) {
+      if (!isVoice(node) || typeof payload.user_id !== "string") return;
+      const wasStreaming = Boolean(node.activeUsers.get(payload.user_id) && node.activeUsers.get(payload.user_id).streaming);
+      if (payload.user_id === myId() && model.call && model.call.key === key) call.applyMine(payload);
+      else setOccupant(key, payload.user_id, payload);
+      if (wasStreaming && payload.streaming !== true) call.shareEnded(payload.user_id);
+      playback.applyAll(); // a server mute starts or ends: mesh listeners enforce it
+    },
+    user_left({ key, node, payload }) {
+      if (!isVoice(node) || typeof payload.user_id !== "string") return;
+      setOccupant(key, payload.user_id, null);
+      call.shareEnded(payload.user_id);
+    },
+    talking({ key, node, payload }) {
+      if (!isVoice(node) || typeof payload.user_id !== "string") return;
+      patchOccupant(key, payload.user_id, { talking: payload.talking === true });
+    },
+    call_ended({ key, payload }) {
+      if (model.call && model.call.key === key) call.ended(typeof payload.reason === "string" ? payload.reason : "left");
     },
   },
-};
 
-export default voice;
+  commands: {
+    /** My call, read only: {key, mode, phase, connections, watching, self, sharing, microphone} or null. */
+    voiceState: () => call.describe(),
+    /** The RTP statistics of my call's connections (a promise): [{type, kind, user_id, packetsReceived, …}]. */
+    voiceStats: () => call.stats(),
+  },
+};

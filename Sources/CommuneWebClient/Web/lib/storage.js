@@ -4,6 +4,7 @@
 
 const IDENTITY_KEY = "commune.identity.v1";
 const COMMUNITIES_KEY = "commune.communities.v1";
+const DEVICES_KEY = "commune.devices.v1";
 
 function read(key) {
   try {
@@ -68,4 +69,15 @@ export function updateCommunity(baseUrl, fields) {
   all[baseUrl] = { ...(all[baseUrl] || {}), base_url: baseUrl, ...fields };
   write(COMMUNITIES_KEY, all);
   return all[baseUrl];
+}
+
+/** The media devices chosen in this browser (device ids are per browser, not per community): {microphone, speaker}. */
+export function loadDevices() {
+  const d = read(DEVICES_KEY);
+  return d && typeof d === "object" && !Array.isArray(d) ? d : {};
+}
+
+/** Merges device choices ({microphone, speaker}: a deviceId, or "" for the system's default). */
+export function saveDevices(fields) {
+  return write(DEVICES_KEY, { ...loadDevices(), ...fields });
 }

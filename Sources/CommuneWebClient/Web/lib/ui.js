@@ -44,6 +44,8 @@ export const ERROR_TITLES = {
   challenge_failed: "Sign-in refused",
   forbidden: "Not allowed",
   rate_limited: "Slow down",
+  voice_unavailable: "Voice unavailable",
+  call_full: "The call is full",
   internal_error: "Server error",
   connection_lost: "Connection problem",
 };

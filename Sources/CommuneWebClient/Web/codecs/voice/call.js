@@ -1,0 +1,535 @@
+// My call: joining and leaving, the call socket and the media transport of the call's mode (mesh.js or sfu.js), self
+// mute and deafen, sharing a screen and watching one, hearing myself talk (mesh), refreshing TURN credentials, and
+// what happens when things drop: a lost call socket is reopened with the same secret, a lost main connection rejoins
+// once it is back, and a call the server ends (`call_ended`, or `ended` on the call socket) says why.
+
+import { ConnectionLost } from "../../lib/connection.js";
+import { nameNode } from "../../lib/names.js";
+import { webSocketUrl } from "../../lib/protocol.js";
+import { errorToast, h, toast } from "../../lib/ui.js";
+import { acquireMicrophone, audioContextNow, captureScreen, local, mediaSupported, micProblem, micTrack, releaseMicrophone, switchMicrophone, TalkingDetector } from "./media.js";
+import { MeshTransport } from "./mesh.js";
+import { addressOf, changed, model, myId, occupant, patchOccupant, setOccupant, voiceNode } from "./model.js";
+import * as playback from "./playback.js";
+import { SfuTransport } from "./sfu.js";
+import { CallSocket } from "./signalling.js";
+
+const TALKING_MIN_INTERVAL_MS = 300; // set_talking at most this often
+const SOCKET_RETRY_MS = [500, 1000, 2000, 4000, 8000];
+
+function conn() {
+  return model.ctx.store.get("conn");
+}
+
+/** Runs a function of my call's channel without toasts (for what the page does by itself). */
+function quietly(key, fn, payload = {}) {
+  const c = conn();
+  if (!c || !c.online) return Promise.reject(new ConnectionLost("Not connected."));
+  return c.call(addressOf(key), fn, payload);
+}
+
+/** The state I chose, as set_call_state says it. */
+function chosenState() {
+  return model.self.deafened ? "deafened" : model.self.muted ? "muted" : "active";
+}
+
+function channelLabel(key) {
+  const node = voiceNode(key);
+  return nameNode(node ? node.name : key.split("/").pop());
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// Joining and leaving
+
+/** Joins a voice channel's call (leaving the one I am in); auto: rejoining by itself after a lost connection. */
+export async function join(key, { auto = false } = {}) {
+  if (!voiceNode(key)) return;
+  if (!auto && model.call && model.call.key === key && model.call.phase !== "reconnecting") return;
+  if (!mediaSupported()) {
+    toast({
+      title: "Calls are not available in this page",
+      message: "The browser offers no microphone or WebRTC here. Open Commune over https, or over http on 127.0.0.1 or localhost.",
+    });
+    return;
+  }
+  audioContextNow(); // made during the click, so that the browser lets it run
+  if (model.call) teardown(model.call); // the server moves me from the old call when I join the new one
+  const call = { key, phase: "joining", mode: null, secret: null, socket: null, transport: null, watching: new Set(), retries: 0 };
+  model.call = call;
+  model.rejoinKey = null;
+  changed();
+  await acquireMicrophone();
+  if (model.call !== call) return;
+  let reply;
+  try {
+    reply = await model.ctx.act(addressOf(key), "join_call", {}, "joining the call");
+  } catch (e) {
+    if (model.call !== call) return;
+    if (auto && e instanceof ConnectionLost) {
+      call.phase = "reconnecting"; // tried again on the next login
+    } else {
+      model.call = null;
+      if (!local.screen) releaseMicrophone();
+    }
+    changed();
+    return;
+  }
+  if (model.call !== call) {
+    // Left (or went elsewhere) while the join was on its way.
+    if (!model.call || model.call.key !== key) quietly(key, "leave_call").catch(() => {});
+    return;
+  }
+  const p = reply.payload || {};
+  Object.assign(call, {
+    secret: String(p.secret || ""),
+    socketPath: typeof p.socket === "string" && p.socket.startsWith("/") ? p.socket : "/ws/calls/",
+    mode: p.mode === "sfu" ? "sfu" : "mesh",
+    maxMembers: Number(p.max_members) || null,
+    iceServers: Array.isArray(p.ice_servers) ? p.ice_servers : [],
+    iceExpiresAt: Number.isFinite(p.ice_expires_at) ? p.ice_expires_at : null,
+  });
+  setOccupant(key, myId(), p.user || { state: "inactive" });
+  if (!local.mic && !auto) {
+    toast({ kind: "info", title: "Listening only", message: `${micProblem(local.micError)} Others will not hear you.`, timeout: 9000 });
+  }
+  // What I chose before (muted, deafened) and what my devices are, for the others to see.
+  const follow = [];
+  if (chosenState() !== "active") follow.push(["set_call_state", { state: chosenState() }]);
+  if (!local.mic) follow.push(["set_devices", { audio: false }]);
+  for (const [fn, payload] of follow) {
+    try {
+      const r = await quietly(key, fn, payload);
+      if (model.call === call) applyMine(r.payload);
+    } catch (e) {
+      if (!(e instanceof ConnectionLost)) errorToast(e, fn);
+    }
+  }
+  applyLocal();
+  scheduleIceRefresh(call);
+  openSocket(call);
+}
+
+/** Leaves my call. */
+export async function leave() {
+  const call = model.call;
+  if (!call) return;
+  model.call = null;
+  model.rejoinKey = null;
+  teardown(call);
+  stopScreen();
+  releaseMicrophone();
+  setOccupant(call.key, myId(), null);
+  changed();
+  if (call.secret) {
+    try {
+      await quietly(call.key, "leave_call");
+    } catch (e) {
+      if (!(e instanceof ConnectionLost)) errorToast(e, "leaving the call");
+    }
+  }
+}
+
+/** Stops what the call runs in this page (sockets, peer connections, timers); the microphone stays open. */
+function teardown(call) {
+  clearTimeout(call.iceTimer);
+  clearTimeout(call.retryTimer);
+  clearTimeout(call.talkTimer);
+  if (call.detector) call.detector.detach();
+  call.detector = null;
+  if (call.transport) call.transport.close();
+  call.transport = null;
+  if (call.socket) call.socket.close();
+  call.socket = null;
+  playback.clear();
+}
+
+/** The server ended my call (reason: moved, channel_removed, media_restarted, disconnected, left). */
+export function ended(reason) {
+  const call = model.call;
+  if (!call) return;
+  const key = call.key;
+  teardown(call);
+  setOccupant(key, myId(), null);
+  if (reason === "disconnected") {
+    // The main connection dropped: join again once it is back (at once, if it already is).
+    call.phase = "reconnecting";
+    changed();
+    if (conn() && conn().online) join(key, { auto: true });
+    return;
+  }
+  model.call = null;
+  stopScreen();
+  releaseMicrophone();
+  changed();
+  if (reason === "left") return;
+  if (reason === "moved") {
+    toast({ kind: "info", title: "Call moved", message: ["You joined ", channelLabel(key), " from another device or page, so this page left the call."], timeout: 9000 });
+  } else if (reason === "channel_removed") {
+    toast({ kind: "info", title: "Call ended", message: ["The voice channel ", channelLabel(key), " was removed."], timeout: 9000 });
+  } else if (reason === "media_restarted") {
+    const rejoin = h("button", { type: "button", className: "primary small", textContent: "Rejoin", on: { click: () => join(key) } });
+    toast({ kind: "info", title: "Call interrupted", message: ["Voice restarted on the server. ", rejoin], timeout: 0 });
+  } else {
+    toast({ kind: "info", title: "Call ended", message: `The server ended the call (${reason}).`, timeout: 9000 });
+  }
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// The call socket and the media
+
+async function openSocket(call) {
+  const address = addressOf(call.key);
+  const url = new URL(call.socketPath, webSocketUrl(location)).href;
+  const socket = new CallSocket(url, { path: address.path, name: address.name, secret: call.secret });
+  call.socket = socket;
+  call.phase = "connecting";
+  changed();
+  let ready;
+  try {
+    ready = await socket.open();
+  } catch (e) {
+    if (model.call !== call || call.socket !== socket) return;
+    call.socket = null;
+    if (e.code === "forbidden") {
+      // The secret is no longer good: the server took me out of the call.
+      errorToast(e, "connecting to the call");
+      ended("left");
+      return;
+    }
+    retrySocket(call);
+    return;
+  }
+  if (model.call !== call || call.socket !== socket) {
+    socket.close();
+    return;
+  }
+  call.retries = 0;
+  call.mode = ready.mode === "sfu" ? "sfu" : ready.mode === "mesh" ? "mesh" : call.mode;
+  socket.addEventListener("frame", (event) => onFrame(call, event.detail));
+  socket.addEventListener("closed", (event) => onSocketClosed(call, socket, event.detail));
+  const send = (type, data) => socket.send(type, data);
+  const common = {
+    me: myId(),
+    iceServers: call.iceServers,
+    send,
+    onTrack: (userId, kind, stream) => playback.addStream(userId, kind, stream),
+    onTrackGone: (userId, kind) => playback.removeStream(userId, kind),
+    onPeerGone: (userId) => playback.removePeer(userId),
+    onState: changed,
+  };
+  call.transport = call.mode === "sfu" ? new SfuTransport(common) : new MeshTransport(common);
+  call.transport.start(ready);
+  if (local.screen) call.transport.setScreen(local.screen.stream);
+  for (const userId of call.watching) call.transport.watch(userId, true);
+  if (call.mode === "mesh") {
+    call.detector = new TalkingDetector((talking) => sendTalking(call, talking));
+    if (local.mic) call.detector.attach(local.mic);
+  }
+  call.phase = "connected";
+  applyLocal();
+  changed();
+}
+
+function onFrame(call, { type, data }) {
+  if (model.call !== call) return;
+  if (type === "ended") {
+    ended(typeof data.reason === "string" ? data.reason : "left");
+  } else if (type === "error") {
+    // A member who left between my signal and its delivery is not worth a word.
+    if (data.code === "not_found") return;
+    errorToast(Object.assign(new Error(data.message || "The call refused a message."), { code: data.code || "error" }), "call");
+  } else if (call.transport) {
+    call.transport.receive(type, data);
+  }
+}
+
+function onSocketClosed(call, socket, { ended: reason, byMe }) {
+  if (model.call !== call || call.socket !== socket || byMe) return;
+  call.socket = null;
+  if (reason) return; // `ended` was handled as a frame
+  retrySocket(call);
+}
+
+/** The call socket dropped: the media is rebuilt on a new socket with the same secret (I stay in the call). */
+function retrySocket(call) {
+  if (call.transport) call.transport.close();
+  call.transport = null;
+  if (call.detector) call.detector.detach();
+  call.detector = null;
+  playback.clear();
+  call.phase = "reconnecting";
+  changed();
+  const delay = SOCKET_RETRY_MS[Math.min(call.retries, SOCKET_RETRY_MS.length - 1)];
+  call.retries += 1;
+  clearTimeout(call.retryTimer);
+  call.retryTimer = setTimeout(() => {
+    if (model.call === call && conn() && conn().online) openSocket(call);
+  }, delay);
+}
+
+/** The main connection's state: while it is down I am out of the call (the server ended it); back, I rejoin. */
+export function connectionChanged(state) {
+  const call = model.call;
+  if (!call) return;
+  if (state === "failed" || state === "idle") {
+    teardown(call);
+    model.call = null;
+    stopScreen();
+    releaseMicrophone();
+    changed();
+  } else if (state !== "online" && call.phase !== "reconnecting") {
+    teardown(call);
+    setOccupant(call.key, myId(), null);
+    call.phase = "reconnecting";
+    changed();
+  }
+}
+
+/** Logged in again after a lost connection: back into the call I was in. */
+export function online() {
+  const call = model.call;
+  if (call && call.phase === "reconnecting" && !call.socket) join(call.key, { auto: true });
+}
+
+/** A renamed or moved channel keeps my call. */
+export function remap({ removed, moved }) {
+  const call = model.call;
+  if (call && removed.includes(call.key) && moved(call.key)) call.key = moved(call.key);
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// Mute, deafen, talking, devices
+
+/** A user_changed about me (a reply, or an update): my server mute may have changed. */
+export function applyMine(payload) {
+  const call = model.call;
+  if (!call || !payload || typeof payload !== "object") return;
+  setOccupant(call.key, myId(), payload);
+  applyLocal();
+}
+
+function serverMuted() {
+  const call = model.call;
+  const mine = call ? occupant(call.key, myId()) : null;
+  return Boolean(mine && mine.server_muted);
+}
+
+/** Applies mute, deafen and server mute to my microphone, my talking detection and what I hear. */
+export function applyLocal() {
+  const sending = !(model.self.muted || model.self.deafened || serverMuted());
+  const track = micTrack();
+  if (track) track.enabled = sending;
+  const call = model.call;
+  if (call && call.detector) call.detector.setEnabled(sending);
+  playback.applyAll();
+  changed();
+}
+
+async function sendState() {
+  applyLocal();
+  const call = model.call;
+  if (!call || !call.secret || call.phase === "reconnecting") return;
+  try {
+    applyMine((await model.ctx.act(addressOf(call.key), "set_call_state", { state: chosenState() }, "changing your call state")).payload);
+  } catch {
+    /* shown by act */
+  }
+}
+
+export function toggleMute() {
+  if (model.self.deafened) {
+    // Unmuting while deafened undeafens too: speaking while hearing nothing makes no sense.
+    model.self.deafened = false;
+    model.self.muted = false;
+  } else {
+    model.self.muted = !model.self.muted;
+  }
+  return sendState();
+}
+
+/** Deafened hears nothing and sends nothing; undeafened, the mute is what it was before. */
+export function toggleDeafen() {
+  model.self.deafened = !model.self.deafened;
+  return sendState();
+}
+
+/** Mesh: tells the others when I start or stop talking (at most every TALKING_MIN_INTERVAL_MS). */
+function sendTalking(call, talking) {
+  call.talkWanted = talking;
+  if (call.talkTimer) return;
+  const flush = () => {
+    call.talkTimer = null;
+    if (model.call !== call || call.talkSent === call.talkWanted) return;
+    call.talkSent = call.talkWanted;
+    patchOccupant(call.key, myId(), { talking: call.talkSent && !serverMuted() });
+    quietly(call.key, "set_talking", { talking: call.talkSent }).catch(() => {});
+    call.talkTimer = setTimeout(flush, TALKING_MIN_INTERVAL_MS);
+  };
+  flush();
+}
+
+/** Uses another microphone now (already remembered by the caller). */
+export async function useMicrophone(deviceId) {
+  if (!model.call) return;
+  await switchMicrophone(deviceId);
+  const call = model.call;
+  if (!call) return;
+  if (call.transport) call.transport.micChanged();
+  if (call.detector) call.detector.attach(local.mic);
+  applyLocal();
+  try {
+    applyMine((await quietly(call.key, "set_devices", { audio: true })).payload);
+  } catch {
+    /* shown when it matters: the next state change */
+  }
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// Screen share
+
+/** What the server takes as a live label: one line without invisible characters, at most 64 code points. */
+function liveLabel(text) {
+  const clean = String(text).replace(/[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Default_Ignorable_Code_Point}\u2028\u2029]/gu, "").replace(/\s+/g, " ").trim();
+  return Array.from(clean || "Screen").slice(0, 64).join("");
+}
+
+function stopScreen() {
+  if (!local.screen) return false;
+  for (const t of local.screen.stream.getTracks()) t.stop();
+  local.screen = null;
+  if (model.call && model.call.transport) model.call.transport.setScreen(null);
+  changed();
+  return true;
+}
+
+async function announceLive(call, live, label = "") {
+  try {
+    applyMine((await model.ctx.act(addressOf(call.key), "go_live", { live, label }, live ? "going live" : "ending the share")).payload);
+  } catch {
+    /* shown by act */
+  }
+}
+
+/** Shares a screen or window (the browser asks which), or stops sharing. */
+export async function toggleScreen() {
+  const call = model.call;
+  if (!call) return;
+  if (stopScreen()) {
+    await announceLive(call, false);
+    return;
+  }
+  let shared;
+  try {
+    shared = await captureScreen();
+  } catch (e) {
+    if (e && e.name === "NotAllowedError") return; // the person cancelled the browser's picker
+    errorToast(e, "sharing your screen");
+    return;
+  }
+  if (model.call !== call) {
+    for (const t of shared.stream.getTracks()) t.stop();
+    return;
+  }
+  shared.label = liveLabel(shared.label);
+  local.screen = shared;
+  const track = shared.stream.getVideoTracks()[0];
+  // Stopped from the browser's own "Stop sharing" bar.
+  if (track) track.addEventListener("ended", () => local.screen === shared && toggleScreen());
+  if (call.transport) call.transport.setScreen(shared.stream);
+  changed();
+  await announceLive(call, true, shared.label);
+}
+
+/** Watches a member's share (or stops). */
+export function watch(userId, on) {
+  const call = model.call;
+  if (!call) return;
+  if (on) call.watching.add(userId);
+  else {
+    call.watching.delete(userId);
+    playback.removeStream(userId, "screen");
+  }
+  if (call.transport) call.transport.watch(userId, on);
+  changed();
+}
+
+/** Someone stopped sharing: nothing to watch any more. */
+export function shareEnded(userId) {
+  const call = model.call;
+  if (call && call.watching.delete(userId)) {
+    if (call.transport && call.mode === "sfu") call.transport.watch(userId, false);
+    changed();
+  }
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// TURN credentials
+
+function scheduleIceRefresh(call) {
+  clearTimeout(call.iceTimer);
+  if (!call.iceExpiresAt) return;
+  const left = call.iceExpiresAt - Date.now();
+  const wait = Math.max(5000, left - Math.min(5 * 60 * 1000, left / 2));
+  call.iceTimer = setTimeout(() => refreshIce(call), Math.min(wait, 2 ** 31 - 1));
+}
+
+async function refreshIce(call) {
+  if (model.call !== call) return;
+  try {
+    const p = (await quietly(call.key, "refresh_ice")).payload || {};
+    if (model.call !== call) return;
+    call.iceServers = Array.isArray(p.ice_servers) ? p.ice_servers : call.iceServers;
+    call.iceExpiresAt = Number.isFinite(p.ice_expires_at) ? p.ice_expires_at : null;
+    if (call.transport) call.transport.setIceServers(call.iceServers);
+    scheduleIceRefresh(call);
+  } catch {
+    call.iceTimer = setTimeout(() => refreshIce(call), 30000);
+  }
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// For tests and power users (read only)
+
+/** My call: {key, mode, phase, connections: {…: state}, watching, self}, or null. */
+export function describe() {
+  const call = model.call;
+  if (!call) return null;
+  return {
+    key: call.key,
+    mode: call.mode,
+    phase: call.phase,
+    connections: call.transport ? call.transport.states() : {},
+    watching: Array.from(call.watching),
+    self: { ...model.self },
+    sharing: Boolean(local.screen),
+    microphone: Boolean(micTrack()),
+  };
+}
+
+/** The RTP statistics of my call's peer connections: [{type, kind, user_id, packetsReceived, …}]. */
+export async function stats() {
+  const call = model.call;
+  if (!call || !call.transport) return [];
+  const out = [];
+  for (const { userId, pc, mids } of call.transport.connections()) {
+    const report = await pc.getStats();
+    report.forEach((r) => {
+      if (r.type !== "inbound-rtp" && r.type !== "outbound-rtp") return;
+      const owner = mids && r.mid ? mids.get(r.mid) : null;
+      out.push({
+        type: r.type,
+        kind: r.kind,
+        user_id: userId || (owner ? owner.user_id : null),
+        stream: owner ? owner.kind : r.kind === "video" ? "screen" : "voice",
+        packetsReceived: r.packetsReceived || 0,
+        packetsSent: r.packetsSent || 0,
+        bytesReceived: r.bytesReceived || 0,
+        totalAudioEnergy: r.totalAudioEnergy || 0,
+        framesDecoded: r.framesDecoded || 0,
+        frameWidth: r.frameWidth || 0,
+        frameHeight: r.frameHeight || 0,
+      });
+    });
+  }
+  return out;
+}
