@@ -211,6 +211,20 @@ def test_outsider_sees_the_call_live(people):
     seen["join"] = seen_within(carol, lambda: occupant(carol, b) is not None, "Bob join")
     bob.wait(lambda _: (voice_state(bob) or {}).get("phase") == "connected")
     carol.wait(lambda _: (occupant(carol, b) or {}).get("state") == "active")
+    # Server mute (Alice owns the community): everyone sees it; in a mesh call Alice's page stops playing Bob and
+    # Bob's page stops sending.
+    hears_bob = "const a = document.querySelector(`#call-audio audio[data-user-id='${arguments[0]}']`); return a ? !a.muted : null;"
+    alice.wait(lambda _: alice.driver.execute_script(hears_bob, b) is True, message="Alice does not play Bob")
+    for suppress in (True, False):
+        alice.driver.execute_script(
+            "window.commune.run({codec: 'community', path: '', name: ''}, 'server_mute', {user_id: arguments[0], suppress: arguments[1]})",
+            b, suppress,
+        )
+        seen["server_mute" if suppress else "server_unmute"] = seen_within(
+            carol, lambda: (occupant(carol, b) or {}).get("serverMuted") == str(suppress).lower(), f"Bob server-muted={suppress}"
+        )
+        alice.wait(lambda _: alice.driver.execute_script(hears_bob, b) is (not suppress), message="Alice's page ignores the server mute")
+        bob.wait(lambda _: voice_state(bob)["sending"] is (not suppress), message="Bob's page ignores his server mute")
     FIGURES["seen_by_outsider_seconds"] = seen
 
 

@@ -403,8 +403,19 @@ function stopScreen() {
 }
 
 async function announceLive(call, live, label = "") {
+  const context = live ? "going live" : "ending the share";
   try {
-    applyMine((await model.ctx.act(addressOf(call.key), "go_live", { live, label }, live ? "going live" : "ending the share")).payload);
+    applyMine((await quietly(call.key, "go_live", { live, label })).payload);
+    return;
+  } catch (e) {
+    // A window title the server will not take as a label (look-alike blanks, piled-up marks): the share is "Screen".
+    if (!(e && e.code === "invalid_argument" && live && label !== "Screen")) {
+      errorToast(e, context);
+      return;
+    }
+  }
+  try {
+    applyMine((await model.ctx.act(addressOf(call.key), "go_live", { live, label: "Screen" }, context)).payload);
   } catch {
     /* shown by act */
   }
@@ -490,7 +501,7 @@ async function refreshIce(call) {
 // -------------------------------------------------------------------------------------------------------------
 // For tests and power users (read only)
 
-/** My call: {key, mode, phase, connections: {…: state}, watching, self}, or null. */
+/** My call: {key, mode, phase, connections: {…: state}, watching, self, sharing, microphone, sending}, or null. */
 export function describe() {
   const call = model.call;
   if (!call) return null;
@@ -503,6 +514,7 @@ export function describe() {
     self: { ...model.self },
     sharing: Boolean(local.screen),
     microphone: Boolean(micTrack()),
+    sending: Boolean(micTrack() && micTrack().enabled),
   };
 }
 
