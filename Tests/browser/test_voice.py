@@ -266,6 +266,24 @@ def test_screen_share_is_watched(people):
     ), message="Bob's page shows no video of the share")
 
 
+def test_camera_is_seen_by_the_others(people):
+    alice, bob, carol = people("alice"), people("bob"), people("carol")
+    b = user_id(bob)
+    shows_camera = (
+        "const v = document.querySelector(`#voice-occupants li[data-user-id='${arguments[0]}'] video.camera-video`);"
+        "return Boolean(v && v.videoWidth > 0);"
+    )
+    for on in (True, False, True):
+        bob.one("#call-camera").click()
+        bob.wait(lambda _: voice_state(bob)["camera"] is on, message=f"Bob's camera never turned {'on' if on else 'off'}")
+        seen_within(carol, lambda: (occupant(carol, b) or {}).get("camera") == str(on).lower(), f"Bob's camera {on}")
+        alice.wait(lambda _: alice.driver.execute_script(shows_camera, b) is on, message=f"Alice's page shows Bob's camera: {not on}")
+    frames = inbound(alice, b, "camera")
+    assert frames and frames["framesDecoded"] > 0, frames
+    assert bob.one("#call-camera").get_attribute("aria-pressed") == "true"
+    FIGURES["camera"] = {"framesDecoded": frames["framesDecoded"], "size": f"{frames['frameWidth']}x{frames['frameHeight']}"}
+
+
 def test_call_panel_screenshots(people):
     alice, bob = people("alice"), people("bob")
     open_voice(alice)
@@ -317,6 +335,8 @@ def test_members_rejoin_after_the_server_restarts(server, people):
         me.wait(lambda _, me=me, them=them: (inbound(me, them, "voice") or {}).get("packetsReceived", 0) > 0,
                 message=f"{me.name} hears nothing after rejoining")
     FIGURES["rejoin_after_restart_seconds"] = round(time.monotonic() - started, 2)
+    # Bob's camera was on: it comes back with him.
+    alice.wait(lambda _: (inbound(alice, b, "camera") or {}).get("framesDecoded", 0) > 0, message="Bob's camera did not come back")
 
 
 def test_no_console_errors(people):

@@ -71,13 +71,13 @@ export function updateCommunity(baseUrl, fields) {
   return all[baseUrl];
 }
 
-/** The media devices chosen in this browser (device ids are per browser, not per community): {microphone, speaker}. */
+/** The media devices chosen in this browser (device ids are per browser, not per community): {microphone, speaker, camera}. */
 export function loadDevices() {
   const d = read(DEVICES_KEY);
   return d && typeof d === "object" && !Array.isArray(d) ? d : {};
 }
 
-/** Merges device choices ({microphone, speaker}: a deviceId, or "" for the system's default). */
+/** Merges device choices ({microphone, speaker, camera}: a deviceId, or "" for the system's default). */
 export function saveDevices(fields) {
   return write(DEVICES_KEY, { ...loadDevices(), ...fields });
 }

@@ -1,5 +1,5 @@
 // My call: joining and leaving, the call socket and the media transport of the call's mode (mesh.js or sfu.js), self
-// mute and deafen, sharing a screen and watching one, hearing myself talk (mesh), refreshing TURN credentials, and
+// mute and deafen, the camera, sharing a screen and watching one, hearing myself talk (mesh), refreshing TURN credentials, and
 // what happens when things drop: a lost call socket is reopened with the same secret, a lost main connection rejoins
 // once it is back, and a call the server ends (`call_ended`, or `ended` on the call socket) says why.
 
@@ -7,7 +7,20 @@ import { ConnectionLost } from "../../lib/connection.js";
 import { nameNode } from "../../lib/names.js";
 import { webSocketUrl } from "../../lib/protocol.js";
 import { errorToast, h, toast } from "../../lib/ui.js";
-import { acquireMicrophone, audioContextNow, captureScreen, local, mediaSupported, micProblem, micTrack, releaseMicrophone, switchMicrophone, TalkingDetector } from "./media.js";
+import {
+  acquireCamera,
+  acquireMicrophone,
+  audioContextNow,
+  captureScreen,
+  local,
+  mediaSupported,
+  micProblem,
+  micTrack,
+  releaseCamera,
+  releaseMicrophone,
+  switchMicrophone,
+  TalkingDetector,
+} from "./media.js";
 import { MeshTransport } from "./mesh.js";
 import { addressOf, changed, model, myId, occupant, patchOccupant, setOccupant, voiceNode } from "./model.js";
 import * as playback from "./playback.js";
@@ -95,7 +108,7 @@ export async function join(key, { auto = false } = {}) {
   // What I chose before (muted, deafened) and what my devices are, for the others to see.
   const follow = [];
   if (chosenState() !== "active") follow.push(["set_call_state", { state: chosenState() }]);
-  if (!local.mic) follow.push(["set_devices", { audio: false }]);
+  if (!local.mic || local.camera) follow.push(["set_devices", { audio: Boolean(local.mic), video: Boolean(local.camera) }]);
   for (const [fn, payload] of follow) {
     try {
       const r = await quietly(key, fn, payload);
@@ -118,6 +131,7 @@ export async function leave() {
   teardown(call);
   stopScreen();
   releaseMicrophone();
+  releaseCamera();
   setOccupant(call.key, myId(), null);
   changed();
   if (call.secret) {
@@ -160,6 +174,7 @@ export function ended(reason) {
   model.call = null;
   stopScreen();
   releaseMicrophone();
+  releaseCamera();
   changed();
   if (reason === "left") return;
   if (reason === "moved") {
@@ -218,6 +233,7 @@ async function openSocket(call) {
     onState: changed,
   };
   call.transport = call.mode === "sfu" ? new SfuTransport(common) : new MeshTransport(common);
+  if (local.camera) call.transport.setCamera(local.camera);
   call.transport.start(ready);
   if (local.screen) call.transport.setScreen(local.screen.stream);
   for (const userId of call.watching) call.transport.watch(userId, true);
@@ -276,6 +292,7 @@ export function connectionChanged(state) {
     model.call = null;
     stopScreen();
     releaseMicrophone();
+    releaseCamera();
     changed();
   } else if (state !== "online" && call.phase !== "reconnecting") {
     teardown(call);
@@ -382,6 +399,52 @@ export async function useMicrophone(deviceId) {
   } catch {
     /* shown when it matters: the next state change */
   }
+}
+
+/** Tells the others which devices work (set_devices). */
+async function announceDevices(call, devices) {
+  try {
+    applyMine((await model.ctx.act(addressOf(call.key), "set_devices", devices, "updating your devices")).payload);
+  } catch {
+    /* shown by act */
+  }
+}
+
+/** Turns my camera on (everyone in the call sees it) or off. */
+export async function toggleCamera() {
+  const call = model.call;
+  if (!call) return;
+  if (local.camera) {
+    releaseCamera();
+    if (call.transport) call.transport.setCamera(null);
+    changed();
+    await announceDevices(call, { video: false });
+    return;
+  }
+  try {
+    await acquireCamera();
+  } catch (e) {
+    toast({ title: "Camera not available", message: micProblem(e, "camera") });
+    return;
+  }
+  if (model.call !== call) {
+    releaseCamera();
+    return;
+  }
+  const camera = local.camera;
+  camera.getVideoTracks()[0].addEventListener("ended", () => local.camera === camera && toggleCamera()); // unplugged
+  if (call.transport) call.transport.setCamera(camera);
+  changed();
+  await announceDevices(call, { video: true });
+}
+
+/** Uses another camera now, if mine is on (the choice is already remembered). */
+export async function useCamera(deviceId) {
+  const call = model.call;
+  if (!call || !local.camera) return;
+  await acquireCamera(deviceId);
+  if (model.call === call && call.transport) call.transport.setCamera(local.camera);
+  changed();
 }
 
 // -------------------------------------------------------------------------------------------------------------
@@ -501,7 +564,7 @@ async function refreshIce(call) {
 // -------------------------------------------------------------------------------------------------------------
 // For tests and power users (read only)
 
-/** My call: {key, mode, phase, connections: {…: state}, watching, self, sharing, microphone, sending}, or null. */
+/** My call: {key, mode, phase, connections: {…: state}, watching, self, sharing, camera, microphone, sending}, or null. */
 export function describe() {
   const call = model.call;
   if (!call) return null;
@@ -513,6 +576,7 @@ export function describe() {
     watching: Array.from(call.watching),
     self: { ...model.self },
     sharing: Boolean(local.screen),
+    camera: Boolean(local.camera),
     microphone: Boolean(micTrack()),
     sending: Boolean(micTrack() && micTrack().enabled),
   };
@@ -523,16 +587,16 @@ export async function stats() {
   const call = model.call;
   if (!call || !call.transport) return [];
   const out = [];
-  for (const { userId, pc, mids } of call.transport.connections()) {
+  for (const { pc, ownerOf } of call.transport.connections()) {
     const report = await pc.getStats();
     report.forEach((r) => {
       if (r.type !== "inbound-rtp" && r.type !== "outbound-rtp") return;
-      const owner = mids && r.mid ? mids.get(r.mid) : null;
+      const owner = r.type === "inbound-rtp" ? ownerOf(r) : null;
       out.push({
         type: r.type,
         kind: r.kind,
-        user_id: userId || (owner ? owner.user_id : null),
-        stream: owner ? owner.kind : r.kind === "video" ? "screen" : "voice",
+        user_id: owner ? owner.user_id : null,
+        stream: owner ? owner.kind : null,
         packetsReceived: r.packetsReceived || 0,
         packetsSent: r.packetsSent || 0,
         bytesReceived: r.bytesReceived || 0,

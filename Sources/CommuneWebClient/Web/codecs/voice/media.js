@@ -1,5 +1,5 @@
-// This browser's media for calls: the microphone (the chosen device, remembered in localStorage), the speaker choice,
-// capturing a screen or window, and hearing myself talk (an AnalyserNode on the microphone, for mesh calls where
+// This browser's media for calls: the microphone and the camera (the chosen devices, remembered in localStorage), the
+// speaker choice, capturing a screen or window, and hearing myself talk (an AnalyserNode on the microphone, for mesh calls where
 // each client says when its member talks).
 
 import * as storage from "../../lib/storage.js";
@@ -11,6 +11,8 @@ export const local = {
   micError: null,
   /** The shared screen or window: {stream, label}, or null. */
   screen: null,
+  /** The camera's stream while it is on, or null. */
+  camera: null,
 };
 
 let audioContext = null;
@@ -72,13 +74,33 @@ export function releaseMicrophone() {
   local.mic = null;
 }
 
+function cameraConstraints(deviceId) {
+  const c = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 15, max: 30 } };
+  if (deviceId) c.deviceId = { ideal: deviceId };
+  return c;
+}
+
+/** Turns the chosen camera (or the default) on; throws what getUserMedia threw. */
+export async function acquireCamera(deviceId = storage.loadDevices().camera) {
+  const stream = await navigator.mediaDevices.getUserMedia({ video: cameraConstraints(deviceId) });
+  releaseCamera();
+  local.camera = stream;
+  return stream;
+}
+
+/** Turns the camera off. */
+export function releaseCamera() {
+  if (local.camera) for (const t of local.camera.getTracks()) t.stop();
+  local.camera = null;
+}
+
 /** What a failed getUserMedia means, for people. */
-export function micProblem(error) {
+export function micProblem(error, device = "microphone") {
   const name = error && error.name;
-  if (name === "NotAllowedError" || name === "SecurityError") return "The browser was not allowed to use the microphone.";
-  if (name === "NotFoundError" || name === "OverconstrainedError") return "No microphone was found.";
-  if (name === "NotReadableError") return "The microphone is in use by another program or could not be opened.";
-  return `The microphone could not be opened${error && error.message ? `: ${error.message}` : "."}`;
+  if (name === "NotAllowedError" || name === "SecurityError") return `The browser was not allowed to use the ${device}.`;
+  if (name === "NotFoundError" || name === "OverconstrainedError") return `No ${device} was found.`;
+  if (name === "NotReadableError") return `The ${device} is in use by another program or could not be opened.`;
+  return `The ${device} could not be opened${error && error.message ? `: ${error.message}` : "."}`;
 }
 
 /** This browser's devices by kind: {microphones, speakers, cameras}, each [{deviceId, label}]. */

@@ -2,8 +2,8 @@
 // offers to each of `ready.peers`, the others answer; renegotiation (a screen shared with a watcher, a microphone
 // added later, an ICE restart) follows the perfect-negotiation pattern, the member with the smaller user id being the
 // polite one. Signalling goes through the call socket as `signal {to, payload}`; the payloads this client sends:
-//   {description: {type, sdp}, streams: {<MediaStream id>: "voice" | "screen"}}   an offer or answer, and what each
-//                                                                                  of my streams carries
+//   {description: {type, sdp}, streams: {<MediaStream id>: "voice" | "screen" | "camera"}}   an offer or answer, and
+//                                                                                  what each of my streams carries
 //   {candidate: RTCIceCandidateInit}                                               a trickled ICE candidate
 //   {watch: true | false}                                                          send me your screen (or stop)
 
@@ -23,7 +23,8 @@ export class MeshTransport {
     this.onPeerGone = onPeerGone;
     this.onState = onState;
     this.peers = new Map(); // user id → peer
-    this.screen = null; // my shared screen's stream
+    this.screen = null; // my shared screen's stream (sent to those who watch it)
+    this.camera = null; // my camera's stream (sent to everyone)
     this.closed = false;
   }
 
@@ -40,6 +41,7 @@ export class MeshTransport {
     const kinds = {};
     if (local.mic) kinds[local.mic.id] = "voice";
     if (this.screen) kinds[this.screen.id] = "screen";
+    if (this.camera) kinds[this.camera.id] = "camera";
     return kinds;
   }
 
@@ -48,13 +50,14 @@ export class MeshTransport {
     const existing = this.peers.get(id);
     if (existing) return existing;
     const pc = new RTCPeerConnection({ iceServers: this.iceServers });
-    const peer = { id, pc, polite: this.me < id, makingOffer: false, ignoreOffer: false, queue: Promise.resolve(), kinds: new Map(), watching: false, screen: null };
+    const peer = { id, pc, polite: this.me < id, makingOffer: false, ignoreOffer: false, queue: Promise.resolve(), kinds: new Map(), tracks: new Map(), watching: false, screen: null, camera: null };
     this.peers.set(id, peer);
     const track = micTrack();
     // An answerer's addTrack transceiver takes the offer's audio section; an offerer without a microphone still
     // asks for the others' audio.
     if (track) pc.addTrack(track, local.mic);
     else if (offerer) pc.addTransceiver("audio", { direction: "recvonly" });
+    if (this.camera) this.sendVideo(peer, "camera", this.camera);
     pc.addEventListener("negotiationneeded", async () => {
       if (pc.signalingState !== "stable" || this.closed) return; // asked again once stable
       try {
@@ -73,6 +76,7 @@ export class MeshTransport {
     pc.addEventListener("track", (event) => {
       const stream = event.streams[0] || new MediaStream([event.track]);
       const kind = peer.kinds.get(stream.id) || (event.track.kind === "audio" ? "voice" : "screen");
+      peer.tracks.set(event.track.id, kind);
       this.onTrack(id, kind, stream);
     });
     pc.addEventListener("connectionstatechange", () => {
@@ -123,20 +127,25 @@ export class MeshTransport {
     }
   }
 
+  /** Sends a video (slot: screen or camera) to a peer on a transceiver of its own, or stops sending it. */
+  sendVideo(peer, slot, stream) {
+    const track = stream ? stream.getVideoTracks()[0] : null;
+    const transceiver = peer[slot];
+    if (track && !transceiver) {
+      peer[slot] = peer.pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+    } else if (track) {
+      transceiver.sender.replaceTrack(track);
+      transceiver.sender.setStreams(stream);
+      transceiver.direction = "sendonly";
+    } else if (transceiver && transceiver.direction !== "inactive") {
+      transceiver.sender.replaceTrack(null);
+      transceiver.direction = "inactive";
+    }
+  }
+
   /** Sends my screen to a peer who watches it, or stops. */
   shareWith(peer) {
-    const track = this.screen && this.screen.getVideoTracks()[0];
-    const want = Boolean(peer.watching && track);
-    if (want && !peer.screen) {
-      peer.screen = peer.pc.addTransceiver(track, { direction: "sendonly", streams: [this.screen] });
-    } else if (want) {
-      peer.screen.sender.replaceTrack(track);
-      peer.screen.sender.setStreams(this.screen);
-      peer.screen.direction = "sendonly";
-    } else if (peer.screen && peer.screen.direction !== "inactive") {
-      peer.screen.sender.replaceTrack(null);
-      peer.screen.direction = "inactive";
-    }
+    this.sendVideo(peer, "screen", peer.watching ? this.screen : null);
   }
 
   /** My screen share started (a stream) or stopped (null): watchers get it or lose it; they ask again next time. */
@@ -146,6 +155,12 @@ export class MeshTransport {
       if (!stream) peer.watching = false;
       this.shareWith(peer);
     }
+  }
+
+  /** My camera went on (a stream, also after choosing another camera) or off (null): everyone gets it. */
+  setCamera(stream) {
+    this.camera = stream;
+    for (const peer of this.peers.values()) this.sendVideo(peer, "camera", stream);
   }
 
   /** Asks a member for their screen (or to stop sending it). */
@@ -158,7 +173,7 @@ export class MeshTransport {
   micChanged() {
     const track = micTrack();
     for (const peer of this.peers.values()) {
-      const audio = peer.pc.getTransceivers().find((t) => t !== peer.screen && t.receiver.track.kind === "audio");
+      const audio = peer.pc.getTransceivers().find((t) => t.receiver.track.kind === "audio");
       if (!audio) {
         if (track) peer.pc.addTrack(track, local.mic);
         continue;
@@ -190,9 +205,12 @@ export class MeshTransport {
     return Object.fromEntries(Array.from(this.peers.values(), (p) => [p.id, p.pc.connectionState]));
   }
 
-  /** The peer connections and whose they are: [{userId, pc}]. */
+  /** The peer connections, and whose an inbound RTP report is: [{pc, ownerOf(report) → {user_id, kind} | null}]. */
   connections() {
-    return Array.from(this.peers.values(), (p) => ({ userId: p.id, pc: p.pc, kinds: p.kinds }));
+    return Array.from(this.peers.values(), (p) => ({
+      pc: p.pc,
+      ownerOf: (r) => ({ user_id: p.id, kind: p.tracks.get(r.trackIdentifier) || (r.kind === "video" ? "screen" : "voice") }),
+    }));
   }
 
   close() {

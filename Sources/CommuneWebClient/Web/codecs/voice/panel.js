@@ -1,5 +1,5 @@
 // The call panel, shown while I am in a call: the channel and the connection's state, the call's members, and the
-// buttons (mute, deafen, share a screen, devices, leave) with their keyboard shortcuts. Docked above my user panel in
+// buttons (mute, deafen, camera, share a screen, devices, leave) with their keyboard shortcuts. Docked above my user panel in
 // the sidebar on a wide screen; at phone width, a bar at the bottom of the chat that opens into a sheet of members.
 
 import { openDialog } from "../../lib/dialogs.js";
@@ -56,6 +56,7 @@ export function install() {
       { className: "call-controls" },
       button("mute", "Mute", () => call.toggleMute()),
       button("deafen", "Deafen", () => call.toggleDeafen()),
+      button("camera", "Camera", () => call.toggleCamera()),
       button("screen", "Share your screen", () => call.toggleScreen()),
       button("devices", "Devices", () => openDevices()),
       button("leave", "Leave the call", () => call.leave(), "call-leave"),
@@ -102,12 +103,13 @@ export function render() {
   setButton("mute", muted || deafened ? "🔇" : "🎙", `${muted || deafened ? "Unmute" : "Mute"} (${SHORTCUTS.mute})`, muted || deafened);
   setButton("deafen", deafened ? "🔕" : "🎧", `${deafened ? "Undeafen" : "Deafen"} (${SHORTCUTS.deafen})`, deafened);
   setButton("screen", "🖥", local.screen ? "Stop sharing your screen" : "Share your screen", Boolean(local.screen));
-  setButton("devices", "⚙", "Microphone and speaker");
+  setButton("camera", "📷", local.camera ? "Turn your camera off" : "Turn your camera on", Boolean(local.camera));
+  setButton("devices", "⚙", "Microphone, speaker and camera");
   setButton("leave", "📞", "Leave the call");
   el.screen.disabled = !(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
 }
 
-/** Choosing the microphone and the speaker (remembered in this browser). */
+/** Choosing the microphone, the speaker and the camera (remembered in this browser). */
 async function openDevices() {
   let devices;
   try {
@@ -119,6 +121,7 @@ async function openDevices() {
   const options = (list) => [{ value: "", label: "System default" }, ...list.map((d) => ({ value: d.deviceId, label: d.label }))];
   const fields = [{ name: "microphone", label: "Microphone", type: "select", value: chosen.microphone || "", options: options(devices.microphones) }];
   if (canChooseSpeaker) fields.push({ name: "speaker", label: "Speaker", type: "select", value: chosen.speaker || "", options: options(devices.speakers) });
+  fields.push({ name: "camera", label: "Camera", type: "select", value: chosen.camera || "", options: options(devices.cameras) });
   await openDialog({
     title: "Devices",
     lead: "Remembered in this browser for every call.",
@@ -126,9 +129,11 @@ async function openDevices() {
     submitText: "Use these",
     onSubmit: async (values) => {
       const micChanged = (values.microphone || "") !== (chosen.microphone || "");
-      storage.saveDevices({ microphone: values.microphone || "", ...(canChooseSpeaker ? { speaker: values.speaker || "" } : {}) });
+      const cameraChanged = (values.camera || "") !== (chosen.camera || "");
+      storage.saveDevices({ microphone: values.microphone || "", camera: values.camera || "", ...(canChooseSpeaker ? { speaker: values.speaker || "" } : {}) });
       playback.applyAll();
       if (micChanged && model.call) await call.useMicrophone(values.microphone || "");
+      if (cameraChanged && model.call) await call.useCamera(values.camera || "");
     },
   });
 }

@@ -1,13 +1,13 @@
 // What I hear and see of the others in my call: one <audio> per member's voice, silent while I am deafened or they
-// are server-muted (in mesh calls the listener enforces a server mute), played on the chosen speaker; and the screens
-// they share with me (shown by the channel view).
+// are server-muted (in mesh calls the listener enforces a server mute), played on the chosen speaker; and their
+// cameras and the screens they share with me (shown by the channel view).
 
 import * as storage from "../../lib/storage.js";
 import { h } from "../../lib/ui.js";
 import { canChooseSpeaker } from "./media.js";
 import { changed, model, occupant } from "./model.js";
 
-/** user id → {voice: MediaStream | null, screen: MediaStream | null, audio: HTMLAudioElement | null} */
+/** user id → {voice, screen, camera: MediaStream | null, audio: HTMLAudioElement | null} */
 const remote = new Map();
 let box = null;
 
@@ -19,20 +19,20 @@ export function install() {
 function entryOf(userId) {
   let entry = remote.get(userId);
   if (!entry) {
-    entry = { voice: null, screen: null, audio: null };
+    entry = { voice: null, screen: null, camera: null, audio: null };
     remote.set(userId, entry);
   }
   return entry;
 }
 
-/** A member's stream arrived (kind: voice or screen). */
+/** A member's stream arrived (kind: voice, screen or camera). */
 export function addStream(userId, kind, stream) {
   const entry = entryOf(userId);
-  if (kind === "screen") {
-    if (entry.screen === stream) return;
-    entry.screen = stream;
+  if (kind === "screen" || kind === "camera") {
+    if (entry[kind] === stream) return;
+    entry[kind] = stream;
     stream.addEventListener("removetrack", () => {
-      if (entry.screen === stream && !stream.getVideoTracks().length) removeStream(userId, "screen");
+      if (entry[kind] === stream && !stream.getVideoTracks().length) removeStream(userId, kind);
     });
     changed();
     return;
@@ -54,7 +54,7 @@ export function addStream(userId, kind, stream) {
 export function removeStream(userId, kind) {
   const entry = remote.get(userId);
   if (!entry) return;
-  if (kind === "screen") entry.screen = null;
+  if (kind === "screen" || kind === "camera") entry[kind] = null;
   else {
     entry.voice = null;
     if (entry.audio) {
@@ -63,7 +63,7 @@ export function removeStream(userId, kind) {
       entry.audio = null;
     }
   }
-  if (!entry.voice && !entry.screen) remote.delete(userId);
+  if (!entry.voice && !entry.screen && !entry.camera) remote.delete(userId);
   changed();
 }
 
@@ -71,6 +71,7 @@ export function removeStream(userId, kind) {
 export function removePeer(userId) {
   removeStream(userId, "voice");
   removeStream(userId, "screen");
+  removeStream(userId, "camera");
 }
 
 /** Everything (the call ended). */
@@ -80,8 +81,18 @@ export function clear() {
 
 /** The screen a member shares with me, or null. */
 export function screenOf(userId) {
+  return videoOf(userId, "screen");
+}
+
+/** A member's camera, or null. */
+export function cameraOf(userId) {
+  return videoOf(userId, "camera");
+}
+
+function videoOf(userId, kind) {
   const entry = remote.get(userId);
-  return entry && entry.screen && entry.screen.getVideoTracks().length ? entry.screen : null;
+  const stream = entry ? entry[kind] : null;
+  return stream && stream.getVideoTracks().some((t) => t.readyState === "live") ? stream : null;
 }
 
 /** Whether I receive a member's voice. */

@@ -1,7 +1,9 @@
-// SFU calls (docs/PROTOCOL.md, "Calls", sfu mode): my microphone goes up on one publishing RTCPeerConnection
-// (`publish {kind: "voice", jsep}` with a complete SDP: ICE gathered first, no trickle), a shared screen on a second
-// one (`publish {kind: "screen"}`, `unpublish`); everything I receive comes on one receiving connection that answers
-// the server's `offer {jsep, streams: [{mid, user_id, kind}]}`, `streams` telling whose each track is.
+// SFU calls (docs/PROTOCOL.md, "Calls", sfu mode): my microphone (and my camera, as a video track of the same
+// publication) goes up on one publishing RTCPeerConnection (`publish {kind: "voice", jsep}` with a complete SDP: ICE
+// gathered first, no trickle; published again when the camera goes on or off), a shared screen on a second one
+// (`publish {kind: "screen"}`, `unpublish`); everything I receive comes on one receiving connection that answers the
+// server's `offer {jsep, streams: [{mid, user_id, kind}]}`, `streams` telling whose each track is (a video track of a
+// "voice" stream is that member's camera).
 
 import { audioContextNow, local, micTrack } from "./media.js";
 
@@ -42,14 +44,17 @@ export class SfuTransport {
     this.onState = onState;
     this.publishers = new Map(); // kind (voice | screen) → RTCPeerConnection
     this.receiver = null; // the receiving RTCPeerConnection
-    this.mids = new Map(); // mid → {user_id, kind}
-    this.streams = new Map(); // mid → MediaStream handed out for it
+    this.mids = new Map(); // mid → {user_id, kind} as the server's last offer said
+    this.assigned = new Map(); // mid → {user_id, kind, stream} handed to onTrack (kind camera for a voice's video)
+    this.camera = null; // my camera's stream, sent with my voice
     this.queue = Promise.resolve();
+    this.waiting = new Map(); // kind → resolves when the server answered that publication
     this.closed = false;
   }
 
   start() {
-    this.enqueue(() => this.publish("voice", micTrack() || silentTrack(), local.mic));
+    this.started = true;
+    this.enqueue(() => this.publishVoice());
   }
 
   enqueue(job) {
@@ -63,24 +68,58 @@ export class SfuTransport {
     return pc;
   }
 
-  async publish(kind, track, stream) {
-    if (this.closed || !track) return;
-    const old = this.publishers.get(kind);
+  /** Publishes my voice (and camera): a new publishing connection, or a new offer on it when the camera changed. */
+  async publishVoice() {
+    if (this.closed) return;
+    let pc = this.publishers.get("voice");
+    if (!pc) {
+      pc = this.newConnection();
+      this.publishers.set("voice", pc);
+      pc.addTransceiver(micTrack() || silentTrack(), { direction: "sendonly", streams: local.mic ? [local.mic] : [] });
+    }
+    const video = pc.getTransceivers().find((t) => t.sender.track ? t.sender.track.kind === "video" : t.receiver.track.kind === "video");
+    const track = this.camera ? this.camera.getVideoTracks()[0] : null;
+    if (track && !video) pc.addTransceiver(track, { direction: "sendonly", streams: local.mic ? [local.mic] : [this.camera] });
+    else if (video) {
+      await video.sender.replaceTrack(track);
+      video.direction = track ? "sendonly" : "inactive";
+    }
+    await this.offer("voice", pc);
+  }
+
+  async publishScreen(stream) {
+    if (this.closed) return;
+    const old = this.publishers.get("screen");
     if (old) old.close();
     const pc = this.newConnection();
-    this.publishers.set(kind, pc);
-    pc.addTransceiver(track, { direction: "sendonly", streams: stream ? [stream] : [] });
+    this.publishers.set("screen", pc);
+    pc.addTransceiver(stream.getVideoTracks()[0], { direction: "sendonly", streams: [stream] });
+    await this.offer("screen", pc);
+  }
+
+  /** Sends a publishing connection's offer and waits (in the queue) for its answer, so that offers never cross. */
+  async offer(kind, pc) {
     await pc.setLocalDescription(await pc.createOffer());
     await gathered(pc);
-    if (this.publishers.get(kind) !== pc) return;
+    if (this.publishers.get(kind) !== pc || this.closed) return;
+    const answered = new Promise((resolve) => {
+      this.waiting.set(kind, resolve);
+      setTimeout(resolve, 15000);
+    });
     this.send("publish", { kind, jsep: { type: "offer", sdp: pc.localDescription.sdp } });
+    await answered;
+    this.waiting.delete(kind);
   }
 
   /** A frame from the call socket (sfu: answer, offer). */
   receive(type, data) {
     if (type === "answer" && data.jsep && typeof data.jsep.sdp === "string") {
-      const pc = this.publishers.get(data.kind === "screen" ? "screen" : "voice");
-      if (pc && pc.signalingState === "have-local-offer") this.enqueue(() => pc.setRemoteDescription({ type: "answer", sdp: data.jsep.sdp }));
+      const kind = data.kind === "screen" ? "screen" : "voice";
+      const pc = this.publishers.get(kind);
+      const done = this.waiting.get(kind) || (() => {});
+      if (pc && pc.signalingState === "have-local-offer") {
+        pc.setRemoteDescription({ type: "answer", sdp: data.jsep.sdp }).catch((e) => console.warn("voice (sfu): answer", e)).finally(done);
+      } else done();
     } else if (type === "offer" && data.jsep && typeof data.jsep.sdp === "string") {
       const streams = Array.isArray(data.streams) ? data.streams : [];
       this.enqueue(() => this.answer(data.jsep.sdp, streams));
@@ -94,18 +133,9 @@ export class SfuTransport {
       this.receiver.addEventListener("track", () => this.assignTracks());
     }
     const pc = this.receiver;
-    const before = this.mids;
     this.mids = new Map();
     for (const s of streams) {
       if (s && typeof s.mid === "string" && typeof s.user_id === "string") this.mids.set(s.mid, { user_id: s.user_id, kind: s.kind === "screen" ? "screen" : "voice" });
-    }
-    // What is no longer received, or now belongs to someone else, is gone for its former owner.
-    for (const [mid, was] of before) {
-      const now = this.mids.get(mid);
-      if (!now || now.user_id !== was.user_id || now.kind !== was.kind) {
-        this.streams.delete(mid);
-        this.onTrackGone(was.user_id, was.kind);
-      }
     }
     await pc.setRemoteDescription({ type: "offer", sdp });
     await pc.setLocalDescription(await pc.createAnswer());
@@ -114,25 +144,35 @@ export class SfuTransport {
     this.assignTracks();
   }
 
-  /** Hands each receiving track to its member, by mid. */
+  /** Hands each receiving track to its member, by mid; what is no longer received (or is someone else's) is gone. */
   assignTracks() {
     if (!this.receiver) return;
+    const now = new Map();
     for (const t of this.receiver.getTransceivers()) {
       const owner = t.mid !== null ? this.mids.get(t.mid) : null;
-      if (!owner || !t.receiver.track) continue;
-      let stream = this.streams.get(t.mid);
-      if (!stream || stream.getTracks()[0] !== t.receiver.track) {
-        stream = new MediaStream([t.receiver.track]);
-        this.streams.set(t.mid, stream);
-        this.onTrack(owner.user_id, owner.kind, stream);
+      const track = t.receiver.track;
+      if (!owner || !track || t.currentDirection === "inactive") continue;
+      now.set(t.mid, { user_id: owner.user_id, kind: owner.kind === "voice" && track.kind === "video" ? "camera" : owner.kind, track });
+    }
+    for (const [mid, was] of this.assigned) {
+      const is = now.get(mid);
+      if (!is || is.user_id !== was.user_id || is.kind !== was.kind || is.track !== was.stream.getTracks()[0]) {
+        this.assigned.delete(mid);
+        this.onTrackGone(was.user_id, was.kind);
       }
+    }
+    for (const [mid, is] of now) {
+      if (this.assigned.has(mid)) continue;
+      const stream = new MediaStream([is.track]);
+      this.assigned.set(mid, { user_id: is.user_id, kind: is.kind, stream });
+      this.onTrack(is.user_id, is.kind, stream);
     }
   }
 
   /** My screen share started (a stream) or stopped (null). */
   setScreen(stream) {
     if (stream) {
-      this.enqueue(() => this.publish("screen", stream.getVideoTracks()[0], stream));
+      this.enqueue(() => this.publishScreen(stream));
       return;
     }
     const pc = this.publishers.get("screen");
@@ -143,6 +183,12 @@ export class SfuTransport {
     }
   }
 
+  /** My camera went on (a stream, also after choosing another camera) or off (null): my voice is published again. */
+  setCamera(stream) {
+    this.camera = stream;
+    if (this.started) this.enqueue(() => this.publishVoice());
+  }
+
   /** Asks the server for a member's screen (or to stop sending it); a new offer follows. */
   watch(userId, on) {
     return this.send(on ? "watch" : "unwatch", { user_id: userId });
@@ -150,7 +196,7 @@ export class SfuTransport {
 
   micChanged() {
     const pc = this.publishers.get("voice");
-    const sender = pc && pc.getSenders()[0];
+    const sender = pc && pc.getTransceivers()[0].sender;
     if (sender) sender.replaceTrack(micTrack() || silentTrack());
   }
 
@@ -167,10 +213,10 @@ export class SfuTransport {
     return out;
   }
 
-  /** The peer connections and whose tracks they carry: [{userId, pc, mids}]. */
+  /** The peer connections, and whose an inbound RTP report is: [{pc, ownerOf(report) → {user_id, kind} | null}]. */
   connections() {
-    const list = Array.from(this.publishers.values(), (pc) => ({ userId: null, pc }));
-    if (this.receiver) list.push({ userId: null, pc: this.receiver, mids: this.mids });
+    const list = Array.from(this.publishers.values(), (pc) => ({ pc, ownerOf: () => null }));
+    if (this.receiver) list.push({ pc: this.receiver, ownerOf: (r) => (r.mid ? this.assigned.get(r.mid) || null : null) });
     return list;
   }
 
@@ -178,9 +224,11 @@ export class SfuTransport {
     this.closed = true;
     for (const pc of this.publishers.values()) pc.close();
     this.publishers.clear();
+    for (const done of this.waiting.values()) done();
     if (this.receiver) this.receiver.close();
     this.receiver = null;
-    for (const owner of this.mids.values()) this.onTrackGone(owner.user_id, owner.kind);
+    for (const was of this.assigned.values()) this.onTrackGone(was.user_id, was.kind);
+    this.assigned.clear();
     this.mids.clear();
   }
 }

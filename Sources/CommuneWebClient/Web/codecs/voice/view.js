@@ -1,6 +1,7 @@
-// How calls look: a member of a call (avatar with a speaking ring, name, muted / deafened / server-muted / live
-// marks) in the sidebar, the call panel and the channel view; and the voice channel's view: who is in the call, the
-// join and leave button, a Watch button on each live member, and the shares I watch (and my own, as a preview).
+// How calls look: a member of a call (avatar with a speaking ring, name, muted / deafened / server-muted / camera /
+// live marks) in the sidebar, the call panel and the channel view; and the voice channel's view: who is in the call
+// (their camera in place of the avatar when it is on), the join and leave button, a Watch button on each live member,
+// and the shares I watch (and my own, as a preview).
 
 import { nameNode, textNode } from "../../lib/names.js";
 import { $, avatar, h } from "../../lib/ui.js";
@@ -12,6 +13,7 @@ import * as playback from "./playback.js";
 let pane = null;
 let stage = null;
 const screens = new Map(); // stage entry key → {figure, video, caption}
+const cameras = new Map(); // user id → the <video> of their camera in their tile (kept across re-renders)
 
 function mark(className, text, label) {
   return h("span", { className: `call-mark ${className}`, textContent: text, title: label, attrs: { role: "img", "aria-label": label } });
@@ -23,6 +25,7 @@ function marks(info) {
     info.server_muted ? mark("mark-server-muted", "⛔", "Server-muted") : null,
     info.state === "deafened" ? mark("mark-deafened", "🔕", "Deafened") : info.state === "muted" ? mark("mark-muted", "🔇", "Muted") : null,
     info.state === "inactive" ? mark("mark-connecting", "…", "Connecting") : null,
+    info.video ? mark("mark-camera", "📷", "Camera on") : null,
     info.streaming ? h("span", { className: "live", textContent: "LIVE", title: info.live_label ? `Live: ${info.live_label}` : "Live" }) : null,
   ];
 }
@@ -33,7 +36,7 @@ export function occupantItem(userId, info, className = "occupant") {
     "li",
     {
       className: `${className} state-${info.state}${info.talking ? " talking" : ""}${info.server_muted ? " server-muted" : ""}${userId === myId() ? " me" : ""}`,
-      dataset: { userId, state: info.state, talking: String(info.talking), serverMuted: String(info.server_muted), streaming: String(info.streaming) },
+      dataset: { userId, state: info.state, talking: String(info.talking), serverMuted: String(info.server_muted), streaming: String(info.streaming), camera: String(info.video) },
     },
     avatar(model.ctx.memberName(userId), userId, "small"),
     model.ctx.memberLabel(userId, "occupant-name"),
@@ -74,16 +77,28 @@ export function panes() {
   return [pane];
 }
 
+/** A member's camera in their tile: the same <video> element from one render to the next, so it keeps playing. */
+function cameraVideo(userId, stream) {
+  let video = cameras.get(userId);
+  if (!video) {
+    video = h("video", { autoplay: true, muted: true, playsInline: true, className: "camera-video", dataset: { userId } });
+    cameras.set(userId, video);
+  }
+  if (video.srcObject !== stream) video.srcObject = stream;
+  return video;
+}
+
 function tile(userId, info, inMyCall) {
   const me = userId === myId();
   const watching = inMyCall && model.call.watching.has(userId);
+  const camera = inMyCall ? (me ? local.camera : playback.cameraOf(userId)) : null;
   return h(
     "li",
     {
       className: `voice-tile state-${info.state}${info.talking ? " talking" : ""}${info.server_muted ? " server-muted" : ""}${me ? " me" : ""}`,
-      dataset: { userId, state: info.state, talking: String(info.talking), serverMuted: String(info.server_muted), streaming: String(info.streaming) },
+      dataset: { userId, state: info.state, talking: String(info.talking), serverMuted: String(info.server_muted), streaming: String(info.streaming), camera: String(info.video) },
     },
-    avatar(model.ctx.memberName(userId), userId, "large"),
+    camera ? cameraVideo(userId, camera) : avatar(model.ctx.memberName(userId), userId, "large"),
     h("span", { className: "tile-name" }, model.ctx.memberLabel(userId, "occupant-name"), ...marks(info)),
     info.streaming && info.live_label ? h("span", { className: "tile-live-label" }, textNode(info.live_label)) : null,
     info.streaming && inMyCall && !me
@@ -117,6 +132,12 @@ export function render(node) {
   button.className = inMyCall ? "danger" : "primary";
   button.title = inMyCall ? "Leave the call" : "Join this channel's call";
   $("voice-occupants").replaceChildren(...list.map(([u, i]) => tile(u, i, inMyCall)));
+  for (const [userId, video] of cameras) {
+    if (!video.isConnected) {
+      video.srcObject = null;
+      cameras.delete(userId);
+    }
+  }
   renderStage(node, inMyCall);
 }
 
