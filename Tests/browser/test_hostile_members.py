@@ -331,6 +331,37 @@ def test_a_slow_send_says_sending_and_can_be_discarded(people):
     assert "this one hangs" not in alice.message_texts()
 
 
+def test_a_send_held_back_by_the_rate_limit_goes_out_by_itself(people):
+    alice = people("alice")
+    # The server's answer to the next send_message is rate_limited with retry_after_ms (what a burst gets): the
+    # frame is kept from the server and the error handed to the page as if the server had sent it.
+    alice.driver.execute_script(
+        "const send = WebSocket.prototype.send; window.__limited = 0;"
+        "WebSocket.prototype.send = function (data) {"
+        "  const frame = JSON.parse(String(data));"
+        "  if (window.__limited === 0 && frame.data && frame.data.function === 'send_message') {"
+        "    window.__limited++;"
+        "    const error = {type: 'error', id: frame.id, log: {log_level: 3, message: 'Too many messages; try again in 2 s.'},"
+        "      data: {code: 'rate_limited', message: 'Too many messages; try again in 2 s.', request_type: 'function', retry_after_ms: 1500}};"
+        "    setTimeout(() => this.dispatchEvent(new MessageEvent('message', {data: JSON.stringify(error)})), 10);"
+        "    return;"
+        "  }"
+        "  return send.call(this, data); };"
+        "window.__restoreSend = () => { WebSocket.prototype.send = send; };"
+    )
+    try:
+        alice.send("held back, then sent")
+        item = pending(alice, "waiting")
+        assert "sending again in" in item.find_element(By.CSS_SELECTOR, ".pending-text").text
+        assert alice.one("#composer-input").get_attribute("value") == ""
+        alice.wait_message("held back, then sent")
+        alice.wait(lambda _: not alice.css("#message-list li.pending"))
+        assert alice.driver.execute_script("return window.__limited") == 1
+    finally:
+        alice.driver.execute_script("window.__restoreSend()")
+    assert alice.message_texts().count("held back, then sent") == 1
+
+
 def test_a_queued_send_can_be_discarded_offline(server, people):
     alice = people("alice")
     server.stop()

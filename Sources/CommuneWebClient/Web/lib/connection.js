@@ -20,6 +20,8 @@ export class ServerError extends Error {
     this.name = "ServerError";
     this.code = typeof d.code === "string" ? d.code : "unknown";
     this.requestType = d.request_type || requestType || null;
+    // rate_limited: how long to wait before the same request can succeed (PROTOCOL.md "Rate limits").
+    this.retryAfterMs = Number.isInteger(d.retry_after_ms) && d.retry_after_ms >= 0 ? d.retry_after_ms : null;
   }
 }
 

@@ -72,7 +72,7 @@ export function queueMessage(key, text, { kind = "text", attachments = [], fromC
   const cs = channelState(key);
   const p = {
     localId: `local-${++model.localSeq}`, key, text, kind, attachments, number: 0, state: "queued", sentAt: 0, error: "", code: "",
-    retryable: false, returned: false, tries: 0, createdAt: Date.now(), afterId: newestId(cs),
+    retryable: false, returned: false, tries: 0, slowed: 0, retryAt: 0, createdAt: Date.now(), afterId: newestId(cs),
   };
   cs.pending.push(p);
   const problem = messageProblem(text);
@@ -125,6 +125,7 @@ async function sendPending(p) {
     const conn = store().get("conn");
     const reply = await conn.call(address(p.key), "send_message", payload);
     const answer = reply.payload || {};
+    p.slowed = 0;
     cs.pending = cs.pending.filter((x) => x !== p);
     if (Number.isInteger(answer.message_id)) {
       const sent = {
@@ -149,6 +150,9 @@ async function sendPending(p) {
       p.state = "unsure";
     } else if (e instanceof ConnectionLost) {
       fail(p, { code: "timeout", message: "The community did not answer." });
+    } else if (e.code === "rate_limited" && e.retryAfterMs !== null && ++p.slowed <= MAX_AUTOMATIC_RETRIES) {
+      // Sent too fast: sent again by itself once the server says it may succeed (same number, stored once).
+      waitAndResend(p, e.retryAfterMs);
     } else {
       fail(p, { code: e.code || "", message: errorText(e) });
       if (!p.retryable) p.returned = returnToComposer(p);
@@ -158,10 +162,25 @@ async function sendPending(p) {
   if (p.key === currentKey()) changed({ scrollToEnd: true });
 }
 
+/** How many times in a row a message held back by the rate limit is sent again by itself before it needs a Retry. */
+const MAX_AUTOMATIC_RETRIES = 5;
+
+/** Waits `ms` (capped at 60 s, plus a little so that a burst does not come back all at once), then sends again. */
+function waitAndResend(p, ms) {
+  p.state = "waiting";
+  p.retryAt = Date.now() + Math.min(ms, 60_000) + Math.floor(Math.random() * 250);
+  setTimeout(() => {
+    if (p.state !== "waiting" || !channelState(p.key).pending.includes(p)) return; // discarded or resent meanwhile
+    const conn = store().get("conn");
+    if (conn && conn.online) sendPending(p);
+    else p.state = "queued";
+  }, p.retryAt - Date.now());
+}
+
 /** Pending messages whose fate is unknown are sent again with their number: the server keeps the first copy. */
 export function reconcilePending(key) {
   const cs = channelState(key);
-  for (const p of cs.pending) if (p.state === "unsure" || p.state === "sending") p.state = "queued";
+  for (const p of cs.pending) if (p.state === "unsure" || p.state === "sending" || p.state === "waiting") p.state = "queued";
 }
 
 export function flushAllPending() {
@@ -177,6 +196,7 @@ export function retryPending(p) {
   p.state = "queued";
   p.error = "";
   p.tries = 0;
+  p.slowed = 0;
   const conn = store().get("conn");
   if (conn && conn.online) sendPending(p);
   else changed();

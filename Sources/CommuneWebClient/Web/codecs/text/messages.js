@@ -86,6 +86,7 @@ function messageNode(cs, m, continued) {
 /** What a pending message's line says: while online it is being sent; offline it waits (or its fate is unknown). */
 function pendingStatus(p, online) {
   if (p.state === "failed") return `Not sent: ${p.error}${p.returned ? " It is back in the composer to change." : ""}`;
+  if (p.state === "waiting") return `Sending too fast — sending again in ${Math.max(1, Math.ceil((p.retryAt - Date.now()) / 1000))} s…`;
   if (online) return "Sending…";
   return p.state === "unsure" ? "Connection lost — checking whether it was sent…" : "Waiting for the connection…";
 }
