@@ -54,7 +54,9 @@ public final class CommuneServer: Sendable {
         let events = CallEvents(community: self.community) { updates in
             for update in updates { hub.publish(update.result, to: update.audience) }
         }
-        self.callBackend = Self.makeCallBackend(configuration.voice, sockets: self.callSockets, events: events, logger: logger)
+        self.callBackend = try Self.makeCallBackend(
+            configuration.voice, dataDirectory: configuration.dataDirectory, sockets: self.callSockets, events: events, logger: logger
+        )
         if let backend = self.callBackend { self.community.calls.attach(backend) }
     }
 
@@ -70,7 +72,7 @@ public final class CommuneServer: Sendable {
         let application = self.makeApplication(onReady: onReady)
         let serviceGroup = ServiceGroup(
             configuration: .init(
-                services: [application, HeapTrimmer(period: self.configuration.heapTrimPeriod)],
+                services: [application, HeapTrimmer(period: self.configuration.heapTrimPeriod)] + [self.callBackend as? any Service].compactMap { $0 },
                 gracefulShutdownSignals: gracefulShutdownSignals,
                 logger: self.logger
             )
@@ -167,18 +169,29 @@ public final class CommuneServer: Sendable {
         )
     }
 
-    /// The voice backend `configuration` asks for, as far as this machine has it.
-    static func makeCallBackend(_ configuration: VoiceConfiguration, sockets: CallSockets, events: CallEvents, logger: Logger) -> (any CallBackend)? {
+    /// The voice backend `configuration` asks for, as far as this machine has it; says which in the log.
+    static func makeCallBackend(
+        _ configuration: VoiceConfiguration, dataDirectory: URL, sockets: CallSockets, events: CallEvents, logger: Logger
+    ) throws -> (any CallBackend)? {
+        let turn: Logger.Metadata = ["turn": "\(configuration.turnURLs.isEmpty ? "none" : configuration.turnURLs.joined(separator: " "))"]
+        func mesh(_ why: String) -> MeshCalls {
+            logger.info("Voice: mesh calls (browsers connect to each other; at most \(configuration.maxMeshMembers) per call)\(why)", metadata: turn)
+            return MeshCalls(sockets: sockets, events: events, ice: configuration.iceProvider, maxMembersPerCall: configuration.maxMeshMembers)
+        }
         switch configuration.mode {
         case .off:
             logger.info("Voice is off (--voice off)")
             return nil
-        case .auto, .mesh, .sfu:
-            logger.info(
-                "Voice: mesh calls (browsers connect to each other; at most \(configuration.maxMeshMembers) per call)",
-                metadata: ["turn": "\(configuration.turnURLs.isEmpty ? "none" : configuration.turnURLs.joined(separator: " "))"]
-            )
-            return MeshCalls(sockets: sockets, events: events, ice: configuration.iceProvider, maxMembersPerCall: configuration.maxMeshMembers)
+        case .mesh:
+            return mesh("")
+        case .auto, .sfu:
+            let sfu = try JanusCalls.make(configuration, dataDirectory: dataDirectory, sockets: sockets, events: events, logger: logger)
+            switch sfu {
+            case .ready(let calls): return calls
+            case .unusable(let reason):
+                if configuration.mode == .sfu { throw VoiceConfigurationError(description: "--voice sfu: \(reason)") }
+                return mesh(". For calls through the SFU (larger calls, server mute enforced): \(reason)")
+            }
         }
     }
 

@@ -20,6 +20,24 @@ public struct VoiceConfiguration: Sendable {
     public var turnURLs: [String] = []
     public var turnSecret: String?
 
+    /// The most members in one SFU call.
+    public var maxMembersPerCall = 25
+    /// The address Janus offers browsers for media (its only ICE host candidate address, `ice_enforce_list`).
+    /// `nil`: the machine's primary non-loopback address (Janus gathers nothing on a loopback interface).
+    public var mediaIP: String?
+    /// The public address in front of a 1:1 NAT, put in Janus's candidates instead of ``mediaIP``
+    /// (`nat_1_1_mapping`).
+    public var publicIP: String?
+    /// The UDP ports Janus's media uses (`rtp_port_range`); open them in the firewall.
+    public var mediaPorts: ClosedRange<Int> = 20000...20999
+    /// The `janus` binary Commune starts; `nil`: `janus` on `PATH`.
+    public var janusPath: String?
+    /// An operator-run Janus (`ws://HOST:PORT/`, its WebSocket API) used instead of starting one; it needs the
+    /// VideoRoom plugin with ``janusAdminKey`` as its `admin_key`, and ``janusAPISecret`` if it has an `api_secret`.
+    public var janusURL: String?
+    public var janusAPISecret: String?
+    public var janusAdminKey: String?
+
     public init() {}
 
     /// The ICE servers members are given, when any are configured.
@@ -27,4 +45,10 @@ public struct VoiceConfiguration: Sendable {
         guard !self.stunURLs.isEmpty || (!self.turnURLs.isEmpty && self.turnSecret != nil) else { return nil }
         return ICEProvider(stunURLs: self.stunURLs, turnURLs: self.turnSecret == nil ? [] : self.turnURLs, turnSecret: self.turnSecret ?? "")
     }
+}
+
+/// A voice setting the server cannot start with (an SFU asked for but not installed, a media address that is not
+/// an address, …).
+public struct VoiceConfigurationError: Error, CustomStringConvertible {
+    public var description: String
 }

@@ -32,6 +32,8 @@ final class TestServer: Sendable {
         // Tests open many connections from loopback; the connection-limit tests set small caps.
         configuration.connectionLimits.maxConnectionsPerAddress = 100_000
         configuration.connectionLimits.maxConnectionsBeforeLogin = 100_000
+        // Calls between browsers unless a test asks for the SFU (JanusTests): `auto` would start Janus when installed.
+        configuration.voice.mode = .mesh
         configure(&configuration)
         var logger = Logger(label: "commune.test")
         logger.logLevel = .warning

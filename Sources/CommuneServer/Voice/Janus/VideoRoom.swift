@@ -1,0 +1,81 @@
+import CommuneProtocol
+import Crypto
+import Foundation
+
+/// The VideoRoom requests Commune makes, in one place (Janus 1.1's VideoRoom API, with `string_ids`).
+enum VideoRoom {
+    /// What a member publishes: their microphone, or a screen share (a second publisher).
+    enum StreamKind: String, Sendable, Hashable {
+        case voice, screen
+    }
+
+    /// A voice channel's room: its id and the secret that gates `kick`, `moderate`, `allowed` and `destroy`.
+    struct Room: Sendable, Hashable {
+        var id: String
+        var secret: String
+
+        /// `commune-<channel id>`, its secret derived from the admin key (so that a restarted Commune can take
+        /// back a room an operator-run Janus still has).
+        init(channel: Int64, adminKey: String) {
+            self.id = "commune-\(channel)"
+            let mac = HMAC<SHA256>.authenticationCode(for: Data(self.id.utf8), using: SymmetricKey(data: Data(adminKey.utf8)))
+            self.secret = Data(mac).base64EncodedString()
+        }
+    }
+
+    /// Talking events: `audio_active_packets` packets (of 20 ms) averaging louder than `audio_level_average`
+    /// (-dBov) start talking. Janus's defaults (100, 25) never fired on Chromium's fake microphone; these did.
+    static let audioActivePackets: Int64 = 25
+    static let audioLevelAverage: Int64 = 70
+
+    static func create(_ room: Room, adminKey: String, maxMembers: Int) -> [String: JSONValue] {
+        [
+            "request": "create", "admin_key": .string(adminKey), "room": .string(room.id), "secret": .string(room.secret),
+            "description": .string(room.id), "is_private": true, "permanent": false,
+            // Each member may publish their voice and a screen.
+            "publishers": .int(Int64(maxMembers * 2)),
+            "audiocodec": "opus", "videocodec": "vp8,vp9,h264",
+            "audiolevel_event": true, "audio_active_packets": .int(Self.audioActivePackets), "audio_level_average": .int(Self.audioLevelAverage),
+            "allowed": [], "notify_joining": false,
+        ]
+    }
+
+    static func destroy(_ room: Room) -> [String: JSONValue] {
+        ["request": "destroy", "room": .string(room.id), "secret": .string(room.secret), "permanent": false]
+    }
+
+    /// Adds (`add`) or removes (`remove`) join tokens of the room's `allowed` list.
+    static func allowed(_ room: Room, _ action: String, tokens: [String]) -> [String: JSONValue] {
+        ["request": "allowed", "room": .string(room.id), "secret": .string(room.secret), "action": .string(action), "allowed": .array(tokens.map(JSONValue.string))]
+    }
+
+    static func kick(_ room: Room, feed: String) -> [String: JSONValue] {
+        ["request": "kick", "room": .string(room.id), "secret": .string(room.secret), "id": .string(feed)]
+    }
+
+    /// Stops (or resumes) forwarding the stream `mid` of `feed` to every subscriber.
+    static func moderate(_ room: Room, feed: String, mid: String, mute: Bool) -> [String: JSONValue] {
+        ["request": "moderate", "room": .string(room.id), "secret": .string(room.secret), "id": .string(feed), "mid": .string(mid), "mute": .bool(mute)]
+    }
+
+    static func joinPublisher(_ room: Room, feed: String, display: String, token: String) -> [String: JSONValue] {
+        ["request": "join", "ptype": "publisher", "room": .string(room.id), "id": .string(feed), "display": .string(display), "token": .string(token)]
+    }
+
+    /// Publishes (or renegotiates) with the offer sent alongside: every track in it (a voice publication may carry
+    /// the member's camera too).
+    static let configure: [String: JSONValue] = ["request": "configure"]
+
+    static func joinSubscriber(_ room: Room, feeds: [String], token: String) -> [String: JSONValue] {
+        ["request": "join", "ptype": "subscriber", "room": .string(room.id), "token": .string(token), "streams": .array(feeds.map { ["feed": .string($0)] })]
+    }
+
+    static func update(subscribe: [String], unsubscribe: [String]) -> [String: JSONValue] {
+        var body: [String: JSONValue] = ["request": "update"]
+        if !subscribe.isEmpty { body["subscribe"] = .array(subscribe.map { ["feed": .string($0)] }) }
+        if !unsubscribe.isEmpty { body["unsubscribe"] = .array(unsubscribe.map { ["feed": .string($0)] }) }
+        return body
+    }
+
+    static let start: [String: JSONValue] = ["request": "start"]
+}
