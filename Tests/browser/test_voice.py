@@ -125,10 +125,14 @@ def join_call(browser: Browser) -> float:
     return time.monotonic() - started
 
 
+SIDEBAR = "return Array.from(document.querySelectorAll('#channel-tree li.occupant'), li => ({...li.dataset}))"
+
+
 def seen_within(browser: Browser, condition, what: str, limit: float = 1.0) -> float:
     """Waits for condition on browser and returns how long it took since the call; fails past `limit` seconds."""
     started = time.monotonic()
-    browser.wait(lambda _: condition(), timeout=max(limit * 3, 3), message=f"{browser.name} never saw {what}")
+    browser.wait(lambda _: condition(), timeout=max(limit * 3, 3),
+                 message=f"{browser.name} never saw {what}; its sidebar: {browser.driver.execute_script(SIDEBAR)}")
     elapsed = time.monotonic() - started
     assert elapsed <= limit, f"{browser.name} saw {what} after {elapsed:.2f} s"
     return round(elapsed, 3)
@@ -137,26 +141,22 @@ def seen_within(browser: Browser, condition, what: str, limit: float = 1.0) -> f
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def test_two_members_hear_each_other(people):
-    alice, bob = people("alice"), people("bob")
+def hear_each_other(alice: Browser, bob: Browser, mode: str) -> dict:
+    """Alice and Bob join VC-1 and each receives the other's audio; returns the measured figures."""
     a, b = user_id(alice), user_id(bob)
+    figures: dict[str, object] = {}
     alice_joined = join_call(alice)
     bob_started = time.monotonic()
-    FIGURES["join_seconds"] = {"alice": round(alice_joined, 2), "bob": round(join_call(bob), 2)}
-    assert voice_state(alice)["mode"] == "mesh"
-    for me, them, other in ((alice, b, "Bob"), (bob, a, "Alice")):
-        me.wait(
-            lambda _, me=me, them=them: (voice_state(me)["connections"].get(them) == "connected"),
-            message=f"{me.name}: no connected peer connection to {other}: {voice_state(me)}",
-        )
+    figures["join_seconds"] = {"alice": round(alice_joined, 2), "bob": round(join_call(bob), 2)}
+    assert voice_state(alice)["mode"] == mode and voice_state(bob)["mode"] == mode
     for me, them in ((alice, b), (bob, a)):
         me.wait(lambda _, me=me, them=them: (inbound(me, them, "voice") or {}).get("packetsReceived", 0) > 0,
-                message=f"{me.name} receives no audio")
-    FIGURES["audio_both_ways_after_second_join_seconds"] = round(time.monotonic() - bob_started, 2)
+                message=f"{me.name} receives no audio: {voice_state(me)} {stats(me)}")
+    figures["audio_both_ways_after_second_join_seconds"] = round(time.monotonic() - bob_started, 2)
     # The fake microphone beeps once a second: the energy each one hears rises beep by beep.
     pairs = ((alice, b), (bob, a))
     first = {me.name: (time.monotonic(), inbound(me, them, "voice")) for me, them in pairs}
-    FIGURES["audio"] = {}
+    figures["audio"] = {}
     for me, them in pairs:
         t0, before = first[me.name]
         me.wait(
@@ -166,7 +166,7 @@ def test_two_members_hear_each_other(people):
         time.sleep(max(0.0, t0 + 1.5 - time.monotonic()))
         after = inbound(me, them, "voice")
         assert after["packetsReceived"] > before["packetsReceived"] > 0, (me.name, before, after)
-        FIGURES["audio"][me.name] = {
+        figures["audio"][me.name] = {
             "packetsReceived": after["packetsReceived"],
             "packets_per_second": round((after["packetsReceived"] - before["packetsReceived"]) / (time.monotonic() - t0), 1),
             "totalAudioEnergy": [round(before["totalAudioEnergy"], 4), round(after["totalAudioEnergy"], 4)],
@@ -175,6 +175,40 @@ def test_two_members_hear_each_other(people):
     for browser in (alice, bob):
         for who in (a, b):
             browser.wait(lambda _, br=browser, w=who: (occupant(br, w) or {}).get("state") == "active")
+    return figures
+
+
+def watch_share(sharer: Browser, watcher: Browser) -> dict:
+    """The sharer shares a screen, the watcher clicks Watch and decodes more than 30 frames; returns the figures."""
+    s = user_id(sharer)
+    sharer.one("#call-screen").click()
+    sharer.wait(lambda _: voice_state(sharer)["sharing"], message="the screen share never started")
+    open_voice(watcher)
+    # The tiles re-render as people talk: find the button afresh for each try.
+    click_watch = (
+        "const b = document.querySelector(`#voice-occupants li[data-user-id='${arguments[0]}'] .watch-button`);"
+        "if (!b || b.textContent !== 'Watch') return false; b.click(); return true;"
+    )
+    started = time.monotonic()
+    watcher.wait(lambda _: watcher.driver.execute_script(click_watch, s), message=f"{watcher.name} has no Watch button")
+    watcher.wait(lambda _: (inbound(watcher, s, "screen") or {}).get("framesDecoded", 0) > 30, timeout=WAIT,
+                 message=f"{watcher.name} decoded too few frames of the share: {inbound(watcher, s, 'screen')}")
+    video = inbound(watcher, s, "screen")
+    watcher.wait(lambda _: watcher.driver.execute_script(
+        "const v = document.querySelector('#voice-stage video'); return Boolean(v && v.videoWidth > 0)"
+    ), message=f"{watcher.name}'s page shows no video of the share")
+    return {
+        "seconds_to_30_frames": round(time.monotonic() - started, 2),
+        "framesDecoded": video["framesDecoded"],
+        "size": f"{video['frameWidth']}x{video['frameHeight']}",
+    }
+
+
+def test_two_members_hear_each_other(people):
+    alice, bob = people("alice"), people("bob")
+    FIGURES["mesh"] = hear_each_other(alice, bob, "mesh")
+    b = user_id(bob)
+    assert voice_state(alice)["connections"].get(b) == "connected", voice_state(alice)
 
 
 def test_outsider_sees_the_call_live(people):
@@ -204,6 +238,7 @@ def test_outsider_sees_the_call_live(people):
     seen["unmute"] = seen_within(carol, lambda: (occupant(carol, a) or {}).get("state") == "active", "Alice unmuted")
     # Leave and join again.
     bob.one("#call-leave").click()
+    bob.wait(lambda _: voice_state(bob) is None, message=f"Bob's page did not leave: {voice_state(bob)}")
     seen["leave"] = seen_within(carol, lambda: occupant(carol, b) is None, "Bob leave")
     assert bob.one("#call-panel").is_displayed() is False
     open_voice(bob)
@@ -225,7 +260,7 @@ def test_outsider_sees_the_call_live(people):
         )
         alice.wait(lambda _: alice.driver.execute_script(hears_bob, b) is (not suppress), message="Alice's page ignores the server mute")
         bob.wait(lambda _: voice_state(bob)["sending"] is (not suppress), message="Bob's page ignores his server mute")
-    FIGURES["seen_by_outsider_seconds"] = seen
+    FIGURES["mesh"]["seen_by_outsider_seconds"] = seen
 
 
 def test_call_full_shows_the_servers_message(people):
@@ -242,28 +277,9 @@ def test_call_full_shows_the_servers_message(people):
 def test_screen_share_is_watched(people):
     alice, bob, carol = people("alice"), people("bob"), people("carol")
     a = user_id(alice)
-    alice.one("#call-screen").click()
-    alice.wait(lambda _: voice_state(alice)["sharing"], message="Alice's screen share never started")
+    figures = watch_share(alice, bob)
     carol.wait(lambda _: (occupant(carol, a) or {}).get("streaming") == "true", message="Carol never saw Alice live")
-    open_voice(bob)
-    # The tiles re-render as people talk: find the button afresh for each try.
-    click_watch = (
-        "const b = document.querySelector(`#voice-occupants li[data-user-id='${arguments[0]}'] .watch-button`);"
-        "if (!b || b.textContent !== 'Watch') return false; b.click(); return true;"
-    )
-    started = time.monotonic()
-    bob.wait(lambda _: bob.driver.execute_script(click_watch, a), message="Bob has no Watch button on Alice")
-    bob.wait(lambda _: (inbound(bob, a, "screen") or {}).get("framesDecoded", 0) > 30, timeout=WAIT,
-             message=f"Bob decoded too few frames of Alice's screen: {inbound(bob, a, 'screen')}")
-    video = inbound(bob, a, "screen")
-    FIGURES["screen"] = {
-        "seconds_to_30_frames": round(time.monotonic() - started, 2),
-        "framesDecoded": video["framesDecoded"],
-        "size": f"{video['frameWidth']}x{video['frameHeight']}",
-    }
-    bob.wait(lambda _: bob.driver.execute_script(
-        "const v = document.querySelector('#voice-stage video'); return Boolean(v && v.videoWidth > 0)"
-    ), message="Bob's page shows no video of the share")
+    FIGURES["mesh"]["screen"] = figures
 
 
 def test_camera_is_seen_by_the_others(people):
@@ -281,7 +297,7 @@ def test_camera_is_seen_by_the_others(people):
     frames = inbound(alice, b, "camera")
     assert frames and frames["framesDecoded"] > 0, frames
     assert bob.one("#call-camera").get_attribute("aria-pressed") == "true"
-    FIGURES["camera"] = {"framesDecoded": frames["framesDecoded"], "size": f"{frames['frameWidth']}x{frames['frameHeight']}"}
+    FIGURES["mesh"]["camera"] = {"framesDecoded": frames["framesDecoded"], "size": f"{frames['frameWidth']}x{frames['frameHeight']}"}
 
 
 def test_call_panel_screenshots(people):
@@ -334,9 +350,67 @@ def test_members_rejoin_after_the_server_restarts(server, people):
     for me, them in ((alice, b), (bob, a)):
         me.wait(lambda _, me=me, them=them: (inbound(me, them, "voice") or {}).get("packetsReceived", 0) > 0,
                 message=f"{me.name} hears nothing after rejoining")
-    FIGURES["rejoin_after_restart_seconds"] = round(time.monotonic() - started, 2)
+    FIGURES["mesh"]["rejoin_after_restart_seconds"] = round(time.monotonic() - started, 2)
     # Bob's camera was on: it comes back with him.
     alice.wait(lambda _: (inbound(alice, b, "camera") or {}).get("framesDecoded", 0) > 0, message="Bob's camera did not come back")
+
+
+@pytest.fixture(scope="module")
+def sfu_server():
+    srv = CommuneServer(COMMUNE_BIN, args=("--voice", "sfu"))
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.cleanup()
+
+
+def test_sfu_call_audio_and_share(sfu_server, people):
+    """The same members on a server whose calls go through Janus: audio both ways and a watched share."""
+    voice_line = next((l for l in sfu_server.lines if "Voice:" in l), "")
+    if "SFU calls through Janus" not in voice_line:
+        pytest.skip(f"this server offers no SFU here: {voice_line.strip() or 'no voice line'}")
+    alice, bob = people("alice"), people("bob")
+    # Another origin: each browser joins this community with an identity of its own.
+    for browser, link, name in ((alice, sfu_server.owner_invite, "Alice"), (bob, sfu_server.invite(), "Bob")):
+        browser.driver.get(link)
+        browser.wait_screen("join")
+        browser.one("#join-name").send_keys(name)
+        browser.one("#join-submit").click()
+        browser.wait_screen("main")
+        browser.wait(lambda _, b=browser: b.connection() == "online")
+    figures = hear_each_other(alice, bob, "sfu")
+    a, b = user_id(alice), user_id(bob)
+    # Talking comes from Janus's audio levels (thresholds tuned on the server for the fake microphone's beep): shown
+    # here when it comes, not asserted; the page only displays `talking` updates, as tested in mesh mode.
+    started = time.monotonic()
+    while time.monotonic() - started < 5 and (occupant(alice, b) or {}).get("talking") != "true":
+        time.sleep(0.1)
+    figures["talking_seen_seconds"] = round(time.monotonic() - started, 2) if (occupant(alice, b) or {}).get("talking") == "true" else None
+    figures["screen"] = watch_share(alice, bob)
+    FIGURES["sfu"] = figures
+
+
+def test_voice_off_says_so(people):
+    """A server started with --voice off: joining says voice is unavailable, with the server's message."""
+    srv = CommuneServer(COMMUNE_BIN, args=("--voice", "off"))
+    srv.start()
+    try:
+        carol = people("carol")
+        carol.driver.get(srv.owner_invite)
+        carol.wait_screen("join")
+        carol.one("#join-name").send_keys("Carol")
+        carol.one("#join-submit").click()
+        carol.wait_screen("main")
+        carol.wait(lambda _: carol.connection() == "online")
+        open_voice(carol)
+        carol.wait_visible("#voice-join").click()
+        toast = carol.wait_visible('.toast[data-code="voice_unavailable"]')
+        assert "Voice unavailable" in toast.text and "no voice" in toast.text, toast.text
+        carol.wait(lambda _: voice_state(carol) is None)
+        assert not carol.one("#call-panel").is_displayed()
+    finally:
+        srv.cleanup()
 
 
 def test_no_console_errors(people):

@@ -251,6 +251,7 @@ function onFrame(call, { type, data }) {
   if (type === "ended") {
     ended(typeof data.reason === "string" ? data.reason : "left");
   } else if (type === "error") {
+    if (call.transport && call.transport.refused) call.transport.refused(data);
     // A member who left between my signal and its delivery is not worth a word.
     if (data.code === "not_found") return;
     errorToast(Object.assign(new Error(data.message || "The call refused a message."), { code: data.code || "error" }), "call");
@@ -509,8 +510,10 @@ export async function toggleScreen() {
   const track = shared.stream.getVideoTracks()[0];
   // Stopped from the browser's own "Stop sharing" bar.
   if (track) track.addEventListener("ended", () => local.screen === shared && toggleScreen());
-  if (call.transport) call.transport.setScreen(shared.stream);
   changed();
+  // Announced once the share can be watched (sfu: its publication is up).
+  if (call.transport) await call.transport.setScreen(shared.stream);
+  if (model.call !== call || local.screen !== shared) return;
   await announceLive(call, true, shared.label);
 }
 

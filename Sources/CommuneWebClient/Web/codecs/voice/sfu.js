@@ -24,6 +24,23 @@ function gathered(pc, timeoutMs = 4000) {
   });
 }
 
+/** Resolves when pc's media is up (or after timeoutMs, or when it fails). */
+function connected(pc, timeoutMs = 10000) {
+  if (pc.connectionState === "connected") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      pc.removeEventListener("connectionstatechange", check);
+      resolve();
+    };
+    const check = () => {
+      if (["connected", "failed", "closed"].includes(pc.connectionState)) done();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    pc.addEventListener("connectionstatechange", check);
+  });
+}
+
 /** A silent track: a member without a microphone still publishes, so that the call shows them connected. */
 function silentTrack() {
   const ctx = audioContextNow();
@@ -95,6 +112,7 @@ export class SfuTransport {
     this.publishers.set("screen", pc);
     pc.addTransceiver(stream.getVideoTracks()[0], { direction: "sendonly", streams: [stream] });
     await this.offer("screen", pc);
+    return pc;
   }
 
   /** Sends a publishing connection's offer and waits (in the queue) for its answer, so that offers never cross. */
@@ -144,6 +162,11 @@ export class SfuTransport {
     this.assignTracks();
   }
 
+  /** The server refused a frame (its error is shown): a publication waiting for its answer waits no more. */
+  refused() {
+    for (const done of this.waiting.values()) done();
+  }
+
   /** Hands each receiving track to its member, by mid; what is no longer received (or is someone else's) is gone. */
   assignTracks() {
     if (!this.receiver) return;
@@ -169,10 +192,17 @@ export class SfuTransport {
     }
   }
 
-  /** My screen share started (a stream) or stopped (null). */
-  setScreen(stream) {
+  /**
+   * My screen share started (a stream) or stopped (null). Resolves once the share's media is up: the server lets
+   * members watch a share only then, so it is announced (go_live) after.
+   */
+  async setScreen(stream) {
     if (stream) {
-      this.enqueue(() => this.publishScreen(stream));
+      let pc = null;
+      await this.enqueue(async () => {
+        pc = await this.publishScreen(stream);
+      });
+      if (pc) await connected(pc);
       return;
     }
     const pc = this.publishers.get("screen");
