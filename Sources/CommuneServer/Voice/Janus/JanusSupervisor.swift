@@ -40,11 +40,9 @@ struct JanusSupervisor: Service {
             var process: ChildProcess?
             let reason: String
             do {
-                let (client, child) = try await self.start()
+                let (client, child, url) = try await self.start()
                 process = child
-                self.logger.info(
-                    "Voice: Janus is ready", metadata: ["pid": "\(child.map { String($0.pid) } ?? "external")", "api": "\(self.apiURL(of: child))"]
-                )
+                self.logger.info("Voice: Janus is ready", metadata: ["pid": "\(child.map { String($0.pid) } ?? "external")", "api": "\(url)"])
                 await self.calls.serve(client, pid: child?.pid)
                 await client.close()
                 if let child, child.hasExited {
@@ -69,22 +67,16 @@ struct JanusSupervisor: Service {
         }
     }
 
-    private func apiURL(of child: ChildProcess?) -> String {
-        switch self.launch {
-        case .child(let folder): folder.apiURL
-        case .external(let url, _): url
-        }
-    }
-
     private struct StartFailure: Error, CustomStringConvertible {
         var description: String
     }
 
-    /// Starts the child if there is one and connects; retries the connection until Janus answers.
-    private func start() async throws -> (JanusClient, ChildProcess?) {
+    /// Starts the child if there is one and connects; retries the connection until Janus answers. Returns the
+    /// connection, the child, and the API's URL.
+    private func start() async throws -> (JanusClient, ChildProcess?, String) {
         switch self.launch {
         case .external(let url, let apiSecret):
-            return (try await JanusClient.open(url: url, apiSecret: apiSecret, logger: self.logger), nil)
+            return (try await JanusClient.open(url: url, apiSecret: apiSecret, logger: self.logger), nil, url)
         case .child(var folder):
             guard let port = MediaAddress.freeLoopbackPort() else { throw StartFailure(description: "no free port on 127.0.0.1 for Janus's API") }
             folder.apiPort = port
@@ -98,7 +90,7 @@ struct JanusSupervisor: Service {
             while true {
                 do {
                     let client = try await JanusClient.open(url: folder.apiURL, apiSecret: folder.apiSecret, logger: self.logger)
-                    return (client, process)
+                    return (client, process, folder.apiURL)
                 } catch {
                     if process.hasExited {
                         let log = folder.folder.appendingPathComponent("janus.log").path
