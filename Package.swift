@@ -150,7 +150,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "CommuneSQLiteTests", dependencies: ["CommuneSQLite", "CommuneCore", "CommuneProtocol"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CommuneSQLiteTests",
+            dependencies: ["CommuneSQLite", "CommuneCore", "CommuneProtocol", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "CommuneServerTests",
             dependencies: [

@@ -81,9 +81,10 @@ extension SQLiteStore {
             if let ban {
                 try db.execute(
                     sql: """
-                        INSERT OR REPLACE INTO bans (user_id, public_key, username, reason, banned_by, time) VALUES (?, ?, ?, ?, ?, ?)
+                        INSERT OR REPLACE INTO bans (user_id, public_key, username, reason, banned_by, banned_by_name, time)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
                         """,
-                    arguments: [ban.userID.value, Data(ban.publicKey), ban.username, ban.reason, ban.bannedBy, ban.time]
+                    arguments: [ban.userID.value, Data(ban.publicKey), ban.username, ban.reason, ban.bannedBy?.value, ban.bannedByName, ban.time]
                 )
             }
             guard vengeance else { return [] }
@@ -99,10 +100,16 @@ extension SQLiteStore {
 
     public func bans() async throws -> [Ban] {
         try await self.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT user_id, public_key, username, reason, banned_by, time FROM bans ORDER BY time DESC").compactMap { row in
+            try Row.fetchAll(
+                db, sql: "SELECT user_id, public_key, username, reason, banned_by, banned_by_name, time FROM bans ORDER BY time DESC"
+            ).compactMap { row in
                 guard let id = UUIDString(row["user_id"]) else { return nil }
                 let key: Data = row["public_key"]
-                return Ban(userID: id, publicKey: Array(key), username: row["username"], reason: row["reason"], bannedBy: row["banned_by"], time: row["time"])
+                let bannedBy: String? = row["banned_by"]
+                return Ban(
+                    userID: id, publicKey: Array(key), username: row["username"], reason: row["reason"],
+                    bannedBy: bannedBy.flatMap(UUIDString.init), bannedByName: row["banned_by_name"], time: row["time"]
+                )
             }
         }
     }

@@ -162,6 +162,20 @@ public final class SQLiteStore: CommunityStore {
                     """
             )
         }
+        // Structured audit entries and bans: an entry's sentence moves to `text` beside an action word and a
+        // target (older entries: `other`, no target); a ban keeps the banning member's id beside their name
+        // (older bans: the name only, `banned_by` NULL, for a name cannot be told back into an id reliably).
+        migrator.registerMigration("v5-audit-actions-ban-ids") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE audit_log RENAME COLUMN action TO text;
+                    ALTER TABLE audit_log ADD COLUMN action TEXT NOT NULL DEFAULT 'other';
+                    ALTER TABLE audit_log ADD COLUMN target TEXT NOT NULL DEFAULT '';
+                    ALTER TABLE bans RENAME COLUMN banned_by TO banned_by_name;
+                    ALTER TABLE bans ADD COLUMN banned_by TEXT;
+                    """
+            )
+        }
         return migrator
     }
 

@@ -19,7 +19,8 @@ struct Audit: AsyncParsableCommand {
             formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
             for entry in log.payload["entries"]?.arrayValue ?? [] {
                 let time = Date(timeIntervalSince1970: Double(entry["time"]?.intValue ?? 0) / 1000)
-                Output.line("\(formatter.string(from: time))  \(entry["actor_name"]?.stringValue ?? "?"): \(entry["action"]?.stringValue ?? "")")
+                let action = entry["action"]?.stringValue ?? "other"
+                Output.line("\(formatter.string(from: time))  \(action)  \(entry["actor_name"]?.stringValue ?? "?"): \(entry["text"]?.stringValue ?? "")")
             }
         }
     }

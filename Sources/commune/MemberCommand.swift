@@ -114,7 +114,9 @@ struct MemberCommand: AsyncParsableCommand {
                 if bans.isEmpty { Output.line("No bans.") }
                 for ban in bans {
                     let reason = ban["reason"]?.stringValue ?? ""
-                    Output.line("\(ban["username"]?.stringValue ?? "?")  \(ban["user_id"]?.stringValue ?? "")  by \(ban["banned_by"]?.stringValue ?? "?")\(reason.isEmpty ? "" : ": \(reason)")")
+                    let byID = ban["banned_by"]?.stringValue.map { " (\($0))" } ?? ""
+                    let by = "\(ban["banned_by_name"]?.stringValue ?? "?")\(byID)"
+                    Output.line("\(ban["username"]?.stringValue ?? "?")  \(ban["user_id"]?.stringValue ?? "")  by \(by)\(reason.isEmpty ? "" : ": \(reason)")")
                 }
             }
         }

@@ -108,7 +108,7 @@ struct PermissionTableTests {
             default: (CommunityFunctions.address, [:])
             }
         if test.function == "unban" {
-            let ban = Ban(userID: fixture.bob.id, publicKey: fixture.bob.publicKey, username: "bob", reason: "", bannedBy: "olivia", time: 1)
+            let ban = Ban(userID: fixture.bob.id, publicKey: fixture.bob.publicKey, username: "bob", reason: "", bannedBy: fixture.owner.id, bannedByName: "olivia", time: 1)
             _ = try await fixture.store.removeMember(fixture.bob.id, ban: ban, vengeance: false)
         }
         try await self.expect(test.allowed, fixture: fixture) { () async throws(CommuneError) -> Effect in

@@ -178,7 +178,7 @@ struct StoreContractTests {
         try await store.createAttachment(AttachmentInfo(attachmentID: "m1", type: "image/png", width: 1, height: 1, size: 1), uploader: mallory.id, now: 1)
         _ = try await store.appendMessage(NewMessage(channelID: 1, senderID: mallory.id, text: "spam", sendTime: 1))
         _ = try await store.appendMessage(NewMessage(channelID: 1, senderID: alice.id, text: "hi", sendTime: 2))
-        let ban = Ban(userID: mallory.id, publicKey: mallory.publicKey, username: "mallory", reason: "spam", bannedBy: "alice", time: 5)
+        let ban = Ban(userID: mallory.id, publicKey: mallory.publicKey, username: "mallory", reason: "spam", bannedBy: alice.id, bannedByName: "alice", time: 5)
         #expect(try await store.removeMember(mallory.id, ban: ban, vengeance: true) == ["m1"])
         #expect(try await store.messages(channelID: 1, before: nil, skip: 0, limit: 10).map(\.text) == ["hi", TextFunction.removedText])
         #expect(try await store.attachment("m1") == nil)
@@ -189,6 +189,40 @@ struct StoreContractTests {
         }
         #expect(try await store.unban(mallory.id))
         #expect(try await !store.unban(mallory.id))
+    }
+
+    @Test("a ban keeps the banning member's id and name; an unknown banner is nil", arguments: StoreKind.allCases)
+    func banOrigin(kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        let store = fixture.store
+        let mod = UUIDString.random()
+        let troll = try await store.registerMember(self.member("troll", key: 3), inviteCode: nil, now: 1)
+        let old = try await store.registerMember(self.member("old", key: 4), inviteCode: nil, now: 1)
+        let known = Ban(userID: troll.id, publicKey: troll.publicKey, username: "troll", reason: "", bannedBy: mod, bannedByName: "mod", time: 7)
+        let unknown = Ban(userID: old.id, publicKey: old.publicKey, username: "old", reason: "r", bannedBy: nil, bannedByName: "gone", time: 6)
+        _ = try await store.removeMember(troll.id, ban: known, vengeance: false)
+        _ = try await store.removeMember(old.id, ban: unknown, vengeance: false)
+        let bans = try await store.bans()
+        #expect(bans == [known, unknown])
+        #expect(bans.map(\.bannedBy) == [mod, nil])
+        #expect(bans.map(\.bannedByName) == ["mod", "gone"])
+    }
+
+    @Test("audit entries keep their action word, target and text, newest first", arguments: StoreKind.allCases)
+    func audit(kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        let store = fixture.store
+        let actor = UUIDString.random()
+        let target = UUIDString.random()
+        let entries = [
+            AuditEntry(actorID: actor, actorName: "mo", action: .serverMute, target: target.value, text: "server-muted bob", time: 1),
+            AuditEntry(actorID: actor, actorName: "mo", action: .create, target: "General/new", text: "created text 'General/new'", time: 2),
+            AuditEntry(actorID: actor, actorName: "mo", action: .communityInfo, target: "", text: "changed the community's name 'X'", time: 3),
+            AuditEntry(actorID: actor, actorName: "mo", action: AuditAction(rawValue: "from_a_newer_server"), target: "t", text: "kept", time: 4),
+        ]
+        for entry in entries { try await store.appendAudit(entry) }
+        #expect(try await store.auditLog(limit: 10) == entries.reversed())
+        #expect(try await store.auditLog(limit: 2) == [entries[3], entries[2]])
     }
 
     @Test("structure: siblings keep unique names, removal takes the channel's messages", arguments: StoreKind.allCases)

@@ -82,7 +82,9 @@ struct MemberTests {
         #expect(update.payload["banned"] == true)
         let list = try await moderator.connection.community("get_bans")
         #expect(list.payload["bans"]?.arrayValue?.first?["reason"] == "trolling")
-        #expect(list.payload["bans"]?.arrayValue?.first?["banned_by"] == "mod")
+        // Who banned: their user id, and their name at the time as a display string.
+        #expect(list.payload["bans"]?.arrayValue?.first?["banned_by"] == .string(moderator.identity.userID.value))
+        #expect(list.payload["bans"]?.arrayValue?.first?["banned_by_name"] == "mod")
         do {
             try await bystander.connection.community("get_bans")
             Issue.record("a member read the ban list")
@@ -129,6 +131,15 @@ struct MemberTests {
             #expect(error.code == .forbidden)
         }
         #expect(try await server.server.store.members().first { $0.username == "owner" }?.suppressed == false)
+        // The audit log has the mute as a structured entry: the word, who, on whom, and the sentence.
+        let log = try await owner.connection.community("get_audit_log", ["amount": 1])
+        let entry = try #require(log.payload["entries"]?.arrayValue?.first)
+        #expect(entry["action"] == "server_mute")
+        #expect(entry["actor_id"] == .string(moderator.identity.userID.value) && entry["actor_name"] == "mod")
+        #expect(entry["target"] == .string(loud.identity.userID.value))
+        #expect(entry["text"] == "server-muted loud")
+        #expect(entry["time"]?.intValue != nil)
+        #expect(entry.objectValue?.keys.sorted() == ["action", "actor_id", "actor_name", "target", "text", "time"])
         await server.stopAndRemove()
     }
 }

@@ -56,7 +56,16 @@ struct StructureTests {
         let welcome = try await fresh.login(observer.identity)
         #expect(welcome.interactables.map(\.name) == ["Read me", "General"])
         let log = try await owner.connection.call("get_audit_log", on: ChannelAddress(path: "", name: ""), codec: "community")
-        #expect((log.payload["entries"]?.arrayValue?.count ?? 0) >= 7)
+        let entries = log.payload["entries"]?.arrayValue ?? []
+        #expect(entries.count >= 7)
+        // Newest first: the action word and the node's address after the change.
+        #expect(
+            entries.prefix(7).map { "\($0["action"]?.stringValue ?? "?") \($0["target"]?.stringValue ?? "?")" } == [
+                "remove Projects", "move Read me", "rename Read me", "move Projects/Inner/Swift", "create Projects/Inner",
+                "create Projects/Swift", "create Projects",
+            ]
+        )
+        #expect(entries[2]["text"] == "renamed text 'Rules' to 'Read me'")
         await server.stopAndRemove()
     }
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 
-from test_hostile_members import GENERAL, bots, call, people, server  # noqa: F401 - fixtures: this module's own
-from test_web_client import dismiss_toasts, join, member_row, message_item, my_user_id, open_channel, set_field, submit_dialog, wait_dialog_closed
+from test_hostile_members import GENERAL, bots, call, people, run, server  # noqa: F401 - fixtures: this module's own
+from test_web_client import close_dialog, dismiss_toasts, join, member_row, message_item, my_user_id, open_channel, set_field, submit_dialog, wait_dialog_closed
 
 
 def composer(browser) -> str:
@@ -71,6 +71,32 @@ def test_a_removed_or_banned_member_is_told_so(server, people, ban, name, told):
         join(gone, server.invite(), "")
         assert gone.one("#me-name").text == name
     dismiss_toasts(alice)
+
+
+def test_the_ban_list_shows_who_banned_by_name_as_plain_text(server, people, bots):
+    """Issue 11 item 6: a ban carries the banning member's id (banned_by) and name at the time (banned_by_name); the
+    list shows the name as text, whatever markup it holds."""
+    alice = people("alice")
+    banner = bots.register("banner", "<b>Mod</b> & co")
+    victim = bots.register("victim", "Victim")
+    assert run(alice, "set_user_group", {"user_id": banner["user_id"], "group": "moderator"})["result"] == "member_changed"
+    client = bots.client("banner")
+    try:
+        call(client, "ban", {"user_id": victim["user_id"], "reason": "<i>spam</i>"})
+        listed = {b["user_id"]: b for b in call(client, "get_bans", {})["payload"]["bans"]}
+    finally:
+        client.close()
+    assert listed[victim["user_id"]]["banned_by"] == banner["user_id"]
+    assert listed[victim["user_id"]]["banned_by_name"] == "<b>Mod</b> & co"
+    alice.one("#open-community").click()
+    alice.wait_visible("#app-dialog .community-bans").click()
+    item = alice.wait_visible(f'#app-dialog li.ban[data-user-id="{victim["user_id"]}"]')
+    text = item.find_element(By.CSS_SELECTOR, ".ban-text")
+    assert text.text == "Victim — banned by <b>Mod</b> & co: <i>spam</i>", text.text
+    assert text.find_elements(By.CSS_SELECTOR, "b, i") == [], "a name or reason was read as markup"
+    assert [n.text for n in text.find_elements(By.CSS_SELECTOR, "bdi.name")] == ["Victim", "<b>Mod</b> & co"]
+    alice.screenshot("h11-ban-list-banned-by-name.png")
+    close_dialog(alice)
 
 
 @pytest.mark.parametrize("fragment", ["#invite=", "#invite=abc%25%25def", "#invite=q3TfW1bq0Zk%20X9v", "#invite"])

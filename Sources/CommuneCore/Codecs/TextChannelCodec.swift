@@ -83,7 +83,10 @@ public struct TextChannelCodec: ChannelCodec {
             throw .internalError("The message could not be changed.")
         }
         if author != context.member.id {
-            await community.audit(context.member, "\(removing ? "removed" : "edited") message \(messageID) in '\(address)'")
+            await community.audit(
+                context.member, action: removing ? .removeMessage : .editMessage, target: "\(address)",
+                "\(removing ? "removed" : "edited") message \(messageID) in '\(address)'"
+            )
         }
         var updated = existing
         updated.text = text

@@ -23,7 +23,7 @@ enum TopicFunctions {
         var properties = node.properties
         properties[Self.propertyKey] = topic.isEmpty ? nil : topic
         try await community.setProperties(properties, of: node)
-        await community.audit(context.member, "set the topic of '\(call.address)'")
+        await community.audit(context.member, action: .setTopic, target: "\(call.address)", "set the topic of '\(call.address)'")
         return .broadcast(codec.result(TextFunction.topicChanged, at: call.address, ["topic": .string(topic)]), to: .viewers(ofChannel: node.id))
     }
 }

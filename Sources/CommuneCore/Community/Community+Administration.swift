@@ -41,16 +41,20 @@ extension Community {
         self.state.withLock { $0.tree.nodes[id] }
     }
 
-    /// Records a moderation or structure change. A failure to record is logged, not fatal to the change.
-    public func audit(_ actor: Member, _ action: String) async {
+    /// Records a moderation or structure change: `action` what was done, `target` what it was done to (see
+    /// ``AuditEntry/target``), `text` the sentence people read after the actor's name. A failure to record is
+    /// logged, not fatal to the change.
+    public func audit(_ actor: Member, action: AuditAction, target: String, _ text: String) async {
         do {
             try await self.store.appendAudit(
-                AuditEntry(actorID: actor.id, actorName: actor.username, action: action, time: UnixTime.nowMilliseconds())
+                AuditEntry(actorID: actor.id, actorName: actor.username, action: action, target: target, text: text, time: UnixTime.nowMilliseconds())
             )
         } catch {
             self.logger.error("Writing the audit log failed: \(error)")
         }
-        self.logger.notice("\(actor.username): \(action)", metadata: ["user_id": "\(actor.id)"])
+        self.logger.notice(
+            "\(actor.username): \(text)", metadata: ["user_id": "\(actor.id)", "action": "\(action)", "target": "\(target)"]
+        )
     }
 
     /// The `tree_changed` update: the whole tree, as `identification_response` sends it.

@@ -1,6 +1,7 @@
 import CommuneProtocol
 
-/// The audit log: who changed what (`get_audit_log {amount?}`, with `manage_community`).
+/// The audit log: who changed what (`get_audit_log {amount?}`, with `manage_community`). Each entry is
+/// `{actor_id, actor_name, action, target, text, time}`: ``AuditEntry`` on the wire.
 struct AuditFunctions: Capability {
     var functions: [FunctionSpec] { [FunctionSpec(CommunityFunctions.getAuditLog)] }
 
@@ -13,7 +14,10 @@ struct AuditFunctions: Capability {
         let entries: [AuditEntry]
         do { entries = try await context.community.store.auditLog(limit: Int(limit)) } catch { throw .internalError("The audit log could not be read.") }
         let list: [JSONValue] = entries.map { entry in
-            ["actor_id": .string(entry.actorID.value), "actor_name": .string(entry.actorName), "action": .string(entry.action), "time": .int(entry.time)]
+            [
+                "actor_id": .string(entry.actorID.value), "actor_name": .string(entry.actorName), "action": .string(entry.action.rawValue),
+                "target": .string(entry.target), "text": .string(entry.text), "time": .int(entry.time),
+            ]
         }
         return .reply(CommunityFunctions.result(CommunityFunctions.auditLog, ["entries": .array(list)]))
     }

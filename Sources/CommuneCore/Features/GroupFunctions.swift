@@ -70,8 +70,12 @@ struct GroupFunctions: Capability {
                 throw .invalidArgument("data.payload.changes[\(index)] must be {\"add\": permission} or {\"remove\": permission}.")
             }
         }
+        let creating = checker.groups[name] == nil
         try await community.saveGroup(group)
-        await community.audit(context.member, "updated group '\(name)': \(group.permissions.sorted().map(\.rawValue).joined(separator: ", ")) (power \(group.power))")
+        await community.audit(
+            context.member, action: creating ? .groupCreate : .groupChange, target: name,
+            "\(creating ? "created" : "updated") group '\(name)': \(group.permissions.sorted().map(\.rawValue).joined(separator: ", ")) (power \(group.power))"
+        )
         return .broadcast(CommunityFunctions.result(CommunityFunctions.groupChanged, CommunityFunctions.json(for: group)), to: .community)
     }
 
@@ -84,7 +88,7 @@ struct GroupFunctions: Capability {
         guard checker.groups[name] != nil else { throw .notFound("No group '\(name)'.") }
         try checker.requireCanAssign(name, by: context.member)
         try await community.deleteGroup(name)
-        await community.audit(context.member, "removed group '\(name)'")
+        await community.audit(context.member, action: .groupRemove, target: name, "removed group '\(name)'")
         return .broadcast(CommunityFunctions.result(CommunityFunctions.groupRemoved, ["group": .string(name)]), to: .community)
     }
 
@@ -109,7 +113,7 @@ struct GroupFunctions: Capability {
         var moved = target
         moved.group = group
         let updated = try await community.saveMember(moved)
-        await community.audit(context.member, "moved \(updated.username) to group '\(group)'")
+        await community.audit(context.member, action: .setGroup, target: updated.id.value, "moved \(updated.username) to group '\(group)'")
         return .broadcast(community.memberChanged(updated), to: .community)
     }
 

@@ -50,7 +50,7 @@ struct InfoFunctions: Capability {
             changes.append(isPublic ? "public" : "private")
         }
         try await community.saveInfo(info)
-        await community.audit(context.member, "changed the community's \(changes.isEmpty ? "nothing" : changes.joined(separator: ", "))")
+        await community.audit(context.member, action: .communityInfo, target: "", "changed the community's \(changes.isEmpty ? "nothing" : changes.joined(separator: ", "))")
         return .broadcast(CommunityFunctions.result(Self.infoChanged, info.json), to: .community)
     }
 }

@@ -38,7 +38,7 @@ struct InviteFunctions: Capability {
             let revoked: Bool
             do { revoked = try await community.store.revokeInvite(code) } catch { throw .internalError("The invite could not be revoked.") }
             guard revoked else { throw .notFound("No invite with that code.") }
-            await community.audit(context.member, "revoked invite \(code.prefix(6))…")
+            await community.audit(context.member, action: .inviteRevoke, target: String(code.prefix(6)), "revoked invite \(code.prefix(6))…")
             return .reply(CommunityFunctions.result(CommunityFunctions.inviteRevoked, ["code": .string(code)]))
         default:
             throw self.unknownFunction(call)
@@ -63,7 +63,10 @@ struct InviteFunctions: Capability {
         do {
             let base = try await InviteIssuer.baseURL(in: community.store)
             let invite = try await InviteIssuer.create(in: community.store, group: group, uses: uses, lifetimeMilliseconds: lifetime)
-            await community.audit(context.member, "created an invite for group '\(group)' (\(uses) uses)")
+            await community.audit(
+                context.member, action: .inviteCreate, target: String(invite.code.prefix(6)),
+                "created invite \(invite.code.prefix(6))… for group '\(group)' (\(uses) uses)"
+            )
             let payload = CommunityFunctions.json(for: invite, base: base, now: UnixTime.nowMilliseconds())
             return .reply(CommunityFunctions.result(CommunityFunctions.inviteCreated, payload))
         } catch let error as CommuneError {

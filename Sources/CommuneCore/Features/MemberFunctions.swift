@@ -62,7 +62,7 @@ struct MemberFunctions: Capability {
         member.username = try community.validatedUsername(try reader.string("username"), for: member.id)
         let saved = try await community.saveMember(member)
         if member.id != context.member.id {
-            await community.audit(context.member, "renamed \(old) to \(saved.username)")
+            await community.audit(context.member, action: .renameMember, target: saved.id.value, "renamed \(old) to \(saved.username)")
         }
         return self.changed(saved, context: context)
     }
@@ -91,7 +91,10 @@ struct MemberFunctions: Capability {
         try community.permissions.require(.suppressUsers, for: context.member, over: member)
         member.suppressed = suppress
         let saved = try await community.saveMember(member)
-        await community.audit(context.member, "\(suppress ? "server-muted" : "unmuted") \(saved.username)")
+        await community.audit(
+            context.member, action: suppress ? .serverMute : .serverUnmute, target: saved.id.value,
+            "\(suppress ? "server-muted" : "unmuted") \(saved.username)"
+        )
         var effect = self.changed(saved, context: context)
         effect.updates += await community.callServerMuteChanged(saved)
         return effect
@@ -110,12 +113,15 @@ struct MemberFunctions: Capability {
             guard reason.unicodeScalars.count <= 512 else { throw .init(.tooLarge, "The reason must be at most 512 characters.") }
             ban = Ban(
                 userID: member.id, publicKey: member.publicKey, username: member.username, reason: reason,
-                bannedBy: context.member.username, time: UnixTime.nowMilliseconds()
+                bannedBy: context.member.id, bannedByName: context.member.username, time: UnixTime.nowMilliseconds()
             )
         }
         try await community.removeMember(member, ban: ban, vengeance: vengeance)
         let what = banning ? "banned" : "removed"
-        await community.audit(context.member, "\(what) \(member.username)\(vengeance ? " with vengeance" : "")\(ban.map { $0.reason.isEmpty ? "" : ": \($0.reason)" } ?? "")")
+        await community.audit(
+            context.member, action: banning ? .ban : .removeMember, target: member.id.value,
+            "\(what) \(member.username)\(vengeance ? " with vengeance" : "")\(ban.map { $0.reason.isEmpty ? "" : ": \($0.reason)" } ?? "")"
+        )
         let result = CommunityFunctions.result(
             Self.memberRemoved, ["user_id": .string(member.id.value), "banned": .bool(banning), "vengeance": .bool(vengeance)]
         )
@@ -133,7 +139,8 @@ struct MemberFunctions: Capability {
         let list: [JSONValue] = bans.map { ban in
             [
                 "user_id": .string(ban.userID.value), "username": .string(ban.username), "reason": .string(ban.reason),
-                "banned_by": .string(ban.bannedBy), "time": .int(ban.time),
+                "banned_by": ban.bannedBy.map { .string($0.value) } ?? .null, "banned_by_name": .string(ban.bannedByName),
+                "time": .int(ban.time),
             ]
         }
         return .reply(CommunityFunctions.result(Self.banList, ["bans": .array(list)]))
@@ -147,7 +154,7 @@ struct MemberFunctions: Capability {
         let lifted: Bool
         do { lifted = try await community.store.unban(id) } catch { throw .internalError("The ban could not be lifted.") }
         guard lifted else { throw .notFound("\(id) is not banned.") }
-        await community.audit(context.member, "unbanned \(id)")
+        await community.audit(context.member, action: .unban, target: id.value, "unbanned \(id)")
         return .reply(CommunityFunctions.result(Self.unbanned, ["user_id": .string(id.value)]))
     }
 }

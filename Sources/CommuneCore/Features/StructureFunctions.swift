@@ -79,7 +79,7 @@ public struct StructureFunctions: Capability {
         } catch {
             throw .internalError("The \(codecName) could not be created.")
         }
-        return try await self.changed(Self.created, address: ChannelAddress(path: request.address.path, name: name), codec: codecName, context: context)
+        return try await self.changed(Self.created, .create, address: ChannelAddress(path: request.address.path, name: name), codec: codecName, context: context)
     }
 
     func change(_ call: FunctionCall, on node: Interactable, context: FunctionContext) async throws(CommuneError) -> Effect {
@@ -102,7 +102,7 @@ public struct StructureFunctions: Capability {
             var renamed = node
             renamed.name = newName
             try await self.write([renamed], context: context)
-            return try await self.changed(Self.renamed, address: target, codec: node.codec, context: context)
+            return try await self.changed(Self.renamed, .rename, address: target, from: address, codec: node.codec, context: context)
 
         case Self.move:
             let parentPath = try reader.optionalString("parent_path") ?? address.path
@@ -137,7 +137,9 @@ public struct StructureFunctions: Capability {
                 }
             }
             try await self.write(changes, context: context)
-            return try await self.changed(Self.moved, address: ChannelAddress(path: parentPath, name: node.name), codec: node.codec, context: context)
+            return try await self.changed(
+                Self.moved, .move, address: ChannelAddress(path: parentPath, name: node.name), from: address, codec: node.codec, context: context
+            )
 
         case Self.remove:
             var doomed: [Int64] = []
@@ -150,7 +152,7 @@ public struct StructureFunctions: Capability {
             var remaining = tree.children(of: node.parentID).filter { $0.id != node.id }
             for index in remaining.indices { remaining[index].position = Int64(index) }
             try await self.write(remaining, context: context)
-            var effect = try await self.changed(Self.removed, address: address, codec: node.codec, context: context)
+            var effect = try await self.changed(Self.removed, .remove, address: address, codec: node.codec, context: context)
             for id in doomed {
                 guard let gone = tree.nodes[id] else { continue }
                 effect.updates += await community.callChannelRemoved(id, address: tree.address(of: gone))
@@ -172,12 +174,14 @@ public struct StructureFunctions: Capability {
         }
     }
 
-    /// Replies with what changed; every member receives the whole new tree (`tree_changed`).
-    private func changed(_ result: String, address: ChannelAddress, codec: String, context: FunctionContext)
-        async throws(CommuneError) -> Effect
-    {
+    /// Replies with what changed; every member receives the whole new tree (`tree_changed`). `address` is where the
+    /// node is now (where it was, for a removal); `from` where it was before a rename or move.
+    private func changed(
+        _ result: String, _ action: AuditAction, address: ChannelAddress, from old: ChannelAddress? = nil, codec: String, context: FunctionContext
+    ) async throws(CommuneError) -> Effect {
         try await context.community.reloadTree()
-        await context.community.audit(context.member, "\(result) \(codec) '\(address)'")
+        let text = old.map { "\(result) \(codec) '\($0)' to '\(address)'" } ?? "\(result) \(codec) '\(address)'"
+        await context.community.audit(context.member, action: action, target: "\(address)", text)
         return Effect(reply: FunctionResult(codec: codec, address: address, result: result, payload: [:]))
             .publishing(context.community.treeChangedUpdate(), to: .community)
     }

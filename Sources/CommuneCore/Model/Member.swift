@@ -39,17 +39,22 @@ public struct Ban: Sendable, Hashable {
     public var publicKey: [UInt8]
     public var username: String
     public var reason: String
-    /// The username of the member who banned.
-    public var bannedBy: String
+    /// The user id of the member who banned; `nil` when unknown (a ban recorded before the id was kept).
+    public var bannedBy: UUIDString?
+    /// The banning member's username at the time of the ban.
+    public var bannedByName: String
     /// Unix milliseconds.
     public var time: Int64
 
-    public init(userID: UUIDString, publicKey: [UInt8], username: String, reason: String, bannedBy: String, time: Int64) {
+    public init(
+        userID: UUIDString, publicKey: [UInt8], username: String, reason: String, bannedBy: UUIDString?, bannedByName: String, time: Int64
+    ) {
         self.userID = userID
         self.publicKey = publicKey
         self.username = username
         self.reason = reason
         self.bannedBy = bannedBy
+        self.bannedByName = bannedByName
         self.time = time
     }
 }

@@ -8,18 +8,27 @@ public protocol AuditStore: Sendable {
     func auditLog(limit: Int) async throws -> [AuditEntry]
 }
 
-/// One line of the audit log: who changed what, when.
+/// One line of the audit log: who did what to what, when, and the same as a sentence.
 public struct AuditEntry: Sendable, Hashable {
     public var actorID: UUIDString
+    /// The actor's username at the time.
     public var actorName: String
-    public var action: String
+    /// What was done, as a stable word (``AuditAction/other`` for entries older than the words).
+    public var action: AuditAction
+    /// What it was done to: a user id, a channel's `path/name`, a group's name, an invite code's first 6
+    /// characters; `""` for none (``AuditAction`` says which for each word).
+    public var target: String
+    /// The change as a sentence for people, after the actor's name: "server-muted bob".
+    public var text: String
     /// Unix milliseconds.
     public var time: Int64
 
-    public init(actorID: UUIDString, actorName: String, action: String, time: Int64) {
+    public init(actorID: UUIDString, actorName: String, action: AuditAction, target: String, text: String, time: Int64) {
         self.actorID = actorID
         self.actorName = actorName
         self.action = action
+        self.target = target
+        self.text = text
         self.time = time
     }
 }

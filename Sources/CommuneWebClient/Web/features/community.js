@@ -162,7 +162,7 @@ function banItem(b) {
   return h(
     "li",
     { className: "ban", dataset: { userId: b.user_id } },
-    h("span", { className: "ban-text" }, nameNode(b.username), " — banned by ", nameNode(b.banned_by), ...(b.reason ? [": ", textNode(b.reason)] : [])),
+    h("span", { className: "ban-text" }, nameNode(b.username), " — banned by ", nameNode(b.banned_by_name), ...(b.reason ? [": ", textNode(b.reason)] : [])),
     h("button", { type: "button", className: "small", textContent: "Unban", on: { click: unban } }),
   );
 }
