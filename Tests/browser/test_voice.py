@@ -334,8 +334,7 @@ def test_call_panel_screenshots(people):
 def test_members_rejoin_after_the_server_restarts(server, people):
     alice, bob = people("alice"), people("bob")
     a, b = user_id(alice), user_id(bob)
-    alice.one("#call-screen").click()  # stop sharing first: the rejoin need not carry it
-    alice.wait(lambda _: not voice_state(alice)["sharing"])
+    assert voice_state(alice)["sharing"] and voice_state(bob)["camera"]
     server.stop()
     for browser in (alice, bob):
         browser.wait(lambda _, br=browser: (voice_state(br) or {}).get("phase") == "reconnecting",
@@ -351,8 +350,11 @@ def test_members_rejoin_after_the_server_restarts(server, people):
         me.wait(lambda _, me=me, them=them: (inbound(me, them, "voice") or {}).get("packetsReceived", 0) > 0,
                 message=f"{me.name} hears nothing after rejoining")
     FIGURES["mesh"]["rejoin_after_restart_seconds"] = round(time.monotonic() - started, 2)
-    # Bob's camera was on: it comes back with him.
+    # Bob's camera was on and Alice was sharing: both come back with them (Bob watches again).
     alice.wait(lambda _: (inbound(alice, b, "camera") or {}).get("framesDecoded", 0) > 0, message="Bob's camera did not come back")
+    bob.wait(lambda _: (occupant(bob, a) or {}).get("streaming") == "true", message="Alice's share was not announced again")
+    bob.wait(lambda _: (inbound(bob, a, "screen") or {}).get("framesDecoded", 0) > 0,
+             message=f"Bob does not get Alice's share again: {voice_state(bob)} {stats(bob)} / {voice_state(alice)} {stats(alice)}")
 
 
 @pytest.fixture(scope="module")

@@ -49,12 +49,13 @@ export default {
       if (payload.user_id === myId() && model.call && model.call.key === key) call.applyMine(payload);
       else setOccupant(key, payload.user_id, payload);
       if (wasStreaming && payload.streaming !== true) call.shareEnded(payload.user_id);
+      if (!wasStreaming && payload.streaming === true) call.shareStarted(payload.user_id);
       playback.applyAll(); // a server mute starts or ends: mesh listeners enforce it
     },
     user_left({ key, node, payload }) {
       if (!isVoice(node) || typeof payload.user_id !== "string") return;
+      // What I watched of them stays asked for: a member whose connection dropped comes back sharing.
       setOccupant(key, payload.user_id, null);
-      call.shareEnded(payload.user_id);
     },
     talking({ key, node, payload }) {
       if (!isVoice(node) || typeof payload.user_id !== "string") return;

@@ -66,8 +66,15 @@ export async function join(key, { auto = false } = {}) {
     return;
   }
   audioContextNow(); // made during the click, so that the browser lets it run
-  if (model.call) teardown(model.call); // the server moves me from the old call when I join the new one
-  const call = { key, phase: "joining", mode: null, secret: null, socket: null, transport: null, watching: new Set(), retries: 0 };
+  let watching = new Set();
+  if (model.call) {
+    // The server moves me from the old call when I join the new one; a share does not follow me to another call,
+    // and what I watched is watched again when I rejoin the same one.
+    if (model.call.key !== key) stopScreen();
+    else watching = model.call.watching;
+    teardown(model.call);
+  }
+  const call = { key, phase: "joining", mode: null, secret: null, socket: null, transport: null, watching, retries: 0 };
   model.call = call;
   model.rejoinKey = null;
   changed();
@@ -235,7 +242,13 @@ async function openSocket(call) {
   call.transport = call.mode === "sfu" ? new SfuTransport(common) : new MeshTransport(common);
   if (local.camera) call.transport.setCamera(local.camera);
   call.transport.start(ready);
-  if (local.screen) call.transport.setScreen(local.screen.stream);
+  if (local.screen) {
+    // Still sharing after a rejoin (the server forgot it) or a new call socket: up again, then announced again.
+    const shared = local.screen;
+    Promise.resolve(call.transport.setScreen(shared.stream)).then(() => {
+      if (model.call === call && local.screen === shared) announceLive(call, true, shared.label);
+    });
+  }
   for (const userId of call.watching) call.transport.watch(userId, true);
   if (call.mode === "mesh") {
     call.detector = new TalkingDetector((talking) => sendTalking(call, talking));
@@ -528,6 +541,12 @@ export function watch(userId, on) {
   }
   if (call.transport) call.transport.watch(userId, on);
   changed();
+}
+
+/** Someone (again) shares a screen: if I watched it before (a rejoin, a new call socket), I ask for it again. */
+export function shareStarted(userId) {
+  const call = model.call;
+  if (call && call.transport && call.watching.has(userId)) call.transport.watch(userId, true);
 }
 
 /** Someone stopped sharing: nothing to watch any more. */

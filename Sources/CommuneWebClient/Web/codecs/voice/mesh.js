@@ -25,6 +25,7 @@ export class MeshTransport {
     this.peers = new Map(); // user id → peer
     this.screen = null; // my shared screen's stream (sent to those who watch it)
     this.camera = null; // my camera's stream (sent to everyone)
+    this.watched = new Set(); // the members whose screens I asked for (asked again on a new connection to them)
     this.closed = false;
   }
 
@@ -83,6 +84,7 @@ export class MeshTransport {
       if (pc.connectionState === "failed" && !peer.polite) pc.restartIce();
       this.onState();
     });
+    if (this.watched.has(id)) this.signal(id, { watch: true });
     return peer;
   }
 
@@ -165,6 +167,8 @@ export class MeshTransport {
 
   /** Asks a member for their screen (or to stop sending it). */
   watch(userId, on) {
+    if (on) this.watched.add(userId);
+    else this.watched.delete(userId);
     if (this.peers.has(userId)) this.signal(userId, { watch: on });
     return this.peers.has(userId);
   }

@@ -3,7 +3,7 @@
 // (their camera in place of the avatar when it is on), the join and leave button, a Watch button on each live member,
 // and the shares I watch (and my own, as a preview).
 
-import { nameNode, textNode } from "../../lib/names.js";
+import { nameAttr, nameNode, textNode } from "../../lib/names.js";
 import { $, avatar, h } from "../../lib/ui.js";
 import * as call from "./call.js";
 import { local } from "./media.js";
@@ -26,7 +26,7 @@ function marks(info) {
     info.state === "deafened" ? mark("mark-deafened", "🔕", "Deafened") : info.state === "muted" ? mark("mark-muted", "🔇", "Muted") : null,
     info.state === "inactive" ? mark("mark-connecting", "…", "Connecting") : null,
     info.video ? mark("mark-camera", "📷", "Camera on") : null,
-    info.streaming ? h("span", { className: "live", textContent: "LIVE", title: info.live_label ? `Live: ${info.live_label}` : "Live" }) : null,
+    info.streaming ? h("span", { className: "live", textContent: "LIVE", title: info.live_label ? `Live: ${nameAttr(info.live_label)}` : "Live" }) : null,
   ];
 }
 
@@ -148,7 +148,7 @@ function renderStage(node, inMyCall) {
     if (local.screen) wanted.set("me", { stream: local.screen.stream, who: myId(), label: local.screen.label, mine: true });
     for (const userId of model.call.watching) {
       const info = node.activeUsers.get(userId);
-      wanted.set(userId, { stream: playback.screenOf(userId), who: userId, label: info ? info.live_label : "" });
+      if (info && info.streaming) wanted.set(userId, { stream: playback.screenOf(userId), who: userId, label: info.live_label });
     }
   }
   for (const [key, entry] of screens) {
