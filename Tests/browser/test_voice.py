@@ -127,14 +127,51 @@ def join_call(browser: Browser) -> float:
 
 SIDEBAR = "return Array.from(document.querySelectorAll('#channel-tree li.occupant'), li => ({...li.dataset}))"
 
+# Arms a watcher in the page: the wall-clock time (ms) at which a call member's sidebar entry changes to show `value`
+# in `field` (or, with field null, becomes "present" or "absent") is kept in window.__seen[token]; it must show
+# something else first, so a change is timed, not a state. A MutationObserver sees each re-render as it happens, so
+# the time is the page's, not that of this test's polling.
+ARM = """
+const [who, field, value, token] = arguments;
+window.__seen = window.__seen || {};
+const tree = document.getElementById('channel-tree');
+let before = false;
+const check = () => {
+  if (window.__seen[token]) return;
+  const li = tree.querySelector(`li.occupant[data-user-id='${who}']`);
+  const shown = field === null ? (li ? 'present' : 'absent') : li ? li.dataset[field] : undefined;
+  if (shown !== value) before = true;
+  else if (before) { window.__seen[token] = Date.now(); observer.disconnect(); }
+};
+const observer = new MutationObserver(check);
+observer.observe(tree, {subtree: true, childList: true, attributes: true});
+(window.__observers = window.__observers || []).push(observer); // kept alive until it has seen the change
+check();
+"""
 
-def seen_within(browser: Browser, condition, what: str, limit: float = 1.0) -> float:
-    """Waits for condition on browser and returns how long it took since the call; fails past `limit` seconds."""
-    started = time.monotonic()
-    browser.wait(lambda _: condition(), timeout=max(limit * 3, 3),
-                 message=f"{browser.name} never saw {what}; its sidebar: {browser.driver.execute_script(SIDEBAR)}")
-    elapsed = time.monotonic() - started
-    assert elapsed <= limit, f"{browser.name} saw {what} after {elapsed:.2f} s"
+
+def arm(browser: Browser, who: str, field: str | None, value: str) -> str:
+    token = f"t{time.monotonic_ns()}"
+    browser.driver.execute_script(ARM, who, field, value, token)
+    return token
+
+
+def seen_at(browser: Browser, token: str, what: str, timeout: float = 6.0) -> int:
+    return browser.wait(
+        lambda _: browser.driver.execute_script("return (window.__seen || {})[arguments[0]] || false", token),
+        timeout=timeout,
+        message=f"{browser.name} never saw {what}; its sidebar: {browser.driver.execute_script(SIDEBAR)}",
+    )
+
+
+def seen_within(browser: Browser, who: str, field: str | None, value: str, action, what: str, limit: float = 1.0) -> float:
+    """Runs action() (a click in another page) and returns how long until `browser` showed the change (seconds, from
+    the page's own clock); fails past `limit`."""
+    token = arm(browser, who, field, value)
+    started = time.time() * 1000
+    action()
+    elapsed = (seen_at(browser, token, what) - started) / 1000
+    assert elapsed <= limit, f"{browser.name} saw {what} after {elapsed:.3f} s"
     return round(elapsed, 3)
 
 
@@ -217,33 +254,30 @@ def test_outsider_sees_the_call_live(people):
     for who in (a, b):
         carol.wait(lambda _, w=who: (occupant(carol, w) or {}).get("state") == "active", message="Carol does not see the call")
     seen = {}
-    # Talking: the fake microphone beeps every second, and Alice's client says when she talks.
-    seen["talking"] = seen_within(carol, lambda: (occupant(carol, a) or {}).get("talking") == "true", "Alice talking", 3.0)
-    alice.one("#call-mute").click()
-    seen["mute"] = seen_within(carol, lambda: (occupant(carol, a) or {}).get("state") == "muted", "Alice muted")
+    carol.wait(lambda _: (occupant(carol, a) or {}).get("talking") == "true", message="Carol never sees Alice talking")
+    seen["mute"] = seen_within(carol, a, "state", "muted", lambda: alice.one("#call-mute").click(), "Alice muted")
     assert alice.one("#call-mute").get_attribute("aria-pressed") == "true"
     assert "Ctrl+Shift+M" in alice.one("#call-mute").get_attribute("title")
     # A muted member sends nothing audible and is never shown talking.
     carol.wait(lambda _: (occupant(carol, a) or {}).get("talking") == "false", timeout=3)
     assert alice.driver.execute_script("return window.commune.voiceState().self.muted") is True
     # Deafen with the keyboard shortcut.
-    alice.one("body").send_keys("")
-    alice.driver.execute_script(
+    seen["deafen"] = seen_within(carol, a, "state", "deafened", lambda: alice.driver.execute_script(
         "document.dispatchEvent(new KeyboardEvent('keydown', {code: 'KeyD', key: 'D', ctrlKey: true, shiftKey: true, bubbles: true}))"
-    )
-    seen["deafen"] = seen_within(carol, lambda: (occupant(carol, a) or {}).get("state") == "deafened", "Alice deafened")
+    ), "Alice deafened")
     assert "Ctrl+Shift+D" in alice.one("#call-deafen").get_attribute("title")
-    # Undeafen, unmute (one click on mute undeafens and unmutes).
-    alice.one("#call-mute").click()
-    seen["unmute"] = seen_within(carol, lambda: (occupant(carol, a) or {}).get("state") == "active", "Alice unmuted")
+    # Undeafen and unmute: one click on mute does both. Then the fake microphone's next beep: Alice's page shows her
+    # talking when it sends set_talking, and Carol's page when the update arrives.
+    mine, theirs = arm(alice, a, "talking", "true"), arm(carol, a, "talking", "true")
+    seen["unmute"] = seen_within(carol, a, "state", "active", lambda: alice.one("#call-mute").click(), "Alice unmuted")
+    seen["talking"] = round((seen_at(carol, theirs, "Alice talking") - seen_at(alice, mine, "herself talking")) / 1000, 3)
+    assert seen["talking"] <= 1.0, seen
     # Leave and join again.
-    bob.one("#call-leave").click()
+    seen["leave"] = seen_within(carol, b, None, "absent", lambda: bob.one("#call-leave").click(), "Bob leave")
     bob.wait(lambda _: voice_state(bob) is None, message=f"Bob's page did not leave: {voice_state(bob)}")
-    seen["leave"] = seen_within(carol, lambda: occupant(carol, b) is None, "Bob leave")
     assert bob.one("#call-panel").is_displayed() is False
     open_voice(bob)
-    bob.wait_visible("#voice-join").click()
-    seen["join"] = seen_within(carol, lambda: occupant(carol, b) is not None, "Bob join")
+    seen["join"] = seen_within(carol, b, None, "present", lambda: bob.wait_visible("#voice-join").click(), "Bob join")
     bob.wait(lambda _: (voice_state(bob) or {}).get("phase") == "connected")
     carol.wait(lambda _: (occupant(carol, b) or {}).get("state") == "active")
     # Server mute (Alice owns the community): everyone sees it; in a mesh call Alice's page stops playing Bob and
@@ -251,13 +285,10 @@ def test_outsider_sees_the_call_live(people):
     hears_bob = "const a = document.querySelector(`#call-audio audio[data-user-id='${arguments[0]}']`); return a ? !a.muted : null;"
     alice.wait(lambda _: alice.driver.execute_script(hears_bob, b) is True, message="Alice does not play Bob")
     for suppress in (True, False):
-        alice.driver.execute_script(
+        seen["server_mute" if suppress else "server_unmute"] = seen_within(carol, b, "serverMuted", str(suppress).lower(), lambda: alice.driver.execute_script(
             "window.commune.run({codec: 'community', path: '', name: ''}, 'server_mute', {user_id: arguments[0], suppress: arguments[1]})",
             b, suppress,
-        )
-        seen["server_mute" if suppress else "server_unmute"] = seen_within(
-            carol, lambda: (occupant(carol, b) or {}).get("serverMuted") == str(suppress).lower(), f"Bob server-muted={suppress}"
-        )
+        ), f"Bob server-muted={suppress}")
         alice.wait(lambda _: alice.driver.execute_script(hears_bob, b) is (not suppress), message="Alice's page ignores the server mute")
         bob.wait(lambda _: voice_state(bob)["sending"] is (not suppress), message="Bob's page ignores his server mute")
     FIGURES["mesh"]["seen_by_outsider_seconds"] = seen
@@ -290,9 +321,9 @@ def test_camera_is_seen_by_the_others(people):
         "return Boolean(v && v.videoWidth > 0);"
     )
     for on in (True, False, True):
-        bob.one("#call-camera").click()
+        # Turning a camera on starts the device first: 2 s.
+        seen_within(carol, b, "camera", str(on).lower(), lambda: bob.one("#call-camera").click(), f"Bob's camera {on}", 2.0)
         bob.wait(lambda _: voice_state(bob)["camera"] is on, message=f"Bob's camera never turned {'on' if on else 'off'}")
-        seen_within(carol, lambda: (occupant(carol, b) or {}).get("camera") == str(on).lower(), f"Bob's camera {on}")
         alice.wait(lambda _: alice.driver.execute_script(shows_camera, b) is on, message=f"Alice's page shows Bob's camera: {not on}")
     frames = inbound(alice, b, "camera")
     assert frames and frames["framesDecoded"] > 0, frames
