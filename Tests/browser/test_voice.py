@@ -266,6 +266,10 @@ def test_outsider_sees_the_call_live(people):
         "document.dispatchEvent(new KeyboardEvent('keydown', {code: 'KeyD', key: 'D', ctrlKey: true, shiftKey: true, bubbles: true}))"
     ), "Alice deafened")
     assert "Ctrl+Shift+D" in alice.one("#call-deafen").get_attribute("title")
+    # Deafened, Alice's page plays nobody.
+    alice.wait(lambda _: alice.driver.execute_script(
+        "const all = Array.from(document.querySelectorAll('#call-audio audio')); return all.length > 0 && all.every(a => a.muted)"
+    ), message="Alice's page still plays the call while deafened")
     # Undeafen and unmute: one click on mute does both. Then the fake microphone's next beep: Alice's page shows her
     # talking when it sends set_talking, and Carol's page when the update arrives.
     mine, theirs = arm(alice, a, "talking", "true"), arm(carol, a, "talking", "true")

@@ -7,39 +7,26 @@
 
 import { audioContextNow, local, micTrack } from "./media.js";
 
-/** Resolves when pc has gathered its ICE candidates (or after timeoutMs: what it has is sent). */
-function gathered(pc, timeoutMs = 4000) {
-  if (pc.iceGatheringState === "complete") return Promise.resolve();
+/** Resolves once reached() holds for pc, checked at each `event` of pc, or after timeoutMs. */
+function until(pc, event, reached, timeoutMs) {
+  if (reached()) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);
-      pc.removeEventListener("icegatheringstatechange", check);
+      pc.removeEventListener(event, check);
       resolve();
     };
-    const check = () => {
-      if (pc.iceGatheringState === "complete") done();
-    };
+    const check = () => reached() && done();
     const timer = setTimeout(done, timeoutMs);
-    pc.addEventListener("icegatheringstatechange", check);
+    pc.addEventListener(event, check);
   });
 }
 
-/** Resolves when pc's media is up (or after timeoutMs, or when it fails). */
-function connected(pc, timeoutMs = 10000) {
-  if (pc.connectionState === "connected") return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      pc.removeEventListener("connectionstatechange", check);
-      resolve();
-    };
-    const check = () => {
-      if (["connected", "failed", "closed"].includes(pc.connectionState)) done();
-    };
-    const timer = setTimeout(done, timeoutMs);
-    pc.addEventListener("connectionstatechange", check);
-  });
-}
+/** Resolves when pc has gathered its ICE candidates (or after 4 s: what it has is sent). */
+const gathered = (pc) => until(pc, "icegatheringstatechange", () => pc.iceGatheringState === "complete", 4000);
+
+/** Resolves when pc's media is up, or it failed (or after 10 s). */
+const connected = (pc) => until(pc, "connectionstatechange", () => ["connected", "failed", "closed"].includes(pc.connectionState), 10000);
 
 /** A silent track: a member without a microphone still publishes, so that the call shows them connected. */
 function silentTrack() {
