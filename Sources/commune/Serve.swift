@@ -74,6 +74,35 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A file holding the TURN server's static-auth-secret (or set $COMMUNE_TURN_SECRET).")
     var turnSecretFile: String?
 
+    @Option(help: "The most members in one call through the SFU.")
+    var maxCallMembers = VoiceConfiguration().maxMembersPerCall
+
+    @Option(help: "The address browsers reach for call media (Janus and Commune's own coturn); default: this machine's primary non-loopback address.")
+    var mediaIP: String?
+
+    @Option(help: "The public address in front of a 1:1 NAT, announced instead of --media-ip.")
+    var publicIP: String?
+
+    @Option(help: ArgumentHelp("The UDP ports the SFU's media uses (open them in the firewall).", valueName: "first-last"))
+    var mediaPorts: PortRange = PortRange(VoiceConfiguration().mediaPorts)
+
+    @Option(help: "The janus binary to start (default: janus on PATH).")
+    var janusPath: String?
+
+    @Option(
+        help: "Use an operator-run Janus at this WebSocket API URL (ws://HOST:8188/) instead of starting one; its VideoRoom admin_key in $COMMUNE_JANUS_ADMIN_KEY, its api_secret (if any) in $COMMUNE_JANUS_API_SECRET."
+    )
+    var janusURL: String?
+
+    @Flag(help: "Do not start Commune's own TURN server (coturn), even when it is installed.")
+    var noOwnTURN = false
+
+    @Option(help: "The port of Commune's own TURN server.")
+    var turnPort = VoiceConfiguration().turnPort
+
+    @Option(help: ArgumentHelp("The UDP ports Commune's own TURN server relays on (open them in the firewall).", valueName: "first-last"))
+    var turnRelayPorts: PortRange = PortRange(VoiceConfiguration().turnRelayPorts)
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -107,6 +136,24 @@ struct Serve: AsyncParsableCommand {
             } catch {
                 throw CommandFailure("Cannot read the TURN secret from \(path): \(error.localizedDescription)")
             }
+        }
+        guard self.maxCallMembers >= 2 else { throw CommandFailure("--max-call-members must be at least 2.") }
+        voice.maxMembersPerCall = self.maxCallMembers
+        voice.mediaIP = self.mediaIP
+        voice.publicIP = self.publicIP
+        voice.mediaPorts = self.mediaPorts.range
+        voice.janusPath = self.janusPath
+        voice.ownTURN = !self.noOwnTURN
+        voice.turnPort = self.turnPort
+        voice.turnRelayPorts = self.turnRelayPorts.range
+        if let url = self.janusURL {
+            let environment = ProcessInfo.processInfo.environment
+            guard let adminKey = environment["COMMUNE_JANUS_ADMIN_KEY"], !adminKey.isEmpty else {
+                throw CommandFailure("--janus-url needs that Janus's VideoRoom admin_key in $COMMUNE_JANUS_ADMIN_KEY.")
+            }
+            voice.janusURL = url
+            voice.janusAdminKey = adminKey
+            voice.janusAPISecret = environment["COMMUNE_JANUS_API_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
         }
         if !self.turnURLs.isEmpty {
             guard let secret, !secret.isEmpty else {
@@ -168,3 +215,19 @@ struct Serve: AsyncParsableCommand {
 }
 
 extension VoiceConfiguration.Mode: ExpressibleByArgument {}
+
+/// A port range on the command line: `20000-20999`.
+struct PortRange: ExpressibleByArgument, CustomStringConvertible {
+    let range: ClosedRange<Int>
+
+    init(_ range: ClosedRange<Int>) { self.range = range }
+
+    init?(argument: String) {
+        let parts = argument.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, let first = Int(parts[0]), let last = Int(parts[1]), 1024 < first, first <= last, last <= 65535 else { return nil }
+        self.range = first...last
+    }
+
+    var description: String { "\(self.range.lowerBound)-\(self.range.upperBound)" }
+    var defaultValueDescription: String { self.description }
+}

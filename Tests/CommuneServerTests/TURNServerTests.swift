@@ -1,3 +1,4 @@
+import CommuneClient
 import CommuneCore
 import CommuneProtocol
 import Foundation
@@ -89,5 +90,54 @@ struct TURNServerTests {
             }
         }
         #expect(restarted, "a killed turnserver is started again and allocates")
+    }
+}
+
+/// `commune serve`'s own coturn: started with the server on the media address, handed to members in `join_call`,
+/// stopped with the server.
+@Suite("Commune's own TURN server")
+struct OwnTURNTests {
+    @Test("a server with coturn installed runs its own: members get its STUN and TURN URLs and credentials; it stops with the server")
+    func ownTURN() async throws {
+        _ = try #require(TURNServer.find(), "coturn is not installed (apt install coturn; scripts/test does it)")
+        let port = try #require(MediaAddress.freeLoopbackPort())
+        let server = try await TestServer.start { configuration in
+            configuration.voice.ownTURN = true
+            configuration.voice.mediaIP = "127.0.0.1"
+            configuration.voice.turnPort = port
+            configuration.voice.turnRelayPorts = 50_150...50_190
+        }
+        var stopped = false
+        defer { if !stopped { Task { await server.stopAndRemove() } } }
+        let folder = server.directory.appendingPathComponent("voice/coturn")
+        let alice = try await server.owner("alice")
+        let joined = try await alice.connection.call(VoiceChannelCodec.joinCall, on: ChannelAddress(path: "General", name: "VC-1"), codec: "voice")
+        let servers = try #require(joined.payload["ice_servers"]?.arrayValue)
+        #expect(servers.first?["urls"] == .array([.string("stun:127.0.0.1:\(port)")]))
+        #expect(servers.last?["urls"] == [.string("turn:127.0.0.1:\(port)?transport=udp"), .string("turn:127.0.0.1:\(port)?transport=tcp")])
+        let secrets = try JSONValue.parse(String(contentsOf: server.directory.appendingPathComponent("voice/secrets.json"), encoding: .utf8))
+        let secret = try #require(secrets["turn_secret"]?.stringValue)
+        let username = try #require(servers.last?["username"]?.stringValue)
+        #expect(servers.last?["credential"]?.stringValue == ICEProvider.password(username: username, secret: secret))
+
+        // Its configuration is under the data folder, and it runs on it until the server stops.
+        var pid: Int32?
+        for _ in 0..<100 where pid == nil {
+            pid = (try? String(contentsOf: folder.appendingPathComponent("turnserver.pid"), encoding: .utf8)).flatMap { Int32($0) }
+            if pid == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        let running = try #require(pid, "no turnserver started")
+        let config = try String(contentsOf: folder.appendingPathComponent("turnserver.conf"), encoding: .utf8)
+        #expect(config.contains("listening-ip=127.0.0.1") && config.contains("static-auth-secret=\(secret)") && config.contains("no-cli"))
+        #expect(kill(running, 0) == 0)
+        await server.stop()
+        stopped = true
+        var gone = false
+        for _ in 0..<100 where !gone {
+            gone = kill(running, 0) != 0
+            if !gone { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(gone, "turnserver still runs after the server stopped")
+        try? FileManager.default.removeItem(at: server.directory)
     }
 }

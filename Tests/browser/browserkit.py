@@ -272,9 +272,10 @@ def assert_not_blank(path: Path, minimum: int = 12) -> None:
 class CommuneServer:
     """`commune serve` on a free loopback port with a temporary data folder."""
 
-    def __init__(self, binary: str, args: tuple[str, ...] = ()):
+    def __init__(self, binary: str, args: tuple[str, ...] = (), own_turn: bool = False):
         self.binary = binary
-        self.args = list(args)
+        # Commune's own coturn listens on a fixed port: only the tests that need it start it.
+        self.args = list(args) + ([] if own_turn else ["--no-own-turn"])
         self.data = tempfile.mkdtemp(prefix="commune-browser-data-")
         self.port = free_port()
         self.process: subprocess.Popen | None = None

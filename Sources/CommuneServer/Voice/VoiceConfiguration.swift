@@ -19,6 +19,11 @@ public struct VoiceConfiguration: Sendable {
     /// TURN URLs of an operator-run coturn with `use-auth-secret`, and its `static-auth-secret`.
     public var turnURLs: [String] = []
     public var turnSecret: String?
+    /// Commune's own TURN server (coturn), started when `turnserver` is installed and no ``turnURLs`` name
+    /// another: on the media address, at ``turnPort``, relaying on ``turnRelayPorts``.
+    public var ownTURN = true
+    public var turnPort = 3478
+    public var turnRelayPorts: ClosedRange<Int> = 21000...21999
 
     /// The most members in one SFU call.
     public var maxMembersPerCall = 25
@@ -39,6 +44,13 @@ public struct VoiceConfiguration: Sendable {
     public var janusAdminKey: String?
 
     public init() {}
+
+    /// The address media is offered on, and how it was chosen; `nil` on a machine with only loopback addresses.
+    func resolvedMediaIP() -> (address: String, chosen: String)? {
+        if let configured = self.mediaIP { return (configured, "as configured") }
+        if let primary = MediaAddress.primary() { return (primary, "this machine's primary address; set --media-ip to choose another") }
+        return nil
+    }
 
     /// The ICE servers members are given, when any are configured.
     var iceProvider: ICEProvider? {

@@ -34,6 +34,8 @@ final class TestServer: Sendable {
         configuration.connectionLimits.maxConnectionsBeforeLogin = 100_000
         // Calls between browsers unless a test asks for the SFU (JanusTests): `auto` would start Janus when installed.
         configuration.voice.mode = .mesh
+        // Nor their own coturn (on the fixed TURN port): the TURN tests start it themselves.
+        configuration.voice.ownTURN = false
         configure(&configuration)
         var logger = Logger(label: "commune.test")
         logger.logLevel = .warning

@@ -35,15 +35,7 @@ extension JanusCalls {
             if let path = configuration.janusPath { return .unusable("no Janus with its VideoRoom plugin and WebSocket transport at \(path)") }
             return .unusable("install Janus (apt install janus) and restart")
         }
-        let mediaIP: String
-        let chosen: String
-        if let configured = configuration.mediaIP {
-            mediaIP = configured
-            chosen = "as configured"
-        } else if let primary = MediaAddress.primary() {
-            mediaIP = primary
-            chosen = "this machine's primary address; set --media-ip to choose another"
-        } else {
+        guard let (mediaIP, chosen) = configuration.resolvedMediaIP() else {
             return .unusable("this machine has no address other than loopback for media (Janus gathers none on loopback); give one with --media-ip")
         }
         let voiceFolder = dataDirectory.appendingPathComponent("voice")

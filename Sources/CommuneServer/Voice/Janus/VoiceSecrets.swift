@@ -11,6 +11,7 @@ import Glibc
 struct VoiceSecrets: Sendable {
     static let janusAPISecret = "janus_api_secret"
     static let janusAdminKey = "janus_admin_key"
+    static let turnSecret = "turn_secret"
 
     let file: URL
     private let values: [String: String]
