@@ -23,6 +23,9 @@ public final class CommuneServer: Sendable {
     /// Voice: the open call sockets and the backend behind them (`nil` with voice off).
     let callSockets = CallSockets()
     let callBackend: (any CallBackend)?
+    let callEvents: CallEvents
+    /// Commune's own coturn, when it runs one.
+    let ownTURN: TURNServer?
     let logger: Logger
     private let serviceGroup = Mutex<ServiceGroup?>(nil)
 
@@ -54,8 +57,12 @@ public final class CommuneServer: Sendable {
         let events = CallEvents(community: self.community) { updates in
             for update in updates { hub.publish(update.result, to: update.audience) }
         }
+        self.callEvents = events
+        let ownTURN = try TURNServer.own(for: configuration.voice, dataDirectory: configuration.dataDirectory, logger: logger)
+        self.ownTURN = ownTURN
         self.callBackend = try Self.makeCallBackend(
-            configuration.voice, dataDirectory: configuration.dataDirectory, sockets: self.callSockets, events: events, logger: logger
+            ownTURN?.serving(configuration.voice) ?? configuration.voice, dataDirectory: configuration.dataDirectory, sockets: self.callSockets,
+            events: events, logger: logger
         )
         if let backend = self.callBackend { self.community.calls.attach(backend) }
     }
@@ -72,7 +79,8 @@ public final class CommuneServer: Sendable {
         let application = self.makeApplication(onReady: onReady)
         let serviceGroup = ServiceGroup(
             configuration: .init(
-                services: [application, HeapTrimmer(period: self.configuration.heapTrimPeriod)] + [self.callBackend as? any Service].compactMap { $0 },
+                services: [application, HeapTrimmer(period: self.configuration.heapTrimPeriod)] + [self.callBackend as? any Service].compactMap { $0 }
+                    + [self.ownTURN.map { TURNSupervisor(server: $0, logger: self.logger) as any Service }].compactMap { $0 },
                 gracefulShutdownSignals: gracefulShutdownSignals,
                 logger: self.logger
             )
@@ -138,9 +146,7 @@ public final class CommuneServer: Sendable {
         }
 
         if let backend = self.callBackend {
-            let calls = CallSocketRoute(community: self.community, backend: backend, events: CallEvents(community: self.community) { updates in
-                for update in updates { self.hub.publish(update.result, to: update.audience) }
-            }, logger: self.logger)
+            let calls = CallSocketRoute(community: self.community, backend: backend, events: self.callEvents, logger: self.logger)
             webSocketRouter.ws(RouterPath(stringLiteral: VoiceChannelCodec.callSocketPath)) { inbound, outbound, context in
                 await calls.run(inbound: inbound, outbound: outbound, admission: await ConnectionGuard.admission(of: context.requestContext.channel))
             }
