@@ -27,8 +27,15 @@ struct TextPolicyTests {
             ("Alice\u{E0041}", "invisible or direction-changing characters (U+E0041)"),
             ("Al\u{FE0F}ice", "invisible or direction-changing characters (U+FE0F)"),
             ("Al\u{034F}ice", "invisible or direction-changing characters (U+034F)"),
-            ("\u{3164}", "invisible or direction-changing characters (U+3164)"),
-            ("Al\u{115F}ice", "invisible or direction-changing characters (U+115F)"),
+            ("\u{3164}", "blank-looking characters (U+3164)"),
+            ("Al\u{115F}ice", "blank-looking characters (U+115F)"),
+            ("Al\u{1160}ice", "blank-looking characters (U+1160)"),
+            ("\u{FFA0}Alice", "blank-looking characters (U+FFA0)"),
+            ("Alice\u{2800}", "blank-looking characters (U+2800)"),
+            ("\u{2800}\u{2800}", "blank-looking characters (U+2800)"),
+            ("Al\u{1D159}ice", "blank-looking characters (U+1D159)"),
+            ("Z\u{336}\u{301}\u{300}\u{302}\u{303}algo", "more than 4 combining marks on one character (U+0303)"),
+            ("Za\u{489}\u{489}\u{489}\u{489}\u{489}lgo", "more than 4 combining marks on one character (U+0489)"),
             ("Al\u{0}ice", "control characters (U+0000)"),
             ("Al\u{7}ice", "control characters (U+0007)"),
             ("Al\u{1B}[31mice", "control characters (U+001B)"),
@@ -66,6 +73,12 @@ struct TextPolicyTests {
             ("👍🏽", "👍🏽"),
             ("🏴\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}", "🏴\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}"),  // flag of Scotland
             ("1️⃣", "1️⃣"),
+            ("Nguye\u{323}\u{302}n", "Nguy\u{1EC7}n"),  // two marks, composed
+            ("ᾯ", "ᾯ"),  // Ω with three marks
+            ("སྒྲོ", "སྒྲོ"),  // a Tibetan stack: three marks
+            ("q\u{336}\u{301}\u{300}\u{302}", "q\u{336}\u{301}\u{300}\u{302}"),  // four marks on one character
+            ("q\u{301}\u{302}\u{303}q\u{301}\u{302}\u{303}", "q\u{301}\u{302}\u{303}q\u{301}\u{302}\u{303}"),  // three on each
+            ("⠁⠃⠉", "⠁⠃⠉"),  // braille that shows dots
         ]
     )
     func accepted(name: String, stored: String) throws {
@@ -99,9 +112,31 @@ struct TextPolicyTests {
         }
     }
 
+    @Test("free text (the description): line breaks and tabs pass, trimmed and in NFC; the name rules otherwise")
+    func freeText() throws {
+        #expect(try TextPolicy.text("  Welcome!\n\n\tRules:\r\n1. Be kind. Caf\u{65}\u{301}  ", field: "data.payload.description") == "Welcome!\n\n\tRules:\r\n1. Be kind. Caf\u{E9}")
+        #expect(try TextPolicy.text("", field: "data.payload.description") == "")
+        for (text, refusal) in [
+            ("Hello \u{202E}dlrow", "invisible or direction-changing characters (U+202E)"),
+            ("Hello\u{2067} world", "invisible or direction-changing characters (U+2067)"),
+            ("bell\u{7}", "control characters (U+0007)"),
+            ("\u{1B}[31mred", "control characters (U+001B)"),
+            ("line\u{2028}line", "control characters (U+2028)"),
+            ("\u{2800}", "blank-looking characters (U+2800)"),
+            ("Z\u{336}\u{301}\u{300}\u{302}\u{303}", "more than 4 combining marks on one character (U+0303)"),
+        ] {
+            #expect(throws: CommuneError.invalidArgument("data.payload.description must not contain \(refusal).")) {
+                try TextPolicy.text(text, field: "data.payload.description")
+            }
+        }
+    }
+
     @Test(
         "messages: TAB, LF, CR and direction marks pass; other C0/C1 controls are refused",
-        arguments: ["line 1\nline 2", "a\tb\r\n", "שלום \u{200F}world", "👩‍💻", "x\u{200B}y"]
+        arguments: [
+            "line 1\nline 2", "a\tb\r\n", "שלום \u{200F}world", "👩‍💻", "x\u{200B}y", "⠀⠁⠀⠂", "Z\u{336}\u{301}\u{300}\u{302}algo",
+            "e\u{301}\u{302}\u{303}\u{304}\n\u{301}",
+        ]
     )
     func messagesAccepted(text: String) throws {
         try TextChannelCodec.validate(message: text, limit: 100)
@@ -118,6 +153,11 @@ struct TextPolicyTests {
             ("\u{200B}", "data.payload.message must not be made only of white space and invisible or direction-changing characters (U+200B)."),
             (" \u{2060}\u{FEFF} \n", "data.payload.message must not be made only of white space and invisible or direction-changing characters (U+2060)."),
             ("\u{202E}\u{3164}", "data.payload.message must not be made only of white space and invisible or direction-changing characters (U+202E)."),
+            ("\u{2800}\u{2800}\n\u{2800}", "data.payload.message must not be made only of white space and blank-looking characters (U+2800)."),
+            (" \u{3164}\u{200B}", "data.payload.message must not be made only of white space and blank-looking characters (U+3164)."),
+            ("\u{FFA0}\u{115F}\u{1160}", "data.payload.message must not be made only of white space and blank-looking characters (U+FFA0)."),
+            ("Z\u{336}\u{301}\u{300}\u{302}\u{303}\u{304}algo", "data.payload.message must not contain more than 4 combining marks on one character (U+0303)."),
+            ("ok \u{20DD}\u{20DD}\u{20DD}\u{20DD}\u{20DD}", "data.payload.message must not contain more than 4 combining marks on one character (U+20DD)."),
             (" \n\t", "data.payload.message must not be empty."),
         ]
     )
@@ -188,6 +228,23 @@ struct TextPolicyTests {
         roster[bob.id] = nil
         #expect(roster.member(lookingLike: "b0b", excluding: nil) == nil)
         #expect(roster.count == 1)
+    }
+
+    @Test("a reserved name holds off its look-alikes until it is released; a member's name holds them off too")
+    func reservations() {
+        let bob = Member(id: .random(), username: "bob", publicKey: [2], group: "member", joinedAt: 1)
+        var roster = MemberRoster([bob])
+        #expect(roster.reserve("alice", excluding: nil) == nil)
+        #expect(roster.reserve("аlice", excluding: nil) == "alice")  // Cyrillic а
+        #expect(roster.reserve("ALICE", excluding: nil) == "alice")
+        #expect(roster.reserve("b0b", excluding: nil) == "bob")
+        #expect(roster.reserve("BOB", excluding: bob.id) == nil)  // bob renaming himself
+        roster.release("BOB")
+        roster.release("аlice")  // not reserved: releases nothing
+        #expect(roster.reserve("Alice", excluding: nil) == "alice")
+        roster.release("alice")
+        #expect(roster.reserve("аlice", excluding: nil) == nil)
+        roster.release("аlice")
     }
 
     @Test("siblings: a look-alike of another child is found, the node itself is not")

@@ -117,6 +117,115 @@ struct HostileTextTests {
         await server.stopAndRemove()
     }
 
+    @Test("two look-alike names registered at the same moment: exactly one becomes a member, the other is refused")
+    func racingRegistrations() async throws {
+        let server = try await TestServer.start()
+        _ = try await server.owner("Owner")
+        let invite = try await server.invite(uses: 40)
+        for round in 0..<10 {
+            let latin = "alice\(round)", cyrillic = "\u{430}lice\(round)"  // Cyrillic а
+            let first = try await server.connect(), second = try await server.connect()
+            /// The error registering `name` on `connection` gets, `nil` when it succeeds.
+            @Sendable func register(_ connection: CommuneConnection, _ name: String) async -> (any Error)? {
+                do {
+                    _ = try await connection.register(.generate(), invite: invite, username: name)
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+            async let latinError = register(first, latin)
+            async let cyrillicError = register(second, cyrillic)
+            let results = await [(latin, cyrillic, latinError), (cyrillic, latin, cyrillicError)]
+            await first.close()
+            await second.close()
+
+            #expect(results.filter { $0.2 == nil }.count == 1, "round \(round): both or neither of the two look-alikes registered")
+            for (name, other, error) in results where error != nil {
+                #expect(
+                    error as? CommuneError
+                        == .invalidArgument("The username '\(name)' looks like the name of another member ('\(other)'); choose one that is easy to tell apart.")
+                )
+            }
+            let stored = try await server.server.store.members().map(\.username).filter { $0 == latin || $0 == cyrillic }
+            #expect(stored.count == 1)
+        }
+        await server.stopAndRemove()
+    }
+
+    @Test("blank-looking characters and stacked combining marks are refused in names and messages; nothing is stored")
+    func blanksAndStackedMarks() async throws {
+        let server = try await TestServer.start()
+        let owner = try await server.owner()
+        let invite = try await server.invite(uses: 20)
+        _ = try await owner.connection.sendMessage("first", to: self.general)
+        let before = try await self.snapshot(server)
+        let zalgo = "Z\u{336}\u{301}\u{300}\u{302}\u{303}algo"
+
+        for (name, refusal) in [
+            ("\u{2800}", "blank-looking characters (U+2800)"),
+            ("\u{3164}\u{3164}", "blank-looking characters (U+3164)"),
+            ("Al\u{FFA0}ice", "blank-looking characters (U+FFA0)"),
+            ("\u{115F}\u{1160}", "blank-looking characters (U+115F)"),
+            (zalgo, "more than 4 combining marks on one character (U+0303)"),
+        ] {
+            #expect(try await self.registerError(server, invite: invite, name: name) == .invalidArgument("The username must not contain \(refusal)."))
+        }
+        #expect(
+            try await self.error(owner, "create", on: ChannelAddress(path: "General", name: "\u{2800}"), codec: "text", ["codec": "text"])
+                == .invalidArgument("data.name must not contain blank-looking characters (U+2800).")
+        )
+        #expect(
+            try await self.error(owner, "set_status", on: self.community, codec: "community", ["status": "away", "text": .string(zalgo)])
+                == .invalidArgument("data.payload.text must not contain more than 4 combining marks on one character (U+0303).")
+        )
+
+        for (text, refusal) in [
+            ("\u{2800}\u{2800}\n\u{2800}", "be made only of white space and blank-looking characters (U+2800)"),
+            ("\u{FFA0} \u{3164}", "be made only of white space and blank-looking characters (U+FFA0)"),
+            ("hi \(zalgo)", "contain more than 4 combining marks on one character (U+0303)"),
+        ] {
+            #expect(
+                try await self.error(owner, "send_message", on: self.general, codec: "text", ["message": .string(text)])
+                    == .invalidArgument("data.payload.message must not \(refusal).")
+            )
+        }
+        #expect(
+            try await self.error(owner, "edit_message", on: self.general, codec: "text", ["message_id": 1, "message": "e\u{301}\u{302}\u{303}\u{304}\u{305}"])
+                == .invalidArgument("data.payload.message must not contain more than 4 combining marks on one character (U+0305).")
+        )
+        #expect(try await self.snapshot(server) == before)
+
+        // Braille art with blanks among dots, and four marks on a character, stay allowed.
+        _ = try await owner.connection.sendMessage("\u{2800}\u{2801}\u{2800}\u{2802} Z\u{336}\u{301}\u{300}\u{302}", to: self.general)
+        await server.stopAndRemove()
+    }
+
+    @Test("the community's description refuses control and direction-changing characters, keeps line breaks")
+    func description() async throws {
+        let server = try await TestServer.start()
+        let owner = try await server.owner()
+        let before = try await self.snapshot(server)
+        for (text, refusal) in [
+            ("Welcome \u{202E}!sdrawkcab", "invisible or direction-changing characters (U+202E)"),
+            ("Welcome\u{2066} home", "invisible or direction-changing characters (U+2066)"),
+            ("ring \u{7}", "control characters (U+0007)"),
+            ("\u{1B}[2Jgone", "control characters (U+001B)"),
+            ("\u{2800}", "blank-looking characters (U+2800)"),
+        ] {
+            #expect(
+                try await self.error(owner, "set_info", on: self.community, codec: "community", ["description": .string(text)])
+                    == .invalidArgument("data.payload.description must not contain \(refusal).")
+            )
+        }
+        #expect(try await self.snapshot(server) == before)
+
+        let info = try await owner.connection.call("set_info", on: self.community, codec: "community", payload: ["description": "  Welcome!\n\tBe kind.\r\nשלום  "])
+        #expect(info.payload["description"] == "Welcome!\n\tBe kind.\r\nשלום")
+        #expect(try await server.server.store.settings()[SettingKey.description] == "Welcome!\n\tBe kind.\r\nשלום")
+        await server.stopAndRemove()
+    }
+
     @Test("channels, categories, groups and the community name refuse hostile characters and siblings' look-alikes")
     func structureNames() async throws {
         let server = try await TestServer.start()
@@ -214,7 +323,7 @@ struct HostileTextTests {
         )
         #expect(
             try await send(" \u{3164}\u{200B} ")
-                == .invalidArgument("data.payload.message must not be made only of white space and invisible or direction-changing characters (U+3164).")
+                == .invalidArgument("data.payload.message must not be made only of white space and blank-looking characters (U+3164).")
         )
         #expect(
             try await self.error(alice, "edit_message", on: self.general, codec: "text", ["message_id": 1, "message": "\u{FEFF}"])

@@ -165,7 +165,9 @@ public final class Community: Sendable {
 
     /// Registers a new member with an invite.
     public func register(_ request: RegisterRequest) async throws(CommuneError) -> Member {
-        let username = try self.validatedUsername(request.username)
+        let username = try self.reserveUsername(request.username)
+        // Reserved until the member is in the roster, or the registration failed.
+        defer { self.releaseUsername(username) }
         let key = try Self.memberKey(request.publicKey)
         let code = request.invite.map { InviteLink($0)?.code ?? $0 }
         if code == nil, !self.info.isPublic {
@@ -209,13 +211,19 @@ public final class Community: Sendable {
 
     /// A display name (``TextPolicy/name(_:field:maxLength:)``: trimmed, NFC, 1 to `maxUsernameLength` code
     /// points, no control, invisible or direction-changing character) that looks like no other member's name
-    /// (`member` is the one being renamed, if any).
-    public func validatedUsername(_ raw: String, for member: UUIDString? = nil) throws(CommuneError) -> String {
+    /// (`member` is the one being renamed, if any), reserved in the same step (``MemberRoster/reserve(_:excluding:)``)
+    /// so that no look-alike passes before it is stored. The caller ends the reservation with ``releaseUsername(_:)``
+    /// once the member is saved, or the change failed.
+    func reserveUsername(_ raw: String, for member: UUIDString? = nil) throws(CommuneError) -> String {
         let name = try TextPolicy.name(raw, field: "The username", maxLength: self.configuration.maxUsernameLength)
-        if let other = self.state.withLock({ $0.members.member(lookingLike: name, excluding: member) }) {
-            throw .invalidArgument("The username '\(name)' looks like the name of another member ('\(other.username)'); choose one that is easy to tell apart.")
+        if let other = self.state.withLock({ $0.members.reserve(name, excluding: member) }) {
+            throw .invalidArgument("The username '\(name)' looks like the name of another member ('\(other)'); choose one that is easy to tell apart.")
         }
         return name
+    }
+
+    func releaseUsername(_ name: String) {
+        self.state.withLock { $0.members.release(name) }
     }
 
     /// A `register` request's public key in canonical form (``X25519Key/canonical(_:)``: bit 255 cleared, reduced

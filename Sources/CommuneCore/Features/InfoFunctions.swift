@@ -25,7 +25,8 @@ struct InfoFunctions: Capability {
             info.name = try StructureFunctions.validatedName(name, field: "data.payload.name")
             changes.append("name '\(info.name)'")
         }
-        if let description = try reader.optionalString("description") {
+        if let raw = try reader.optionalString("description") {
+            let description = try TextPolicy.text(raw, field: "data.payload.description")
             let limit = community.configuration.maxDescriptionLength
             guard description.unicodeScalars.count <= limit else {
                 throw .init(.tooLarge, "The description must be at most \(limit) characters.")

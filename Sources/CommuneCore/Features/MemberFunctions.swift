@@ -59,7 +59,9 @@ struct MemberFunctions: Capability {
             try community.permissions.require(.renameUsers, for: context.member, over: member)
         }
         let old = member.username
-        member.username = try community.validatedUsername(try reader.string("username"), for: member.id)
+        let username = try community.reserveUsername(try reader.string("username"), for: member.id)
+        defer { community.releaseUsername(username) }
+        member.username = username
         let saved = try await community.saveMember(member)
         if member.id != context.member.id {
             await community.audit(context.member, action: .renameMember, target: saved.id.value, "renamed \(old) to \(saved.username)")

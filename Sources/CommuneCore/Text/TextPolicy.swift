@@ -8,14 +8,20 @@ import Foundation
 ///   U+2028/U+2029), **invisible or direction-changing characters** (category Cf — the bidi embeddings, overrides and
 ///   isolates U+202A–202E and U+2066–2069, the marks U+200E/U+200F/U+061C, zero-width U+200B–200D, U+2060–2064,
 ///   U+FEFF, U+180E, the tag characters U+E0000–E007F, soft hyphen … — and every other Default_Ignorable_Code_Point
-///   such as variation selectors, the combining grapheme joiner and the Hangul fillers), and **private-use or
+///   such as variation selectors and the combining grapheme joiner), and **private-use or
 ///   unassigned characters** (Co, Cn, noncharacters). The exceptions are emoji sequences: a zero-width joiner
 ///   between two parts of one emoji (👩‍💻), a variation selector U+FE0E/U+FE0F right after an emoji (❤️), and tag
-///   characters inside a flag that starts with U+1F3F4 (🏴󠁧󠁢󠁳󠁣󠁴󠁿). They are trimmed of white space and stored in
-///   NFC.
+///   characters inside a flag that starts with U+1F3F4 (🏴󠁧󠁢󠁳󠁣󠁴󠁿). They also refuse **blank-looking characters**,
+///   which show as nothing though Unicode counts them as symbols or letters (U+2800 BRAILLE PATTERN BLANK, U+1D159
+///   MUSICAL SYMBOL NULL NOTEHEAD, and the Hangul fillers U+115F, U+1160, U+3164, U+FFA0). They are trimmed of white
+///   space and stored in NFC.
+/// - Free text over several lines (the community's description) follows the rules of names, with TAB, LF and CR
+///   allowed.
 /// - Messages refuse C0 and C1 control characters other than TAB, LF and CR, and must show something: a message of
-///   only white space and invisible characters is refused. Direction marks stay allowed in messages (right-to-left
-///   writers need them; clients isolate each message).
+///   only white space, invisible and blank-looking characters is refused. Direction marks stay allowed in messages
+///   (right-to-left writers need them; clients isolate each message).
+/// - Names, lines, free text and messages refuse more than ``maxStackedMarks`` combining marks (general categories
+///   Mn and Me) in a row on one character ("zalgo" text, which spills over the lines around it).
 /// - Two names look alike when their UTS #39 skeletons match, compared both as written and case-folded
 ///   (`Alice`, `alice`, `ALICE`, `Аlice` with a Cyrillic А, `AIice` with a capital I and `Ａｌｉｃｅ` are one name).
 public enum TextPolicy {
@@ -24,10 +30,13 @@ public enum TextPolicy {
         case control(Unicode.Scalar)
         case invisible(Unicode.Scalar)
         case unassigned(Unicode.Scalar)
+        case blank(Unicode.Scalar)
+        /// The combining mark that is one too many on its character.
+        case stackedMarks(Unicode.Scalar)
 
         public var scalar: Unicode.Scalar {
             switch self {
-            case .control(let scalar), .invisible(let scalar), .unassigned(let scalar): scalar
+            case .control(let scalar), .invisible(let scalar), .unassigned(let scalar), .blank(let scalar), .stackedMarks(let scalar): scalar
             }
         }
 
@@ -38,8 +47,29 @@ public enum TextPolicy {
             case .control: return "control characters (\(code))"
             case .invisible: return "invisible or direction-changing characters (\(code))"
             case .unassigned: return "private-use or unassigned characters (\(code))"
+            case .blank: return "blank-looking characters (\(code))"
+            case .stackedMarks: return "more than \(TextPolicy.maxStackedMarks) combining marks on one character (\(code))"
             }
         }
+    }
+
+    /// The most combining marks one character may carry: enough for Vietnamese, polytonic Greek, pointed Hebrew
+    /// and Tibetan stacks.
+    public static let maxStackedMarks = 4
+
+    /// Characters that show as nothing, though Unicode counts them as symbols or letters rather than white space
+    /// (the Hangul fillers are also Default_Ignorable_Code_Point): a name made of them looks empty, and one beside a
+    /// name looks like that name.
+    public static func isBlank(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x2800, 0x115F, 0x1160, 0x3164, 0xFFA0, 0x1D159: true
+        default: false
+        }
+    }
+
+    /// Whether a character of `category` is a combining mark that stacks on the character before it (Mn or Me).
+    static func isStackingMark(_ category: Unicode.GeneralCategory) -> Bool {
+        category == .nonspacingMark || category == .enclosingMark
     }
 
     // MARK: Names and short lines
@@ -53,23 +83,40 @@ public enum TextPolicy {
         return name
     }
 
-    /// A short line of text (status text, topic, ban reason): trimmed, in NFC, no refused character; may be empty.
-    /// The caller checks its length.
-    public static func line(_ raw: String, field: String) throws(CommuneError) -> String {
+    /// A short line of text (status text, topic, ban reason): trimmed, in NFC, no refused character (but TAB, LF and
+    /// CR with `allowingLineBreaks`); may be empty. The caller checks its length.
+    public static func line(_ raw: String, field: String, allowingLineBreaks: Bool = false) throws(CommuneError) -> String {
         let trimmed = raw.trimmingWhitespaceAndNewlines()
-        if let refusal = self.firstRefusal(inName: trimmed) {
+        if let refusal = self.firstRefusal(inName: trimmed, allowingLineBreaks: allowingLineBreaks) {
             throw .invalidArgument("\(field) must not contain \(refusal.description).")
         }
         return trimmed.precomposedStringWithCanonicalMapping
     }
 
-    /// The first character a name or short line may not hold, or `nil`.
-    public static func firstRefusal(inName text: String) -> Refusal? {
+    /// Free text over several lines (the community's description): the rules of a short line, with TAB, LF and CR
+    /// allowed; trimmed, in NFC, may be empty. The caller checks its length.
+    public static func text(_ raw: String, field: String) throws(CommuneError) -> String {
+        try self.line(raw, field: field, allowingLineBreaks: true)
+    }
+
+    /// The first character a name or short line (with `allowingLineBreaks`, free text) may not hold, or `nil`.
+    public static func firstRefusal(inName text: String, allowingLineBreaks: Bool = false) -> Refusal? {
+        var marks = 0
         for character in text {
             let scalars = Array(character.unicodeScalars)
             for (index, scalar) in scalars.enumerated() {
                 let properties = scalar.properties
-                switch properties.generalCategory {
+                let category = properties.generalCategory
+                if self.isStackingMark(category) {
+                    marks += 1
+                    if marks > self.maxStackedMarks { return .stackedMarks(scalar) }
+                } else {
+                    marks = 0
+                }
+                if self.isBlank(scalar) { return .blank(scalar) }
+                switch category {
+                case .control where allowingLineBreaks && (scalar == "\t" || scalar == "\n" || scalar == "\r"):
+                    continue
                 case .control, .lineSeparator, .paragraphSeparator:
                     return .control(scalar)
                 case .privateUse, .unassigned, .surrogate:
@@ -107,29 +154,42 @@ public enum TextPolicy {
 
     // MARK: Messages
 
-    /// A message's text: no C0/C1 control character but TAB, LF and CR, and something visible (not only white space,
-    /// which is "empty", nor only invisible characters).
+    /// A message's text: no C0/C1 control character but TAB, LF and CR, at most ``maxStackedMarks`` combining marks
+    /// on one character, and something visible (not only white space, which is "empty", nor only invisible and
+    /// blank-looking characters).
     public static func checkMessage(_ text: String, field: String) throws(CommuneError) {
         var visible = false
-        var invisible: Unicode.Scalar?
+        var invisible: Refusal?
+        var marks = 0
         for scalar in text.unicodeScalars {
             let properties = scalar.properties
-            if properties.generalCategory == .control {
+            let category = properties.generalCategory
+            if self.isStackingMark(category) {
+                marks += 1
+                if marks > self.maxStackedMarks {
+                    throw .invalidArgument("\(field) must not contain \(Refusal.stackedMarks(scalar).description).")
+                }
+            } else {
+                marks = 0
+            }
+            if category == .control {
                 guard scalar == "\t" || scalar == "\n" || scalar == "\r" else {
                     throw .invalidArgument("\(field) must not contain \(Refusal.control(scalar).description).")
                 }
                 continue
             }
             if properties.isWhitespace { continue }
-            if properties.isDefaultIgnorableCodePoint || properties.generalCategory == .format {
-                invisible = invisible ?? scalar
+            if self.isBlank(scalar) {
+                invisible = invisible ?? .blank(scalar)
+            } else if properties.isDefaultIgnorableCodePoint || category == .format {
+                invisible = invisible ?? .invisible(scalar)
             } else {
                 visible = true
             }
         }
         guard !visible else { return }
         guard let invisible else { throw .invalidArgument("\(field) must not be empty.") }
-        throw .invalidArgument("\(field) must not be made only of white space and \(Refusal.invisible(invisible).description).")
+        throw .invalidArgument("\(field) must not be made only of white space and \(invisible.description).")
     }
 
     // MARK: Look-alikes (UTS #39)
