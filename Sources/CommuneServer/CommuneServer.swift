@@ -76,6 +76,13 @@ public final class CommuneServer: Sendable {
         onReady: @escaping @Sendable (Ready) async -> Void = { _ in }
     ) async throws {
         DescriptorLimit.raiseAndLog(limits: self.configuration.connectionLimits, logger: self.logger)
+        let oldNames = self.community.storedNameProblems()
+        for problem in oldNames {
+            self.logger.warning("Stored \(problem) It stays as an older version stored it; rename it to follow the current rules.")
+        }
+        if !oldNames.isEmpty {
+            self.logger.warning("\(oldNames.count) stored name(s) break the current rules; list them with: commune check-names --data \(self.configuration.dataDirectory.path)")
+        }
         let application = self.makeApplication(onReady: onReady)
         let serviceGroup = ServiceGroup(
             configuration: .init(

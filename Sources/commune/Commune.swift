@@ -17,10 +17,11 @@ struct Commune: AsyncParsableCommand {
             Administer:           commune channel create Projects/Swift
                                   commune member ban troll --reason spam
                                   commune audit
+                                  commune check-names
             """,
         subcommands: [
             Serve.self, InviteCommand.self, Join.self, Channels.self, Send.self, History.self, Tail.self, Members.self,
-            VoiceCommand.self, ChannelCommand.self, MemberCommand.self, Audit.self,
+            VoiceCommand.self, ChannelCommand.self, MemberCommand.self, Audit.self, CheckNames.self,
         ]
     )
 }
