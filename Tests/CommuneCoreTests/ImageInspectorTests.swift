@@ -16,14 +16,26 @@ struct ImageInspectorTests {
         return copy
     }
 
-    /// A PNG of `IHDR` (`width`×`height`, RGBA, 8 bits) and whatever chunks follow: no CRCs are checked.
+    /// A PNG of `IHDR` (`width`×`height`, RGBA, 8 bits) and whatever chunks follow, with right CRCs.
     static func png(width: Int, height: Int, chunks: [(String, Int)]) -> [UInt8] {
-        var bytes: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13] + Array("IHDR".utf8)
-        bytes += Self.patched([0, 0, 0, 0, 0, 0, 0, 0], at: 0, width << 32 | height, count: 8) + [8, 6, 0, 0, 0, 0, 0, 0, 0]
-        for (type, length) in chunks {
-            bytes += Self.patched([0, 0, 0, 0], at: 0, length, count: 4) + Array(type.utf8) + Array(repeating: 0x55, count: length) + [0, 0, 0, 0]
-        }
+        var bytes: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        bytes += Self.chunk("IHDR", Self.patched([0, 0, 0, 0, 0, 0, 0, 0], at: 0, width << 32 | height, count: 8) + [8, 6, 0, 0, 0])
+        for (type, length) in chunks { bytes += Self.chunk(type, Array(repeating: 0x55, count: length)) }
         return bytes
+    }
+
+    /// A PNG chunk: length, type, data and its CRC.
+    static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+        var chunk = Self.patched([0, 0, 0, 0], at: 0, data.count, count: 4) + Array(type.utf8) + data + [0, 0, 0, 0]
+        Self.fixCRC(&chunk, chunkAt: 0)
+        return chunk
+    }
+
+    /// Writes the right CRC after the chunk at `offset` of `bytes`.
+    static func fixCRC(_ bytes: inout [UInt8], chunkAt offset: Int) {
+        let length = bytes[offset..<offset + 4].reduce(0) { $0 << 8 | Int($1) }
+        let crc = ImageInspector.crc32(bytes[(offset + 4)..<(offset + 8 + length)])
+        bytes = Self.patched(bytes, at: offset + 8 + length, Int(crc), count: 4)
     }
 
     @Test(
@@ -67,8 +79,14 @@ struct ImageInspectorTests {
         )
         #expect(ImageInspector.check(Array(ImageFixtures.png.prefix(20))) == .failure(.damaged(format: "PNG", detail: "no IHDR chunk")))
         // The fixture's own IDATs (165 + 6 bytes) under an IHDR that claims 4000×4000: 64 MB of scanlines.
-        let claimed = Self.patched(Self.patched(ImageFixtures.png, at: 16, 4_000, count: 4), at: 20, 4_000, count: 4)
+        var claimed = Self.patched(Self.patched(ImageFixtures.png, at: 16, 4_000, count: 4), at: 20, 4_000, count: 4)
+        #expect(ImageInspector.check(claimed) == .failure(.damaged(format: "PNG", detail: "the IHDR chunk's CRC is wrong")))
+        Self.fixCRC(&claimed, chunkAt: 8)
         #expect(ImageInspector.check(claimed) == .failure(.implausible(format: "PNG", width: 4_000, height: 4_000, dataBytes: 171)))
+        // A flipped bit in the image data breaks its chunk's CRC.
+        var flipped = ImageFixtures.png
+        flipped[60] ^= 0x10
+        #expect(ImageInspector.check(flipped) == .failure(.damaged(format: "PNG", detail: "the IDAT chunk's CRC is wrong")))
         #expect(
             Refusal.implausible(format: "PNG", width: 4_000, height: 4_000, dataBytes: 171).message
                 == "The PNG image claims 4000×4000 pixels but holds only 171 bytes of image data; it cannot be a whole image of that size."

@@ -25,14 +25,15 @@ struct AttachmentTests {
         return stride(from: 0, to: hex.count, by: 2).map { UInt8(String(decoding: hex[$0...$0 + 1], as: UTF8.self), radix: 16)! }
     }()
 
-    /// A PNG of a signature and an IHDR claiming `width`×`height`, then `chunks` (type and length, filled with 0x55).
+    /// A PNG of a signature and an IHDR claiming `width`×`height`, then `chunks` (type and length, filled with 0x55),
+    /// each with its right CRC.
     static func png(width: UInt32, height: UInt32, chunks: [(String, Int)] = []) -> [UInt8] {
         func bigEndian(_ value: UInt32) -> [UInt8] { [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)] }
-        var bytes: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + bigEndian(13) + Array("IHDR".utf8)
-        bytes += bigEndian(width) + bigEndian(height) + [8, 6, 0, 0, 0] + [0, 0, 0, 0]
-        for (type, length) in chunks {
-            bytes += bigEndian(UInt32(length)) + Array(type.utf8) + Array(repeating: 0x55, count: length) + [0, 0, 0, 0]
+        func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+            bigEndian(UInt32(data.count)) + Array(type.utf8) + data + bigEndian(ImageInspector.crc32(Array(type.utf8) + data))
         }
+        var bytes: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", bigEndian(width) + bigEndian(height) + [8, 6, 0, 0, 0])
+        for (type, length) in chunks { bytes += chunk(type, Array(repeating: 0x55, count: length)) }
         return bytes
     }
 
@@ -108,6 +109,7 @@ struct AttachmentTests {
             (Self.png(width: 4_000, height: 3_000), "The PNG image is incomplete or damaged (no IDAT chunk)."),
             (Array(Self.png.dropLast(12)), "The PNG image is incomplete or damaged (no IEND chunk)."),
             (Self.png + Array("PK\u{3}\u{4}zip".utf8), "The PNG image is incomplete or damaged (7 bytes after the IEND chunk)."),
+            (Self.png.enumerated().map { $0.offset == 60 ? $0.element ^ 0x10 : $0.element }, "The PNG image is incomplete or damaged (the IDAT chunk's CRC is wrong)."),
             (
                 Self.png(width: 4_000, height: 3_000, chunks: [("IDAT", 500), ("IEND", 0)]),
                 "The PNG image claims 4000×3000 pixels but holds only 500 bytes of image data; it cannot be a whole image of that size."

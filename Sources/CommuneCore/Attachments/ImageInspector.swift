@@ -4,7 +4,7 @@
 /// Seed 002 lets messages carry images; only PNG, JPEG, GIF and WebP are taken. Nothing is decoded, but the
 /// container is walked to its end: a file is taken only when
 /// - its width and height are 1 to ``maxDimension`` and their product at most ``maxPixels``;
-/// - its container is complete: PNG `IHDR`, at least one `IDAT`, `IEND` last (nothing after it); JPEG SOI, a
+/// - its container is complete: PNG `IHDR`, at least one `IDAT`, `IEND` last (nothing after it), every chunk's CRC right; JPEG SOI, a
 ///   baseline, extended or progressive frame, at least one scan, EOI; GIF a screen, at least one image, the
 ///   trailer; WebP a RIFF size that matches the file, whole chunks, and image data in them;
 /// - it holds enough compressed image data for its declared size: at least one byte per ``pngPixelsPerByte``
@@ -121,8 +121,8 @@ public enum ImageInspector {
 
     // MARK: PNG
 
-    /// PNG: `IHDR` first (size, bit depth, colour type), then chunks to `IEND`, which must end the file; the `IDAT`
-    /// bytes must be enough for the raw scanlines at deflate's best ratio.
+    /// PNG: `IHDR` first (size, bit depth, colour type), then chunks to `IEND`, which must end the file, each with
+    /// its CRC right; the `IDAT` bytes must be enough for the raw scanlines at deflate's best ratio.
     static func png(_ bytes: [UInt8]) -> Result<Image, Refusal> {
         let damaged = { (detail: String) in Result<Image, Refusal>.failure(.damaged(format: "PNG", detail: detail)) }
         guard self.bigEndian(bytes, 8, 4) == 13, self.starts(bytes, with: Array("IHDR".utf8), at: 12),
@@ -140,6 +140,7 @@ public enum ImageInspector {
         case (6, 8), (6, 16): samples = 4  // RGBA
         default: return damaged("colour type \(bytes[25]) with bit depth \(depth)")
         }
+        guard self.pngCRCMatches(bytes, chunkAt: 8, length: 13) else { return damaged("the IHDR chunk's CRC is wrong") }
         var offset = 33
         var idatBytes = 0
         var sawIDAT = false
@@ -149,6 +150,9 @@ public enum ImageInspector {
                 return damaged("a chunk runs past the end of the file")
             }
             let type = Array(bytes[offset + 4..<offset + 8])
+            guard self.pngCRCMatches(bytes, chunkAt: offset, length: length) else {
+                return damaged("the \(String(decoding: type.map { $0 < 0x20 || $0 > 0x7E ? UInt8(ascii: "?") : $0 }, as: UTF8.self)) chunk's CRC is wrong")
+            }
             if type == Array("IDAT".utf8) {
                 idatBytes += length
                 sawIDAT = true
@@ -169,6 +173,25 @@ public enum ImageInspector {
             return .failure(.implausible(format: "PNG", width: width, height: height, dataBytes: idatBytes))
         }
         return .success(image)
+    }
+
+    /// Whether the CRC after the chunk at `offset` (length, type, `length` data bytes, CRC) is the CRC-32 of its
+    /// type and data. The caller has checked that the chunk lies within `bytes`.
+    static func pngCRCMatches(_ bytes: [UInt8], chunkAt offset: Int, length: Int) -> Bool {
+        self.bigEndian(bytes, offset + 8 + length, 4) == Int(self.crc32(bytes[(offset + 4)..<(offset + 8 + length)]))
+    }
+
+    /// CRC-32 (ISO 3309, as PNG and zlib use it) of `bytes`.
+    public static func crc32(_ bytes: some Collection<UInt8>) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes { crc = Self.crcTable[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+        return crc ^ 0xFFFF_FFFF
+    }
+
+    private static let crcTable: [UInt32] = (0..<256).map { (index: UInt32) in
+        var value = index
+        for _ in 0..<8 { value = value & 1 == 1 ? 0xEDB8_8320 ^ (value >> 1) : value >> 1 }
+        return value
     }
 
     // MARK: GIF
