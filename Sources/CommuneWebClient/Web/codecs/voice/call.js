@@ -604,7 +604,10 @@ export function describe() {
   };
 }
 
-/** The RTP statistics of my call's peer connections: [{type, kind, user_id, packetsReceived, …}]. */
+/**
+ * The RTP statistics of my call's peer connections: [{type, kind, user_id, packetsReceived, …}], and per connection
+ * its selected route: {type: "route", local, remote} (the candidate types, e.g. "relay" when relayed through TURN).
+ */
 export async function stats() {
   const call = model.call;
   if (!call || !call.transport) return [];
@@ -612,6 +615,12 @@ export async function stats() {
   for (const { pc, ownerOf } of call.transport.connections()) {
     const report = await pc.getStats();
     report.forEach((r) => {
+      if (r.type === "transport" && r.selectedCandidatePairId) {
+        const pair = report.get(r.selectedCandidatePairId);
+        const local = pair && report.get(pair.localCandidateId);
+        const remote = pair && report.get(pair.remoteCandidateId);
+        out.push({ type: "route", local: local ? local.candidateType : null, remote: remote ? remote.candidateType : null });
+      }
       if (r.type !== "inbound-rtp" && r.type !== "outbound-rtp") return;
       const owner = r.type === "inbound-rtp" ? ownerOf(r) : null;
       out.push({

@@ -34,6 +34,15 @@ function audioConstraints(deviceId) {
   return c;
 }
 
+/**
+ * The configuration of every RTCPeerConnection of calls: the server's STUN/TURN servers, and with the "relay" choice
+ * (remembered in this browser with the devices) only relayed candidates, so media goes through the server's TURN
+ * and other members never see this browser's addresses.
+ */
+export function rtcConfiguration(iceServers) {
+  return { iceServers, iceTransportPolicy: storage.loadDevices().relay ? "relay" : "all" };
+}
+
 /** Whether this page may use media devices at all (a secure context with mediaDevices). */
 export function mediaSupported() {
   return Boolean(navigator.mediaDevices && navigator.mediaDevices.getUserMedia && globalThis.RTCPeerConnection);

@@ -7,7 +7,7 @@
 //   {candidate: RTCIceCandidateInit}                                               a trickled ICE candidate
 //   {watch: true | false}                                                          send me your screen (or stop)
 
-import { local, micTrack } from "./media.js";
+import { local, micTrack, rtcConfiguration } from "./media.js";
 
 export class MeshTransport {
   /**
@@ -50,7 +50,7 @@ export class MeshTransport {
   connect(id, offerer) {
     const existing = this.peers.get(id);
     if (existing) return existing;
-    const pc = new RTCPeerConnection({ iceServers: this.iceServers });
+    const pc = new RTCPeerConnection(rtcConfiguration(this.iceServers));
     const peer = { id, pc, polite: this.me < id, makingOffer: false, ignoreOffer: false, queue: Promise.resolve(), kinds: new Map(), tracks: new Map(), watching: false, screen: null, camera: null };
     this.peers.set(id, peer);
     const track = micTrack();
@@ -192,7 +192,7 @@ export class MeshTransport {
 
   setIceServers(iceServers) {
     this.iceServers = iceServers;
-    for (const peer of this.peers.values()) peer.pc.setConfiguration({ iceServers });
+    for (const peer of this.peers.values()) peer.pc.setConfiguration(rtcConfiguration(iceServers));
   }
 
   drop(id) {

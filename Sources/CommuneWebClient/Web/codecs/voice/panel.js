@@ -108,12 +108,12 @@ export function render() {
   const cameraCarried = c.mode !== "sfu";
   setButton("camera", "📷", !cameraCarried ? "Cameras are not carried in this server's calls yet" : local.camera ? "Turn your camera off" : "Turn your camera on", Boolean(local.camera));
   el.camera.disabled = !cameraCarried && !local.camera;
-  setButton("devices", "⚙", "Microphone, speaker and camera");
+  setButton("devices", "⚙", "Microphone, speaker, camera and relaying");
   setButton("leave", "📞", "Leave the call");
   el.screen.disabled = !(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
 }
 
-/** Choosing the microphone, the speaker and the camera (remembered in this browser). */
+/** Choosing the microphone, the speaker and the camera, and whether call media is relayed (remembered in this browser). */
 async function openDevices() {
   let devices;
   try {
@@ -126,6 +126,13 @@ async function openDevices() {
   const fields = [{ name: "microphone", label: "Microphone", type: "select", value: chosen.microphone || "", options: options(devices.microphones) }];
   if (canChooseSpeaker) fields.push({ name: "speaker", label: "Speaker", type: "select", value: chosen.speaker || "", options: options(devices.speakers) });
   fields.push({ name: "camera", label: "Camera", type: "select", value: chosen.camera || "", options: options(devices.cameras) });
+  fields.push({
+    name: "relay",
+    label: "Relay call media through the server (hides your IP address from other members)",
+    type: "checkbox",
+    value: Boolean(chosen.relay),
+    hint: "Takes effect from the next call you join.",
+  });
   await openDialog({
     title: "Devices",
     lead: "Remembered in this browser for every call.",
@@ -134,7 +141,7 @@ async function openDevices() {
     onSubmit: async (values) => {
       const micChanged = (values.microphone || "") !== (chosen.microphone || "");
       const cameraChanged = (values.camera || "") !== (chosen.camera || "");
-      storage.saveDevices({ microphone: values.microphone || "", camera: values.camera || "", ...(canChooseSpeaker ? { speaker: values.speaker || "" } : {}) });
+      storage.saveDevices({ microphone: values.microphone || "", camera: values.camera || "", relay: Boolean(values.relay), ...(canChooseSpeaker ? { speaker: values.speaker || "" } : {}) });
       playback.applyAll();
       if (micChanged && model.call) await call.useMicrophone(values.microphone || "");
       if (cameraChanged && model.call) await call.useCamera(values.camera || "");

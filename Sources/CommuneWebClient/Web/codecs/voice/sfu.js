@@ -5,7 +5,7 @@
 // server's `offer {jsep, streams: [{mid, user_id, kind}]}`, `streams` telling whose each track is (a video track of a
 // "voice" stream is that member's camera).
 
-import { audioContextNow, local, micTrack } from "./media.js";
+import { audioContextNow, local, micTrack, rtcConfiguration } from "./media.js";
 
 /** Resolves once reached() holds for pc, checked at each `event` of pc, or after timeoutMs. */
 function until(pc, event, reached, timeoutMs) {
@@ -67,7 +67,7 @@ export class SfuTransport {
   }
 
   newConnection() {
-    const pc = new RTCPeerConnection({ iceServers: this.iceServers });
+    const pc = new RTCPeerConnection(rtcConfiguration(this.iceServers));
     pc.addEventListener("connectionstatechange", () => this.onState());
     return pc;
   }
@@ -219,7 +219,7 @@ export class SfuTransport {
 
   setIceServers(iceServers) {
     this.iceServers = iceServers;
-    for (const pc of [...this.publishers.values(), this.receiver]) if (pc) pc.setConfiguration({ iceServers });
+    for (const pc of [...this.publishers.values(), this.receiver]) if (pc) pc.setConfiguration(rtcConfiguration(iceServers));
   }
 
   /** kind or "receiving" → connection state. */
