@@ -194,6 +194,13 @@ def set_member_permission(owner: Browser, permission: str, granted: bool) -> Non
     )
 
 
+def save_figures(filename: str, figures: dict) -> None:
+    """Writes a test module's measured figures to test-output/browser/ and prints them."""
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    (OUTPUT / filename).write_text(json.dumps(figures, indent=2))
+    print(f"{filename}:", json.dumps(figures))
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # Screenshots
 

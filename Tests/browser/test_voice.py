@@ -13,13 +13,12 @@ written to test-output/browser/voice-figures.json.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
 import pytest
 
-from browserkit import OUTPUT, REPO, WAIT, Browser, CommuneServer
+from browserkit import REPO, WAIT, Browser, CommuneServer, save_figures
 
 COMMUNE_BIN = os.environ.get("COMMUNE_BIN", str(REPO / ".build" / "debug" / "commune"))
 
@@ -46,9 +45,7 @@ def server():
         yield srv
     finally:
         srv.cleanup()
-        OUTPUT.mkdir(parents=True, exist_ok=True)
-        (OUTPUT / "voice-figures.json").write_text(json.dumps(FIGURES, indent=2))
-        print("voice figures:", json.dumps(FIGURES))
+        save_figures("voice-figures.json", FIGURES)
 
 
 @pytest.fixture(scope="module")

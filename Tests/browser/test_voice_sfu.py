@@ -1,0 +1,178 @@
+"""SFU calls (Janus) with Commune's own coturn, in real headless Chromium sessions: what only the server can enforce.
+
+One server for the module (`--voice sfu --media-ip $COMMUNE_TEST_MEDIA_IP`, its own coturn on a free port) and two
+members, in file order: with the web client's "relay call media through the server" choice both members hear each
+other only through coturn (every selected ICE route is a relayed candidate); a server mute stops the muted member's
+packets at the listener although the muted page keeps sending (Janus's `moderate`), a plain member's `server_mute`
+is refused with `forbidden`, unmute restores them; a member banned mid-call stops being heard within 2 s, his page
+says he was banned and his key cannot register again.
+
+Needs COMMUNE_BIN, Janus, coturn and the media address of scripts/test-network (scripts/test-browser gives all).
+Figures are written to test-output/browser/voice-sfu-figures.json.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+import pytest
+
+from browserkit import Browser, CommuneServer, PyClient, free_port, save_figures
+from test_voice import COMMUNE_BIN, MEDIA_FLAGS, hear_each_other, inbound, stats, user_id, voice_state
+
+MEDIA_IP = os.environ.get("COMMUNE_TEST_MEDIA_IP")
+
+pytestmark = [
+    pytest.mark.skipif(not os.access(COMMUNE_BIN, os.X_OK), reason=f"no commune binary at {COMMUNE_BIN} (build it first)"),
+    pytest.mark.skipif(not MEDIA_IP, reason="no media address (COMMUNE_TEST_MEDIA_IP): run through scripts/test-browser"),
+    pytest.mark.skipif(not shutil.which("turnserver"), reason="coturn is not installed"),
+]
+FIGURES: dict[str, object] = {}
+COMMUNITY = "{codec: 'community', path: '', name: ''}"
+
+
+@pytest.fixture(scope="module")
+def sfu():
+    srv = CommuneServer(
+        COMMUNE_BIN, args=("--voice", "sfu", "--media-ip", MEDIA_IP, "--turn-port", str(free_port())), own_turn=True
+    )
+    srv.start()
+    try:
+        deadline = time.monotonic() + 5
+        while not any("SFU calls through Janus" in l for l in srv.lines) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if not any("SFU calls through Janus" in l for l in srv.lines):
+            pytest.skip(f"this server offers no SFU here: {[l for l in srv.lines if 'Voice:' in l]}")
+        yield srv
+    finally:
+        srv.cleanup()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def figures():
+    yield FIGURES
+    save_figures("voice-sfu-figures.json", FIGURES)
+
+
+@pytest.fixture(scope="module")
+def pair(sfu):
+    made: list[Browser] = []
+    try:
+        for name, link in (("Alice", sfu.owner_invite), ("Bob", sfu.invite())):
+            browser = Browser(f"voice-sfu-{name.lower()}", flags=MEDIA_FLAGS)
+            made.append(browser)
+            browser.driver.get(link)
+            browser.wait_screen("join")
+            browser.one("#join-name").send_keys(name)
+            browser.one("#join-submit").click()
+        for browser in made:
+            browser.wait_screen("main")
+            browser.wait(lambda _, b=browser: b.connection() == "online", message=f"{browser.name} never came online")
+        yield made[0], made[1]
+    finally:
+        for browser in made:
+            browser.quit()
+
+
+def run(browser: Browser, function: str, payload: dict) -> object:
+    """A community function from the page: True, or the error's code."""
+    return browser.driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        f"window.commune.run({COMMUNITY}, arguments[0], arguments[1]).then(() => done(true), e => done((e && e.code) || String(e)));",
+        function,
+        payload,
+    )
+
+
+def received(browser: Browser, sender: str) -> int | None:
+    s = inbound(browser, sender, "voice")
+    return s["packetsReceived"] if s else None
+
+
+def sent(browser: Browser) -> int:
+    return sum(s["packetsSent"] for s in stats(browser) if s.get("type") == "outbound-rtp" and s.get("kind") == "audio")
+
+
+def packets_per(listener: Browser, sender: str, talker: Browser, seconds: float = 2.0) -> tuple[int, int]:
+    """(packets the listener got from sender, packets the talker's page sent) over `seconds`."""
+    r0, s0 = received(listener, sender) or 0, sent(talker)
+    time.sleep(seconds)
+    return (received(listener, sender) or 0) - r0, sent(talker) - s0
+
+
+def test_relayed_through_communes_own_turn(sfu, pair):
+    alice, bob = pair
+    # The user setting, remembered in this browser with the devices: Bob's is ticked in the call's Devices dialog
+    # below; both pages start relayed.
+    for browser in (alice, bob):
+        browser.driver.execute_script("localStorage.setItem('commune.devices.v1', JSON.stringify({relay: true}))")
+    figures = hear_each_other(alice, bob, "sfu")
+    for browser in (alice, bob):
+        routes = [s for s in stats(browser) if s.get("type") == "route"]
+        assert routes and all(r["local"] == "relay" for r in routes), f"{browser.name}: {routes}"
+    figures["routes"] = {b.name: [s for s in stats(b) if s.get("type") == "route"] for b in (alice, bob)}
+    # The setting as the Devices dialog shows it, and turned off and on again there.
+    bob.one("#call-devices").click()
+    box = bob.wait_visible("#dlg-relay")
+    assert box.is_selected()
+    assert "hides your IP address" in bob.one("label[for='dlg-relay']").text
+    box.click()
+    bob.wait_visible(".dialog-submit").click()
+    bob.wait(lambda _: bob.driver.execute_script("return JSON.parse(localStorage.getItem('commune.devices.v1')).relay") is False)
+    bob.one("#call-devices").click()
+    bob.wait_visible("#dlg-relay").click()
+    bob.wait_visible(".dialog-submit").click()
+    bob.wait(lambda _: bob.driver.execute_script("return JSON.parse(localStorage.getItem('commune.devices.v1')).relay") is True)
+    FIGURES["relay"] = figures
+
+
+def test_server_mute_is_enforced_by_janus(pair):
+    alice, bob = pair
+    a, b = user_id(alice), user_id(bob)
+    figures: dict[str, object] = {"before": packets_per(alice, b, bob)}
+    assert figures["before"][0] > 20, figures
+    # A plain member may not.
+    assert run(bob, "server_mute", {"user_id": a, "suppress": True}) == "forbidden"
+    assert run(alice, "server_mute", {"user_id": b, "suppress": True}) is True
+    time.sleep(0.5)
+    figures["muted"] = packets_per(alice, b, bob)
+    got, sending = figures["muted"]
+    assert got <= 2 and sending > 20, f"server-muted Bob: Alice got {got} packets in 2 s while Bob's page sent {sending}"
+    assert run(alice, "server_mute", {"user_id": b, "suppress": False}) is True
+    alice.wait(lambda _: packets_per(alice, b, bob, 0.5)[0] > 5, timeout=6, message="Bob's audio did not come back after unmute")
+    figures["unmuted"] = packets_per(alice, b, bob)
+    assert figures["unmuted"][0] > 20, figures
+    FIGURES["server_mute_packets_per_2s"] = figures
+
+
+def test_banned_mid_call_is_cut_off(sfu, pair):
+    alice, bob = pair
+    b = user_id(bob)
+    identity = bob.driver.execute_script("return JSON.parse(localStorage.getItem('commune.identity.v1'))")
+    assert (received(alice, b) or 0) > 0
+    banned_at = time.monotonic()
+    assert run(alice, "ban", {"user_id": b}) is True
+    last, last_change = received(alice, b), banned_at
+    while time.monotonic() - banned_at < 3.5:
+        now = received(alice, b)
+        if now != last:
+            last, last_change = now, time.monotonic()
+        time.sleep(0.1)
+    heard_for = round(last_change - banned_at, 2)
+    assert heard_for <= 2.0, f"Alice still got Bob's packets {heard_for} s after the ban"
+    bob.wait(lambda _: bob.driver.execute_script("return document.body.dataset.gone") == "banned",
+             message="Bob's page does not say he was banned")
+    assert "banned" in bob.one("body").text
+    assert voice_state(bob) is None
+    # His key cannot come back, not even with a new invite (so no call secret either).
+    client = PyClient(sfu.url.replace("http", "ws"), identity)
+    try:
+        with pytest.raises(RuntimeError, match="^unknown_user"):
+            client.login()
+        with pytest.raises(RuntimeError, match="^banned"):
+            client.register(sfu.invite(), "Bob again")
+    finally:
+        client.close()
+    FIGURES["ban"] = {"heard_after_ban_seconds": heard_for, "stream_gone": last is None}
