@@ -4,7 +4,8 @@ One server for the module (`--voice sfu --media-ip $COMMUNE_TEST_MEDIA_IP`, its 
 members, in file order: with the web client's "relay call media through the server" choice both members hear each
 other only through coturn (every selected ICE route is a relayed candidate); a server mute stops the muted member's
 packets at the listener although the muted page keeps sending (Janus's `moderate`), a plain member's `server_mute`
-is refused with `forbidden`, unmute restores them; a member banned mid-call stops being heard within 2 s, his page
+is refused with `forbidden`, unmute restores them; Janus killed mid-call (SIGKILL) ends the call on both pages
+with the media-restarted reason, both rejoin from the toast and hear each other, and text chat works throughout; a member banned mid-call stops being heard within 2 s, his page
 says he was banned and his key cannot register again.
 
 Needs COMMUNE_BIN, Janus, coturn and the media address of scripts/test-network (scripts/test-browser gives all).
@@ -15,12 +16,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import time
+from pathlib import Path
 
 import pytest
 
 from browserkit import Browser, CommuneServer, PyClient, free_port, save_figures
 from test_voice import COMMUNE_BIN, MEDIA_FLAGS, hear_each_other, inbound, stats, user_id, voice_state
+from test_web_client import dismiss_toasts, open_channel
 
 MEDIA_IP = os.environ.get("COMMUNE_TEST_MEDIA_IP")
 
@@ -145,6 +149,47 @@ def test_server_mute_is_enforced_by_janus(pair):
     figures["unmuted"] = packets_per(alice, b, bob)
     assert figures["unmuted"][0] > 20, figures
     FIGURES["server_mute_packets_per_2s"] = figures
+
+
+def test_janus_killed_mid_call(sfu, pair):
+    alice, bob = pair
+    a, b = user_id(alice), user_id(bob)
+    for browser in (alice, bob):
+        dismiss_toasts(browser)
+        open_channel(browser, "General")
+    pid_file = Path(sfu.data) / "voice" / "janus" / "janus.pid"
+    pid = int(pid_file.read_text().strip())
+    os.kill(pid, signal.SIGKILL)
+    killed = time.monotonic()
+    alice.send("said while Janus restarts")
+    told = {}
+    for browser in (alice, bob):
+        browser.wait(lambda _, br=browser: voice_state(br) is None, message=f"{browser.name}'s call did not end: {voice_state(browser)}")
+        browser.wait(lambda _, br=browser: any("Voice restarted on the server" in t.text for t in br.css(".toast")),
+                     message=f"{browser.name} was not told the call was interrupted")
+        told[browser.name] = round(time.monotonic() - killed, 2)
+    bob.wait_message("said while Janus restarts")
+    # commune serve restarts Janus after a back-off (0.5 s the first time); the members rejoin once it is back (a
+    # join during the back-off is refused with voice_unavailable, "try again in a few seconds").
+    alice.wait(lambda _: sum("Voice: Janus is ready" in l for l in sfu.lines) == 2, timeout=10,
+               message=f"Janus was not restarted:\n{sfu.log_tail(4)}")
+    back = round(time.monotonic() - killed, 2)
+    rejoin = "const b = Array.from(document.querySelectorAll('.toast button')).find(b => b.textContent === 'Rejoin'); if (b) b.click(); return Boolean(b);"
+    started = time.monotonic()
+    for browser in (alice, bob):
+        assert browser.driver.execute_script(rejoin), f"{browser.name}: no Rejoin button"
+    for browser in (alice, bob):
+        browser.wait(lambda _, br=browser: (voice_state(br) or {}).get("phase") == "connected",
+                     message=f"{browser.name} never rejoined: {voice_state(browser)} {[t.text for t in browser.css('.toast')]}\n{sfu.log_tail(8)}")
+    for me, them in ((alice, b), (bob, a)):
+        me.wait(lambda _, me=me, them=them: (received(me, them) or 0) > 0, message=f"{me.name} hears nothing after rejoining")
+    heard = round(time.monotonic() - started, 2)
+    assert int(pid_file.read_text().strip()) != pid
+    bob.send("said after rejoining")
+    alice.wait_message("said after rejoining")
+    FIGURES["janus_killed"] = {
+        "call_ended_seen_seconds": told, "janus_back_seconds": back, "audio_both_ways_after_rejoin_seconds": heard,
+    }
 
 
 def test_banned_mid_call_is_cut_off(sfu, pair):
