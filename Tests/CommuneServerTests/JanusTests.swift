@@ -255,4 +255,36 @@ struct JanusTests {
             #expect(try await alice.events.nextUpdate(TextFunction.messageLive).payload["message"]?.stringValue == "and after")
         }
     }
+
+    @Test("members pressing Rejoin while Janus restarts do not keep it down: join_call is voice_unavailable until it is back, then works")
+    func rejoinDuringRestart() async throws {
+        try await self.withServer { server, calls in
+            let alice = try await server.owner("alice")
+            let bob = try await server.member("bob")
+            for _ in 0..<3 {
+                let (socket, _) = try await CallSocketClient.open(server, channel: self.voice, joined: try await self.join(alice))
+                let (_, _) = try await CallSocketClient.open(server, channel: self.voice, joined: try await self.join(bob))
+                let pid = try #require(calls.janusPID)
+                #expect(kill(pid, SIGKILL) == 0)
+                _ = try await socket.next("ended")
+                // Both press Rejoin at once and keep pressing until it works (at most 10 s).
+                var joined = 0
+                let deadline = ContinuousClock.now + .seconds(10)
+                while joined < 2, ContinuousClock.now < deadline {
+                    joined = 0
+                    for client in [alice, bob] {
+                        do {
+                            _ = try await self.join(client)
+                            joined += 1
+                        } catch let error as CommuneError {
+                            #expect(error.code == .voiceUnavailable, "\(error)")
+                        }
+                    }
+                    if joined < 2 { try await Task.sleep(for: .milliseconds(20)) }
+                }
+                #expect(joined == 2, "Janus did not come back while members kept rejoining")
+                #expect(calls.janusPID != pid)
+            }
+        }
+    }
 }

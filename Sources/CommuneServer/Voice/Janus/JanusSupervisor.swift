@@ -35,6 +35,10 @@ struct JanusSupervisor: Service {
 
     private func supervise() async {
         var delay = Self.firstDelay
+        defer {
+            // Only a shutdown should end supervision; say so either way, so that a Janus left down is never silent.
+            self.logger.notice("Voice: Janus supervision ended\(Task.isCancelled ? " (the server is stopping)" : "")")
+        }
         while !Task.isCancelled {
             let started = ContinuousClock.now
             var process: ChildProcess?
@@ -62,7 +66,13 @@ struct JanusSupervisor: Service {
             await process?.stop(grace: Self.stopGrace)
             if ContinuousClock.now - started > .seconds(60) { delay = Self.firstDelay }
             self.logger.error("Voice: Janus stopped (\(reason)); calls ended; restarting it in \(delay)")
-            do { try await Task.sleep(for: delay) } catch { return }
+            do {
+                try await Task.sleep(for: delay)
+            } catch {
+                self.logger.notice("Voice: not restarting Janus: cancelled while waiting to restart it")
+                return
+            }
+            self.logger.info("Voice: starting Janus again")
             delay = min(delay * 2, Self.longestDelay)
         }
     }
