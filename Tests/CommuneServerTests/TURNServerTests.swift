@@ -51,8 +51,21 @@ struct TURNServerTests {
         var logger = Logger(label: "commune.test.turn")
         logger.logLevel = .critical
         let supervisor = Task { try await TURNSupervisor(server: server, logger: logger).run() }
-        defer { supervisor.cancel() }
+        do {
+            try await self.exercise(server, port: port, folder: folder)
+        } catch {
+            supervisor.cancel()
+            _ = await supervisor.result
+            throw error
+        }
+        // Cancelled (as on shutdown), the supervisor stops its turnserver before it returns.
+        let pid = try #require(Int32(try String(contentsOf: folder.appendingPathComponent("turnserver.pid"), encoding: .utf8)))
+        supervisor.cancel()
+        _ = await supervisor.result
+        #expect(kill(pid, 0) != 0, "the turnserver outlived its supervisor")
+    }
 
+    func exercise(_ server: TURNServer, port: Int, folder: URL) async throws {
         let member = UUIDString.random()
         let provider = ICEProvider(stunURLs: [server.stunURL], turnURLs: server.urls, turnSecret: "test-secret")
         let turn = try #require(provider.configuration(for: member).servers.last)
