@@ -37,17 +37,6 @@ struct AttachmentTests {
         return bytes
     }
 
-    func expectError(_ code: ErrorCode, _ body: () async throws -> Void) async {
-        do {
-            try await body()
-            Issue.record("expected \(code)")
-        } catch let error as CommuneError {
-            #expect(error.code == code, "\(error)")
-        } catch {
-            Issue.record("unexpected \(error)")
-        }
-    }
-
     @Test("an uploaded image travels with a message and downloads for members")
     func roundTrip() async throws {
         let server = try await TestServer.start()
@@ -62,12 +51,12 @@ struct AttachmentTests {
         let (type, bytes) = try await AttachmentUploader.download(info.attachmentID, baseURL: server.baseURL, sessionToken: bob.welcome.sessionToken)
         #expect(type == "image/png" && bytes == Self.png)
         // Without a token, or with a made-up one: not_authenticated.
-        await self.expectError(.notAuthenticated) {
+        await expectError(.notAuthenticated) {
             _ = try await AttachmentUploader.download(info.attachmentID, baseURL: server.baseURL, sessionToken: "made-up")
         }
         let (plain, _) = try await URLSession.shared.data(from: URL(string: server.baseURL + "/api/attachments/" + info.attachmentID)!)
         #expect(String(decoding: plain, as: UTF8.self).contains("not_authenticated"))
-        await self.expectError(.notFound) {
+        await expectError(.notFound) {
             _ = try await AttachmentUploader.download("..%2F..%2Fcommune.sqlite", baseURL: server.baseURL, sessionToken: bob.welcome.sessionToken)
         }
         await server.stopAndRemove()
@@ -78,19 +67,19 @@ struct AttachmentTests {
         let server = try await TestServer.start { $0.community.maxAttachmentBytes = 1_000 }
         let alice = try await server.member("alice")
         let bob = try await server.member("bob")
-        await self.expectError(.invalidArgument) {
+        await expectError(.invalidArgument) {
             _ = try await AttachmentUploader.upload(Array("just text, named cat.png".utf8), baseURL: server.baseURL, sessionToken: alice.welcome.sessionToken)
         }
-        await self.expectError(.tooLarge) {
+        await expectError(.tooLarge) {
             _ = try await AttachmentUploader.upload(Self.png + Array(repeating: 0, count: 2_000), baseURL: server.baseURL, sessionToken: alice.welcome.sessionToken)
         }
         let folder = server.directory.appendingPathComponent("attachments")
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).isEmpty)
         let info = try await AttachmentUploader.upload(Self.png, baseURL: server.baseURL, sessionToken: alice.welcome.sessionToken)
-        await self.expectError(.notFound) {
+        await expectError(.notFound) {
             try await bob.connection.sendMessage("look", to: self.general, kind: .text, attachments: [info.attachmentID])
         }
-        await self.expectError(.invalidArgument) {
+        await expectError(.invalidArgument) {
             try await alice.connection.sendMessage("many", to: self.general, kind: .text, attachments: Array(repeating: info.attachmentID, count: 5))
         }
         #expect(try await bob.connection.messages(in: self.general).isEmpty)
@@ -138,7 +127,7 @@ struct AttachmentTests {
         let alice = try await server.member("alice")
         let info = try await AttachmentUploader.upload(Self.png, baseURL: server.baseURL, sessionToken: alice.welcome.sessionToken)
         try await owner.connection.remove(alice.identity.userID, vengeance: true)
-        await self.expectError(.notFound) {
+        await expectError(.notFound) {
             _ = try await AttachmentUploader.download(info.attachmentID, baseURL: server.baseURL, sessionToken: owner.welcome.sessionToken)
         }
         let folder = server.directory.appendingPathComponent("attachments")

@@ -20,17 +20,6 @@ struct VoiceCallTests {
         try await client.connection.call(function, on: self.voice, codec: "voice", payload: payload)
     }
 
-    func expectError(_ code: ErrorCode, _ body: () async throws -> Void) async {
-        do {
-            try await body()
-            Issue.record("expected \(code)")
-        } catch let error as CommuneError {
-            #expect(error.code == code, "\(error)")
-        } catch {
-            Issue.record("unexpected \(error)")
-        }
-    }
-
     /// The `active_users` of VC-1 as a new login sees them.
     func activeUsers(_ server: TestServer, _ identity: Identity) async throws -> [String: JSONValue] {
         let connection = try await server.connect()
@@ -160,15 +149,15 @@ struct VoiceCallTests {
         let server = try await TestServer.start()
         defer { Task { await server.stopAndRemove() } }
         let alice = try await server.owner("alice")
-        await self.expectError(.unexpectedMessage) { _ = try await self.call(alice, "set_call_state", ["state": "muted"]) }
+        await expectError(.unexpectedMessage) { _ = try await self.call(alice, "set_call_state", ["state": "muted"]) }
         _ = try await self.join(alice)
-        await self.expectError(.invalidArgument) { _ = try await self.call(alice, "set_call_state", ["state": "inactive"]) }
-        await self.expectError(.invalidArgument) { _ = try await self.call(alice, "set_call_state", ["state": 1]) }
-        await self.expectError(.invalidArgument) { _ = try await self.call(alice, "set_devices", [:]) }
-        await self.expectError(.tooLarge) {
+        await expectError(.invalidArgument) { _ = try await self.call(alice, "set_call_state", ["state": "inactive"]) }
+        await expectError(.invalidArgument) { _ = try await self.call(alice, "set_call_state", ["state": 1]) }
+        await expectError(.invalidArgument) { _ = try await self.call(alice, "set_devices", [:]) }
+        await expectError(.tooLarge) {
             _ = try await self.call(alice, "go_live", ["live": true, "label": .string(String(repeating: "a", count: 65))])
         }
-        await self.expectError(.invalidArgument) { _ = try await self.call(alice, "go_live", ["live": true, "label": "\u{202E}evil"]) }
+        await expectError(.invalidArgument) { _ = try await self.call(alice, "go_live", ["live": true, "label": "\u{202E}evil"]) }
         let state = try #require(try await self.activeUsers(server, alice.identity)[alice.identity.userID.value])
         #expect(state["state"]?.stringValue == "inactive")
         #expect(state["streaming"]?.boolValue == false)
@@ -187,7 +176,7 @@ struct VoiceCallTests {
         let carol = try await server.member("carol")
         _ = try await self.join(alice)
         _ = try await self.join(bob)
-        await self.expectError(.callFull) { _ = try await self.join(carol) }
+        await expectError(.callFull) { _ = try await self.join(carol) }
         #expect(try await self.activeUsers(server, carol.identity).count == 2)
 
         // Alice creates a second voice channel and moves there: VC-1's viewers see her leave.
@@ -214,7 +203,7 @@ struct VoiceCallTests {
         let carol = try await server.member("carol")
         let (bobSocket, _) = try await CallSocketClient.open(server, channel: self.voice, joined: try await self.join(bob))
 
-        await self.expectError(.forbidden) { _ = try await carol.connection.community("server_mute", ["user_id": .string(bob.identity.userID.value), "suppress": true]) }
+        await expectError(.forbidden) { _ = try await carol.connection.community("server_mute", ["user_id": .string(bob.identity.userID.value), "suppress": true]) }
         #expect(try await self.activeUsers(server, carol.identity)[bob.identity.userID.value]?["server_muted"]?.boolValue == false)
 
         _ = try await alice.connection.community("server_mute", ["user_id": .string(bob.identity.userID.value), "suppress": true])
@@ -260,7 +249,7 @@ struct VoiceCallTests {
         let server = try await TestServer.start { $0.voice.mode = .off }
         defer { Task { await server.stopAndRemove() } }
         let alice = try await server.owner("alice")
-        await self.expectError(.voiceUnavailable) { _ = try await self.join(alice) }
+        await expectError(.voiceUnavailable) { _ = try await self.join(alice) }
         #expect(try await self.activeUsers(server, alice.identity).isEmpty)
     }
 }

@@ -183,3 +183,15 @@ final class EventReader: Sendable {
         throw TestFailure("the connection did not close within \(timeout)")
     }
 }
+
+/// Runs `body` and records an issue unless it throws a `CommuneError` with `code`.
+func expectError(_ code: ErrorCode, _ body: () async throws -> Void) async {
+    do {
+        try await body()
+        Issue.record("expected \(code)")
+    } catch let error as CommuneError {
+        #expect(error.code == code, "\(error)")
+    } catch {
+        Issue.record("unexpected \(error)")
+    }
+}
