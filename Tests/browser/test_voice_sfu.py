@@ -5,8 +5,10 @@ members, in file order: with the web client's "relay call media through the serv
 other only through coturn (every selected ICE route is a relayed candidate); a server mute stops the muted member's
 packets at the listener although the muted page keeps sending (Janus's `moderate`), a plain member's `server_mute`
 is refused with `forbidden`, unmute restores them; Janus killed mid-call (SIGKILL) ends the call on both pages
-with the media-restarted reason, both rejoin from the toast and hear each other, and text chat works throughout; a member banned mid-call stops being heard within 2 s, his page
-says he was banned and his key cannot register again.
+with the media-restarted reason, both press the toast's Rejoin at once (while Janus is still down: the pages retry
+the voice_unavailable join by themselves, "Reconnecting voice…") and hear each other once it is back, and text chat
+works throughout; a member banned mid-call stops being heard within 2 s, his page says he was banned and his key
+cannot register again.
 
 Needs COMMUNE_BIN, Janus, coturn and the media address of scripts/test-network (scripts/test-browser gives all).
 Figures are written to test-output/browser/voice-sfu-figures.json.
@@ -161,26 +163,41 @@ def test_janus_killed_mid_call(sfu, pair):
     pid = int(pid_file.read_text().strip())
     os.kill(pid, signal.SIGKILL)
     killed = time.monotonic()
-    alice.send("said while Janus restarts")
     told = {}
     for browser in (alice, bob):
         browser.wait(lambda _, br=browser: voice_state(br) is None, message=f"{browser.name}'s call did not end: {voice_state(browser)}")
         browser.wait(lambda _, br=browser: any("Voice restarted on the server" in t.text for t in br.css(".toast")),
                      message=f"{browser.name} was not told the call was interrupted")
         told[browser.name] = round(time.monotonic() - killed, 2)
-    bob.wait_message("said while Janus restarts")
-    # commune serve restarts Janus after a back-off (0.5 s the first time); the members rejoin once it is back (a
-    # join during the back-off is refused with voice_unavailable, "try again in a few seconds").
-    alice.wait(lambda _: sum("Voice: Janus is ready" in l for l in sfu.lines) == 2, timeout=10,
-               message=f"Janus was not restarted:\n{sfu.log_tail(4)}")
-    back = round(time.monotonic() - killed, 2)
+    # Both press Rejoin at once, while commune serve still waits to restart Janus (0.5 s the first time): the
+    # server answers join_call with voice_unavailable, and each page tries again by itself, saying "Reconnecting
+    # voice…" in its call panel, until Janus is back; then it joins.
+    watch_status = (
+        "window.__statuses = [];"
+        "const status = document.querySelector('#call-panel .call-status');"
+        "const seen = () => window.__statuses.push(status.textContent);"
+        "window.__statusObserver = new MutationObserver(seen);"
+        "window.__statusObserver.observe(status, {childList: true, characterData: true, subtree: true});"
+    )
     rejoin = "const b = Array.from(document.querySelectorAll('.toast button')).find(b => b.textContent === 'Rejoin'); if (b) b.click(); return Boolean(b);"
     started = time.monotonic()
     for browser in (alice, bob):
+        browser.driver.execute_script(watch_status)
         assert browser.driver.execute_script(rejoin), f"{browser.name}: no Rejoin button"
+    alice.send("said while Janus restarts")
+    bob.wait_message("said while Janus restarts")
+    refusals = {}
     for browser in (alice, bob):
         browser.wait(lambda _, br=browser: (voice_state(br) or {}).get("phase") == "connected",
                      message=f"{browser.name} never rejoined: {voice_state(browser)} {[t.text for t in browser.css('.toast')]}\n{sfu.log_tail(8)}")
+        refusals[browser.name] = voice_state(browser)["refusals"]
+        statuses = browser.driver.execute_script("window.__statusObserver.disconnect(); return window.__statuses")
+        if refusals[browser.name]:
+            assert "Reconnecting voice…" in statuses, (browser.name, statuses)
+        assert not browser.css(".toast-error"), [t.text for t in browser.css(".toast")]
+    assert sum(refusals.values()) >= 1, f"no page was refused while Janus restarted: {refusals}"
+    back = sum("Voice: Janus is ready" in l for l in sfu.lines)
+    assert back == 2, f"Janus was not restarted once:\n{sfu.log_tail(4)}"
     for me, them in ((alice, b), (bob, a)):
         me.wait(lambda _, me=me, them=them: (received(me, them) or 0) > 0, message=f"{me.name} hears nothing after rejoining")
     heard = round(time.monotonic() - started, 2)
@@ -188,7 +205,8 @@ def test_janus_killed_mid_call(sfu, pair):
     bob.send("said after rejoining")
     alice.wait_message("said after rejoining")
     FIGURES["janus_killed"] = {
-        "call_ended_seen_seconds": told, "janus_back_seconds": back, "audio_both_ways_after_rejoin_seconds": heard,
+        "call_ended_seen_seconds": told, "voice_unavailable_refusals_before_joining": refusals,
+        "audio_both_ways_after_rejoin_pressed_seconds": heard,
     }
 
 

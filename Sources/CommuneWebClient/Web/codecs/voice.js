@@ -67,7 +67,7 @@ export default {
   },
 
   commands: {
-    /** My call, read only: {key, mode, phase, connections, watching, self, sharing, microphone, sending} or null. */
+    /** My call, read only: {key, mode, phase, refusals, connections, watching, self, sharing, microphone, sending} or null. */
     voiceState: () => call.describe(),
     /** The RTP statistics of my call's connections (a promise): [{type, kind, user_id, packetsReceived, …}]. */
     voiceStats: () => call.stats(),

@@ -29,6 +29,9 @@ import { CallSocket } from "./signalling.js";
 
 const TALKING_MIN_INTERVAL_MS = 300; // set_talking at most this often
 const SOCKET_RETRY_MS = [500, 1000, 2000, 4000, 8000];
+// A rejoin refused with voice_unavailable (the server's SFU is restarting) is tried again after each of these waits
+// (~10 s in all), then given up.
+const UNAVAILABLE_RETRY_MS = [500, 1000, 1500, 2500, 4500];
 
 function conn() {
   return model.ctx.store.get("conn");
@@ -54,8 +57,12 @@ function channelLabel(key) {
 // -------------------------------------------------------------------------------------------------------------
 // Joining and leaving
 
-/** Joins a voice channel's call (leaving the one I am in); auto: rejoining by itself after a lost connection. */
-export async function join(key, { auto = false } = {}) {
+/**
+ * Joins a voice channel's call (leaving the one I am in). auto: rejoining by itself after a lost connection; rejoin:
+ * the person pressed Rejoin after the server's voice restarted. Both try again while the server answers
+ * voice_unavailable (its SFU is not back yet), showing "Reconnecting voice…", until UNAVAILABLE_RETRY_MS runs out.
+ */
+export async function join(key, { auto = false, rejoin = false } = {}) {
   if (!voiceNode(key)) return;
   if (!auto && model.call && model.call.key === key && model.call.phase !== "reconnecting") return;
   if (!mediaSupported()) {
@@ -74,22 +81,39 @@ export async function join(key, { auto = false } = {}) {
     else watching = model.call.watching;
     teardown(model.call);
   }
-  const call = { key, phase: "joining", mode: null, secret: null, socket: null, transport: null, watching, retries: 0 };
+  const retry = auto || rejoin;
+  const call = { key, phase: "joining", mode: null, secret: null, socket: null, transport: null, watching, retries: 0, retry, refusals: 0 };
   model.call = call;
   model.rejoinKey = null;
   changed();
   await acquireMicrophone();
   if (model.call !== call) return;
+  await requestJoin(call, auto);
+}
+
+/** Asks the server for my place in the call (join_call), then connects; tried again while voice is unavailable. */
+async function requestJoin(call, auto) {
+  const key = call.key;
   let reply;
   try {
-    reply = await model.ctx.act(addressOf(key), "join_call", {}, "joining the call");
+    reply = call.retry ? await quietly(key, "join_call") : await model.ctx.act(addressOf(key), "join_call", {}, "joining the call");
   } catch (e) {
     if (model.call !== call) return;
+    if (call.retry && e && e.code === "voice_unavailable" && call.refusals < UNAVAILABLE_RETRY_MS.length) {
+      // The server's SFU is restarting: again in a moment (Leave stops it).
+      call.phase = "retrying";
+      call.retryTimer = setTimeout(() => model.call === call && requestJoin(call, auto), UNAVAILABLE_RETRY_MS[call.refusals]);
+      call.refusals += 1;
+      changed();
+      return;
+    }
     if (auto && e instanceof ConnectionLost) {
       call.phase = "reconnecting"; // tried again on the next login
     } else {
       model.call = null;
       if (!local.screen) releaseMicrophone();
+      if (call.retry && e && e.code === "voice_unavailable") gaveUp(key, e);
+      else if (call.retry) errorToast(e, "joining the call");
     }
     changed();
     return;
@@ -189,11 +213,33 @@ export function ended(reason) {
   } else if (reason === "channel_removed") {
     toast({ kind: "info", title: "Call ended", message: ["The voice channel ", channelLabel(key), " was removed."], timeout: 9000 });
   } else if (reason === "media_restarted") {
-    const rejoin = h("button", { type: "button", className: "primary small", textContent: "Rejoin", on: { click: () => join(key) } });
-    toast({ kind: "info", title: "Call interrupted", message: ["Voice restarted on the server. ", rejoin], timeout: 0 });
+    rejoinToast(key, "Call interrupted", "Voice restarted on the server. ");
   } else {
     toast({ kind: "info", title: "Call ended", message: `The server ended the call (${reason}).`, timeout: 9000 });
   }
+}
+
+/** A toast that stays, with a Rejoin button (pressed, the toast goes and the call is joined, retrying a while). */
+function rejoinToast(key, title, text) {
+  const rejoin = h("button", {
+    type: "button",
+    className: "primary small",
+    textContent: "Rejoin",
+    on: {
+      click: () => {
+        node.remove();
+        join(key, { rejoin: true });
+      },
+    },
+  });
+  const node = toast({ kind: "info", title, message: [text, rejoin], timeout: 0 });
+}
+
+/** Voice did not come back while I retried: say so, with the server's last word, and offer to try again. */
+function gaveUp(key, error) {
+  const seconds = Math.round(UNAVAILABLE_RETRY_MS.reduce((a, b) => a + b, 0) / 1000);
+  const said = error && error.message ? ` The server says: “${error.message}”` : "";
+  rejoinToast(key, "Could not rejoin the call", `Voice is still unavailable on the server after ${seconds} seconds of trying.${said} `);
 }
 
 // -------------------------------------------------------------------------------------------------------------
@@ -586,7 +632,10 @@ async function refreshIce(call) {
 // -------------------------------------------------------------------------------------------------------------
 // For tests and power users (read only)
 
-/** My call: {key, mode, phase, connections: {…: state}, watching, self, sharing, camera, microphone, sending}, or null. */
+/**
+ * My call: {key, mode, phase, refusals (voice_unavailable answers to this join's tries), connections: {…: state},
+ * watching, self, sharing, camera, microphone, sending}, or null.
+ */
 export function describe() {
   const call = model.call;
   if (!call) return null;
@@ -594,6 +643,7 @@ export function describe() {
     key: call.key,
     mode: call.mode,
     phase: call.phase,
+    refusals: call.refusals,
     connections: call.transport ? call.transport.states() : {},
     watching: Array.from(call.watching),
     self: { ...model.self },

@@ -9,8 +9,8 @@ export const model = {
   ctx: null,
   /**
    * My call, or null: {key, mode, secret, socketPath, iceServers, iceExpiresAt, maxMembers, phase, socket,
-   * transport, watching: Set of user ids, live: {stream, label} | null}. phase: joining | connecting | connected |
-   * reconnecting.
+   * transport, watching: Set of user ids, live: {stream, label} | null}. phase: joining | retrying (the server's voice
+   * is restarting: join_call is tried again) | connecting | connected | reconnecting.
    */
   call: null,
   /** What I chose, kept across calls and rejoins: muted, deafened. */

@@ -73,7 +73,7 @@ export function install() {
   });
 }
 
-const PHASES = { joining: "Joining…", connecting: "Connecting…", connected: "Voice connected", reconnecting: "Reconnecting…" };
+const PHASES = { joining: "Joining…", retrying: "Reconnecting voice…", connecting: "Connecting…", connected: "Voice connected", reconnecting: "Reconnecting…" };
 
 export function render() {
   const c = model.call;
