@@ -104,13 +104,16 @@ extension CommuneConnection {
     }
 
     /// Sends a message with the optional extras: a `/me` action, a per-sender number (a resend with the same number
-    /// returns the first reply and stores nothing), attachment ids from ``uploadAttachment(_:baseURL:sessionToken:)``.
+    /// returns the first reply and stores nothing), attachment ids from ``uploadAttachment(_:baseURL:sessionToken:)``,
+    /// the number of the message (in the same channel) it replies to.
     @discardableResult
     public func sendMessage(
-        _ text: String, to channel: ChannelAddress, kind: MessageKind, number: Int64? = nil, attachments: [String] = []
+        _ text: String, to channel: ChannelAddress, kind: MessageKind, number: Int64? = nil, attachments: [String] = [],
+        replyTo: Int64? = nil
     ) async throws -> (messageID: Int64, sendTime: Int64) {
         var payload: [String: JSONValue] = ["message": .string(text), "kind": .string(kind.rawValue)]
         if let number { payload["number"] = .int(number) }
+        if let replyTo { payload["reply_to"] = .int(replyTo) }
         if !attachments.isEmpty { payload["attachments"] = .array(attachments.map { .string($0) }) }
         let result = try await self.call(TextFunction.sendMessage, on: channel, codec: TextFunction.codec, payload: .object(payload))
         let reader = try PayloadReader(result.payload, context: "payload")

@@ -115,8 +115,8 @@ final class MessageWriter: Sendable {
         var nextID: [Int64: Int64] = [:]
         let statement = try db.cachedStatement(
             sql: """
-                INSERT INTO messages (channel_id, message_id, sender_id, body, send_time, kind, attachments, sender_number)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO messages (channel_id, message_id, sender_id, body, send_time, kind, attachments, sender_number, reply_to)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         )
         return try messages.map { message in
@@ -134,11 +134,11 @@ final class MessageWriter: Sendable {
             nextID[message.channelID] = id + 1
             try statement.execute(arguments: [
                 message.channelID, id, message.senderID.value, message.text, message.sendTime, message.kind.rawValue,
-                SQLiteStore.encode(attachments: message.attachments), message.senderNumber,
+                SQLiteStore.encode(attachments: message.attachments), message.senderNumber, message.replyTo,
             ])
             let stored = StoredMessage(
                 channelID: message.channelID, messageID: id, senderID: message.senderID, text: message.text, sendTime: message.sendTime,
-                kind: message.kind, attachments: message.attachments
+                kind: message.kind, attachments: message.attachments, replyTo: message.replyTo
             )
             return AppendedMessage(message: stored, isNew: true)
         }

@@ -42,14 +42,29 @@ extension SQLiteStore {
     }
 
     /// The columns ``message(_:channelID:)`` reads.
-    static let messageColumns = "message_id, sender_id, body, send_time, kind, edited, attachments"
+    static let messageColumns = "message_id, sender_id, body, send_time, kind, edited, attachments, reply_to"
 
     static func message(_ row: Row, channelID: Int64) -> StoredMessage {
         StoredMessage(
             channelID: channelID, messageID: row["message_id"],
             senderID: (row["sender_id"] as String?).flatMap(UUIDString.init), text: row["body"], sendTime: row["send_time"],
-            kind: MessageKind(rawValue: row["kind"]) ?? .text, edited: row["edited"], attachments: Self.decodeAttachments(row["attachments"])
+            kind: MessageKind(rawValue: row["kind"]) ?? .text, edited: row["edited"], attachments: Self.decodeAttachments(row["attachments"]),
+            replyTo: row["reply_to"]
         )
+    }
+
+    public func messages(channelID: Int64, ids: [Int64]) async throws -> [StoredMessage] {
+        guard !ids.isEmpty else { return [] }
+        return try await self.pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(Self.messageColumns) FROM messages
+                    WHERE channel_id = ? AND message_id IN (\(ids.map { _ in "?" }.joined(separator: ", ")))
+                    """,
+                arguments: StatementArguments([channelID] + ids)
+            ).map { row in Self.message(row, channelID: channelID) }
+        }
     }
 
     public func messages(channelID: Int64, before: Int64?, skip: Int, limit: Int) async throws -> [StoredMessage] {

@@ -176,6 +176,10 @@ public final class SQLiteStore: CommunityStore {
                     """
             )
         }
+        // Replies: a message may name the message (in its channel) it answers.
+        migrator.registerMigration("v6-message-replies") { db in
+            try db.execute(sql: "ALTER TABLE messages ADD COLUMN reply_to INTEGER")
+        }
         return migrator
     }
 

@@ -62,6 +62,13 @@ enum MessagePrinter {
             text += " [\(attachment.type) \(attachment.width)×\(attachment.height) \(attachment.attachmentID)]"
         }
         if message.edited { text += " (edited)" }
-        return "#\(message.messageID) \(time) \(text)"
+        return "#\(message.messageID) \(time) \(Self.reply(message.replyTo))\(text)"
+    }
+
+    /// `↪ #41 alice: first line | ` before a reply; `↪ #41 (original removed) | ` when the original is gone.
+    static func reply(_ preview: ReplyPreview?) -> String {
+        guard let preview else { return "" }
+        if preview.removed { return "↪ #\(preview.messageID) (original removed) | " }
+        return "↪ #\(preview.messageID) \(preview.senderName): \(preview.text) | "
     }
 }

@@ -19,6 +19,9 @@ struct Send: AsyncParsableCommand {
     @Flag(help: "Send it as an action, shown as '* you <text>' (like /me).")
     var me = false
 
+    @Option(name: .customLong("reply-to"), help: "Reply to this message number of the same channel (see 'commune history').")
+    var replyTo: Int64?
+
     func run() async throws {
         var message = self.text
         if message == "-" {
@@ -28,7 +31,9 @@ struct Send: AsyncParsableCommand {
         }
         let (connection, _, _) = try await self.client.connect()
         try await closing(connection) {
-            let receipt = try await orExit { try await connection.sendMessage(message, to: self.channel.address, kind: self.me ? .action : .text) }
+            let receipt = try await orExit {
+                try await connection.sendMessage(message, to: self.channel.address, kind: self.me ? .action : .text, replyTo: self.replyTo)
+            }
             Output.line("Sent message #\(receipt.messageID) to \(self.channel.address).")
         }
     }

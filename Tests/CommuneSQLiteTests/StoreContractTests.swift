@@ -151,6 +151,23 @@ struct StoreContractTests {
         #expect(try await store.messages(channelID: 2, before: nil, skip: 0, limit: 10).isEmpty)
     }
 
+    @Test("a reply keeps the message it answers, in every read; messages are read by ids", arguments: StoreKind.allCases)
+    func replies(kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        let store = fixture.store
+        let sender = UUIDString.random()
+        _ = try await store.appendMessage(NewMessage(channelID: 4, senderID: sender, text: "question", sendTime: 1))
+        let reply = try await store.appendMessage(NewMessage(channelID: 4, senderID: sender, text: "answer", sendTime: 2, senderNumber: 3, replyTo: 1))
+        #expect(reply.message.replyTo == 1)
+        #expect(try await store.message(channelID: 4, messageID: 2)?.replyTo == 1)
+        #expect(try await store.messages(channelID: 4, before: nil, skip: 0, limit: 5).map(\.replyTo) == [1, nil])
+        #expect(try await store.appendMessage(NewMessage(channelID: 4, senderID: sender, text: "answer", sendTime: 3, senderNumber: 3)).message.replyTo == 1)
+        let read = try await store.messages(channelID: 4, ids: [2, 1, 9, 2]).sorted { $0.messageID < $1.messageID }
+        #expect(read.map(\.text) == ["question", "answer"])
+        #expect(try await store.messages(channelID: 5, ids: [1]).isEmpty)
+        #expect(try await store.messages(channelID: 4, ids: []).isEmpty)
+    }
+
     @Test("edits mark a message edited; removal masks it, drops attachments and keeps its id", arguments: StoreKind.allCases)
     func editAndRemove(kind: StoreKind) async throws {
         let fixture = try StoreFixture(kind)

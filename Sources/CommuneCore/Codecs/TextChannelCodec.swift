@@ -93,15 +93,17 @@ public struct TextChannelCodec: ChannelCodec {
         updated.senderID = sender
         updated.edited = !removing
         if removing { updated.attachments = [] }
-        let result = self.result(removing ? TextFunction.messageRemoved : TextFunction.messageEdited, at: address, updated.chatMessage.json)
+        let changed = try await TextReplies.chatMessages([updated], channelID: node.id, community: community)[0]
+        let result = self.result(removing ? TextFunction.messageRemoved : TextFunction.messageEdited, at: address, changed.json)
         return .broadcast(result, to: Audience.viewers(ofChannel: node.id).excluding(context.connection))
     }
 
     /// Validates, commits, then acknowledges to the sender and pushes `message_live` to the channel's other viewers.
     ///
-    /// `{message, kind?, number?, attachments?}`: `kind` `action` is a `/me` action; `number` is the sender's own
+    /// `{message, kind?, number?, attachments?, reply_to?}`: `kind` `action` is a `/me` action; `number` is the sender's own
     /// increasing number for the message, so that a resend after a lost reply returns the first reply instead of
-    /// storing the message twice; `attachments` are ids the sender uploaded (then `message` may be empty).
+    /// storing the message twice; `attachments` are ids the sender uploaded (then `message` may be empty); `reply_to`
+    /// is the number of the message in this channel it answers (``TextReplies``).
     func sendMessage(_ call: FunctionCall, on node: Interactable, context: FunctionContext) async throws(CommuneError) -> Effect {
         let community = context.community
         let reader = try call.payload()
@@ -116,12 +118,13 @@ public struct TextChannelCodec: ChannelCodec {
         if attachments.isEmpty || !text.isEmpty {
             try Self.validate(message: text, limit: community.configuration.maxMessageLength)
         }
+        let replyTo = try await TextReplies.replyTo(reader, on: node, context: context)
         let appended: AppendedMessage
         do {
             appended = try await community.store.appendMessage(
                 NewMessage(
                     channelID: node.id, senderID: context.member.id, text: text, sendTime: UnixTime.nowMilliseconds(), kind: kind,
-                    attachments: attachments, senderNumber: number
+                    attachments: attachments, senderNumber: number, replyTo: replyTo
                 )
             )
         } catch StoreError.storageFull {
@@ -135,7 +138,7 @@ public struct TextChannelCodec: ChannelCodec {
         if !appended.isNew, stored.channelID != node.id {
             throw .invalidArgument("data.payload.number \(number ?? 0) was already used for a message in another channel.")
         }
-        if !appended.isNew, stored.text != text || stored.kind != kind {
+        if !appended.isNew, stored.text != text || stored.kind != kind || stored.replyTo != replyTo {
             // Not a resend: two devices sharing one identity, or a client that reset its counter. Say so rather
             // than answer with the other message and lose this one.
             throw .invalidArgument("data.payload.number \(number ?? 0) was already used for a different message; use a new number.")
@@ -144,8 +147,9 @@ public struct TextChannelCodec: ChannelCodec {
             TextFunction.messageReceived, at: call.address, ["message_id": .int(stored.messageID), "send_time": .int(stored.sendTime)]
         )
         guard appended.isNew else { return .reply(reply) }
+        let live = try await TextReplies.chatMessages([stored], channelID: node.id, community: community)[0]
         return Effect(reply: reply).publishing(
-            self.result(TextFunction.messageLive, at: call.address, stored.chatMessage.json),
+            self.result(TextFunction.messageLive, at: call.address, live.json),
             to: Audience.viewers(ofChannel: node.id).excluding(context.connection)
         )
     }
@@ -201,7 +205,8 @@ public struct TextChannelCodec: ChannelCodec {
             context.community.logger.error("Reading messages failed: \(error)")
             throw .internalError("The messages could not be read.")
         }
-        return .reply(self.result(TextFunction.messageChunk, at: call.address, ["messages": .array(messages.map(\.chatMessage.json))]))
+        let chat = try await TextReplies.chatMessages(messages, channelID: node.id, community: context.community)
+        return .reply(self.result(TextFunction.messageChunk, at: call.address, ["messages": .array(chat.map(\.json))]))
     }
 
     /// A message must show something (not only white space or invisible characters), hold no control character but

@@ -13,10 +13,12 @@ public struct StoredMessage: Sendable, Hashable {
     public var kind: MessageKind
     public var edited: Bool
     public var attachments: [AttachmentInfo]
+    /// The message (in the same channel) this one replies to.
+    public var replyTo: Int64?
 
     public init(
         channelID: Int64, messageID: Int64, senderID: UUIDString?, text: String, sendTime: Int64, kind: MessageKind = .text,
-        edited: Bool = false, attachments: [AttachmentInfo] = []
+        edited: Bool = false, attachments: [AttachmentInfo] = [], replyTo: Int64? = nil
     ) {
         self.channelID = channelID
         self.messageID = messageID
@@ -26,9 +28,10 @@ public struct StoredMessage: Sendable, Hashable {
         self.kind = kind
         self.edited = edited
         self.attachments = attachments
+        self.replyTo = replyTo
     }
 
-    /// The wire form.
+    /// The wire form, without the reply's preview (``TextReplies`` adds it).
     public var chatMessage: ChatMessage {
         ChatMessage(
             messageID: self.messageID, message: self.text, sendTime: self.sendTime, senderID: self.senderID, kind: self.kind,
@@ -45,13 +48,15 @@ public struct NewMessage: Sendable, Hashable {
     public var sendTime: Int64
     public var kind: MessageKind
     public var attachments: [AttachmentInfo]
+    /// The message (in the same channel) this one replies to; the caller has checked that it exists.
+    public var replyTo: Int64?
     /// The sender's own number for this message (seed 004's per-sender message number): a second append with the
     /// same sender and number returns the first message instead of storing another.
     public var senderNumber: Int64?
 
     public init(
         channelID: Int64, senderID: UUIDString, text: String, sendTime: Int64, kind: MessageKind = .text,
-        attachments: [AttachmentInfo] = [], senderNumber: Int64? = nil
+        attachments: [AttachmentInfo] = [], senderNumber: Int64? = nil, replyTo: Int64? = nil
     ) {
         self.channelID = channelID
         self.senderID = senderID
@@ -60,6 +65,7 @@ public struct NewMessage: Sendable, Hashable {
         self.kind = kind
         self.attachments = attachments
         self.senderNumber = senderNumber
+        self.replyTo = replyTo
     }
 }
 

@@ -263,7 +263,7 @@ public final class InMemoryStore: CommunityStore {
             let id = Int64(state.messages[message.channelID]?.count ?? 0) + 1
             let stored = StoredMessage(
                 channelID: message.channelID, messageID: id, senderID: message.senderID, text: message.text, sendTime: message.sendTime,
-                kind: message.kind, attachments: message.attachments
+                kind: message.kind, attachments: message.attachments, replyTo: message.replyTo
             )
             state.messages[message.channelID, default: []].append(stored)
             if let number = message.senderNumber {
@@ -284,6 +284,13 @@ public final class InMemoryStore: CommunityStore {
             guard upper > 1, limit > 0 else { return [] }
             let lower = max(1, upper - Int64(limit))
             return messages[Int(lower - 1)..<Int(upper - 1)].reversed()
+        }
+    }
+
+    public func messages(channelID: Int64, ids: [Int64]) async throws -> [StoredMessage] {
+        self.state.withLock { state in
+            guard let messages = state.messages[channelID] else { return [] }
+            return Set(ids).filter { $0 >= 1 && $0 <= Int64(messages.count) }.map { messages[Int($0 - 1)] }
         }
     }
 

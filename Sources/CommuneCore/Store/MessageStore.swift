@@ -10,6 +10,8 @@ public protocol MessageStore: Sendable {
     func appendMessage(_ message: NewMessage) async throws -> AppendedMessage
     /// Messages of a channel, newest first: ids below `before` (if given), skipping the `skip` newest of those.
     func messages(channelID: Int64, before: Int64?, skip: Int, limit: Int) async throws -> [StoredMessage]
+    /// The messages of a channel with these ids (those that exist), in no particular order.
+    func messages(channelID: Int64, ids: [Int64]) async throws -> [StoredMessage]
     /// One message, if it exists.
     func message(channelID: Int64, messageID: Int64) async throws -> StoredMessage?
     /// Replaces a message's text and sender, marks it edited, and with a `nil` sender (a removed message) drops its

@@ -12,10 +12,12 @@ public struct ChatMessage: Sendable, Hashable {
     /// Whether the text was changed after sending.
     public var edited: Bool
     public var attachments: [AttachmentInfo]
+    /// The message this one replies to, as a preview; `nil` for a message that is not a reply.
+    public var replyTo: ReplyPreview?
 
     public init(
         messageID: Int64, message: String, sendTime: Int64, senderID: UUIDString?, kind: MessageKind = .text, edited: Bool = false,
-        attachments: [AttachmentInfo] = []
+        attachments: [AttachmentInfo] = [], replyTo: ReplyPreview? = nil
     ) {
         self.messageID = messageID
         self.message = message
@@ -24,6 +26,7 @@ public struct ChatMessage: Sendable, Hashable {
         self.kind = kind
         self.edited = edited
         self.attachments = attachments
+        self.replyTo = replyTo
     }
 
     public init(json: JSONValue) throws(CommuneError) {
@@ -35,14 +38,18 @@ public struct ChatMessage: Sendable, Hashable {
         self.kind = MessageKind(rawValue: try reader.optionalString("kind") ?? "") ?? .text
         self.edited = try reader.optionalBool("edited") ?? false
         self.attachments = try (json["attachments"]?.arrayValue ?? []).map { value throws(CommuneError) in try AttachmentInfo(json: value) }
+        if let reply = json["reply_to"], reply != .null { self.replyTo = try ReplyPreview(json: reply) }
     }
 
+    /// The wire object; `reply_to` only on a reply.
     public var json: JSONValue {
-        [
+        var object: [String: JSONValue] = [
             "message_id": .int(self.messageID), "message": .string(self.message), "send_time": .int(self.sendTime),
             "sender_id": self.senderID.map { .string($0.value) } ?? .null, "kind": .string(self.kind.rawValue),
             "edited": .bool(self.edited), "attachments": .array(self.attachments.map(\.json)),
         ]
+        if let replyTo { object["reply_to"] = replyTo.json }
+        return .object(object)
     }
 }
 
