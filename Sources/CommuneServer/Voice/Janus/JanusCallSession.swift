@@ -203,9 +203,14 @@ actor JanusCallSession: CallSession {
             }
         case "event":
             guard let publisher, publisher.key == .voice, event.data["id"]?.stringValue == publisher.value.feed else { return }
+            let level = event.data["audio-level-dBov-avg"]?.jsonString ?? "?"
             switch event.data["videoroom"]?.stringValue {
-            case "talking": self.calls.events.talking(self.ticket.member, true)
-            case "stopped-talking": self.calls.events.talking(self.ticket.member, false)
+            case "talking":
+                self.calls.logger.debug("Voice: Janus hears a member talking", metadata: ["member": "\(self.ticket.member)", "dBov": "\(level)"])
+                self.calls.events.talking(self.ticket.member, true)
+            case "stopped-talking":
+                self.calls.logger.debug("Voice: Janus hears a member stop talking", metadata: ["member": "\(self.ticket.member)", "dBov": "\(level)"])
+                self.calls.events.talking(self.ticket.member, false)
             default: break
             }
         default:
