@@ -53,6 +53,7 @@ let package = Package(
                 "CommuneCore",
                 "CommuneProtocol",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -2,6 +2,7 @@ import CommuneCore
 import CommuneProtocol
 import Foundation
 import GRDB
+import Logging
 
 /// The community store on an embedded SQLite database (GRDB, write-ahead log).
 ///
@@ -179,6 +180,13 @@ public final class SQLiteStore: CommunityStore {
         // Replies: a message may name the message (in its channel) it answers.
         migrator.registerMigration("v6-message-replies") { db in
             try db.execute(sql: "ALTER TABLE messages ADD COLUMN reply_to INTEGER")
+        }
+        // Full-text search of messages (SQLiteStore+Search.swift): the index, its triggers, and every message so far.
+        migrator.registerMigration("v7-message-search") { db in
+            let logger = Logger(label: "commune.sqlite")
+            try Self.createSearchIndex(db) { done, total in
+                logger.info("Indexing messages for search: \(done) of \(total)")
+            }
         }
         return migrator
     }

@@ -35,7 +35,10 @@ public struct CodecRegistry: Sendable {
     /// Commune's built-in codecs and features.
     public static let standard = CodecRegistry(
         codecs: [CategoryCodec(), TextChannelCodec(), VoiceChannelCodec(), LinkCodec()],
-        features: [MemberListFeature(), MemberFunctions(), GroupFunctions(), InviteFunctions(), InfoFunctions(), AuditFunctions()]
+        features: [
+            MemberListFeature(), MemberFunctions(), GroupFunctions(), InviteFunctions(), InfoFunctions(), AuditFunctions(),
+            SearchFunctions(),
+        ]
     )
 
     /// This registry with one more codec.

@@ -311,6 +311,13 @@ public final class InMemoryStore: CommunityStore {
             if senderID == nil { state.messages[channelID]![index].attachments = [] }
         }
     }
+
+    // MARK: Search
+
+    public func searchMessages(_ search: MessageSearch) async throws -> [SearchHit] {
+        let candidates = self.state.withLock { state in search.channelIDs.flatMap { state.messages[$0] ?? [] } }
+        return try search.scan(candidates)
+    }
 }
 
 /// A write the in-memory store refused, as the SQLite store's constraints would.
