@@ -6,7 +6,7 @@ import { confirmDialog } from "../../lib/dialogs.js";
 import { codePointLength, MAX_MESSAGE_CODE_POINTS, messageProblem } from "../../lib/protocol.js";
 import * as storage from "../../lib/storage.js";
 import { $, errorText, errorToast, h, show, toast } from "../../lib/ui.js";
-import { address, changed, channelState, currentKey, isText, mergeMessages, model, normalMessage, sortedIds } from "./model.js";
+import { address, changed, channelState, currentKey, isText, mergeMessages, model, normalMessage, previewOf, sortedIds } from "./model.js";
 
 const store = () => model.ctx.store;
 
@@ -40,8 +40,10 @@ function sendFromComposer(event) {
   // What was refused and went back to the composer is replaced by what is sent now.
   const cs = channelState(key);
   cs.pending = cs.pending.filter((p) => !(p.state === "failed" && p.returned));
-  const p = queueMessage(key, text.trim() ? text : "", { kind, attachments, fromComposer: true });
+  const replyTo = model.replying && model.replying.key === key ? model.replying.id : null;
+  const p = queueMessage(key, text.trim() ? text : "", { kind, attachments, fromComposer: true, replyTo });
   if (p.state === "failed") return; // refused before sending: the text stays in the composer
+  cancelReplying();
   input.value = "";
   model.drafts.delete(key);
   store().set({ staged: [] });
@@ -68,10 +70,10 @@ const newestId = (cs) => Math.max(0, ...cs.messages.keys());
 const RETRYABLE = new Set(["internal_error", "rate_limited", "connection_lost", "timeout"]);
 
 /** Sends a message, or keeps it pending until the connection is back; one the server would refuse fails at once. */
-export function queueMessage(key, text, { kind = "text", attachments = [], fromComposer = false } = {}) {
+export function queueMessage(key, text, { kind = "text", attachments = [], fromComposer = false, replyTo = null } = {}) {
   const cs = channelState(key);
   const p = {
-    localId: `local-${++model.localSeq}`, key, text, kind, attachments, number: 0, state: "queued", sentAt: 0, error: "", code: "",
+    localId: `local-${++model.localSeq}`, key, text, kind, attachments, replyTo, number: 0, state: "queued", sentAt: 0, error: "", code: "",
     retryable: false, returned: false, tries: 0, slowed: 0, retryAt: 0, createdAt: Date.now(), afterId: newestId(cs),
   };
   cs.pending.push(p);
@@ -121,6 +123,7 @@ async function sendPending(p) {
   const payload = { message: p.text, number: p.number };
   if (p.kind === "action") payload.kind = "action";
   if (p.attachments.length) payload.attachments = p.attachments.map((a) => a.attachment_id);
+  if (p.replyTo) payload.reply_to = p.replyTo;
   try {
     const conn = store().get("conn");
     const reply = await conn.call(address(p.key), "send_message", payload);
@@ -135,6 +138,7 @@ async function sendPending(p) {
         sender_id: store().get("me").user_id,
         kind: p.kind,
         attachments: p.attachments.map(({ localUrl, ...info }) => info),
+        reply_to: p.replyTo && cs.messages.has(p.replyTo) ? previewOf(cs.messages.get(p.replyTo)) : null,
       };
       if (!cs.messages.has(answer.message_id)) mergeMessages(p.key, [sent]);
     }
@@ -214,6 +218,7 @@ export function discardPending(p) {
  */
 export function switchDraft(key) {
   if (model.editing && model.editing.key !== key) cancelEditing();
+  if (model.replying && model.replying.key !== key) cancelReplying();
   if (model.draftKey === key) return;
   const input = $("composer-input");
   if (model.draftKey !== null) {
@@ -226,6 +231,34 @@ export function switchDraft(key) {
   updateCounter();
 }
 
+// -- replying
+
+/** The next message sent in this channel replies to message id: the reply bar above the composer says to whom. */
+export function startReplying(key, id) {
+  const cs = model.channels.get(key);
+  const m = cs && cs.messages.get(id);
+  if (!m || m.sender_id === null) return;
+  if (model.editing) cancelEditing();
+  model.replying = { key, id };
+  const preview = previewOf(m);
+  $("composer-reply-text").replaceChildren(
+    "Replying to ",
+    model.ctx.memberLabel(m.sender_id, "reply-bar-author"),
+    h("span", { className: "reply-bar-text", textContent: preview.text ? ` — ${preview.text}` : "" }),
+    h("span", { className: "reply-bar-hint", textContent: " (Esc cancels)" }),
+  );
+  show($("composer-replying"), true);
+  $("composer-input").focus();
+  changed();
+}
+
+export function cancelReplying() {
+  if (!model.replying) return;
+  model.replying = null;
+  show($("composer-replying"), false);
+  changed();
+}
+
 // -- editing and removing
 
 /** An edited or removed message (update or reply): replaces the one shown, if it is loaded. */
@@ -235,6 +268,8 @@ export function replaceMessage(key, m) {
   cs.messages.set(m.message_id, normalMessage(m));
   const editing = model.editing;
   if (editing && editing.key === key && editing.id === m.message_id && !m.sender_id) cancelEditing();
+  const replying = model.replying;
+  if (replying && replying.key === key && replying.id === m.message_id && !m.sender_id) cancelReplying();
   if (key === currentKey()) changed();
 }
 
@@ -342,6 +377,9 @@ export function wireComposer() {
     else if (e.key === "Escape" && model.editing) {
       e.preventDefault();
       cancelEditing();
+    } else if (e.key === "Escape" && model.replying) {
+      e.preventDefault();
+      cancelReplying();
     } else if (e.key === "ArrowUp" && !e.target.value && !model.editing && key && me) {
       // Up in an empty composer edits my newest message, as in other chat clients.
       const cs = model.channels.get(key);
@@ -354,6 +392,7 @@ export function wireComposer() {
     }
   });
   $("composer-cancel-edit").addEventListener("click", cancelEditing);
+  $("composer-cancel-reply").addEventListener("click", cancelReplying);
   $("composer-input").addEventListener("input", () => {
     resizeComposer();
     updateCounter();

@@ -9,8 +9,8 @@ import { address, changed, channelState, currentKey, isText, mergeMessages, mode
 const PAGE_SIZE = 50;
 const CATCH_UP_PAGES = 10;
 
-async function fetchPage(key, before) {
-  const payload = { loaded_messages: 0, amount: PAGE_SIZE };
+async function fetchPage(key, before, amount = PAGE_SIZE) {
+  const payload = { loaded_messages: 0, amount };
   if (before !== undefined) payload.before = before;
   const reply = await model.ctx.store.get("conn").call(address(key), "get_messages", payload);
   return reply.payload && Array.isArray(reply.payload.messages) ? reply.payload.messages : [];
@@ -39,6 +39,39 @@ async function loadPage(key, older) {
     changed(before ? { keepTop: true } : { scrollToEnd: true });
     fillViewport(key);
   }
+}
+
+/** The most older pages of 100 that a jump to a reply's original loads (10,000 messages back). */
+const JUMP_PAGES = 100;
+
+/**
+ * Loads older pages (of 100) until message id is loaded, keeping the loaded messages one run without gaps; false
+ * (with a toast) when it is further back than JUMP_PAGES pages, gone, or the loading failed.
+ */
+export async function loadUntil(key, id) {
+  const cs = channelState(key);
+  const conn = model.ctx.store.get("conn");
+  if (!conn || !conn.online || cs.loading) return false;
+  cs.loading = true;
+  try {
+    for (let pages = 0; !cs.messages.has(id) && !cs.reachedStart && pages < JUMP_PAGES; pages++) {
+      const ids = sortedIds(cs);
+      const page = await fetchPage(key, ids.length ? ids[0] : undefined, 100);
+      mergeMessages(key, page);
+      cs.loadedAny = true;
+      if (page.length < 100 || page.some((m) => m.message_id <= 1)) cs.reachedStart = true;
+    }
+  } catch (e) {
+    if (!(e instanceof ConnectionLost)) errorToast(e, "loading the original message");
+    return false;
+  } finally {
+    cs.loading = false;
+  }
+  if (!cs.messages.has(id)) {
+    errorToast({ message: "The original message is too far back to show here." }, "showing the original message");
+    return false;
+  }
+  return true;
 }
 
 export const loadNewest = (key) => loadPage(key, false);

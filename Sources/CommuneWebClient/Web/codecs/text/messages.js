@@ -5,8 +5,8 @@ import { attachmentBox } from "../../lib/attachments.js";
 import { renderMessage } from "../../lib/markup.js";
 import { nameNode } from "../../lib/names.js";
 import { $, avatar, fullTime, h, shortTime } from "../../lib/ui.js";
-import { discardPending, removeMessage, retryPending, startEditing } from "./composer.js";
-import { loadOlder } from "./history.js";
+import { discardPending, removeMessage, retryPending, startEditing, startReplying } from "./composer.js";
+import { loadOlder, loadUntil } from "./history.js";
 import { channelState, currentKey, isText, model, sortedIds } from "./model.js";
 
 const GROUP_WINDOW_MS = 7 * 60 * 1000;
@@ -29,7 +29,9 @@ function messageNode(cs, m, continued) {
   const editing = Boolean(model.editing && model.editing.id === m.message_id && model.editing.key === key);
   const name = removed ? "" : ctx.memberName(m.sender_id);
   const tag = removed ? "" : ctx.memberTag(m.sender_id);
-  const cacheKey = JSON.stringify([m.message, m.edited, m.kind, m.sender_id, name, tag, continued, canEdit, canRemove, editing, m.attachments.map((a) => a.attachment_id)]);
+  const replying = Boolean(model.replying && model.replying.id === m.message_id && model.replying.key === key);
+  const replyName = m.reply_to && m.reply_to.sender_id ? ctx.memberName(m.reply_to.sender_id) : "";
+  const cacheKey = JSON.stringify([m.message, m.edited, m.kind, m.sender_id, name, tag, continued, canEdit, canRemove, editing, replying, m.attachments.map((a) => a.attachment_id), m.reply_to, replyName]);
   const cached = cs.nodes.get(m.message_id);
   if (cached && cached.cacheKey === cacheKey) return cached.node;
   const action = m.kind === "action" && !removed;
@@ -56,12 +58,13 @@ function messageNode(cs, m, continued) {
     );
   }
   const tools = [];
+  if (!removed) tools.push(toolButton("msg-reply", "Reply to message", "Reply", "↩", () => startReplying(currentKey(), m.message_id)));
   if (canEdit) tools.push(toolButton("msg-edit", "Edit message", "Edit", "✎", () => startEditing(currentKey(), m.message_id)));
   if (canRemove) tools.push(toolButton("msg-remove", "Remove message", "Remove", "🗑", () => removeMessage(currentKey(), m.message_id)));
   const node = h(
     "li",
     {
-      className: `message${continued ? " continued" : ""}${mine ? " mine" : ""}${removed ? " removed" : ""}${action ? " action" : ""}${m.edited ? " is-edited" : ""}${editing ? " editing" : ""}`,
+      className: `message${continued ? " continued" : ""}${m.reply_to ? " is-reply" : ""}${replying ? " replying" : ""}${mine ? " mine" : ""}${removed ? " removed" : ""}${action ? " action" : ""}${m.edited ? " is-edited" : ""}${editing ? " editing" : ""}`,
       dataset: { id: String(m.message_id), sender: m.sender_id || "", kind: m.kind },
       on: {
         click: (e) => {
@@ -73,6 +76,7 @@ function messageNode(cs, m, continued) {
     h(
       "div",
       { className: "message-body" },
+      m.reply_to ? replyPreview(key, m.reply_to) : null,
       continued ? null : h("div", { className: "message-meta" }, removed ? null : ctx.memberLabel(m.sender_id, "author"), time),
       text,
       m.attachments.length ? h("div", { className: "attachments" }, m.attachments.map((a) => attachmentBox(a, token))) : null,
@@ -81,6 +85,44 @@ function messageNode(cs, m, continued) {
   );
   cs.nodes.set(m.message_id, { cacheKey, node });
   return node;
+}
+
+/** The original a reply answers, above it: its author and first line, or "original removed"; a click goes there. */
+function replyPreview(key, r) {
+  const { ctx } = model;
+  const what = r.removed
+    ? [h("span", { className: "reply-removed", textContent: "Original message removed" })]
+    : [
+        r.sender_id && ctx.store.get("members").has(r.sender_id) ? ctx.memberLabel(r.sender_id, "reply-author") : h("span", { className: "member-label reply-author" }, nameNode(r.sender_name || "someone")),
+        h("span", { className: "reply-text", textContent: r.text || "(attachment)" }),
+      ];
+  return h(
+    "button",
+    {
+      className: "reply-preview",
+      type: "button",
+      title: "Show the original message",
+      dataset: { replyTo: String(r.message_id) },
+      on: { click: () => jumpToMessage(key, r.message_id) },
+    },
+    h("span", { className: "reply-arrow", textContent: "↪", attrs: { "aria-hidden": "true" } }),
+    ...what,
+  );
+}
+
+/** Scrolls to message id of the channel (loading the history up to it when it is not loaded) and highlights it. */
+export async function jumpToMessage(key, id) {
+  const cs = channelState(key);
+  if (!cs.messages.has(id) && !(await loadUntil(key, id))) return;
+  if (key !== currentKey()) return;
+  renderMessages();
+  const li = $("message-list").querySelector(`li.message[data-id="${id}"]`);
+  if (!li) return;
+  li.scrollIntoView({ block: "center" });
+  li.classList.remove("highlighted");
+  void li.offsetWidth; // restarts the highlight's animation
+  li.classList.add("highlighted");
+  setTimeout(() => li.classList.remove("highlighted"), 2500);
 }
 
 /** What a pending message's line says: while online it is being sent; offline it waits (or its fate is unknown). */
@@ -168,7 +210,7 @@ export function renderMessages({ scrollToEnd = false, keepTop = false } = {}) {
       continue;
     }
     const continued = Boolean(
-      prev && m.sender_id && m.kind !== "action" && prev.kind !== "action" && prev.sender_id === m.sender_id &&
+      prev && m.sender_id && !m.reply_to && m.kind !== "action" && prev.kind !== "action" && prev.sender_id === m.sender_id &&
         m.send_time - prev.send_time < GROUP_WINDOW_MS && m.message_id === prev.message_id + 1,
     );
     items.push(messageNode(cs, m, continued));

@@ -9,6 +9,7 @@ export const model = {
   ctx: null,
   channels: new Map(), // key → {messages: Map id → message, loadedAny, reachedStart, loading, pending: [], nodes: Map}
   editing: null, // {key, id, draft}: the message the composer edits, and what the composer held before
+  replying: null, // {key, id}: the message the next send replies to
   drafts: new Map(), // channel key → what its composer held when another channel was shown
   draftKey: null, // the channel whose draft the composer holds
   lastNumber: 0, // the last per-sender message number used (composer.js, nextNumber)
@@ -51,6 +52,32 @@ export function normalMessage(m) {
     kind: m.kind === "action" ? "action" : "text",
     edited: Boolean(m.edited),
     attachments: Array.isArray(m.attachments) ? m.attachments.filter((a) => a && typeof a.attachment_id === "string") : [],
+    reply_to: normalReply(m.reply_to),
+  };
+}
+
+/** A reply's preview of its original (PROTOCOL.md, message object `reply_to`), or null. */
+function normalReply(r) {
+  if (!r || typeof r !== "object" || !Number.isInteger(r.message_id)) return null;
+  return {
+    message_id: r.message_id,
+    sender_id: typeof r.sender_id === "string" ? r.sender_id : null,
+    sender_name: typeof r.sender_name === "string" ? r.sender_name : "",
+    text: typeof r.text === "string" ? r.text : "",
+    removed: Boolean(r.removed) || typeof r.sender_id !== "string",
+  };
+}
+
+/** The preview a reply to message m shows (as the server makes it: its first line, cut to 100 characters). */
+export function previewOf(m) {
+  const line = (m.message.split("\n").find((l) => l.trim()) || "").trimStart();
+  const chars = typeof Intl.Segmenter === "function" ? Array.from(new Intl.Segmenter().segment(line), (s) => s.segment) : Array.from(line);
+  return {
+    message_id: m.message_id,
+    sender_id: m.sender_id,
+    sender_name: "",
+    text: chars.length > 100 ? `${chars.slice(0, 100).join("")}…` : line,
+    removed: m.sender_id === null,
   };
 }
 
