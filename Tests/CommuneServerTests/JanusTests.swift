@@ -165,17 +165,20 @@ struct JanusTests {
         }
     }
 
-    /// A complete SDP offer of one Opus track, as a browser's would be after ICE gathering (its candidate leads
-    /// nowhere: no media flows).
-    static func offer(address: String) -> String {
-        [
+    /// A complete SDP offer of one Opus track (or, with `video`, one VP8 track: a camera), as a browser's would be
+    /// after ICE gathering (its candidate leads nowhere: no media flows).
+    static func offer(address: String, video: Bool = false) -> String {
+        let media =
+            video
+            ? ["m=video 9 UDP/TLS/RTP/SAVPF 96", "a=rtpmap:96 VP8/90000", "a=rtcp-fb:96 nack pli"]
+            : ["m=audio 9 UDP/TLS/RTP/SAVPF 111", "a=rtpmap:111 opus/48000/2", "a=fmtp:111 minptime=10;useinbandfec=1"]
+        return ([
             "v=0", "o=- 4611731400430051336 2 IN IP4 127.0.0.1", "s=-", "t=0 0", "a=group:BUNDLE 0", "a=msid-semantic: WMS s",
-            "m=audio 9 UDP/TLS/RTP/SAVPF 111", "c=IN IP4 0.0.0.0", "a=rtcp:9 IN IP4 0.0.0.0", "a=ice-ufrag:abcd", "a=ice-pwd:abcdefghijklmnopqrstuvwx",
+            media[0], "c=IN IP4 0.0.0.0", "a=rtcp:9 IN IP4 0.0.0.0", "a=ice-ufrag:abcd", "a=ice-pwd:abcdefghijklmnopqrstuvwx",
             "a=fingerprint:sha-256 " + Array(repeating: "AB", count: 32).joined(separator: ":"), "a=setup:actpass", "a=mid:0",
-            "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level", "a=sendonly", "a=msid:s t", "a=rtcp-mux", "a=rtpmap:111 opus/48000/2",
-            "a=fmtp:111 minptime=10;useinbandfec=1", "a=ssrc:1234 cname:c", "a=candidate:1 1 udp 2122260223 \(address) 9 typ host",
-            "a=end-of-candidates", "",
-        ].joined(separator: "\r\n")
+            "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level", "a=sendonly", "a=msid:s t", "a=rtcp-mux",
+        ] + media.dropFirst() + ["a=ssrc:1234 cname:c", "a=candidate:1 1 udp 2122260223 \(address) 9 typ host", "a=end-of-candidates", ""])
+            .joined(separator: "\r\n")
     }
 
     @Test(
@@ -224,6 +227,45 @@ struct JanusTests {
             _ = try await bob.connection.call(VoiceChannelCodec.leaveCall, on: self.voice, codec: "voice")
             #expect(try await socket.next("ended")["reason"]?.stringValue == "left")
             #expect(calls.feed(secret: secret, kind: .voice) == nil)
+        }
+    }
+
+    @Test(
+        "a camera is a publisher of its own: published beside the voice, capped below the room's video bitrate, unpublished alone",
+        .enabled(if: MediaAddress.primary() != nil, "Janus needs a non-loopback address for its candidates")
+    )
+    func publishCamera() async throws {
+        try await self.withServer { server, calls in
+            let bob = try await server.member("bob")
+            let joined = try await self.join(bob)
+            let secret = try #require(joined.payload["secret"]?.stringValue)
+            let (socket, _) = try await CallSocketClient.open(server, channel: self.voice, joined: joined)
+            let mediaIP = try #require(MediaAddress.primary())
+            try await socket.send("publish", ["kind": "voice", "jsep": ["type": "offer", "sdp": .string(Self.offer(address: mediaIP))]])
+            #expect(try await socket.next("answer")["kind"]?.stringValue == "voice")
+            try await socket.send("publish", ["kind": "camera", "jsep": ["type": "offer", "sdp": .string(Self.offer(address: mediaIP, video: true))]])
+            let answer = try await socket.next("answer")
+            #expect(answer["kind"]?.stringValue == "camera")
+            let sdp = try #require(answer["jsep"]?["sdp"]?.stringValue)
+            #expect(sdp.contains("m=video") && sdp.contains("VP8/90000") && sdp.contains("a=recvonly"))
+            let camera = try #require(calls.feed(secret: secret, kind: .camera))
+            let voice = try #require(calls.feed(secret: secret, kind: .voice))
+            #expect(camera.id != voice.id && camera.handle != voice.handle)
+            #expect(camera.audioMid == nil)
+            #expect(VideoRoom.cameraBitrate < VideoRoom.videoBitrateCap)
+
+            // The voice cannot be unpublished (leave the call instead); nothing changes.
+            try await socket.send("unpublish", ["kind": "voice"])
+            #expect(try await socket.next("error")["code"]?.stringValue == "invalid_argument")
+            #expect(calls.feed(secret: secret, kind: .voice) != nil && calls.feed(secret: secret, kind: .camera) != nil)
+            // The camera goes alone.
+            try await socket.send("unpublish", ["kind": "camera"])
+            try await Self.waitUntil("the camera's feed is gone") { calls.feed(secret: secret, kind: .camera) == nil }
+            #expect(calls.feed(secret: secret, kind: .voice)?.id == voice.id)
+            // On again: a new publisher.
+            try await socket.send("publish", ["kind": "camera", "jsep": ["type": "offer", "sdp": .string(Self.offer(address: mediaIP, video: true))]])
+            #expect(try await socket.next("answer")["kind"]?.stringValue == "camera")
+            #expect(try #require(calls.feed(secret: secret, kind: .camera)).id != camera.id)
         }
     }
 

@@ -4,7 +4,8 @@ One server for the module (`--voice sfu --media-ip $COMMUNE_TEST_MEDIA_IP`, its 
 members, in file order: with the web client's "relay call media through the server" choice both members hear each
 other only through coturn (every selected ICE route is a relayed candidate); a server mute stops the muted member's
 packets at the listener although the muted page keeps sending (Janus's `moderate`), a plain member's `server_mute`
-is refused with `forbidden`, unmute restores them; Janus killed mid-call (SIGKILL) ends the call on both pages
+is refused with `forbidden`, unmute restores them; Bob's camera, on, off and on again, is published as a stream of
+its own that Alice is offered and decodes (both see it on and off in the sidebar); Janus killed mid-call (SIGKILL) ends the call on both pages
 with the media-restarted reason, both press the toast's Rejoin at once (while Janus is still down: the pages retry
 the voice_unavailable join by themselves, "Reconnecting voice…") and hear each other once it is back, and text chat
 works throughout; a member banned mid-call stops being heard within 2 s, his page says he was banned and his key
@@ -25,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from browserkit import Browser, CommuneServer, PyClient, free_port, save_figures
-from test_voice import COMMUNE_BIN, MEDIA_FLAGS, hear_each_other, inbound, stats, user_id, voice_state
+from test_voice import COMMUNE_BIN, MEDIA_FLAGS, hear_each_other, inbound, occupant, open_voice, stats, user_id, voice_state
 from test_web_client import dismiss_toasts, open_channel
 
 MEDIA_IP = os.environ.get("COMMUNE_TEST_MEDIA_IP")
@@ -151,6 +152,49 @@ def test_server_mute_is_enforced_by_janus(pair):
     figures["unmuted"] = packets_per(alice, b, bob)
     assert figures["unmuted"][0] > 20, figures
     FIGURES["server_mute_packets_per_2s"] = figures
+
+
+SHOWS_CAMERA = (
+    "const v = document.querySelector(`#voice-occupants li[data-user-id='${arguments[0]}'] video.camera-video`);"
+    "return Boolean(v && v.videoWidth > 0);"
+)
+
+
+def video_bytes_sent(browser: Browser) -> int:
+    return sum(s["bytesSent"] for s in stats(browser) if s.get("type") == "outbound-rtp" and s.get("kind") == "video")
+
+
+def test_camera_is_seen_through_the_sfu(pair):
+    alice, bob = pair
+    b = user_id(bob)
+    open_voice(alice)
+    figures: dict[str, object] = {}
+    for on in (True, False, True):
+        started = time.monotonic()
+        bob.one("#call-camera").click()
+        bob.wait(lambda _: voice_state(bob)["camera"] is on, message=f"Bob's camera never turned {'on' if on else 'off'}")
+        # set_devices: both sidebars follow (Bob's is the server's word too: the reply).
+        for browser in (alice, bob):
+            browser.wait(lambda _, br=browser: (occupant(br, b) or {}).get("camera") == str(on).lower(),
+                         message=f"{browser.name}'s sidebar shows Bob's camera {'off' if on else 'on'}: {occupant(browser, b)}")
+        if on:
+            alice.wait(lambda _: (inbound(alice, b, "camera") or {}).get("framesDecoded", 0) > 30,
+                       message=f"Alice decodes too little of Bob's camera: {inbound(alice, b, 'camera')} {voice_state(bob)}")
+            alice.wait(lambda _: alice.driver.execute_script(SHOWS_CAMERA, b), message="Alice's page shows no video in Bob's tile")
+            figures.setdefault("seconds_to_30_frames", []).append(round(time.monotonic() - started, 2))
+        else:
+            alice.wait(lambda _: inbound(alice, b, "camera") is None and not alice.driver.execute_script(SHOWS_CAMERA, b),
+                       message=f"Alice still gets Bob's camera after he turned it off: {inbound(alice, b, 'camera')}")
+            assert "publish camera" not in voice_state(bob)["connections"], voice_state(bob)
+    frames = inbound(alice, b, "camera")
+    figures["size"] = f"{frames['frameWidth']}x{frames['frameHeight']}"
+    sent0 = video_bytes_sent(bob)
+    time.sleep(2)
+    figures["camera_upload_kbit_per_s"] = round((video_bytes_sent(bob) - sent0) * 8 / 2 / 1000)
+    # Bob's voice goes on beside it.
+    assert packets_per(alice, b, bob)[0] > 20
+    assert bob.one("#call-camera").get_attribute("aria-pressed") == "true"
+    FIGURES["camera"] = figures
 
 
 def test_janus_killed_mid_call(sfu, pair):

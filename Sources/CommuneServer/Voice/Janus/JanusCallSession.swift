@@ -2,10 +2,10 @@ import CommuneCore
 import CommuneProtocol
 import Logging
 
-/// One call socket in an `sfu` call: the member's publishers (voice, and a screen while sharing), each a
-/// VideoRoom handle joined with the admission's token, and one subscriber handle receiving the others' voices
-/// and the shares the member watches. Subscription changes are one at a time: a new `offer` is made only once
-/// the previous one was answered.
+/// One call socket in an `sfu` call: the member's publishers (voice, and a camera and a screen while they are on),
+/// each a VideoRoom handle joined with the admission's token, and one subscriber handle receiving the others'
+/// voices and cameras and the shares the member watches. Subscription changes are one at a time: a new `offer` is
+/// made only once the previous one was answered.
 actor JanusCallSession: CallSession {
     private let calls: JanusCalls
     private let client: JanusClient
@@ -38,8 +38,9 @@ actor JanusCallSession: CallSession {
         switch type {
         case "publish": try await self.publish(try Self.kind(data), jsep: try Self.jsep(data, type: "offer"))
         case "unpublish":
-            guard try Self.kind(data) == .screen else { throw .invalidArgument("Only a screen share can be unpublished; leave the call to stop your voice.") }
-            await self.unpublish(.screen)
+            let kind = try Self.kind(data)
+            guard kind != .voice else { throw .invalidArgument("Only a camera or a screen share can be unpublished; leave the call to stop your voice.") }
+            await self.unpublish(kind)
         case "answer": try await self.answer(try Self.jsep(data, type: "answer"))
         case "watch":
             let member = try data.uuid("user_id")
@@ -90,7 +91,7 @@ actor JanusCallSession: CallSession {
                 self.publishers[kind] = (handle, feed)
                 _ = try await self.client.message(handle, VideoRoom.joinPublisher(self.room, feed: feed, display: self.ticket.member.value, token: self.token))
             }
-            let reply = try await self.client.message(handle, VideoRoom.configure, jsep: jsep)
+            let reply = try await self.client.message(handle, VideoRoom.configure(kind), jsep: jsep)
             guard let answer = reply.jsep else { throw JanusError.refused(code: 0, reason: "no answer to the offer") }
             let audioMid = reply.data["streams"]?.arrayValue?.first { $0["type"]?.stringValue == "audio" }?["mid"]?.stringValue
             let published = JanusCalls.Feed(id: feed, ticket: self.ticket, kind: kind, handle: handle, audioMid: audioMid)
@@ -169,18 +170,34 @@ actor JanusCallSession: CallSession {
 
     private func answer(_ jsep: JSONValue) async throws(CommuneError) {
         guard let subscriber = self.subscriber, self.awaitingAnswer else { throw .invalidArgument("No offer is waiting for an answer.") }
+        // Janus may push its next offer (``offered(_:streams:)``) before `start` returns: that one waits for an
+        // answer of its own.
+        self.awaitingAnswer = false
         do {
             _ = try await self.client.message(subscriber, VideoRoom.start, jsep: jsep)
         } catch {
+            self.awaitingAnswer = true
             throw Self.refusal(error)
         }
-        self.awaitingAnswer = false
         await self.sync()
+    }
+
+    /// An offer Janus made by itself for the subscription: when a publisher in it went away (their streams turn
+    /// inactive), or one it held back until the previous offer was answered. Janus waits for its answer before
+    /// any other change, so the member gets it as any other `offer`.
+    private func offered(_ jsep: JSONValue, streams: JSONValue?) {
+        guard !self.stopped else { return }
+        self.awaitingAnswer = true
+        self.socket.send("offer", ["jsep": jsep, "streams": .array(self.streams(streams))])
     }
 
     // MARK: Janus's pushes
 
     func handle(_ event: JanusEvent, on handle: Int64) async {
+        if handle == self.subscriber, event.janus == "event", let jsep = event.jsep, jsep["type"]?.stringValue == "offer" {
+            self.offered(jsep, streams: event.data["streams"])
+            return
+        }
         let publisher = self.publishers.first { $0.value.handle == handle }
         switch event.janus {
         case "webrtcup":
@@ -222,7 +239,7 @@ actor JanusCallSession: CallSession {
 
     private static func kind(_ data: PayloadReader) throws(CommuneError) -> VideoRoom.StreamKind {
         let text = try data.string("kind")
-        guard let kind = VideoRoom.StreamKind(rawValue: text) else { throw .invalidArgument("data.kind must be 'voice' or 'screen', not '\(text)'.") }
+        guard let kind = VideoRoom.StreamKind(rawValue: text) else { throw .invalidArgument("data.kind must be 'voice', 'camera' or 'screen', not '\(text)'.") }
         return kind
     }
 

@@ -264,11 +264,17 @@ final class JanusCalls: CallBackend, Service {
         self.state.withLock { $0.handles[handle] = nil }
     }
 
-    /// A publisher joined and configured: its feed is known (not live until Janus has its media). Returns whether
-    /// the member is server-muted now.
+    /// A publisher joined and configured: its feed is known (not live until Janus has its media; a renegotiated
+    /// feed stays live, since Janus says `webrtcup` only once per publisher). Returns whether the member is
+    /// server-muted now.
     func published(_ feed: Feed) -> Bool {
         self.state.withLock { state in
             guard state.admissions[feed.ticket.secret] != nil else { return false }
+            var feed = feed
+            if let was = state.feeds[feed.id] {
+                feed.live = was.live
+                feed.audioMuted = was.audioMuted
+            }
             state.feeds[feed.id] = feed
             return state.admissions[feed.ticket.secret]?.serverMuted ?? false
         }
@@ -291,13 +297,13 @@ final class JanusCalls: CallBackend, Service {
         if feed.live { self.feedsChanged(in: feed.ticket.channel) }
     }
 
-    /// The live feeds the holder of `secret` receives in `channel`: every other member's voice, and the screens
-    /// of the members in `watching`.
+    /// The live feeds the holder of `secret` receives in `channel`: every other member's voice and camera, and the
+    /// screens of the members in `watching`.
     func wantedFeeds(in channel: Int64, for secret: String, watching: Set<UUIDString>) -> [String: Feed] {
         self.state.withLock { state in
             state.feeds.filter { _, feed in
                 feed.live && feed.ticket.channel == channel && feed.ticket.secret != secret
-                    && (feed.kind == .voice || watching.contains(feed.ticket.member))
+                    && (feed.kind != .screen || watching.contains(feed.ticket.member))
             }
         }
     }

@@ -4,10 +4,16 @@ import Foundation
 
 /// The VideoRoom requests Commune makes, in one place (Janus 1.1's VideoRoom API, with `string_ids`).
 enum VideoRoom {
-    /// What a member publishes: their microphone, or a screen share (a second publisher).
-    enum StreamKind: String, Sendable, Hashable {
-        case voice, screen
+    /// What a member publishes, each as a publisher of its own: their microphone, their camera, a screen share.
+    /// Everyone in the call receives the others' voices and cameras; a screen only those who watch it.
+    enum StreamKind: String, Sendable, Hashable, CaseIterable {
+        case voice, camera, screen
     }
+
+    /// The most a video publisher may send (bit/s, held down by Janus's REMB, `bitrate_cap`): a screen share's.
+    static let videoBitrateCap: Int64 = 1_500_000
+    /// A camera's, below the cap: each member receives every other member's camera.
+    static let cameraBitrate: Int64 = 500_000
 
     /// A voice channel's room: its id and the secret that gates `kick`, `moderate`, `allowed` and `destroy`.
     struct Room: Sendable, Hashable {
@@ -35,8 +41,9 @@ enum VideoRoom {
         [
             "request": "create", "admin_key": .string(adminKey), "room": .string(room.id), "secret": .string(room.secret),
             "description": .string(room.id), "is_private": true, "permanent": false,
-            // Each member may publish their voice and a screen.
-            "publishers": .int(Int64(maxMembers * 2)),
+            // Each member may publish their voice, a camera and a screen.
+            "publishers": .int(Int64(maxMembers * StreamKind.allCases.count)),
+            "bitrate": .int(Self.videoBitrateCap), "bitrate_cap": true,
             "audiocodec": "opus", "videocodec": "vp8,vp9,h264",
             "audiolevel_event": true, "audio_active_packets": .int(Self.audioActivePackets), "audio_level_average": .int(Self.audioLevelAverage),
             "allowed": [], "notify_joining": false,
@@ -65,9 +72,10 @@ enum VideoRoom {
         ["request": "join", "ptype": "publisher", "room": .string(room.id), "id": .string(feed), "display": .string(display), "token": .string(token)]
     }
 
-    /// Publishes (or renegotiates) with the offer sent alongside: every track in it (a voice publication may carry
-    /// the member's camera too).
-    static let configure: [String: JSONValue] = ["request": "configure"]
+    /// Publishes (or renegotiates) `kind` with the offer sent alongside; a camera at ``cameraBitrate``.
+    static func configure(_ kind: StreamKind) -> [String: JSONValue] {
+        kind == .camera ? ["request": "configure", "bitrate": .int(Self.cameraBitrate)] : ["request": "configure"]
+    }
 
     static func joinSubscriber(_ room: Room, feeds: [String], token: String) -> [String: JSONValue] {
         ["request": "join", "ptype": "subscriber", "room": .string(room.id), "token": .string(token), "streams": .array(feeds.map { ["feed": .string($0)] })]

@@ -493,8 +493,10 @@ export async function toggleCamera() {
   }
   const camera = local.camera;
   camera.getVideoTracks()[0].addEventListener("ended", () => local.camera === camera && toggleCamera()); // unplugged
-  if (call.transport) call.transport.setCamera(camera);
   changed();
+  // Announced once the others can be offered it (sfu: its publication is up).
+  if (call.transport) await call.transport.setCamera(camera);
+  if (model.call !== call || local.camera !== camera) return;
   await announceDevices(call, { video: true });
 }
 
@@ -680,6 +682,7 @@ export async function stats() {
         stream: owner ? owner.kind : null,
         packetsReceived: r.packetsReceived || 0,
         packetsSent: r.packetsSent || 0,
+        bytesSent: r.bytesSent || 0,
         bytesReceived: r.bytesReceived || 0,
         totalAudioEnergy: r.totalAudioEnergy || 0,
         framesDecoded: r.framesDecoded || 0,

@@ -103,11 +103,7 @@ export function render() {
   setButton("mute", muted || deafened ? "🔇" : "🎙", `${muted || deafened ? "Unmute" : "Mute"} (${SHORTCUTS.mute})`, muted || deafened);
   setButton("deafen", deafened ? "🔕" : "🎧", `${deafened ? "Undeafen" : "Deafen"} (${SHORTCUTS.deafen})`, deafened);
   setButton("screen", "🖥", local.screen ? "Stop sharing your screen" : "Share your screen", Boolean(local.screen));
-  // This server's SFU does not yet pass a camera added to a voice publication on to the others (a new stream of a
-  // feed they already receive): cameras are offered in mesh calls only for now.
-  const cameraCarried = c.mode !== "sfu";
-  setButton("camera", "📷", !cameraCarried ? "Cameras are not carried in this server's calls yet" : local.camera ? "Turn your camera off" : "Turn your camera on", Boolean(local.camera));
-  el.camera.disabled = !cameraCarried && !local.camera;
+  setButton("camera", "📷", local.camera ? "Turn your camera off" : "Turn your camera on", Boolean(local.camera));
   setButton("devices", "⚙", "Microphone, speaker, camera and relaying");
   setButton("leave", "📞", "Leave the call");
   el.screen.disabled = !(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);

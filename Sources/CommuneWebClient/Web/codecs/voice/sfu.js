@@ -1,9 +1,8 @@
-// SFU calls (docs/PROTOCOL.md, "Calls", sfu mode): my microphone (and my camera, as a video track of the same
-// publication) goes up on one publishing RTCPeerConnection (`publish {kind: "voice", jsep}` with a complete SDP: ICE
-// gathered first, no trickle; published again when the camera goes on or off), a shared screen on a second one
-// (`publish {kind: "screen"}`, `unpublish`); everything I receive comes on one receiving connection that answers the
-// server's `offer {jsep, streams: [{mid, user_id, kind}]}`, `streams` telling whose each track is (a video track of a
-// "voice" stream is that member's camera).
+// SFU calls (docs/PROTOCOL.md, "Calls", sfu mode): my microphone goes up on one publishing RTCPeerConnection
+// (`publish {kind: "voice", jsep}` with a complete SDP: ICE gathered first, no trickle), my camera and a shared screen
+// each on one of their own while they are on (`publish {kind: "camera" | "screen"}`, `unpublish`); everything I
+// receive comes on one receiving connection that answers the server's `offer {jsep, streams: [{mid, user_id, kind}]}`,
+// `streams` telling whose each track is and what it is.
 
 import { audioContextNow, local, micTrack, rtcConfiguration } from "./media.js";
 
@@ -28,6 +27,10 @@ const gathered = (pc) => until(pc, "icegatheringstatechange", () => pc.iceGather
 /** Resolves when pc's media is up, or it failed (or after 10 s). */
 const connected = (pc) => until(pc, "connectionstatechange", () => ["connected", "failed", "closed"].includes(pc.connectionState), 10000);
 
+/** What my camera sends at most (bit/s); the server caps it too. Everyone in the call receives it. */
+const CAMERA_MAX_BITRATE = 500000;
+const KINDS = new Set(["voice", "camera", "screen"]);
+
 /** A silent track: a member without a microphone still publishes, so that the call shows them connected. */
 function silentTrack() {
   const ctx = audioContextNow();
@@ -46,11 +49,11 @@ export class SfuTransport {
     this.onTrack = onTrack;
     this.onTrackGone = onTrackGone;
     this.onState = onState;
-    this.publishers = new Map(); // kind (voice | screen) → RTCPeerConnection
+    this.publishers = new Map(); // kind (voice | camera | screen) → RTCPeerConnection
     this.receiver = null; // the receiving RTCPeerConnection
     this.mids = new Map(); // mid → {user_id, kind} as the server's last offer said
-    this.assigned = new Map(); // mid → {user_id, kind, stream} handed to onTrack (kind camera for a voice's video)
-    this.camera = null; // my camera's stream, sent with my voice
+    this.assigned = new Map(); // mid → {user_id, kind, stream} handed to onTrack
+    this.camera = null; // my camera's stream, published once the call is started
     this.queue = Promise.resolve();
     this.waiting = new Map(); // kind → resolves when the server answered that publication
     this.closed = false;
@@ -59,6 +62,7 @@ export class SfuTransport {
   start() {
     this.started = true;
     this.enqueue(() => this.publishVoice());
+    if (this.camera) this.setVideo("camera", this.camera);
   }
 
   enqueue(job) {
@@ -72,33 +76,31 @@ export class SfuTransport {
     return pc;
   }
 
-  /** Publishes my voice (and camera): a new publishing connection, or a new offer on it when the camera changed. */
+  /** Publishes my voice on its connection (a microphone changed later is a replaced track, not a new offer). */
   async publishVoice() {
-    if (this.closed) return;
-    let pc = this.publishers.get("voice");
-    if (!pc) {
-      pc = this.newConnection();
-      this.publishers.set("voice", pc);
-      pc.addTransceiver(micTrack() || silentTrack(), { direction: "sendonly", streams: local.mic ? [local.mic] : [] });
-    }
-    const video = pc.getTransceivers().find((t) => t.sender.track ? t.sender.track.kind === "video" : t.receiver.track.kind === "video");
-    const track = this.camera ? this.camera.getVideoTracks()[0] : null;
-    if (track && !video) pc.addTransceiver(track, { direction: "sendonly", streams: local.mic ? [local.mic] : [this.camera] });
-    else if (video) {
-      await video.sender.replaceTrack(track);
-      video.direction = track ? "sendonly" : "inactive";
-    }
+    if (this.closed || this.publishers.has("voice")) return;
+    const pc = this.newConnection();
+    this.publishers.set("voice", pc);
+    pc.addTransceiver(micTrack() || silentTrack(), { direction: "sendonly", streams: local.mic ? [local.mic] : [] });
     await this.offer("voice", pc);
   }
 
-  async publishScreen(stream) {
-    if (this.closed) return;
-    const old = this.publishers.get("screen");
-    if (old) old.close();
+  /**
+   * Publishes a video of mine (kind camera or screen) on a new connection of its own; one there before is closed and
+   * unpublished first (the SFU takes a new connection as a new publisher, never as the old one's renegotiation).
+   */
+  async publishVideo(kind, stream) {
+    if (this.closed) return null;
+    const old = this.publishers.get(kind);
+    if (old) {
+      old.close();
+      this.send("unpublish", { kind });
+    }
     const pc = this.newConnection();
-    this.publishers.set("screen", pc);
-    pc.addTransceiver(stream.getVideoTracks()[0], { direction: "sendonly", streams: [stream] });
-    await this.offer("screen", pc);
+    this.publishers.set(kind, pc);
+    const sendEncodings = kind === "camera" ? [{ maxBitrate: CAMERA_MAX_BITRATE }] : undefined;
+    pc.addTransceiver(stream.getVideoTracks()[0], { direction: "sendonly", streams: [stream], sendEncodings });
+    await this.offer(kind, pc);
     return pc;
   }
 
@@ -119,7 +121,7 @@ export class SfuTransport {
   /** A frame from the call socket (sfu: answer, offer). */
   receive(type, data) {
     if (type === "answer" && data.jsep && typeof data.jsep.sdp === "string") {
-      const kind = data.kind === "screen" ? "screen" : "voice";
+      const kind = KINDS.has(data.kind) ? data.kind : "voice";
       const pc = this.publishers.get(kind);
       const done = this.waiting.get(kind) || (() => {});
       if (pc && pc.signalingState === "have-local-offer") {
@@ -140,7 +142,7 @@ export class SfuTransport {
     const pc = this.receiver;
     this.mids = new Map();
     for (const s of streams) {
-      if (s && typeof s.mid === "string" && typeof s.user_id === "string") this.mids.set(s.mid, { user_id: s.user_id, kind: s.kind === "screen" ? "screen" : "voice" });
+      if (s && typeof s.mid === "string" && typeof s.user_id === "string") this.mids.set(s.mid, { user_id: s.user_id, kind: KINDS.has(s.kind) ? s.kind : "voice" });
     }
     await pc.setRemoteDescription({ type: "offer", sdp });
     await pc.setLocalDescription(await pc.createAnswer());
@@ -162,7 +164,8 @@ export class SfuTransport {
       const owner = t.mid !== null ? this.mids.get(t.mid) : null;
       const track = t.receiver.track;
       if (!owner || !track || t.currentDirection === "inactive") continue;
-      now.set(t.mid, { user_id: owner.user_id, kind: owner.kind === "voice" && track.kind === "video" ? "camera" : owner.kind, track });
+      if (owner.kind !== "voice" ? track.kind !== "video" : track.kind !== "audio") continue;
+      now.set(t.mid, { user_id: owner.user_id, kind: owner.kind, track });
     }
     for (const [mid, was] of this.assigned) {
       const is = now.get(mid);
@@ -180,30 +183,37 @@ export class SfuTransport {
   }
 
   /**
-   * My screen share started (a stream) or stopped (null). Resolves once the share's media is up: the server lets
-   * members watch a share only then, so it is announced (go_live) after.
+   * My camera or screen share (kind) started (a stream) or stopped (null). Resolves once its media is up: the server
+   * offers it to the others only then, so it is announced (set_devices, go_live) after.
    */
-  async setScreen(stream) {
+  async setVideo(kind, stream) {
     if (stream) {
       let pc = null;
       await this.enqueue(async () => {
-        pc = await this.publishScreen(stream);
+        pc = await this.publishVideo(kind, stream);
       });
       if (pc) await connected(pc);
       return;
     }
-    const pc = this.publishers.get("screen");
+    const pc = this.publishers.get(kind);
     if (pc) {
-      this.publishers.delete("screen");
+      this.publishers.delete(kind);
       pc.close();
-      this.send("unpublish", { kind: "screen" });
+      this.send("unpublish", { kind });
     }
   }
 
-  /** My camera went on (a stream, also after choosing another camera) or off (null): my voice is published again. */
+  setScreen(stream) {
+    return this.setVideo("screen", stream);
+  }
+
+  /** My camera went on (a stream) or off (null); another camera while it is on is a replaced track. */
   setCamera(stream) {
     this.camera = stream;
-    if (this.started) this.enqueue(() => this.publishVoice());
+    if (!this.started) return Promise.resolve();
+    const pc = this.publishers.get("camera");
+    if (stream && pc && pc.connectionState === "connected") return pc.getSenders()[0].replaceTrack(stream.getVideoTracks()[0]);
+    return this.setVideo("camera", stream);
   }
 
   /** Asks the server for a member's screen (or to stop sending it); a new offer follows. */
