@@ -4,7 +4,8 @@
 // Features (features/) and codecs (codecs/) never import each other: they share the store (lib/state.js) and the
 // bus. Bus events: start, start-session (registration), registered, fatal (error), signed-in ({data, first,
 // previous}), online ({first}), channel-selected (key), remap ({removed, moved}), open-member (user id),
-// open-node (key), open-topic (key), open-create ({parent, container}), unknown-member (user id), messages-masked.
+// open-node (key), open-topic (key), open-create ({parent, container}), unknown-member (user id), messages-masked,
+// open-message ({key, id}: show a message in its channel, highlighted).
 
 import { CODECS } from "./codecs/index.js";
 import * as attachments from "./features/attachments.js";
@@ -13,6 +14,7 @@ import * as community from "./features/community.js";
 import * as identity from "./features/identity.js";
 import * as layout from "./features/layout.js";
 import * as members from "./features/members.js";
+import * as search from "./features/search.js";
 import * as structure from "./features/structure.js";
 import { Connection, ServerError } from "./lib/connection.js";
 import { COMMUNITY, createContext } from "./lib/context.js";
@@ -23,7 +25,7 @@ import { keyOf } from "./lib/tree.js";
 import { $, errorToast, setFormError, show, showScreen, toast } from "./lib/ui.js";
 
 /** In install order, which is also the order in which they hear the bus (members load before history catches up). */
-const FEATURES = [layout, identity, community, structure, channel, members, attachments];
+const FEATURES = [layout, identity, community, structure, channel, members, attachments, search];
 
 const store = createStore({
   identity: null, // the stored identity (lib/storage.js)

@@ -6,8 +6,8 @@
 import { nameAttr } from "../lib/names.js";
 import { $ } from "../lib/ui.js";
 import { flushAllPending, queueMessage, replaceMessage, switchDraft, wireComposer } from "./text/composer.js";
-import { catchUpAll, loadNewest, loadOlder, reloadLoadedChannels } from "./text/history.js";
-import { renderMessages } from "./text/messages.js";
+import { catchUpAll, loadNewer, loadNewest, loadOlder, reloadLoadedChannels } from "./text/history.js";
+import { jumpToMessage, renderMessages } from "./text/messages.js";
 import { channelState, currentKey, isText, mergeMessages, model, NAME, onChanged, setUnread } from "./text/model.js";
 
 function install(ctx) {
@@ -60,6 +60,12 @@ function install(ctx) {
     store.set({ unread });
   });
   bus.on("messages-masked", reloadLoadedChannels);
+  // A search result: its channel shown, the stretch of history around the message loaded, the message highlighted.
+  bus.on("open-message", ({ key, id }) => {
+    if (!isText(store.get("nodes").get(key)) || !Number.isInteger(id)) return;
+    if (currentKey() !== key) ctx.select(key);
+    jumpToMessage(key, id);
+  });
   document.addEventListener("visibilitychange", () => {
     const key = currentKey();
     if (!document.hidden && key && store.get("unread").get(key)) setUnread(key, () => 0);
@@ -76,6 +82,8 @@ function wireScrolling() {
     if (sizeOf() === seenSize) stickToBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
     const key = currentKey();
     if (box.scrollTop < 150 && key) loadOlder(key);
+    // Showing an older stretch (a search result): near the bottom, the next newer page.
+    if (key && box.scrollHeight - box.scrollTop - box.clientHeight < 150 && channelState(key).detached) loadNewer(key);
   });
   // A resize (a phone rotating, the keyboard opening, a banner closing) keeps the newest message in view.
   new ResizeObserver(() => {

@@ -74,6 +74,69 @@ export async function loadUntil(key, id) {
   return true;
 }
 
+/** How far back (in messages before the oldest loaded) a jump loads every page; further, it loads the stretch around. */
+const NEAR_JUMP = 1000;
+
+/**
+ * Loads what showing message id needs: when it is at most NEAR_JUMP messages older than the oldest loaded, the pages
+ * down to it; further back (a search result in a long channel), only the page around it, which replaces what was
+ * loaded: the channel is then "detached" from the present, and scrolling down loads newer pages (loadNewer) until it
+ * reaches it. False when it could not be loaded or does not exist.
+ */
+export async function loadToShow(key, id) {
+  const cs = channelState(key);
+  // A page in flight (the newest page of a channel just selected) first: at most 5 s.
+  for (let i = 0; cs.loading && i < 100; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  if (cs.messages.has(id)) return true;
+  const ids = sortedIds(cs);
+  if (cs.loading || (ids.length && id >= ids[0] - NEAR_JUMP)) return loadUntil(key, id);
+  const conn = model.ctx.store.get("conn");
+  if (!conn || !conn.online) return false;
+  const half = PAGE_SIZE / 2;
+  cs.loading = true;
+  try {
+    const page = await fetchPage(key, id + half + 1, PAGE_SIZE);
+    cs.messages.clear();
+    cs.nodes.clear();
+    mergeMessages(key, page);
+    cs.loadedAny = true;
+    cs.reachedStart = page.some((m) => m.message_id <= 1);
+    // Messages newer than the page may exist when the page is full up to where it was asked to end.
+    cs.detached = page.some((m) => m.message_id === id + half);
+  } catch (e) {
+    if (!(e instanceof ConnectionLost)) errorToast(e, "loading the message");
+    return false;
+  } finally {
+    cs.loading = false;
+  }
+  return cs.messages.has(id);
+}
+
+/** In a detached channel (loadToShow), the next page after the stretch shown; attached again on reaching the newest. */
+export async function loadNewer(key) {
+  const cs = channelState(key);
+  const conn = model.ctx.store.get("conn");
+  if (!cs.detached || cs.loading || !conn || !conn.online) return;
+  const ids = sortedIds(cs);
+  // The end of the run that starts at the oldest loaded message (live messages may sit beyond a gap).
+  let top = ids.length ? ids[0] : 0;
+  for (const i of ids) {
+    if (i > top + 1) break;
+    top = i;
+  }
+  cs.loading = true;
+  try {
+    const page = await fetchPage(key, top + 101, 100);
+    mergeMessages(key, page);
+    if (page.length < 100) cs.detached = false;
+  } catch (e) {
+    if (!(e instanceof ConnectionLost)) errorToast(e, "loading newer messages");
+  } finally {
+    cs.loading = false;
+  }
+  if (key === currentKey()) changed();
+}
+
 export const loadNewest = (key) => loadPage(key, false);
 export const loadOlder = (key) => loadPage(key, true);
 

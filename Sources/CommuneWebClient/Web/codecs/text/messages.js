@@ -6,7 +6,7 @@ import { renderMessage } from "../../lib/markup.js";
 import { nameNode } from "../../lib/names.js";
 import { $, avatar, fullTime, h, shortTime } from "../../lib/ui.js";
 import { discardPending, removeMessage, retryPending, startEditing, startReplying } from "./composer.js";
-import { loadOlder, loadUntil } from "./history.js";
+import { loadOlder, loadToShow } from "./history.js";
 import { channelState, currentKey, isText, model, sortedIds } from "./model.js";
 
 const GROUP_WINDOW_MS = 7 * 60 * 1000;
@@ -113,7 +113,7 @@ function replyPreview(key, r) {
 /** Scrolls to message id of the channel (loading the history up to it when it is not loaded) and highlights it. */
 export async function jumpToMessage(key, id) {
   const cs = channelState(key);
-  if (!cs.messages.has(id) && !(await loadUntil(key, id))) return;
+  if (!cs.messages.has(id) && !(await loadToShow(key, id))) return;
   if (key !== currentKey()) return;
   renderMessages();
   const li = $("message-list").querySelector(`li.message[data-id="${id}"]`);
