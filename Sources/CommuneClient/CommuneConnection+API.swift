@@ -120,6 +120,17 @@ extension CommuneConnection {
         return (try reader.int("message_id"), try reader.int("send_time"))
     }
 
+    /// Adds (or with `adding` false removes) my reaction with `emoji` on a message; returns how many members now react
+    /// with it.
+    @discardableResult
+    public func react(_ emoji: String, to messageID: Int64, in channel: ChannelAddress, adding: Bool = true) async throws -> Int64 {
+        let result = try await self.call(
+            adding ? TextFunction.addReaction : TextFunction.removeReaction, on: channel, codec: TextFunction.codec,
+            payload: ["message_id": .int(messageID), "emoji": .string(emoji)]
+        )
+        return try PayloadReader(result.payload, context: "payload").int("count")
+    }
+
     /// Sets a text or voice channel's topic (`""` clears it).
     public func setTopic(_ topic: String, of channel: ChannelAddress) async throws {
         _ = try await self.call(TextFunction.setTopic, on: channel, payload: ["topic": .string(topic)])

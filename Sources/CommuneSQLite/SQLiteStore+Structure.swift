@@ -47,6 +47,7 @@ extension SQLiteStore {
         try await self.pool.write { db in
             for id in ids {
                 try db.execute(sql: "DELETE FROM messages WHERE channel_id = ?", arguments: [id])
+                try db.execute(sql: "DELETE FROM reactions WHERE channel_id = ?", arguments: [id])
                 try db.execute(sql: "DELETE FROM interactables WHERE id = ?", arguments: [id])
             }
         }

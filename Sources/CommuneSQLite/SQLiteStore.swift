@@ -188,6 +188,21 @@ public final class SQLiteStore: CommunityStore {
                 logger.info("Indexing messages for search: \(done) of \(total)")
             }
         }
+        // Reactions (SQLiteStore+Reactions.swift): one row per member, message and emoji.
+        migrator.registerMigration("v9-message-reactions") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE reactions (
+                        channel_id INTEGER NOT NULL,
+                        message_id INTEGER NOT NULL,
+                        emoji TEXT NOT NULL,
+                        user_id TEXT NOT NULL,
+                        time INTEGER NOT NULL,
+                        PRIMARY KEY (channel_id, message_id, emoji, user_id)
+                    ) WITHOUT ROWID;
+                    """
+            )
+        }
         return migrator
     }
 

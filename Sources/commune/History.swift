@@ -62,6 +62,9 @@ enum MessagePrinter {
             text += " [\(attachment.type) \(attachment.width)×\(attachment.height) \(attachment.attachmentID)]"
         }
         if message.edited { text += " (edited)" }
+        if !message.reactions.isEmpty {
+            text += " [" + message.reactions.map { "\($0.emoji) \($0.count)\($0.me ? "*" : "")" }.joined(separator: " ") + "]"
+        }
         return "#\(message.messageID) \(time) \(Self.reply(message.replyTo))\(text)"
     }
 

@@ -168,6 +168,41 @@ struct StoreContractTests {
         #expect(try await store.messages(channelID: 4, ids: []).isEmpty)
     }
 
+    @Test("reactions: counts per emoji in first-use order with me, limits that change nothing, reactors in order", arguments: StoreKind.allCases)
+    func reactions(kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        let store = fixture.store
+        let (alice, bob) = (UUIDString.random(), UUIDString.random())
+        let limits = ReactionLimits(maxPerMessage: 3, maxPerMember: 2)
+        func reaction(_ emoji: String, _ member: UUIDString, time: Int64, message: Int64 = 1) -> Reaction {
+            Reaction(channelID: 9, messageID: message, emoji: emoji, member: member, time: time)
+        }
+        #expect(try await store.addReaction(reaction("👍", alice, time: 1), limits: limits) == .changed(count: 1))
+        #expect(try await store.addReaction(reaction("👍", alice, time: 2), limits: limits) == .unchanged(count: 1))
+        #expect(try await store.addReaction(reaction("🎉", bob, time: 3), limits: limits) == .changed(count: 1))
+        #expect(try await store.addReaction(reaction("👍", bob, time: 4), limits: limits) == .changed(count: 2))
+        #expect(try await store.addReaction(reaction("😀", bob, time: 5), limits: limits) == .memberFull)
+        #expect(try await store.addReaction(reaction("😀", alice, time: 6), limits: limits) == .changed(count: 1))
+        #expect(try await store.addReaction(reaction("🔥", UUIDString.random(), time: 7), limits: limits) == .messageFull)
+        #expect(try await store.addReaction(reaction("🔥", alice, time: 8, message: 2), limits: limits) == .changed(count: 1))
+        let found = try await store.reactions(channelID: 9, messageIDs: [1, 2, 3], viewer: bob)
+        #expect(found[1] == [
+            ReactionCount(emoji: "👍", count: 2, me: true), ReactionCount(emoji: "🎉", count: 1, me: true), ReactionCount(emoji: "😀", count: 1, me: false),
+        ])
+        #expect(found[2] == [ReactionCount(emoji: "🔥", count: 1, me: false)] && found[3] == nil)
+        #expect(try await store.reactors(channelID: 9, messageID: 1, emoji: "👍", skip: 0, limit: 10) == [alice, bob])
+        #expect(try await store.reactors(channelID: 9, messageID: 1, emoji: "👍", skip: 1, limit: 10) == [bob])
+        #expect(try await store.removeReaction(reaction("👍", alice, time: 9)) == .changed(count: 1))
+        #expect(try await store.removeReaction(reaction("👍", alice, time: 9)) == .unchanged(count: 1))
+        #expect(try await store.reactions(channelID: 9, messageIDs: [1], viewer: alice)[1]?.first { $0.emoji == "👍" } == ReactionCount(emoji: "👍", count: 1, me: false))
+        // A removed channel takes its reactions with it.
+        let nodes = try await store.createInteractables([NewInteractable(parentID: nil, name: "Chat", codec: "text", position: 0)])
+        let channel = try #require(nodes.first).id
+        _ = try await store.addReaction(Reaction(channelID: channel, messageID: 1, emoji: "👍", member: alice, time: 1), limits: limits)
+        try await store.deleteInteractables([channel])
+        #expect(try await store.reactions(channelID: channel, messageIDs: [1], viewer: alice).isEmpty)
+    }
+
     @Test("edits mark a message edited; removal masks it, drops attachments and keeps its id", arguments: StoreKind.allCases)
     func editAndRemove(kind: StoreKind) async throws {
         let fixture = try StoreFixture(kind)

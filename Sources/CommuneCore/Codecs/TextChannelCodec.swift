@@ -1,7 +1,8 @@
 import CommuneProtocol
 import Logging
 
-/// A text channel: `send_message`, `get_messages`, `edit_message`, `remove_message`, `set_topic`, and their updates.
+/// A text channel: `send_message` (with replies, ``TextReplies``), `get_messages`, `edit_message`, `remove_message`,
+/// `set_topic`, reactions (``TextReactions``), and their updates.
 public struct TextChannelCodec: ChannelCodec {
     public let name = TextFunction.codec
 
@@ -10,6 +11,7 @@ public struct TextChannelCodec: ChannelCodec {
     public var functions: [FunctionSpec] {
         [
             FunctionSpec(TextFunction.sendMessage, pipelined: true), FunctionSpec(TextFunction.getMessages),
+            FunctionSpec(TextFunction.addReaction), FunctionSpec(TextFunction.removeReaction), FunctionSpec(TextFunction.getReactors),
             FunctionSpec(TextFunction.editMessage), FunctionSpec(TextFunction.removeMessage), FunctionSpec(TextFunction.setTopic),
         ]
     }
@@ -18,6 +20,7 @@ public struct TextChannelCodec: ChannelCodec {
         [
             TextFunction.messageReceived, TextFunction.messageLive, TextFunction.messageChunk, TextFunction.messageEdited,
             TextFunction.messageRemoved, TextFunction.topicChanged,
+            TextFunction.reactionChanged, TextFunction.reactors,
         ]
     }
 
@@ -41,6 +44,10 @@ public struct TextChannelCodec: ChannelCodec {
             return try await TopicFunctions.setTopic(call, on: node, codec: self, context: context)
         case TextFunction.editMessage, TextFunction.removeMessage:
             return try await self.changeMessage(call, on: node, context: context)
+        case TextFunction.addReaction, TextFunction.removeReaction:
+            return try await TextReactions.change(call, on: node, codec: self, context: context)
+        case TextFunction.getReactors:
+            return try await TextReactions.reactors(call, on: node, codec: self, context: context)
         default:
             throw self.unknownFunction(call)
         }
@@ -205,7 +212,8 @@ public struct TextChannelCodec: ChannelCodec {
             context.community.logger.error("Reading messages failed: \(error)")
             throw .internalError("The messages could not be read.")
         }
-        let chat = try await TextReplies.chatMessages(messages, channelID: node.id, community: context.community)
+        let replies = try await TextReplies.chatMessages(messages, channelID: node.id, community: context.community)
+        let chat = try await TextReactions.withReactions(replies, channelID: node.id, viewer: context.member.id, community: context.community)
         return .reply(self.result(TextFunction.messageChunk, at: call.address, ["messages": .array(chat.map(\.json))]))
     }
 

@@ -23,6 +23,10 @@ public struct CommunityConfiguration: Sendable {
     public var maxStatusTextLength: Int = 128
     /// Longest community description, in Unicode code points.
     public var maxDescriptionLength: Int = 1_000
+    /// Most distinct emoji reactions one message may carry.
+    public var maxReactionsPerMessage: Int = 20
+    /// Most distinct emoji one member may react with on one message.
+    public var maxReactionsPerMemberPerMessage: Int = 10
     /// How long an HTTP session token from login stays valid, in milliseconds.
     public var sessionTokenLifetimeMilliseconds: Int64 = 24 * 3_600_000
 

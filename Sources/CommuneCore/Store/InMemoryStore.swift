@@ -22,6 +22,13 @@ public final class InMemoryStore: CommunityStore {
         var messages: [Int64: [StoredMessage]] = [:]
         /// (sender, number) → (channel, message id) of the message stored under that number.
         var numbers: [SenderNumber: (channel: Int64, id: Int64)] = [:]
+        /// Per (channel, message), its reactions in the order they were added.
+        var reactions: [MessageSlot: [Reaction]] = [:]
+    }
+
+    private struct MessageSlot: Hashable {
+        var channel: Int64
+        var message: Int64
     }
 
     private struct SenderNumber: Hashable {
@@ -110,6 +117,7 @@ public final class InMemoryStore: CommunityStore {
                 state.nodes[id] = nil
                 state.messages[id] = nil
                 state.numbers = state.numbers.filter { $0.value.channel != id }
+                state.reactions = state.reactions.filter { $0.key.channel != id }
             }
             // Children go with their parent, as the SQLite store's foreign key cascades.
             var orphaned = state.nodes.values.filter { node in node.parentID.map { state.nodes[$0] == nil } ?? false }
@@ -117,6 +125,7 @@ public final class InMemoryStore: CommunityStore {
                 for node in orphaned {
                     state.nodes[node.id] = nil
                     state.messages[node.id] = nil
+                    state.reactions = state.reactions.filter { $0.key.channel != node.id }
                 }
                 orphaned = state.nodes.values.filter { node in node.parentID.map { state.nodes[$0] == nil } ?? false }
             }
@@ -309,6 +318,55 @@ public final class InMemoryStore: CommunityStore {
             state.messages[channelID]![index].senderID = senderID
             state.messages[channelID]![index].edited = senderID != nil
             if senderID == nil { state.messages[channelID]![index].attachments = [] }
+        }
+    }
+
+    // MARK: Reactions
+
+    public func addReaction(_ reaction: Reaction, limits: ReactionLimits) async throws -> ReactionChange {
+        self.state.withLock { state in
+            let slot = MessageSlot(channel: reaction.channelID, message: reaction.messageID)
+            let all = state.reactions[slot] ?? []
+            let count = Int64(all.count { $0.emoji == reaction.emoji })
+            if all.contains(where: { $0.emoji == reaction.emoji && $0.member == reaction.member }) { return .unchanged(count: count) }
+            if all.count(where: { $0.member == reaction.member }) >= limits.maxPerMember { return .memberFull }
+            if count == 0, Set(all.map(\.emoji)).count >= limits.maxPerMessage { return .messageFull }
+            state.reactions[slot, default: []].append(reaction)
+            return .changed(count: count + 1)
+        }
+    }
+
+    public func removeReaction(_ reaction: Reaction) async throws -> ReactionChange {
+        self.state.withLock { state in
+            let slot = MessageSlot(channel: reaction.channelID, message: reaction.messageID)
+            let all = state.reactions[slot] ?? []
+            let kept = all.filter { !($0.emoji == reaction.emoji && $0.member == reaction.member) }
+            state.reactions[slot] = kept.isEmpty ? nil : kept
+            let count = Int64(kept.count { $0.emoji == reaction.emoji })
+            return kept.count < all.count ? .changed(count: count) : .unchanged(count: count)
+        }
+    }
+
+    public func reactions(channelID: Int64, messageIDs: [Int64], viewer: UUIDString) async throws -> [Int64: [ReactionCount]] {
+        self.state.withLock { state in
+            var found: [Int64: [ReactionCount]] = [:]
+            for id in Set(messageIDs) {
+                guard let all = state.reactions[MessageSlot(channel: channelID, message: id)] else { continue }
+                let byEmoji = Dictionary(grouping: all, by: \.emoji)
+                found[id] = byEmoji.map { emoji, list in
+                    (first: list.map(\.time).min() ?? 0, ReactionCount(emoji: emoji, count: Int64(list.count), me: list.contains { $0.member == viewer }))
+                }
+                .sorted { ($0.first, $0.1.emoji) < ($1.first, $1.1.emoji) }
+                .map(\.1)
+            }
+            return found
+        }
+    }
+
+    public func reactors(channelID: Int64, messageID: Int64, emoji: String, skip: Int, limit: Int) async throws -> [UUIDString] {
+        self.state.withLock { state in
+            let list = (state.reactions[MessageSlot(channel: channelID, message: messageID)] ?? []).filter { $0.emoji == emoji }
+            return Array(list.sorted { ($0.time, $0.member.value) < ($1.time, $1.member.value) }.map(\.member).dropFirst(skip).prefix(limit))
         }
     }
 

@@ -12,6 +12,11 @@ public enum TextFunction {
     public static let messageRemoved = "message_removed"
     public static let setTopic = "set_topic"
     public static let topicChanged = "topic_changed"
+    public static let addReaction = "add_reaction"
+    public static let removeReaction = "remove_reaction"
+    public static let reactionChanged = "reaction_changed"
+    public static let getReactors = "get_reactors"
+    public static let reactors = "reactors"
     /// The text a removed message keeps (seed 002).
     public static let removedText = "*Message Removed*"
 }

@@ -43,6 +43,9 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let voiceUnavailable = ErrorCode(rawValue: "voice_unavailable")
     /// The call already has as many members as this server allows in one call.
     public static let callFull = ErrorCode(rawValue: "call_full")
+    /// A bounded collection is full: a message's distinct reactions, one member's reactions on a message, a
+    /// channel's pins. A well-formed request the server declined; nothing changed.
+    public static let limitReached = ErrorCode(rawValue: "limit_reached")
     /// Something failed on the server; the request had no effect that the client can rely on.
     public static let internalError = ErrorCode(rawValue: "internal_error")
 

@@ -14,10 +14,13 @@ public struct ChatMessage: Sendable, Hashable {
     public var attachments: [AttachmentInfo]
     /// The message this one replies to, as a preview; `nil` for a message that is not a reply.
     public var replyTo: ReplyPreview?
+    /// The reactions, in the order their emoji were first used; only `message_chunk` carries them (with `me` for the
+    /// reader), and only when there are some.
+    public var reactions: [ReactionCount]
 
     public init(
         messageID: Int64, message: String, sendTime: Int64, senderID: UUIDString?, kind: MessageKind = .text, edited: Bool = false,
-        attachments: [AttachmentInfo] = [], replyTo: ReplyPreview? = nil
+        attachments: [AttachmentInfo] = [], replyTo: ReplyPreview? = nil, reactions: [ReactionCount] = []
     ) {
         self.messageID = messageID
         self.message = message
@@ -27,6 +30,7 @@ public struct ChatMessage: Sendable, Hashable {
         self.edited = edited
         self.attachments = attachments
         self.replyTo = replyTo
+        self.reactions = reactions
     }
 
     public init(json: JSONValue) throws(CommuneError) {
@@ -39,9 +43,10 @@ public struct ChatMessage: Sendable, Hashable {
         self.edited = try reader.optionalBool("edited") ?? false
         self.attachments = try (json["attachments"]?.arrayValue ?? []).map { value throws(CommuneError) in try AttachmentInfo(json: value) }
         if let reply = json["reply_to"], reply != .null { self.replyTo = try ReplyPreview(json: reply) }
+        self.reactions = try (json["reactions"]?.arrayValue ?? []).map { value throws(CommuneError) in try ReactionCount(json: value) }
     }
 
-    /// The wire object; `reply_to` only on a reply.
+    /// The wire object; `reply_to` only on a reply, `reactions` only when there are some.
     public var json: JSONValue {
         var object: [String: JSONValue] = [
             "message_id": .int(self.messageID), "message": .string(self.message), "send_time": .int(self.sendTime),
@@ -49,6 +54,7 @@ public struct ChatMessage: Sendable, Hashable {
             "edited": .bool(self.edited), "attachments": .array(self.attachments.map(\.json)),
         ]
         if let replyTo { object["reply_to"] = replyTo.json }
+        if !self.reactions.isEmpty { object["reactions"] = .array(self.reactions.map(\.json)) }
         return .object(object)
     }
 }

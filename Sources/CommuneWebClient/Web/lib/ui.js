@@ -46,6 +46,7 @@ export const ERROR_TITLES = {
   rate_limited: "Slow down",
   voice_unavailable: "Voice unavailable",
   call_full: "The call is full",
+  limit_reached: "Limit reached",
   internal_error: "Server error",
   connection_lost: "Connection problem",
 };
