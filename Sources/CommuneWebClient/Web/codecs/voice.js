@@ -1,13 +1,16 @@
 // Voice channels: who is in each channel's call (the tree's active_users, kept live by user_changed, user_left and
 // talking), joining and leaving, and my call's media. The parts live in ./voice/: model (state), call (joining,
-// leaving, states, screen share, reconnecting), signalling (the call socket), mesh and sfu (the two media modes),
-// media (microphone, devices, screen capture, talking detection), playback (what I hear and see), view (the channel's
-// view and the occupant lists) and panel (the call panel and its shortcuts).
+// leaving, the call socket's life, reconnecting), mine (my mute, deafen and talking), sharing (my devices, camera and
+// screen share, and the shares I watch), signalling (the call socket), mesh and sfu (the two media modes), media
+// (microphone, devices, screen capture, talking detection), playback (what I hear and see), view (the channel's view
+// and the occupant lists) and panel (the call panel and its shortcuts).
 
 import * as call from "./voice/call.js";
+import { applyMine } from "./voice/mine.js";
 import { changed, isVoice, memberInfo, model, myId, NAME, patchOccupant, setOccupant } from "./voice/model.js";
 import * as panel from "./voice/panel.js";
 import * as playback from "./voice/playback.js";
+import * as sharing from "./voice/sharing.js";
 import * as view from "./voice/view.js";
 
 export default {
@@ -46,10 +49,10 @@ export default {
     user_changed({ key, node, payload }) {
       if (!isVoice(node) || typeof payload.user_id !== "string") return;
       const wasStreaming = Boolean(node.activeUsers.get(payload.user_id) && node.activeUsers.get(payload.user_id).streaming);
-      if (payload.user_id === myId() && model.call && model.call.key === key) call.applyMine(payload);
+      if (payload.user_id === myId() && model.call && model.call.key === key) applyMine(payload);
       else setOccupant(key, payload.user_id, payload);
-      if (wasStreaming && payload.streaming !== true) call.shareEnded(payload.user_id);
-      if (!wasStreaming && payload.streaming === true) call.shareStarted(payload.user_id);
+      if (wasStreaming && payload.streaming !== true) sharing.shareEnded(payload.user_id);
+      if (!wasStreaming && payload.streaming === true) sharing.shareStarted(payload.user_id);
       playback.applyAll(); // a server mute starts or ends: mesh listeners enforce it
     },
     user_left({ key, node, payload }) {

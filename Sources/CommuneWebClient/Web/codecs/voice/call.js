@@ -1,33 +1,22 @@
-// My call: joining and leaving, the call socket and the media transport of the call's mode (mesh.js or sfu.js), self
-// mute and deafen, the camera, sharing a screen and watching one, hearing myself talk (mesh), refreshing TURN credentials, and
-// what happens when things drop: a lost call socket is reopened with the same secret, a lost main connection rejoins
-// once it is back, and a call the server ends (`call_ended`, or `ended` on the call socket) says why.
+// My call: joining and leaving, the call socket and the media transport of the call's mode (mesh.js or sfu.js),
+// refreshing TURN credentials, and what happens when things drop: a lost call socket is reopened with the same secret,
+// a lost main connection rejoins once it is back, a rejoin while the server's voice restarts is tried again, and a call
+// the server ends (`call_ended`, or `ended` on the call socket) says why. My mute, deafen and talking are in mine.js;
+// my devices, camera, screen share and what I watch in sharing.js.
 
 import { ConnectionLost } from "../../lib/connection.js";
 import { nameNode } from "../../lib/names.js";
 import { webSocketUrl } from "../../lib/protocol.js";
 import { errorToast, h, toast } from "../../lib/ui.js";
-import {
-  acquireCamera,
-  acquireMicrophone,
-  audioContextNow,
-  captureScreen,
-  local,
-  mediaSupported,
-  micProblem,
-  micTrack,
-  releaseCamera,
-  releaseMicrophone,
-  switchMicrophone,
-  TalkingDetector,
-} from "./media.js";
+import { acquireMicrophone, audioContextNow, local, mediaSupported, micProblem, micTrack, releaseCamera, releaseMicrophone, TalkingDetector } from "./media.js";
 import { MeshTransport } from "./mesh.js";
-import { addressOf, changed, model, myId, occupant, patchOccupant, setOccupant, voiceNode } from "./model.js";
+import { applyLocal, applyMine, chosenState, sendTalking } from "./mine.js";
+import { addressOf, changed, model, myId, quietly, setOccupant, voiceNode } from "./model.js";
 import * as playback from "./playback.js";
 import { SfuTransport } from "./sfu.js";
+import { announceLive, stopScreen } from "./sharing.js";
 import { CallSocket } from "./signalling.js";
 
-const TALKING_MIN_INTERVAL_MS = 300; // set_talking at most this often
 const SOCKET_RETRY_MS = [500, 1000, 2000, 4000, 8000];
 // A rejoin refused with voice_unavailable (the server's SFU is restarting) is tried again after each of these waits
 // (~10 s in all), then given up.
@@ -35,18 +24,6 @@ const UNAVAILABLE_RETRY_MS = [500, 1000, 1500, 2500, 4500];
 
 function conn() {
   return model.ctx.store.get("conn");
-}
-
-/** Runs a function of my call's channel without toasts (for what the page does by itself). */
-function quietly(key, fn, payload = {}) {
-  const c = conn();
-  if (!c || !c.online) return Promise.reject(new ConnectionLost("Not connected."));
-  return c.call(addressOf(key), fn, payload);
-}
-
-/** The state I chose, as set_call_state says it. */
-function chosenState() {
-  return model.self.deafened ? "deafened" : model.self.muted ? "muted" : "active";
 }
 
 function channelLabel(key) {
@@ -372,238 +349,6 @@ export function online() {
 export function remap({ removed, moved }) {
   const call = model.call;
   if (call && removed.includes(call.key) && moved(call.key)) call.key = moved(call.key);
-}
-
-// -------------------------------------------------------------------------------------------------------------
-// Mute, deafen, talking, devices
-
-/** A user_changed about me (a reply, or an update): my server mute may have changed. */
-export function applyMine(payload) {
-  const call = model.call;
-  if (!call || !payload || typeof payload !== "object") return;
-  setOccupant(call.key, myId(), payload);
-  applyLocal();
-}
-
-function serverMuted() {
-  const call = model.call;
-  const mine = call ? occupant(call.key, myId()) : null;
-  return Boolean(mine && mine.server_muted);
-}
-
-/** Applies mute, deafen and server mute to my microphone, my talking detection and what I hear. */
-export function applyLocal() {
-  const sending = !(model.self.muted || model.self.deafened || serverMuted());
-  const track = micTrack();
-  if (track) track.enabled = sending;
-  const call = model.call;
-  if (call && call.detector) call.detector.setEnabled(sending);
-  playback.applyAll();
-  changed();
-}
-
-async function sendState() {
-  applyLocal();
-  const call = model.call;
-  if (!call || !call.secret || call.phase === "reconnecting") return;
-  try {
-    applyMine((await model.ctx.act(addressOf(call.key), "set_call_state", { state: chosenState() }, "changing your call state")).payload);
-  } catch {
-    /* shown by act */
-  }
-}
-
-export function toggleMute() {
-  if (model.self.deafened) {
-    // Unmuting while deafened undeafens too: speaking while hearing nothing makes no sense.
-    model.self.deafened = false;
-    model.self.muted = false;
-  } else {
-    model.self.muted = !model.self.muted;
-  }
-  return sendState();
-}
-
-/** Deafened hears nothing and sends nothing; undeafened, the mute is what it was before. */
-export function toggleDeafen() {
-  model.self.deafened = !model.self.deafened;
-  return sendState();
-}
-
-/** Mesh: tells the others when I start or stop talking (at most every TALKING_MIN_INTERVAL_MS). */
-function sendTalking(call, talking) {
-  call.talkWanted = talking;
-  if (call.talkTimer) return;
-  const flush = () => {
-    call.talkTimer = null;
-    if (model.call !== call || call.talkSent === call.talkWanted) return;
-    call.talkSent = call.talkWanted;
-    patchOccupant(call.key, myId(), { talking: call.talkSent && !serverMuted() });
-    quietly(call.key, "set_talking", { talking: call.talkSent }).catch(() => {});
-    call.talkTimer = setTimeout(flush, TALKING_MIN_INTERVAL_MS);
-  };
-  flush();
-}
-
-/** Uses another microphone now (already remembered by the caller). */
-export async function useMicrophone(deviceId) {
-  if (!model.call) return;
-  await switchMicrophone(deviceId);
-  const call = model.call;
-  if (!call) return;
-  if (call.transport) call.transport.micChanged();
-  if (call.detector) call.detector.attach(local.mic);
-  applyLocal();
-  try {
-    applyMine((await quietly(call.key, "set_devices", { audio: true })).payload);
-  } catch {
-    /* shown when it matters: the next state change */
-  }
-}
-
-/** Tells the others which devices work (set_devices). */
-async function announceDevices(call, devices) {
-  try {
-    applyMine((await model.ctx.act(addressOf(call.key), "set_devices", devices, "updating your devices")).payload);
-  } catch {
-    /* shown by act */
-  }
-}
-
-/** Turns my camera on (everyone in the call sees it) or off. */
-export async function toggleCamera() {
-  const call = model.call;
-  if (!call) return;
-  if (local.camera) {
-    releaseCamera();
-    if (call.transport) call.transport.setCamera(null);
-    changed();
-    await announceDevices(call, { video: false });
-    return;
-  }
-  try {
-    await acquireCamera();
-  } catch (e) {
-    toast({ title: "Camera not available", message: micProblem(e, "camera") });
-    return;
-  }
-  if (model.call !== call) {
-    releaseCamera();
-    return;
-  }
-  const camera = local.camera;
-  camera.getVideoTracks()[0].addEventListener("ended", () => local.camera === camera && toggleCamera()); // unplugged
-  changed();
-  // Announced once the others can be offered it (sfu: its publication is up).
-  if (call.transport) await call.transport.setCamera(camera);
-  if (model.call !== call || local.camera !== camera) return;
-  await announceDevices(call, { video: true });
-}
-
-/** Uses another camera now, if mine is on (the choice is already remembered). */
-export async function useCamera(deviceId) {
-  const call = model.call;
-  if (!call || !local.camera) return;
-  await acquireCamera(deviceId);
-  if (model.call === call && call.transport) call.transport.setCamera(local.camera);
-  changed();
-}
-
-// -------------------------------------------------------------------------------------------------------------
-// Screen share
-
-/** What the server takes as a live label: one line without invisible characters, at most 64 code points. */
-function liveLabel(text) {
-  const clean = String(text).replace(/[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Default_Ignorable_Code_Point}\u2028\u2029]/gu, "").replace(/\s+/g, " ").trim();
-  return Array.from(clean || "Screen").slice(0, 64).join("");
-}
-
-function stopScreen() {
-  if (!local.screen) return false;
-  for (const t of local.screen.stream.getTracks()) t.stop();
-  local.screen = null;
-  if (model.call && model.call.transport) model.call.transport.setScreen(null);
-  changed();
-  return true;
-}
-
-async function announceLive(call, live, label = "") {
-  const context = live ? "going live" : "ending the share";
-  try {
-    applyMine((await quietly(call.key, "go_live", { live, label })).payload);
-    return;
-  } catch (e) {
-    // A window title the server will not take as a label (look-alike blanks, piled-up marks): the share is "Screen".
-    if (!(e && e.code === "invalid_argument" && live && label !== "Screen")) {
-      errorToast(e, context);
-      return;
-    }
-  }
-  try {
-    applyMine((await model.ctx.act(addressOf(call.key), "go_live", { live, label: "Screen" }, context)).payload);
-  } catch {
-    /* shown by act */
-  }
-}
-
-/** Shares a screen or window (the browser asks which), or stops sharing. */
-export async function toggleScreen() {
-  const call = model.call;
-  if (!call) return;
-  if (stopScreen()) {
-    await announceLive(call, false);
-    return;
-  }
-  let shared;
-  try {
-    shared = await captureScreen();
-  } catch (e) {
-    if (e && e.name === "NotAllowedError") return; // the person cancelled the browser's picker
-    errorToast(e, "sharing your screen");
-    return;
-  }
-  if (model.call !== call) {
-    for (const t of shared.stream.getTracks()) t.stop();
-    return;
-  }
-  shared.label = liveLabel(shared.label);
-  local.screen = shared;
-  const track = shared.stream.getVideoTracks()[0];
-  // Stopped from the browser's own "Stop sharing" bar.
-  if (track) track.addEventListener("ended", () => local.screen === shared && toggleScreen());
-  changed();
-  // Announced once the share can be watched (sfu: its publication is up).
-  if (call.transport) await call.transport.setScreen(shared.stream);
-  if (model.call !== call || local.screen !== shared) return;
-  await announceLive(call, true, shared.label);
-}
-
-/** Watches a member's share (or stops). */
-export function watch(userId, on) {
-  const call = model.call;
-  if (!call) return;
-  if (on) call.watching.add(userId);
-  else {
-    call.watching.delete(userId);
-    playback.removeStream(userId, "screen");
-  }
-  if (call.transport) call.transport.watch(userId, on);
-  changed();
-}
-
-/** Someone (again) shares a screen: if I watched it before (a rejoin, a new call socket), I ask for it again. */
-export function shareStarted(userId) {
-  const call = model.call;
-  if (call && call.transport && call.watching.has(userId)) call.transport.watch(userId, true);
-}
-
-/** Someone stopped sharing: nothing to watch any more. */
-export function shareEnded(userId) {
-  const call = model.call;
-  if (call && call.watching.delete(userId)) {
-    if (call.transport && call.mode === "sfu") call.transport.watch(userId, false);
-    changed();
-  }
 }
 
 // -------------------------------------------------------------------------------------------------------------

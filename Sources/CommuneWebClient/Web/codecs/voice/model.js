@@ -1,7 +1,9 @@
 // The voice codec's shared state: the context, who is in each voice channel's call (kept on the tree nodes as
 // `activeUsers`, from the tree and the updates), and my own call (`model.call`, null when I am in none). The parts
-// (call, media, mesh, sfu, playback, panel, view) read and change it here and call changed() so that the sidebar,
-// the channel view and the call panel re-render.
+// (call, mine, sharing, media, mesh, sfu, playback, panel, view) read and change it here and call changed() so that the
+// sidebar, the channel view and the call panel re-render.
+
+import { ConnectionLost } from "../../lib/connection.js";
 
 export const NAME = "voice";
 
@@ -95,4 +97,11 @@ export function changed() {
 /** The address of a channel's functions. */
 export function addressOf(key) {
   return model.ctx.address(key, NAME);
+}
+
+/** Runs a function of a voice channel without toasts (for what the page does by itself). */
+export function quietly(key, fn, payload = {}) {
+  const c = model.ctx.store.get("conn");
+  if (!c || !c.online) return Promise.reject(new ConnectionLost("Not connected."));
+  return c.call(addressOf(key), fn, payload);
 }

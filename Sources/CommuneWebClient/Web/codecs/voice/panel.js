@@ -8,8 +8,10 @@ import * as storage from "../../lib/storage.js";
 import { $, h } from "../../lib/ui.js";
 import * as call from "./call.js";
 import { canChooseSpeaker, listDevices, local } from "./media.js";
+import { toggleDeafen, toggleMute } from "./mine.js";
 import { model, voiceNode } from "./model.js";
 import * as playback from "./playback.js";
+import * as sharing from "./sharing.js";
 import { sortedOccupants, occupantItem } from "./view.js";
 
 const NARROW = matchMedia("(max-width: 699px)");
@@ -54,10 +56,10 @@ export function install() {
     h(
       "div",
       { className: "call-controls" },
-      button("mute", "Mute", () => call.toggleMute()),
-      button("deafen", "Deafen", () => call.toggleDeafen()),
-      button("camera", "Camera", () => call.toggleCamera()),
-      button("screen", "Share your screen", () => call.toggleScreen()),
+      button("mute", "Mute", () => toggleMute()),
+      button("deafen", "Deafen", () => toggleDeafen()),
+      button("camera", "Camera", () => sharing.toggleCamera()),
+      button("screen", "Share your screen", () => sharing.toggleScreen()),
       button("devices", "Devices", () => openDevices()),
       button("leave", "Leave the call", () => call.leave(), "call-leave"),
     ),
@@ -66,8 +68,8 @@ export function install() {
   NARROW.addEventListener("change", place);
   document.addEventListener("keydown", (event) => {
     if (!model.call || !event.ctrlKey || !event.shiftKey || event.altKey || event.metaKey) return;
-    if (event.code === "KeyM") call.toggleMute();
-    else if (event.code === "KeyD") call.toggleDeafen();
+    if (event.code === "KeyM") toggleMute();
+    else if (event.code === "KeyD") toggleDeafen();
     else return;
     event.preventDefault();
   });
@@ -139,8 +141,8 @@ async function openDevices() {
       const cameraChanged = (values.camera || "") !== (chosen.camera || "");
       storage.saveDevices({ microphone: values.microphone || "", camera: values.camera || "", relay: Boolean(values.relay), ...(canChooseSpeaker ? { speaker: values.speaker || "" } : {}) });
       playback.applyAll();
-      if (micChanged && model.call) await call.useMicrophone(values.microphone || "");
-      if (cameraChanged && model.call) await call.useCamera(values.camera || "");
+      if (micChanged && model.call) await sharing.useMicrophone(values.microphone || "");
+      if (cameraChanged && model.call) await sharing.useCamera(values.camera || "");
     },
   });
 }

@@ -9,6 +9,7 @@ import * as call from "./call.js";
 import { local } from "./media.js";
 import { model, myId, voiceNode } from "./model.js";
 import * as playback from "./playback.js";
+import { watch } from "./sharing.js";
 
 let pane = null;
 let stage = null;
@@ -106,7 +107,7 @@ function tile(userId, info, inMyCall) {
           type: "button",
           className: `small watch-button${watching ? "" : " primary"}`,
           textContent: watching ? "Stop watching" : "Watch",
-          on: { click: () => call.watch(userId, !watching) },
+          on: { click: () => watch(userId, !watching) },
         })
       : null,
   );
