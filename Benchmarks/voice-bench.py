@@ -239,7 +239,7 @@ class BrowserMembers:
 
 
 class SyntheticMembers:
-    """n members in one process of Benchmarks/voice-members.py (aiortc, Debian's /usr/bin/python3): SFU calls only."""
+    """n members in one process of Benchmarks/voice-members.py (aiortc, Debian's /usr/bin/python3)."""
 
     kind = "aiortc"
 
@@ -550,6 +550,7 @@ def main() -> int:
                         help="mesh call sizes, Chromium members (those above --max-mesh-members are skipped)")
     parser.add_argument("--sfu", default="2,4", help="SFU call sizes, Chromium members")
     parser.add_argument("--sfu-synthetic", default="2,4,8", help="SFU call sizes, synthetic (aiortc) members")
+    parser.add_argument("--mesh-synthetic", default="2,4,6", help="mesh call sizes, synthetic (aiortc) members")
     parser.add_argument("--max-mesh-members", type=int, default=6)
     parser.add_argument("--window", type=float, default=20.0, help="seconds measured")
     parser.add_argument("--settle", type=float, default=5.0, help="seconds after everyone hears everyone")
@@ -563,8 +564,9 @@ def main() -> int:
     sizes = lambda text: [int(x) for x in text.split(",") if x.strip()]  # noqa: E731
     shapes = [("mesh", n, "chromium") for n in sizes(args.mesh) if n <= args.max_mesh_members]
     shapes += [("sfu", n, "chromium") for n in sizes(args.sfu)]
+    shapes += [("mesh", n, "aiortc") for n in sizes(args.mesh_synthetic) if n <= args.max_mesh_members]
     shapes += [("sfu", n, "aiortc") for n in sizes(args.sfu_synthetic)]
-    skipped = [n for n in sizes(args.mesh) if n > args.max_mesh_members]
+    skipped = [n for n in sizes(args.mesh) + sizes(args.mesh_synthetic) if n > args.max_mesh_members]
     if skipped:
         log(f"mesh sizes {skipped} skipped: above --max-mesh-members {args.max_mesh_members}")
     if not shapes:

@@ -1,10 +1,12 @@
 #!/usr/bin/python3
 """Synthetic call members for scripts/bench-voice: N members of a Commune community in one process, each with its
-own identity, that join one voice call in `sfu` mode and send a tone as Opus, with aiortc (Debian's
-python3-aiortc; run with Debian's /usr/bin/python3, which has it). They speak the protocol of docs/PROTOCOL.md as
-the web client does: register with an invite and log in (X25519 challenge), `join_call`, the call socket's `hello`,
-`publish {kind: "voice", jsep}` with a complete SDP (aiortc gathers ICE before it answers), and an `answer` to each
-`offer` the server sends for what the member receives.
+own identity, that join one voice call and send a tone as Opus, with aiortc (Debian's python3-aiortc; run with
+Debian's /usr/bin/python3, which has it). They speak the protocol of docs/PROTOCOL.md as the web client does:
+register with an invite and log in (X25519 challenge), `join_call`, the call socket's `hello`; in `sfu` mode
+`publish {kind: "voice", jsep}` with a complete SDP (aiortc gathers ICE before it answers) and an `answer` to each
+`offer` the server sends for what the member receives; in `mesh` mode an offer to each member already in the call
+(`signal {to, payload: {description, streams}}`, complete SDPs, no trickle) and an answer to each offer signalled
+by a member who joins later. What they receive is counted, not decoded.
 
 Driven over stdin/stdout by Benchmarks/voice-bench.py, one JSON line per reply:
     (start)        → {"event": "online", "members": [{"name", "user_id"}]}   every member registered and logged in
@@ -106,7 +108,9 @@ class Member:
         self.publisher: RTCPeerConnection | None = None
         self.receiver: RTCPeerConnection | None = None
         self.published = asyncio.Event()
-        self.mids: dict[str, str] = {}  # mid → user_id, from the server's last offer
+        self.mids: dict[str, str] = {}  # mid → user_id, from the server's last offer (sfu)
+        self.peers: dict[str, RTCPeerConnection] = {}  # user_id → connection (mesh)
+        self.unanswered: set[str] = set()  # members my mesh offers still wait on
         self.tasks: list[asyncio.Task] = []
         self.frames = 0  # frames the server sent on the main and call sockets (updates, replies, offers)
 
@@ -152,8 +156,6 @@ class Member:
         reply = await self.request("function", {"codec": "voice", "path": self.path, "name": self.channel,
                                                 "function": "join_call", "payload": {}})
         joined = reply["data"]["payload"]
-        if joined.get("mode") != "sfu":
-            raise RuntimeError(f"{self.name}: the call is in {joined.get('mode')} mode; these members speak sfu only")
         self.call = await websockets.connect(self.url.replace("http", "ws", 1) + joined["socket"], max_size=2**22,
                                              open_timeout=STEP_TIMEOUT)
         await self.call.send(json.dumps({"type": "hello", "data": {"path": self.path, "name": self.channel, "secret": joined["secret"]}}))
@@ -161,6 +163,17 @@ class Member:
         if ready.get("type") != "ready":
             raise RuntimeError(f"{self.name}: call socket: {ready}")
         self.tasks.append(asyncio.create_task(self.read_call()))
+        if joined["mode"] == "mesh":
+            # The joiner offers to every member already in the call; the others answer.
+            self.unanswered = set(ready["data"]["peers"])
+            for peer in ready["data"]["peers"]:
+                pc = self.peer(peer)
+                await pc.setLocalDescription(await pc.createOffer())
+                await self.signal(peer, pc)
+            if not self.unanswered:
+                self.published.set()
+            await asyncio.wait_for(self.published.wait(), STEP_TIMEOUT)
+            return
         # ICE servers: none here (loopback, --no-own-turn); aiortc gathers host candidates.
         self.publisher = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.publisher.addTransceiver(Tone(), direction="sendonly")
@@ -185,8 +198,40 @@ class Member:
                 await self.receiver.setLocalDescription(await self.receiver.createAnswer())
                 await self.call.send(json.dumps({"type": "answer", "data": {"jsep": {
                     "type": "answer", "sdp": self.receiver.localDescription.sdp}}}))
+            elif kind == "signal":
+                await self.on_signal(data["from"], data.get("payload") or {})
+            elif kind == "peer_left" and data.get("user_id") in self.peers:
+                await self.peers.pop(data["user_id"]).close()
             elif kind in ("error", "ended"):
                 say(event="note", member=self.name, frame=frame)
+
+    def peer(self, user_id: str) -> RTCPeerConnection:
+        """My mesh connection to a member, with a tone of its own (each connection encodes its own copy)."""
+        if user_id not in self.peers:
+            pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+            pc.addTransceiver(Tone(), direction="sendrecv")
+            self.peers[user_id] = pc
+        return self.peers[user_id]
+
+    async def signal(self, to: str, pc: RTCPeerConnection) -> None:
+        sdp = pc.localDescription.sdp
+        streams = {line.split(":", 1)[1].split()[0]: "voice" for line in sdp.splitlines() if line.startswith("a=msid:")}
+        await self.call.send(json.dumps({"type": "signal", "data": {"to": to, "payload": {
+            "description": {"type": pc.localDescription.type, "sdp": sdp}, "streams": streams}}}))
+
+    async def on_signal(self, sender: str, payload: dict) -> None:
+        description = payload.get("description")
+        if not isinstance(description, dict):
+            return  # no trickled candidates here: every description is complete
+        pc = self.peer(sender)
+        await pc.setRemoteDescription(RTCSessionDescription(description["sdp"], description["type"]))
+        if description["type"] == "offer":
+            await pc.setLocalDescription(await pc.createAnswer())
+            await self.signal(sender, pc)
+        else:
+            self.unanswered.discard(sender)
+            if not self.unanswered:
+                self.published.set()
 
     async def stats(self) -> dict:
         heard: dict[str, int] = {}
@@ -198,9 +243,13 @@ class Member:
                 for s in (await transceiver.receiver.getStats()).values():
                     if s.type == "inbound-rtp":
                         heard[sender] = heard.get(sender, 0) + s.packetsReceived
+        for user, pc in self.peers.items():
+            for s in (await pc.getStats()).values():
+                if s.type == "inbound-rtp" and s.kind == "audio":
+                    heard[user] = heard.get(user, 0) + s.packetsReceived
         out = {"name": self.name, "time": time.monotonic(), "heard": heard, "serverFrames": self.frames, "payloadBytes": 0, "packetsSent": 0,
                "wireBytesSent": 0, "wirePacketsSent": 0, "uploadConnections": 0}
-        for pc in (self.publisher, self.receiver):
+        for pc in (self.publisher, self.receiver, *self.peers.values()):
             if pc is None or pc.connectionState == "closed":
                 continue
             sends = False
@@ -216,7 +265,7 @@ class Member:
         return out
 
     async def close(self) -> None:
-        for pc in (self.publisher, self.receiver):
+        for pc in (self.publisher, self.receiver, *self.peers.values()):
             if pc:
                 await pc.close()
         for socket in (self.call, self.main):
