@@ -48,6 +48,7 @@ extension SQLiteStore {
             for id in ids {
                 try db.execute(sql: "DELETE FROM messages WHERE channel_id = ?", arguments: [id])
                 try db.execute(sql: "DELETE FROM reactions WHERE channel_id = ?", arguments: [id])
+                try db.execute(sql: "DELETE FROM pins WHERE channel_id = ?", arguments: [id])
                 try db.execute(sql: "DELETE FROM interactables WHERE id = ?", arguments: [id])
             }
         }

@@ -203,6 +203,23 @@ public final class SQLiteStore: CommunityStore {
                     """
             )
         }
+        // Pins (SQLiteStore+Pins.swift), and the moderator group of an existing community gets pin_messages as a
+        // new one does.
+        migrator.registerMigration("v10-message-pins") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE pins (
+                        channel_id INTEGER NOT NULL,
+                        message_id INTEGER NOT NULL,
+                        pinned_by TEXT NOT NULL,
+                        time INTEGER NOT NULL,
+                        PRIMARY KEY (channel_id, message_id)
+                    ) WITHOUT ROWID;
+                    UPDATE groups SET permissions = CASE WHEN permissions = '' THEN 'pin_messages' ELSE permissions || ',pin_messages' END
+                    WHERE name = 'moderator' AND ',' || permissions || ',' NOT LIKE '%,pin_messages,%';
+                    """
+            )
+        }
         return migrator
     }
 

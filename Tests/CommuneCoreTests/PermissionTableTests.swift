@@ -51,6 +51,7 @@ struct PermissionTableTests {
             "create_invite": [.moderator, .owner], "list_invites": [.moderator, .owner], "revoke_invite": [.moderator, .owner],
             "set_info": [.owner], "get_audit_log": [.owner], "get_bans": [.moderator, .owner], "unban": [.moderator, .owner],
             "edit_message": [.moderator, .owner], "remove_message": [.moderator, .owner],
+            "pin_message": [.moderator, .owner], "unpin_message": [.moderator, .owner],
         ]
         return allowed.keys.sorted().flatMap { function in
             Role.allCases.map { PlainCase(function: function, actor: $0, allowed: allowed[function]!.contains($0)) }
@@ -100,13 +101,17 @@ struct PermissionTableTests {
             case "rename": (general, ["new_name": "renamed"])
             case "set_topic": (general, ["topic": "new topic"])
             case "edit_message": (general, ["message_id": .int(message.message.messageID), "message": "edited"])
-            case "remove_message": (general, ["message_id": .int(message.message.messageID)])
+            case "remove_message", "pin_message", "unpin_message": (general, ["message_id": .int(message.message.messageID)])
             case "update_group": (CommunityFunctions.address, ["group": "helpers", "power": 10])
             case "revoke_invite": (CommunityFunctions.address, ["code": .string(invite.code)])
             case "set_info": (CommunityFunctions.address, ["name": "Renamed"])
             case "unban": (CommunityFunctions.address, ["user_id": .string(fixture.bob.id.value)])
             default: (CommunityFunctions.address, [:])
             }
+        if test.function == "unpin_message" {
+            let pin = Pin(channelID: try self.generalID(fixture), messageID: message.message.messageID, pinnedBy: fixture.owner.id, time: 1)
+            _ = try await fixture.store.pin(pin, limit: 50)
+        }
         if test.function == "unban" {
             let ban = Ban(userID: fixture.bob.id, publicKey: fixture.bob.publicKey, username: "bob", reason: "", bannedBy: fixture.owner.id, bannedByName: "olivia", time: 1)
             _ = try await fixture.store.removeMember(fixture.bob.id, ban: ban, vengeance: false)

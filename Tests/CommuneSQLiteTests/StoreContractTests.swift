@@ -203,6 +203,25 @@ struct StoreContractTests {
         #expect(try await store.reactions(channelID: channel, messageIDs: [1], viewer: alice).isEmpty)
     }
 
+    @Test("pins: newest first, pinning twice keeps the first, the limit changes nothing, unpin says whether it was pinned", arguments: StoreKind.allCases)
+    func pins(kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        let store = fixture.store
+        let (alice, bob) = (UUIDString.random(), UUIDString.random())
+        #expect(try await store.pin(Pin(channelID: 3, messageID: 1, pinnedBy: alice, time: 10), limit: 2) == .pinned)
+        #expect(try await store.pin(Pin(channelID: 3, messageID: 1, pinnedBy: bob, time: 11), limit: 2)
+            == .alreadyPinned(Pin(channelID: 3, messageID: 1, pinnedBy: alice, time: 10)))
+        #expect(try await store.pin(Pin(channelID: 3, messageID: 2, pinnedBy: bob, time: 12), limit: 2) == .pinned)
+        #expect(try await store.pin(Pin(channelID: 3, messageID: 3, pinnedBy: bob, time: 13), limit: 2) == .full)
+        #expect(try await store.pin(Pin(channelID: 4, messageID: 3, pinnedBy: bob, time: 13), limit: 2) == .pinned)
+        #expect(try await store.pins(channelID: 3).map(\.messageID) == [2, 1])
+        #expect(try await store.pins(channelID: 3).last == Pin(channelID: 3, messageID: 1, pinnedBy: alice, time: 10))
+        #expect(try await store.unpin(channelID: 3, messageID: 2))
+        #expect(try await !store.unpin(channelID: 3, messageID: 2))
+        #expect(try await store.pins(channelID: 3).map(\.messageID) == [1])
+        #expect(try await store.groups().first { $0.name == "moderator" }?.permissions.contains(.pinMessages) == true)
+    }
+
     @Test("edits mark a message edited; removal masks it, drops attachments and keeps its id", arguments: StoreKind.allCases)
     func editAndRemove(kind: StoreKind) async throws {
         let fixture = try StoreFixture(kind)

@@ -2,7 +2,7 @@ import CommuneProtocol
 import Logging
 
 /// A text channel: `send_message` (with replies, ``TextReplies``), `get_messages`, `edit_message`, `remove_message`,
-/// `set_topic`, reactions (``TextReactions``), and their updates.
+/// `set_topic`, reactions (``TextReactions``), pins (``TextPins``), and their updates.
 public struct TextChannelCodec: ChannelCodec {
     public let name = TextFunction.codec
 
@@ -12,6 +12,7 @@ public struct TextChannelCodec: ChannelCodec {
         [
             FunctionSpec(TextFunction.sendMessage, pipelined: true), FunctionSpec(TextFunction.getMessages),
             FunctionSpec(TextFunction.addReaction), FunctionSpec(TextFunction.removeReaction), FunctionSpec(TextFunction.getReactors),
+            FunctionSpec(TextFunction.pinMessage), FunctionSpec(TextFunction.unpinMessage), FunctionSpec(TextFunction.getPins),
             FunctionSpec(TextFunction.editMessage), FunctionSpec(TextFunction.removeMessage), FunctionSpec(TextFunction.setTopic),
         ]
     }
@@ -20,7 +21,7 @@ public struct TextChannelCodec: ChannelCodec {
         [
             TextFunction.messageReceived, TextFunction.messageLive, TextFunction.messageChunk, TextFunction.messageEdited,
             TextFunction.messageRemoved, TextFunction.topicChanged,
-            TextFunction.reactionChanged, TextFunction.reactors,
+            TextFunction.reactionChanged, TextFunction.reactors, TextFunction.pinChanged, TextFunction.pins,
         ]
     }
 
@@ -48,6 +49,10 @@ public struct TextChannelCodec: ChannelCodec {
             return try await TextReactions.change(call, on: node, codec: self, context: context)
         case TextFunction.getReactors:
             return try await TextReactions.reactors(call, on: node, codec: self, context: context)
+        case TextFunction.pinMessage, TextFunction.unpinMessage:
+            return try await TextPins.change(call, on: node, codec: self, context: context)
+        case TextFunction.getPins:
+            return try await TextPins.list(call, on: node, codec: self, context: context)
         default:
             throw self.unknownFunction(call)
         }

@@ -27,6 +27,8 @@ public struct CommunityConfiguration: Sendable {
     public var maxReactionsPerMessage: Int = 20
     /// Most distinct emoji one member may react with on one message.
     public var maxReactionsPerMemberPerMessage: Int = 10
+    /// Most pinned messages one channel may have.
+    public var maxPinsPerChannel: Int = 50
     /// How long an HTTP session token from login stays valid, in milliseconds.
     public var sessionTokenLifetimeMilliseconds: Int64 = 24 * 3_600_000
 

@@ -19,7 +19,7 @@ public struct Group: Sendable, Hashable {
         Group(name: DefaultGroup.owner, permissions: Set(Permission.all), power: 100),
         Group(
             name: "moderator",
-            permissions: [.removeUsers, .banUsers, .changeMessages, .inviteUsers, .suppressUsers, .setTopic, .renameUsers],
+            permissions: [.removeUsers, .banUsers, .changeMessages, .inviteUsers, .suppressUsers, .setTopic, .renameUsers, .pinMessages],
             power: 50
         ),
         Group(name: DefaultGroup.member, permissions: [], power: 0),

@@ -25,11 +25,13 @@ public struct Permission: RawRepresentable, Hashable, Sendable, Comparable, Cust
     public static let suppressUsers = Permission(rawValue: "suppress_users")
     /// Set a channel's topic.
     public static let setTopic = Permission(rawValue: "set_topic")
+    /// Pin and unpin messages in text channels.
+    public static let pinMessages = Permission(rawValue: "pin_messages")
     /// Change the community's name, description, icon and visibility; read the audit log.
     public static let manageCommunity = Permission(rawValue: "manage_community")
 
     public static let all: [Permission] = [
         .manageChannels, .renameUsers, .removeUsers, .banUsers, .changeMessages, .setGroupPermissions, .setUserGroups,
-        .inviteUsers, .suppressUsers, .setTopic, .manageCommunity,
+        .inviteUsers, .suppressUsers, .setTopic, .manageCommunity, .pinMessages,
     ]
 }

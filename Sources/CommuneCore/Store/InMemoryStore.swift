@@ -24,6 +24,8 @@ public final class InMemoryStore: CommunityStore {
         var numbers: [SenderNumber: (channel: Int64, id: Int64)] = [:]
         /// Per (channel, message), its reactions in the order they were added.
         var reactions: [MessageSlot: [Reaction]] = [:]
+        /// Per channel, its pins in the order they were pinned.
+        var pins: [Int64: [Pin]] = [:]
     }
 
     private struct MessageSlot: Hashable {
@@ -118,6 +120,7 @@ public final class InMemoryStore: CommunityStore {
                 state.messages[id] = nil
                 state.numbers = state.numbers.filter { $0.value.channel != id }
                 state.reactions = state.reactions.filter { $0.key.channel != id }
+                state.pins[id] = nil
             }
             // Children go with their parent, as the SQLite store's foreign key cascades.
             var orphaned = state.nodes.values.filter { node in node.parentID.map { state.nodes[$0] == nil } ?? false }
@@ -126,6 +129,7 @@ public final class InMemoryStore: CommunityStore {
                     state.nodes[node.id] = nil
                     state.messages[node.id] = nil
                     state.reactions = state.reactions.filter { $0.key.channel != node.id }
+                    state.pins[node.id] = nil
                 }
                 orphaned = state.nodes.values.filter { node in node.parentID.map { state.nodes[$0] == nil } ?? false }
             }
@@ -318,6 +322,32 @@ public final class InMemoryStore: CommunityStore {
             state.messages[channelID]![index].senderID = senderID
             state.messages[channelID]![index].edited = senderID != nil
             if senderID == nil { state.messages[channelID]![index].attachments = [] }
+        }
+    }
+
+    // MARK: Pins
+
+    public func pin(_ pin: Pin, limit: Int) async throws -> PinChange {
+        self.state.withLock { state in
+            let pins = state.pins[pin.channelID] ?? []
+            if let earlier = pins.first(where: { $0.messageID == pin.messageID }) { return .alreadyPinned(earlier) }
+            guard pins.count < limit else { return .full }
+            state.pins[pin.channelID, default: []].append(pin)
+            return .pinned
+        }
+    }
+
+    public func unpin(channelID: Int64, messageID: Int64) async throws -> Bool {
+        self.state.withLock { state in
+            let pins = state.pins[channelID] ?? []
+            state.pins[channelID] = pins.filter { $0.messageID != messageID }
+            return state.pins[channelID]!.count < pins.count
+        }
+    }
+
+    public func pins(channelID: Int64) async throws -> [Pin] {
+        self.state.withLock { state in
+            (state.pins[channelID] ?? []).sorted { ($0.time, $0.messageID) > ($1.time, $1.messageID) }
         }
     }
 

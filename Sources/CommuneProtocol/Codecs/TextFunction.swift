@@ -17,6 +17,11 @@ public enum TextFunction {
     public static let reactionChanged = "reaction_changed"
     public static let getReactors = "get_reactors"
     public static let reactors = "reactors"
+    public static let pinMessage = "pin_message"
+    public static let unpinMessage = "unpin_message"
+    public static let pinChanged = "pin_changed"
+    public static let getPins = "get_pins"
+    public static let pins = "pins"
     /// The text a removed message keeps (seed 002).
     public static let removedText = "*Message Removed*"
 }

@@ -56,11 +56,13 @@ struct DomainFixture {
         let members = try await self.store.members().sorted { $0.id.value < $1.id.value }
         let nodes = try await self.store.interactables()
         var messages: [StoredMessage] = []
+        var pins: [Pin] = []
         for node in nodes {
             messages += try await self.store.messages(channelID: node.id, before: nil, skip: 0, limit: 1_000)
+            pins += try await self.store.pins(channelID: node.id)
         }
         return "\(members)|\(try await self.store.bans())|\(try await self.store.groups())|\(try await self.store.invites())|"
-            + "\(try await self.store.settings().sorted { $0.key < $1.key })|\(nodes)|\(messages)"
+            + "\(try await self.store.settings().sorted { $0.key < $1.key })|\(nodes)|\(messages)|\(pins)"
     }
 }
 
