@@ -220,6 +220,19 @@ public final class SQLiteStore: CommunityStore {
                     """
             )
         }
+        // Read state (SQLiteStore+ReadState.swift): where each member stopped reading each channel.
+        migrator.registerMigration("v8-read-marks") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE read_marks (
+                        member_id TEXT NOT NULL,
+                        channel_id INTEGER NOT NULL,
+                        message_id INTEGER NOT NULL,
+                        PRIMARY KEY (member_id, channel_id)
+                    ) WITHOUT ROWID;
+                    """
+            )
+        }
         return migrator
     }
 

@@ -86,7 +86,8 @@ public final class CommuneServer: Sendable {
         let application = self.makeApplication(onReady: onReady)
         let serviceGroup = ServiceGroup(
             configuration: .init(
-                services: [application, HeapTrimmer(period: self.configuration.heapTrimPeriod)] + [self.callBackend as? any Service].compactMap { $0 }
+                services: [application, HeapTrimmer(period: self.configuration.heapTrimPeriod), ReadMarkFlusher(community: self.community, logger: self.logger)]
+                    + [self.callBackend as? any Service].compactMap { $0 }
                     + [self.ownTURN.map { TURNSupervisor(server: $0, logger: self.logger) as any Service }].compactMap { $0 },
                 gracefulShutdownSignals: gracefulShutdownSignals,
                 logger: self.logger

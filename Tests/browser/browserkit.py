@@ -133,6 +133,15 @@ class Browser:
 
         return self.wait(visible, timeout, f"{self.name}: {selector} never became visible")
 
+    def join(self, invite_link: str, username: str) -> None:
+        """Opens an invite link, joins as `username` and waits until the page is online."""
+        self.driver.get(invite_link)
+        self.wait_screen("join")
+        self.one("#join-name").send_keys(username)
+        self.one("#join-submit").click()
+        self.wait_screen("main")
+        self.wait(lambda _: self.connection() == "online", message=f"{self.name} never came online")
+
     def wait_screen(self, name: str, timeout: float = WAIT) -> None:
         self.wait(
             lambda d: d.execute_script("return document.body.dataset.screen") == name,

@@ -38,6 +38,7 @@ public struct CodecRegistry: Sendable {
         features: [
             MemberListFeature(), MemberFunctions(), GroupFunctions(), InviteFunctions(), InfoFunctions(), AuditFunctions(),
             SearchFunctions(),
+            ReadStateFunctions(),
         ]
     )
 

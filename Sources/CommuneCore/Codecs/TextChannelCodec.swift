@@ -14,6 +14,7 @@ public struct TextChannelCodec: ChannelCodec {
             FunctionSpec(TextFunction.addReaction), FunctionSpec(TextFunction.removeReaction), FunctionSpec(TextFunction.getReactors),
             FunctionSpec(TextFunction.pinMessage), FunctionSpec(TextFunction.unpinMessage), FunctionSpec(TextFunction.getPins),
             FunctionSpec(TextFunction.editMessage), FunctionSpec(TextFunction.removeMessage), FunctionSpec(TextFunction.setTopic),
+            FunctionSpec(ReadStateFunctions.markRead),
         ]
     }
 
@@ -22,6 +23,7 @@ public struct TextChannelCodec: ChannelCodec {
             TextFunction.messageReceived, TextFunction.messageLive, TextFunction.messageChunk, TextFunction.messageEdited,
             TextFunction.messageRemoved, TextFunction.topicChanged,
             TextFunction.reactionChanged, TextFunction.reactors, TextFunction.pinChanged, TextFunction.pins,
+            ReadStateFunctions.readMarked,
         ]
     }
 
@@ -45,6 +47,8 @@ public struct TextChannelCodec: ChannelCodec {
             return try await TopicFunctions.setTopic(call, on: node, codec: self, context: context)
         case TextFunction.editMessage, TextFunction.removeMessage:
             return try await self.changeMessage(call, on: node, context: context)
+        case ReadStateFunctions.markRead:
+            return try await ReadStateFunctions.markRead(call, on: node, codec: self, context: context)
         case TextFunction.addReaction, TextFunction.removeReaction:
             return try await TextReactions.change(call, on: node, codec: self, context: context)
         case TextFunction.getReactors:

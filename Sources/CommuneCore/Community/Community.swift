@@ -21,6 +21,8 @@ public final class Community: Sendable {
     public let attachments: AttachmentFiles?
     /// Who is in which voice call, and where their media goes.
     public let calls: Calls
+    /// Read marks on their way to the store (written together, at most once a second).
+    public let readMarks = ReadMarkBuffer()
     let privateKey: Curve25519.KeyAgreement.PrivateKey
     /// Base64 of the community's X25519 public key, as `challenge` sends it.
     public let publicKey: String

@@ -22,6 +22,8 @@ public final class InMemoryStore: CommunityStore {
         var messages: [Int64: [StoredMessage]] = [:]
         /// (sender, number) → (channel, message id) of the message stored under that number.
         var numbers: [SenderNumber: (channel: Int64, id: Int64)] = [:]
+        /// Read marks: member → channel → last message id read.
+        var readMarks: [UUIDString: [Int64: Int64]] = [:]
         /// Per (channel, message), its reactions in the order they were added.
         var reactions: [MessageSlot: [Reaction]] = [:]
         /// Per channel, its pins in the order they were pinned.
@@ -405,6 +407,26 @@ public final class InMemoryStore: CommunityStore {
     public func searchMessages(_ search: MessageSearch) async throws -> [SearchHit] {
         let candidates = self.state.withLock { state in search.channelIDs.flatMap { state.messages[$0] ?? [] } }
         return try search.scan(candidates)
+    }
+
+    // MARK: Read state
+
+    public func readMarks(memberID: UUIDString) async throws -> [Int64: Int64] {
+        self.state.withLock { $0.readMarks[memberID] ?? [:] }
+    }
+
+    public func saveReadMarks(_ marks: [ReadMark]) async throws {
+        self.state.withLock { state in
+            for mark in marks {
+                state.readMarks[mark.memberID, default: [:]][mark.channelID] = max(state.readMarks[mark.memberID]?[mark.channelID] ?? 0, mark.messageID)
+            }
+        }
+    }
+
+    public func lastMessageIDs(channelIDs: [Int64]) async throws -> [Int64: Int64] {
+        self.state.withLock { state in
+            Dictionary(channelIDs.map { ($0, Int64(state.messages[$0]?.count ?? 0)) }, uniquingKeysWith: { first, _ in first })
+        }
     }
 }
 

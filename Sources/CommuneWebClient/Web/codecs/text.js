@@ -9,6 +9,7 @@ import { flushAllPending, queueMessage, replaceMessage, switchDraft, wireCompose
 import { catchUpAll, loadNewer, loadNewest, loadOlder, reloadLoadedChannels } from "./text/history.js";
 import { jumpToMessage, renderMessages } from "./text/messages.js";
 import { channelState, currentKey, isText, mergeMessages, model, NAME, onChanged, setUnread } from "./text/model.js";
+import { markReadSoon, readMarked, syncReadState } from "./text/readstate.js";
 
 function install(ctx) {
   model.ctx = ctx;
@@ -29,8 +30,9 @@ function install(ctx) {
   bus.on("channel-selected", (key) => {
     if (!isText(store.get("nodes").get(key))) return;
     setUnread(key, () => 0);
-    if (!channelState(key).loadedAny) loadNewest(key);
+    if (!channelState(key).loadedAny) Promise.resolve(loadNewest(key)).then(() => markReadSoon(key));
     renderMessages({ scrollToEnd: true });
+    markReadSoon(key);
   });
   bus.on("signed-in", ({ previous }) => {
     model.lastNumber = Math.max(model.lastNumber, Number(previous.last_number) || 0);
@@ -38,6 +40,7 @@ function install(ctx) {
   bus.on("online", async ({ first }) => {
     if (!first) await catchUpAll();
     flushAllPending();
+    syncReadState();
   });
   // A renamed or moved channel keeps its messages, unread count and edit; a removed one's are dropped.
   bus.on("remap", ({ removed, moved }) => {
@@ -69,6 +72,7 @@ function install(ctx) {
   document.addEventListener("visibilitychange", () => {
     const key = currentKey();
     if (!document.hidden && key && store.get("unread").get(key)) setUnread(key, () => 0);
+    if (!document.hidden && key && isText(store.get("nodes").get(key))) markReadSoon(key);
   });
 }
 
@@ -84,6 +88,8 @@ function wireScrolling() {
     if (box.scrollTop < 150 && key) loadOlder(key);
     // Showing an older stretch (a search result): near the bottom, the next newer page.
     if (key && box.scrollHeight - box.scrollTop - box.clientHeight < 150 && channelState(key).detached) loadNewer(key);
+    // Scrolled down to the newest: read.
+    if (key && box.scrollHeight - box.scrollTop - box.clientHeight < 80 && isText(model.ctx.store.get("nodes").get(key))) markReadSoon(key);
   });
   // A resize (a phone rotating, the keyboard opening, a banner closing) keeps the newest message in view.
   new ResizeObserver(() => {
@@ -98,6 +104,7 @@ function messageLive({ key, payload }) {
   if (payload.sender_id && !store.get("members").has(payload.sender_id)) bus.emit("unknown-member", payload.sender_id);
   if (key === currentKey() && !document.hidden) {
     renderMessages();
+    markReadSoon(key);
   } else if (added) {
     setUnread(key, (n) => n + 1);
     if (key === currentKey()) renderMessages();
@@ -128,6 +135,7 @@ export default {
     message_live: messageLive,
     message_edited: messageReplaced,
     message_removed: messageReplaced,
+    read_marked: readMarked,
   },
 
   commands: {

@@ -18,9 +18,18 @@ function communityInfo(info) {
   };
 }
 
+/** The tab's title: the community's name, after the number of unread messages when there are any. */
+function renderTitle() {
+  const { community, unread } = ctx.store.get();
+  let total = 0;
+  for (const count of unread.values()) total += count;
+  const shown = total > 999 ? "999+" : String(total);
+  document.title = `${total ? `(${shown}) ` : ""}${nameAttr(community.name)} — Commune`;
+}
+
 function renderInfo() {
   const { name, description } = ctx.store.get("community");
-  document.title = `${nameAttr(name)} — Commune`;
+  renderTitle();
   $("community-name").replaceChildren(nameNode(name));
   $("community-name").title = nameAttr(name);
   const desc = $("community-description");
@@ -181,6 +190,7 @@ function openBansDialog() {
 export function install(context) {
   ctx = context;
   ctx.store.subscribe(["community"], renderInfo);
+  ctx.store.subscribe(["unread"], renderTitle);
   ctx.bus.on("signed-in", ({ data }) => ctx.store.set({ community: communityInfo(data.community || {}) }));
   $("open-community").addEventListener("click", openCommunityMenu);
 }

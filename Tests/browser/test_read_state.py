@@ -1,0 +1,113 @@
+"""Read state in the web client, kept by the server: one member on two browsers (the second imported the first's
+identity) and a sender on the CLI. Unread counts in the sidebar and the tab's title come from the server, reading a
+channel on one browser clears it on the other within seconds, and a reload keeps what was read and what was not.
+
+Needs COMMUNE_BIN (an already built `commune`); scripts/test-browser sets it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from browserkit import REPO, Browser, CommuneServer
+from test_web_client import open_channel
+
+COMMUNE_BIN = os.environ.get("COMMUNE_BIN", str(REPO / ".build" / "debug" / "commune"))
+
+pytestmark = pytest.mark.skipif(
+    not os.access(COMMUNE_BIN, os.X_OK), reason=f"no commune binary at {COMMUNE_BIN} (build it first)"
+)
+
+GENERAL = "General/General"
+
+
+@pytest.fixture(scope="module")
+def server():
+    srv = CommuneServer(COMMUNE_BIN)
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.cleanup()
+
+
+@pytest.fixture(scope="module")
+def browsers():
+    made: list[Browser] = []
+
+    def make(name: str) -> Browser:
+        browser = Browser(name)
+        made.append(browser)
+        return browser
+
+    yield make
+    for browser in made:
+        browser.quit()
+
+
+def cli(*args: str) -> str:
+    done = subprocess.run([COMMUNE_BIN, *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def badge(browser: Browser, channel: str) -> int:
+    """The unread count the sidebar shows on a channel (0 without a badge)."""
+    text = browser.driver.execute_script(
+        "const li = Array.from(document.querySelectorAll('#channel-tree li.channel'))"
+        ".find(li => li.querySelector('.channel-name').textContent === arguments[0]);"
+        "const b = li && li.querySelector('.badge'); return b ? b.textContent : '';",
+        channel,
+    )
+    return int(text.rstrip("+")) if text else 0
+
+
+def test_read_on_one_browser_clears_the_other(server, browsers):
+    laptop = browsers("alice-laptop")
+    laptop.join(server.owner_invite, "Alice")
+    laptop.one("#banner-export").click()
+    laptop.wait(lambda _: any(p.suffix == ".json" for p in laptop.downloads.iterdir()), message="no identity file")
+    exported = next(p for p in laptop.downloads.iterdir() if p.suffix == ".json")
+
+    phone = browsers("alice-phone")
+    phone.driver.get(server.url)
+    phone.wait_screen("welcome")
+    phone.one("#welcome-import").send_keys(str(exported))
+    phone.wait_screen("main")
+    phone.wait(lambda _: phone.connection() == "online")
+    # Both read the rules; General is elsewhere.
+    for browser in (laptop, phone):
+        open_channel(browser, "Rules")
+
+    bob = Path(tempfile.mkdtemp(prefix="commune-read-state-")) / "bob.json"
+    cli("join", server.invite(), "--name", "Bob", "--identity", str(bob))
+    for text in ("one", "two", "three"):
+        cli("send", GENERAL, text, "--identity", str(bob))
+    for browser in (laptop, phone):
+        browser.wait(lambda _, b=browser: badge(b, "General") == 3, message=f"{browser.name}: General does not show 3 unread")
+        browser.wait(lambda _, b=browser: b.driver.title.startswith("(3) "), message=f"{browser.name}: title {browser.driver.title!r}")
+
+    # Read on the phone: the laptop's count clears by itself (the phone marks read within ~2 s, the server tells the
+    # laptop at once).
+    open_channel(phone, "General")
+    phone.wait_message("three")
+    assert badge(phone, "General") == 0
+    laptop.wait(lambda _: badge(laptop, "General") == 0, timeout=8, message="the laptop still shows General unread")
+    laptop.wait(lambda _: not laptop.driver.title.startswith("("), message=f"title {laptop.driver.title!r}")
+
+    # Two more while the phone reads Rules again; the laptop reloads: the server's counts, not the page's, show.
+    open_channel(phone, "Rules")
+    for text in ("four", "five"):
+        cli("send", GENERAL, text, "--identity", str(bob))
+    laptop.wait(lambda _: badge(laptop, "General") == 2, message="the laptop does not count the new messages")
+    laptop.driver.refresh()
+    laptop.wait_screen("main")
+    laptop.wait(lambda _: laptop.connection() == "online")
+    laptop.wait(lambda _: badge(laptop, "General") == 2, message="after a reload the laptop lost the unread count")
+    assert badge(laptop, "Rules") == 0
+    laptop.screenshot("read-state-unread.png")
