@@ -14,6 +14,7 @@ public struct TextChannelCodec: ChannelCodec {
             FunctionSpec(TextFunction.addReaction), FunctionSpec(TextFunction.removeReaction), FunctionSpec(TextFunction.getReactors),
             FunctionSpec(TextFunction.pinMessage), FunctionSpec(TextFunction.unpinMessage), FunctionSpec(TextFunction.getPins),
             FunctionSpec(TextFunction.editMessage), FunctionSpec(TextFunction.removeMessage), FunctionSpec(TextFunction.setTopic),
+            FunctionSpec(TextFunction.typing),
             FunctionSpec(ReadStateFunctions.markRead),
         ]
     }
@@ -22,6 +23,7 @@ public struct TextChannelCodec: ChannelCodec {
         [
             TextFunction.messageReceived, TextFunction.messageLive, TextFunction.messageChunk, TextFunction.messageEdited,
             TextFunction.messageRemoved, TextFunction.topicChanged,
+            TextFunction.memberTyping,
             TextFunction.reactionChanged, TextFunction.reactors, TextFunction.pinChanged, TextFunction.pins,
             ReadStateFunctions.readMarked,
         ]
@@ -57,6 +59,8 @@ public struct TextChannelCodec: ChannelCodec {
             return try await TextPins.change(call, on: node, codec: self, context: context)
         case TextFunction.getPins:
             return try await TextPins.list(call, on: node, codec: self, context: context)
+        case TextFunction.typing:
+            return try TextTyping.typing(call, on: node, codec: self, context: context)
         default:
             throw self.unknownFunction(call)
         }

@@ -8,6 +8,7 @@ import { $ } from "../lib/ui.js";
 import { flushAllPending, queueMessage, replaceMessage, switchDraft, wireComposer } from "./text/composer.js";
 import { catchUpAll, loadNewer, loadNewest, loadOlder, reloadLoadedChannels } from "./text/history.js";
 import { jumpToMessage, renderMessages } from "./text/messages.js";
+import { typingStopped, typingUpdate, wireTyping } from "./text/typing.js";
 import { channelState, currentKey, isText, mergeMessages, model, NAME, onChanged, setUnread } from "./text/model.js";
 import { markReadSoon, readMarked, syncReadState } from "./text/readstate.js";
 
@@ -17,6 +18,7 @@ function install(ctx) {
   onChanged(renderMessages);
   wireComposer();
   wireScrolling();
+  wireTyping();
 
   // Names, permissions and my identity show in every message.
   store.subscribe(["members", "groups", "me"], () => renderMessages());
@@ -101,6 +103,7 @@ function wireScrolling() {
 function messageLive({ key, payload }) {
   const { store, bus } = model.ctx;
   const added = mergeMessages(key, [payload]);
+  if (payload.sender_id) typingStopped(key, payload.sender_id);
   if (payload.sender_id && !store.get("members").has(payload.sender_id)) bus.emit("unknown-member", payload.sender_id);
   if (key === currentKey() && !document.hidden) {
     renderMessages();
@@ -135,6 +138,7 @@ export default {
     message_live: messageLive,
     message_edited: messageReplaced,
     message_removed: messageReplaced,
+    member_typing: typingUpdate,
     read_marked: readMarked,
   },
 
