@@ -99,3 +99,96 @@ def test_a_removed_original_shows_as_removed(alice, bob):
     alice.wait_message("an answer")
     preview = message_item(alice, "an answer").find_element(By.CSS_SELECTOR, ".reply-preview")
     assert preview.text.endswith("Original message removed"), preview.text
+
+
+def chip_counts(browser, text: str) -> dict[str, str]:
+    item = message_item(browser, text)
+    return {c.get_attribute("data-emoji"): c.find_element(By.CSS_SELECTOR, ".reaction-count").text
+            for c in item.find_elements(By.CSS_SELECTOR, ".reactions .reaction")}
+
+
+def test_reactions_live_both_ways_with_who_reacted(alice, bob):
+    message = call(bob, "send_message", {"message": "react to this"})["payload"]["message_id"]
+    alice.wait_message("react to this")
+    # Bob reacts: Alice sees the chip live.
+    call(bob, "add_reaction", {"message_id": message, "emoji": "🎉"})
+    alice.wait(lambda _: chip_counts(alice, "react to this") == {"🎉": "1"}, message="Bob's reaction never showed")
+    # Alice reacts from the picker: her chip is marked hers, and the server counts it.
+    item = message_item(alice, "react to this")
+    alice.driver.execute_script("arguments[0].classList.add('tools-open')", item)
+    item.find_element(By.CSS_SELECTOR, ".msg-react").click()
+    alice.wait_visible("#reaction-picker")
+    alice.screenshot("c04-reaction-picker.png")
+    next(b for b in alice.css("#reaction-picker .reaction-choice") if b.text == "👍").click()
+    alice.wait(lambda _: chip_counts(alice, "react to this") == {"🎉": "1", "👍": "1"})
+    mine = message_item(alice, "react to this").find_element(By.CSS_SELECTOR, '.reaction[data-emoji="👍"]')
+    assert "mine" in mine.get_attribute("class")
+    # Clicking Bob's 🎉 adds mine to it.
+    message_item(alice, "react to this").find_element(By.CSS_SELECTOR, '.reaction[data-emoji="🎉"]').click()
+    alice.wait(lambda _: chip_counts(alice, "react to this") == {"🎉": "2", "👍": "1"})
+    history = {m["message_id"]: m for m in call(bob, "get_messages", {"amount": 5})["payload"]["messages"]}
+    assert {(r["emoji"], r["count"], r["me"]) for r in history[message]["reactions"]} == {("🎉", 2, True), ("👍", 1, False)}
+    # Hover: who reacted.
+    chip = message_item(alice, "react to this").find_element(By.CSS_SELECTOR, '.reaction[data-emoji="🎉"]')
+    alice.driver.execute_script("arguments[0].dispatchEvent(new MouseEvent('mouseenter'))", chip)
+    alice.wait(lambda _: "Bob" in (chip.get_attribute("title") or "") and "Alice" in chip.get_attribute("title"),
+               message="the chip never said who reacted")
+    alice.screenshot("c05-reactions.png")
+    # Bob takes his back: live.
+    call(bob, "remove_reaction", {"message_id": message, "emoji": "🎉"})
+    alice.wait(lambda _: chip_counts(alice, "react to this") == {"🎉": "1", "👍": "1"})
+    # A reaction the server refuses (typed text, not an emoji) is a toast, and nothing changes.
+    item = message_item(alice, "react to this")
+    alice.driver.execute_script("arguments[0].classList.add('tools-open')", item)
+    item.find_element(By.CSS_SELECTOR, ".msg-react").click()
+    field = alice.wait_visible("#reaction-picker .reaction-input")
+    field.send_keys("lol" + Keys.ENTER)
+    alice.wait_visible('.toast[data-code="invalid_argument"]')
+    assert chip_counts(alice, "react to this") == {"🎉": "1", "👍": "1"}
+
+
+def test_pins_list_in_the_header_live_and_pin_action_only_with_the_permission(server, alice, bob):
+    message = call(bob, "send_message", {"message": "pin-worthy announcement"})["payload"]["message_id"]
+    alice.wait_message("pin-worthy announcement")
+    # Alice (owner) pins from the message's tools.
+    item = message_item(alice, "pin-worthy announcement")
+    alice.driver.execute_script("arguments[0].classList.add('tools-open')", item)
+    item.find_element(By.CSS_SELECTOR, ".msg-pin").click()
+    alice.wait(lambda _: "pinned" in message_item(alice, "pin-worthy announcement").get_attribute("class"))
+    pins = call(bob, "get_pins", {})["payload"]["pins"]
+    assert [p["message_id"] for p in pins] == [message]
+    # Bob, a plain member, may not pin: forbidden, nothing changes.
+    other = call(bob, "send_message", {"message": "not for pinning"})["payload"]["message_id"]
+    with pytest.raises(RuntimeError, match="forbidden"):
+        call(bob, "pin_message", {"message_id": other})
+    assert [p["message_id"] for p in call(bob, "get_pins", {})["payload"]["pins"]] == [message]
+    # The header's list shows it; a pin made elsewhere (a moderator's) arrives live in the open list.
+    alice.one("#channel-pins").click()
+    alice.wait(lambda _: [li.get_attribute("data-id") for li in alice.css("#app-dialog .pin")] == [str(message)])
+    moderator = PyClient(server.url.replace("http", "ws"), new_identity())
+    moderator.register(server.invite(), "Mona")
+    moderator.login()
+    bob_id = call(bob, "get_members", {}, {"codec": "community", "path": "", "name": ""})["payload"]["members"]
+    mona = next(m["user_id"] for m in bob_id if m["username"] == "Mona")
+    alice.driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "window.commune.run({codec: 'community', path: '', name: ''}, 'set_user_group', {user_id: arguments[0], group: 'moderator'})"
+        ".then(() => done(true), e => done(String(e)));", mona)
+    call(moderator, "pin_message", {"message_id": other})
+    alice.wait(lambda _: [li.get_attribute("data-id") for li in alice.css("#app-dialog .pin")] == [str(other), str(message)],
+               message="the moderator's pin never reached the open list")
+    alice.screenshot("c06-pins-list.png")
+    # Jump closes the list and shows the message.
+    alice.css("#app-dialog .pin")[1].find_element(By.CSS_SELECTOR, ".pin-jump").click()
+    alice.wait_visible(f'#message-list li.message[data-id="{message}"].highlighted')
+    moderator.close()
+
+
+def test_a_member_without_pin_messages_sees_no_pin_action(server, people):
+    carol = people("carol")
+    join(carol, server.invite(), "Carol")
+    carol.wait_message("pin-worthy announcement")
+    item = message_item(carol, "pin-worthy announcement")
+    assert item.find_elements(By.CSS_SELECTOR, ".msg-reply") and item.find_elements(By.CSS_SELECTOR, ".msg-react")
+    assert not item.find_elements(By.CSS_SELECTOR, ".msg-pin"), "a plain member was offered Pin"
+    assert carol.one("#channel-pins").is_displayed(), "the pins list should be open to everyone"

@@ -8,6 +8,8 @@ import { $ } from "../lib/ui.js";
 import { flushAllPending, queueMessage, replaceMessage, switchDraft, wireComposer } from "./text/composer.js";
 import { catchUpAll, loadNewer, loadNewest, loadOlder, reloadLoadedChannels } from "./text/history.js";
 import { jumpToMessage, renderMessages } from "./text/messages.js";
+import { loadPins, pinChanged, wirePinsButton } from "./text/pins.js";
+import { reactionChanged } from "./text/reactions.js";
 import { typingStopped, typingUpdate, wireTyping } from "./text/typing.js";
 import { channelState, currentKey, isText, mergeMessages, model, NAME, onChanged, setUnread } from "./text/model.js";
 import { markReadSoon, readMarked, syncReadState } from "./text/readstate.js";
@@ -18,6 +20,7 @@ function install(ctx) {
   onChanged(renderMessages);
   wireComposer();
   wireScrolling();
+  wirePinsButton();
   wireTyping();
 
   // Names, permissions and my identity show in every message.
@@ -32,6 +35,7 @@ function install(ctx) {
   bus.on("channel-selected", (key) => {
     if (!isText(store.get("nodes").get(key))) return;
     setUnread(key, () => 0);
+    if (!channelState(key).loadedAny) loadPins(key);
     if (!channelState(key).loadedAny) Promise.resolve(loadNewest(key)).then(() => markReadSoon(key));
     renderMessages({ scrollToEnd: true });
     markReadSoon(key);
@@ -138,6 +142,8 @@ export default {
     message_live: messageLive,
     message_edited: messageReplaced,
     message_removed: messageReplaced,
+    reaction_changed: reactionChanged,
+    pin_changed: pinChanged,
     member_typing: typingUpdate,
     read_marked: readMarked,
   },

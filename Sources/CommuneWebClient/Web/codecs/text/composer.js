@@ -265,7 +265,10 @@ export function cancelReplying() {
 export function replaceMessage(key, m) {
   const cs = model.channels.get(key);
   if (!cs || !m || !Number.isInteger(m.message_id) || !cs.messages.has(m.message_id)) return;
-  cs.messages.set(m.message_id, normalMessage(m));
+  const replaced = normalMessage(m);
+  // Edits and removals carry no reactions (only history does): the ones shown stay.
+  if (!Array.isArray(m.reactions)) replaced.reactions = cs.messages.get(m.message_id).reactions;
+  cs.messages.set(m.message_id, replaced);
   const editing = model.editing;
   if (editing && editing.key === key && editing.id === m.message_id && !m.sender_id) cancelEditing();
   const replying = model.replying;

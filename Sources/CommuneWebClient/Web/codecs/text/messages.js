@@ -7,6 +7,8 @@ import { nameNode } from "../../lib/names.js";
 import { $, avatar, fullTime, h, shortTime } from "../../lib/ui.js";
 import { discardPending, removeMessage, retryPending, startEditing, startReplying } from "./composer.js";
 import { loadOlder, loadToShow } from "./history.js";
+import { isPinned, togglePin } from "./pins.js";
+import { openPicker, reactionsRow } from "./reactions.js";
 import { channelState, currentKey, isText, model, sortedIds } from "./model.js";
 
 const GROUP_WINDOW_MS = 7 * 60 * 1000;
@@ -31,7 +33,9 @@ function messageNode(cs, m, continued) {
   const tag = removed ? "" : ctx.memberTag(m.sender_id);
   const replying = Boolean(model.replying && model.replying.id === m.message_id && model.replying.key === key);
   const replyName = m.reply_to && m.reply_to.sender_id ? ctx.memberName(m.reply_to.sender_id) : "";
-  const cacheKey = JSON.stringify([m.message, m.edited, m.kind, m.sender_id, name, tag, continued, canEdit, canRemove, editing, replying, m.attachments.map((a) => a.attachment_id), m.reply_to, replyName]);
+  const canPin = !removed && ctx.can("pin_messages");
+  const pinned = isPinned(key, m.message_id);
+  const cacheKey = JSON.stringify([m.message, m.edited, m.kind, m.sender_id, name, tag, continued, canEdit, canRemove, editing, replying, m.attachments.map((a) => a.attachment_id), m.reply_to, replyName, m.reactions, canPin, pinned]);
   const cached = cs.nodes.get(m.message_id);
   if (cached && cached.cacheKey === cacheKey) return cached.node;
   const action = m.kind === "action" && !removed;
@@ -59,12 +63,14 @@ function messageNode(cs, m, continued) {
   }
   const tools = [];
   if (!removed) tools.push(toolButton("msg-reply", "Reply to message", "Reply", "↩", () => startReplying(currentKey(), m.message_id)));
+  if (!removed) tools.push(toolButton("msg-react", "Add a reaction", "React", "☺", (e) => openPicker(currentKey(), m, e.currentTarget)));
+  if (canPin) tools.push(toolButton("msg-pin", pinned ? "Unpin message" : "Pin message", pinned ? "Unpin" : "Pin", "📌", () => togglePin(currentKey(), m.message_id)));
   if (canEdit) tools.push(toolButton("msg-edit", "Edit message", "Edit", "✎", () => startEditing(currentKey(), m.message_id)));
   if (canRemove) tools.push(toolButton("msg-remove", "Remove message", "Remove", "🗑", () => removeMessage(currentKey(), m.message_id)));
   const node = h(
     "li",
     {
-      className: `message${continued ? " continued" : ""}${m.reply_to ? " is-reply" : ""}${replying ? " replying" : ""}${mine ? " mine" : ""}${removed ? " removed" : ""}${action ? " action" : ""}${m.edited ? " is-edited" : ""}${editing ? " editing" : ""}`,
+      className: `message${pinned ? " pinned" : ""}${continued ? " continued" : ""}${m.reply_to ? " is-reply" : ""}${replying ? " replying" : ""}${mine ? " mine" : ""}${removed ? " removed" : ""}${action ? " action" : ""}${m.edited ? " is-edited" : ""}${editing ? " editing" : ""}`,
       dataset: { id: String(m.message_id), sender: m.sender_id || "", kind: m.kind },
       on: {
         click: (e) => {
@@ -80,7 +86,9 @@ function messageNode(cs, m, continued) {
       continued ? null : h("div", { className: "message-meta" }, removed ? null : ctx.memberLabel(m.sender_id, "author"), time),
       text,
       m.attachments.length ? h("div", { className: "attachments" }, m.attachments.map((a) => attachmentBox(a, token))) : null,
+      reactionsRow(key, m),
     ),
+    pinned ? h("span", { className: "pinned-mark", textContent: "📌", title: "Pinned", attrs: { "aria-label": "Pinned" } }) : null,
     tools.length ? h("div", { className: "message-tools" }, tools) : null,
   );
   cs.nodes.set(m.message_id, { cacheKey, node });

@@ -2,6 +2,8 @@
 // and the message being edited. Shared by the text codec's modules; the rest of the client sees only the store's
 // `unread` counts.
 
+import { normalReactions } from "./reactions.js";
+
 export const NAME = "text";
 
 /** The text codec's state. ctx: the shared context (lib/context.js), set at install. */
@@ -53,6 +55,7 @@ export function normalMessage(m) {
     edited: Boolean(m.edited),
     attachments: Array.isArray(m.attachments) ? m.attachments.filter((a) => a && typeof a.attachment_id === "string") : [],
     reply_to: normalReply(m.reply_to),
+    reactions: normalReactions(m.reactions),
   };
 }
 
