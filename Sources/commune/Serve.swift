@@ -74,6 +74,14 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A file holding the TURN server's static-auth-secret (or set $COMMUNE_TURN_SECRET).")
     var turnSecretFile: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "How long the TURN credentials members get are accepted (10 to 604800; default 6 hours); clients refresh theirs before then.",
+            valueName: "seconds"
+        )
+    )
+    var turnCredentialLifetime = Int(VoiceConfiguration().turnCredentialLifetime.components.seconds)
+
     @Option(help: "The most members in one call through the SFU.")
     var maxCallMembers = VoiceConfiguration().maxMembersPerCall
 
@@ -129,6 +137,10 @@ struct Serve: AsyncParsableCommand {
         }
         voice.stunURLs = self.stunURLs
         voice.turnURLs = self.turnURLs
+        guard (10...604_800).contains(self.turnCredentialLifetime) else {
+            throw CommandFailure("--turn-credential-lifetime must be 10 to 604800 seconds, not \(self.turnCredentialLifetime).")
+        }
+        voice.turnCredentialLifetime = .seconds(self.turnCredentialLifetime)
         var secret = ProcessInfo.processInfo.environment["COMMUNE_TURN_SECRET"]
         if let path = self.turnSecretFile {
             do {

@@ -110,7 +110,9 @@ struct TURNServerTests {
 /// stopped with the server.
 @Suite("Commune's own TURN server")
 struct OwnTURNTests {
-    @Test("a server with coturn installed runs its own: members get its STUN and TURN URLs and credentials; it stops with the server")
+    @Test(
+        "a server with coturn installed runs its own: members get its STUN and TURN URLs and credentials of the configured lifetime, refreshed by refresh_ice; it stops with the server"
+    )
     func ownTURN() async throws {
         _ = try #require(TURNServer.find(), "coturn is not installed (apt install coturn; scripts/test does it)")
         let port = try #require(MediaAddress.freeLoopbackPort())
@@ -119,6 +121,7 @@ struct OwnTURNTests {
             configuration.voice.mediaIP = "127.0.0.1"
             configuration.voice.turnPort = port
             configuration.voice.turnRelayPorts = 50_150...50_190
+            configuration.voice.turnCredentialLifetime = .seconds(90)
         }
         var stopped = false
         defer { if !stopped { Task { await server.stopAndRemove() } } }
@@ -132,6 +135,18 @@ struct OwnTURNTests {
         let secret = try #require(secrets["turn_secret"]?.stringValue)
         let username = try #require(servers.last?["username"]?.stringValue)
         #expect(servers.last?["credential"]?.stringValue == ICEProvider.password(username: username, secret: secret))
+        // `EXPIRY:USER_ID`, 90 s from now, as ice_expires_at says (ms); refresh_ice gives a new one as far ahead.
+        let expiry = try #require(Int64(username.split(separator: ":")[0]))
+        let now = Int64(Date().timeIntervalSince1970)
+        #expect((now + 85...now + 91).contains(expiry), "expiry \(expiry) at \(now)")
+        #expect(joined.payload["ice_expires_at"]?.intValue == expiry * 1000)
+        try await Task.sleep(for: .seconds(1.1))
+        let refreshed = try await alice.connection.call(
+            VoiceChannelCodec.refreshICE, on: ChannelAddress(path: "General", name: "VC-1"), codec: "voice"
+        )
+        let renewed = try #require(refreshed.payload["ice_servers"]?.arrayValue?.last?["username"]?.stringValue)
+        #expect(try #require(Int64(renewed.split(separator: ":")[0])) > expiry)
+        #expect(renewed.hasSuffix(":\(alice.identity.userID.value)"))
 
         // Its configuration is under the data folder, and it runs on it until the server stops.
         var pid: Int32?

@@ -19,6 +19,8 @@ public struct VoiceConfiguration: Sendable {
     /// TURN URLs of an operator-run coturn with `use-auth-secret`, and its `static-auth-secret`.
     public var turnURLs: [String] = []
     public var turnSecret: String?
+    /// How long a member's TURN credential is accepted; clients refresh theirs (`refresh_ice`) before it expires.
+    public var turnCredentialLifetime: Duration = .seconds(6 * 3600)
     /// Commune's own TURN server (coturn), started when `turnserver` is installed and no ``turnURLs`` name
     /// another: on the media address, at ``turnPort``, relaying on ``turnRelayPorts``.
     public var ownTURN = true
@@ -55,7 +57,10 @@ public struct VoiceConfiguration: Sendable {
     /// The ICE servers members are given, when any are configured.
     var iceProvider: ICEProvider? {
         guard !self.stunURLs.isEmpty || (!self.turnURLs.isEmpty && self.turnSecret != nil) else { return nil }
-        return ICEProvider(stunURLs: self.stunURLs, turnURLs: self.turnSecret == nil ? [] : self.turnURLs, turnSecret: self.turnSecret ?? "")
+        return ICEProvider(
+            stunURLs: self.stunURLs, turnURLs: self.turnSecret == nil ? [] : self.turnURLs, turnSecret: self.turnSecret ?? "",
+            lifetime: self.turnCredentialLifetime
+        )
     }
 }
 

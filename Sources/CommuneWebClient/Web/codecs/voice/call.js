@@ -381,7 +381,8 @@ async function refreshIce(call) {
 
 /**
  * My call: {key, mode, phase, refusals (voice_unavailable answers to this join's tries), connections: {…: state},
- * watching, self, sharing, camera, microphone, sending}, or null.
+ * watching, self, sharing, camera, microphone, sending, ice: {expiresAt, usernames: the TURN user names each peer
+ * connection is configured with}}, or null.
  */
 export function describe() {
   const call = model.call;
@@ -398,6 +399,10 @@ export function describe() {
     camera: Boolean(local.camera),
     microphone: Boolean(micTrack()),
     sending: Boolean(micTrack() && micTrack().enabled),
+    ice: {
+      expiresAt: call.iceExpiresAt,
+      usernames: call.transport ? call.transport.connections().map(({ pc }) => pc.getConfiguration().iceServers.filter((s) => s.username).map((s) => s.username)) : [],
+    },
   };
 }
 
