@@ -21,7 +21,7 @@ struct Commune: AsyncParsableCommand {
             """,
         subcommands: [
             Serve.self, InviteCommand.self, Join.self, Channels.self, Send.self, History.self, Tail.self, Members.self,
-            VoiceCommand.self, ChannelCommand.self, MemberCommand.self, Audit.self, CheckNames.self, Search.self,
+            VoiceCommand.self, ChannelCommand.self, MemberCommand.self, Audit.self, CheckNames.self, Search.self, React.self, Pins.self,
         ]
     )
 }

@@ -192,3 +192,33 @@ def test_a_member_without_pin_messages_sees_no_pin_action(server, people):
     assert item.find_elements(By.CSS_SELECTOR, ".msg-reply") and item.find_elements(By.CSS_SELECTOR, ".msg-react")
     assert not item.find_elements(By.CSS_SELECTOR, ".msg-pin"), "a plain member was offered Pin"
     assert carol.one("#channel-pins").is_displayed(), "the pins list should be open to everyone"
+
+
+def test_the_cli_replies_reacts_pins_and_prints_them(server, bob):
+    """commune send --reply-to, commune react, commune pins, and commune history printing all three."""
+    import subprocess
+    import tempfile
+
+    identity = str(Path(tempfile.mkdtemp(prefix="commune-cli-conversation-")) / "identity.json")
+
+    def cli(*args: str) -> str:
+        done = subprocess.run([COMMUNE_BIN, *args, "--identity", identity], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    cli("join", server.invite(), "--name", "Dora")
+    original = call(bob, "send_message", {"message": "CLI original"})["payload"]["message_id"]
+    sent = cli("send", "General/General", "CLI reply", "--reply-to", str(original))
+    reply = int(sent.split("#")[1].split()[0])
+    assert cli("react", "General/General", str(original), "👍").strip() == f"👍 1 on message #{original}."
+    call(bob, "add_reaction", {"message_id": original, "emoji": "👍"})
+    history = cli("history", "General/General", "--amount", "5")
+    lines = {int(line.split()[0][1:]): line for line in history.splitlines() if line.startswith("#")}
+    assert f"↪ #{original} Bob: CLI original | Dora: CLI reply" in lines[reply], lines[reply]
+    assert lines[original].endswith("[👍 2*]"), lines[original]
+    # Dora is a plain member: pinning is refused with the server's code, and the list is unchanged.
+    refused = subprocess.run([COMMUNE_BIN, "pins", "General/General", "--pin", str(original), "--identity", identity],
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and "forbidden" in (refused.stdout + refused.stderr).lower(), refused.stdout + refused.stderr
+    pinned = cli("pins", "General/General")
+    assert "CLI original" not in pinned
