@@ -10,7 +10,8 @@ although the muted page keeps sending (Janus's `moderate`), a plain member's `se
 Alice is offered and decodes (both see it on and off in the sidebar); Janus killed mid-call (SIGKILL) ends the call
 on both pages with the media-restarted reason, both press the toast's Rejoin while Janus is held down (its
 `--janus-path` is a wrapper that waits while a file exists) and are refused, retry by themselves ("Reconnecting
-voice…"), and join and hear each other once it is back; text chat works throughout; a member banned mid-call stops being heard within 2 s, his page says he was
+voice…") and give up after 10 s saying so; Rejoin again: Bob leaves while retrying and his page stops, Alice's joins
+once Janus is back, and they hear each other; text chat works throughout; a member banned mid-call stops being heard within 2 s, his page says he was
 banned and his key cannot register again.
 
 Needs COMMUNE_BIN, Janus, coturn and the media address of scripts/test-network (scripts/test-browser gives all).
@@ -263,6 +264,9 @@ def test_camera_is_seen_through_the_sfu(pair):
     FIGURES["camera"] = figures
 
 
+REJOIN = "const b = Array.from(document.querySelectorAll('.toast button')).find(b => b.textContent === 'Rejoin'); if (b) b.click(); return Boolean(b);"
+
+
 def test_janus_killed_mid_call(sfu, janus_gate, pair):
     alice, bob = pair
     a, b = user_id(alice), user_id(bob)
@@ -283,10 +287,10 @@ def test_janus_killed_mid_call(sfu, janus_gate, pair):
                          message=f"{browser.name} was not told the call was interrupted")
             told[browser.name] = round(time.monotonic() - killed, 2)
         # Both press Rejoin while Janus is still down: the server answers join_call with voice_unavailable, and each
-        # page tries again by itself, saying "Reconnecting voice…" in its call panel (Leave would stop it).
-        rejoin = "const b = Array.from(document.querySelectorAll('.toast button')).find(b => b.textContent === 'Rejoin'); if (b) b.click(); return Boolean(b);"
+        # page tries again by itself, saying "Reconnecting voice…" in its call panel; after ~10 s it gives up and says
+        # so, with a Rejoin of its own.
         for browser in (alice, bob):
-            assert browser.driver.execute_script(rejoin), f"{browser.name}: no Rejoin button"
+            assert browser.driver.execute_script(REJOIN), f"{browser.name}: no Rejoin button"
         alice.send("said while Janus restarts")
         bob.wait_message("said while Janus restarts")
         for browser in (alice, bob):
@@ -294,16 +298,31 @@ def test_janus_killed_mid_call(sfu, janus_gate, pair):
                          message=f"{browser.name} was never refused: {voice_state(browser)} {[t.text for t in browser.css('.toast')]}")
             assert voice_state(browser)["phase"] == "retrying", voice_state(browser)
             assert browser.one("#call-panel .call-status").text == "Reconnecting voice…"
-            assert browser.one("#call-panel #call-leave").is_displayed()
+        gave_up = "Voice is still unavailable on the server after 10 seconds of trying"
+        for browser in (alice, bob):
+            browser.wait(lambda _, br=browser: voice_state(br) is None and any(gave_up in t.text for t in br.css(".toast")), timeout=15,
+                         message=f"{browser.name} did not give up: {voice_state(browser)} {[t.text for t in browser.css('.toast')]}")
+            assert voice_state(browser) is None and not browser.one("#call-panel").is_displayed()
+        # Rejoin again, still down: Bob changes his mind and leaves while his page retries, and it stops trying.
+        for browser in (alice, bob):
+            assert browser.driver.execute_script(REJOIN), f"{browser.name}: no Rejoin button after giving up"
+        for browser in (alice, bob):
+            browser.wait(lambda _, br=browser: (voice_state(br) or {}).get("refusals", 0) >= 1, message=f"{browser.name}: {voice_state(browser)}")
+        bob.one("#call-leave").click()
+        assert voice_state(bob) is None
     finally:
         hold.unlink(missing_ok=True)
-    # Janus starts now; each page joins at its next try, and hears the other.
+    # Janus starts now; Alice's page joins at its next try, Bob's tries no more (he joins himself), and they hear
+    # each other.
     started = time.monotonic()
-    refusals = {}
+    alice.wait(lambda _: (voice_state(alice) or {}).get("phase") == "connected",
+               message=f"Alice never rejoined: {voice_state(alice)} {[t.text for t in alice.css('.toast')]}\n{sfu.log_tail(8)}")
+    refusals = voice_state(alice)["refusals"]
+    assert voice_state(bob) is None
+    open_voice(bob)
+    bob.wait_visible("#voice-join").click()
+    bob.wait(lambda _: (voice_state(bob) or {}).get("phase") == "connected", message=f"Bob did not join: {voice_state(bob)}")
     for browser in (alice, bob):
-        browser.wait(lambda _, br=browser: (voice_state(br) or {}).get("phase") == "connected",
-                     message=f"{browser.name} never rejoined: {voice_state(browser)} {[t.text for t in browser.css('.toast')]}\n{sfu.log_tail(8)}")
-        refusals[browser.name] = voice_state(browser)["refusals"]
         assert not browser.css(".toast-error"), [t.text for t in browser.css(".toast")]
     back = sum("Voice: Janus is ready" in l for l in sfu.lines)
     assert back == 2, f"Janus was not restarted once:\n{sfu.log_tail(4)}"
@@ -311,10 +330,11 @@ def test_janus_killed_mid_call(sfu, janus_gate, pair):
         me.wait(lambda _, me=me, them=them: (received(me, them) or 0) > 0, message=f"{me.name} hears nothing after rejoining")
     heard = round(time.monotonic() - started, 2)
     assert int(pid_file.read_text().strip()) != pid
+    open_channel(bob, "General")
     bob.send("said after rejoining")
     alice.wait_message("said after rejoining")
     FIGURES["janus_killed"] = {
-        "call_ended_seen_seconds": told, "voice_unavailable_refusals_before_joining": refusals,
+        "call_ended_seen_seconds": told, "alice_refusals_on_her_second_rejoin": refusals,
         "audio_both_ways_after_janus_released_seconds": heard,
     }
 
