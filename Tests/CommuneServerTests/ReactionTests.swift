@@ -59,6 +59,10 @@ struct ReactionTests {
         while seen.payload["added"] != false { seen = try await alice.events.nextUpdate(TextFunction.reactionChanged) }
         #expect(seen.payload["count"] == 1)
         #expect(try await self.reactions(bob, on: message).first == ReactionCount(emoji: "👍", count: 1, me: false))
+        // A removed message shows no reactions, and takes no new ones.
+        _ = try await alice.connection.call(TextFunction.removeMessage, on: self.general, payload: ["message_id": .int(message)])
+        #expect(try await self.reactions(bob, on: message).isEmpty)
+        await expectError(.notFound) { _ = try await self.react(bob, "👍", on: message) }
         await server.stopAndRemove()
     }
 

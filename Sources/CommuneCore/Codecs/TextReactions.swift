@@ -92,13 +92,15 @@ enum TextReactions {
         )
     }
 
-    /// Adds the reactions (with whether `viewer` reacted) to a page of a channel's messages.
+    /// Adds the reactions (with whether `viewer` reacted) to a page of a channel's messages; a removed message shows
+    /// none (they stay stored, but nobody can react to it any more).
     static func withReactions(_ messages: [ChatMessage], channelID: Int64, viewer: UUIDString, community: Community) async throws(CommuneError)
         -> [ChatMessage]
     {
         let reactions: [Int64: [ReactionCount]]
         do {
-            reactions = try await community.store.reactions(channelID: channelID, messageIDs: messages.map(\.messageID), viewer: viewer)
+            let shown = messages.filter { $0.senderID != nil }.map(\.messageID)
+            reactions = try await community.store.reactions(channelID: channelID, messageIDs: shown, viewer: viewer)
         } catch {
             community.logger.error("Reading reactions failed: \(error)")
             throw .internalError("The messages could not be read.")

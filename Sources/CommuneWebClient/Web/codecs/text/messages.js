@@ -86,7 +86,7 @@ function messageNode(cs, m, continued) {
       continued ? null : h("div", { className: "message-meta" }, removed ? null : ctx.memberLabel(m.sender_id, "author"), time),
       text,
       m.attachments.length ? h("div", { className: "attachments" }, m.attachments.map((a) => attachmentBox(a, token))) : null,
-      reactionsRow(key, m),
+      removed ? null : reactionsRow(key, m),
     ),
     pinned ? h("span", { className: "pinned-mark", textContent: "📌", title: "Pinned", attrs: { "aria-label": "Pinned" } }) : null,
     tools.length ? h("div", { className: "message-tools" }, tools) : null,
