@@ -132,7 +132,7 @@ struct JanusTests {
         }
     }
 
-    @Test("only a current admission's token joins the call's room: made-up, left and banned members' tokens are refused (433)")
+    @Test("only a current admission's token joins the call's room: made-up, left and banned members' tokens are refused; the room goes with the call's last member")
     func roomTokens() async throws {
         try await self.withServer { server, calls in
             let (url, apiSecret, _) = try self.janus(server)
@@ -150,18 +150,27 @@ struct JanusTests {
             await self.expectJanusError(433) { try await self.joinRoom(janus, channel: channel, token: "made-up") }
             try await self.joinRoom(janus, channel: channel, token: aliceToken)
 
-            // Alice leaves: her token no longer gets in.
+            // Alice leaves while Bob stays: her token no longer gets in.
+            let bobJoined = try await self.join(bob)
             _ = try await alice.connection.call(VoiceChannelCodec.leaveCall, on: self.voice, codec: "voice")
             #expect(calls.token(secret: aliceSecret) == nil)
             await self.expectJanusError(433) { try await self.joinRoom(janus, channel: channel, token: aliceToken) }
 
-            // Bob is banned mid-call: his token is revoked, and he cannot join again.
-            let bobJoined = try await self.join(bob)
+            // Bob is banned mid-call: his token is revoked, and he cannot join again. He was the call's last member:
+            // the room itself is gone (426 no such room), and a new call gets a new room.
             let bobSecret = try #require(bobJoined.payload["secret"]?.stringValue)
             let bobToken = try #require(calls.token(secret: bobSecret))
             try await self.joinRoom(janus, channel: channel, token: bobToken)
             try await alice.connection.remove(bob.identity.userID, ban: true)
-            await self.expectJanusError(433) { try await self.joinRoom(janus, channel: channel, token: bobToken) }
+            await self.expectJanusError(426) { try await self.joinRoom(janus, channel: channel, token: bobToken) }
+            let handle = try await janus.attach()
+            let room = VideoRoom.Room(channel: channel, adminKey: "")
+            #expect(try await janus.message(handle, VideoRoom.exists(room)).data["exists"]?.boolValue == false)
+            let again = try await self.join(alice)
+            let againSecret = try #require(again.payload["secret"]?.stringValue)
+            let againToken = try #require(calls.token(secret: againSecret))
+            #expect(try await janus.message(handle, VideoRoom.exists(room)).data["exists"]?.boolValue == true)
+            try await self.joinRoom(janus, channel: channel, token: againToken)
         }
     }
 

@@ -4,10 +4,11 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// Calls through Janus's VideoRoom (mode `sfu`): one room per voice channel, created on the first join; each
-/// admission gets a join token of its own in the room's `allowed` list (never shown to the browser), revoked when
-/// the member leaves, with their publishers kicked. Each call socket's session publishes the member's voice (and
-/// screen) and keeps one subscription to the others' voices and the shares they watch.
+/// Calls through Janus's VideoRoom (mode `sfu`): one room per voice channel while it has a call, created on the
+/// first join and destroyed when the last member leaves; each admission gets a join token of its own in the room's
+/// `allowed` list (never shown to the browser), revoked when the member leaves, with their publishers kicked. Each
+/// call socket's session publishes the member's voice (and camera and screen) and keeps one subscription to the
+/// others' voices and cameras and the shares they watch.
 ///
 /// Everything is keyed by the ticket's secret, not the member: a member who re-joins from another device holds a
 /// new ticket while the old one is dismissed. Janus is kept running by ``JanusSupervisor`` (this type's
@@ -49,6 +50,10 @@ final class JanusCalls: CallBackend, Service {
         var pid: Int32?
         var rooms: [Int64: VideoRoom.Room] = [:]
         var creating: [Int64: Task<Result<VideoRoom.Room, JanusError>, Never>] = [:]
+        /// Rooms being destroyed (their call's last member left); a new room for the channel waits for it.
+        var destroying: [Int64: Task<Void, Never>] = [:]
+        /// Admissions under way per channel: their room is not destroyed under them.
+        var admitting: [Int64: Int] = [:]
         var admissions: [String: Admission] = [:]
         var feeds: [String: Feed] = [:]
         /// Janus handle → the secret of the session that owns it.
@@ -130,6 +135,13 @@ final class JanusCalls: CallBackend, Service {
 
     func admit(_ ticket: CallTicket, serverMuted: Bool) async throws(CommuneError) {
         let (client, manager) = try self.connection()
+        self.state.withLock { $0.admitting[ticket.channel, default: 0] += 1 }
+        defer {
+            self.state.withLock { state in
+                state.admitting[ticket.channel, default: 1] -= 1
+                if state.admitting[ticket.channel] == 0 { state.admitting[ticket.channel] = nil }
+            }
+        }
         do {
             let room = try await self.room(for: ticket.channel, client: client, manager: manager)
             let token = RandomToken.make(length: 43)
@@ -144,14 +156,36 @@ final class JanusCalls: CallBackend, Service {
         }
     }
 
+    /// Ends a member's admission: their token is revoked and their publishers kicked, or, when they were the
+    /// call's last member, the room is destroyed (Janus drops everyone in it; the next join makes a new one).
     func dismiss(_ ticket: CallTicket, reason: CallEndReason) async {
-        let (admission, feeds, connection, room) = self.state.withLock { state in
+        let (admission, feeds, connection, room, destroyed) = self.state.withLock { state in
             let admission = state.admissions.removeValue(forKey: ticket.secret)
             let feeds = state.feeds.values.filter { $0.ticket.secret == ticket.secret }
             for feed in feeds { state.feeds[feed.id] = nil }
-            return (admission, feeds, state.client.map { ($0, state.manager) }, state.rooms[ticket.channel])
+            let connection = state.client.map { ($0, state.manager) }
+            var destroyed: Task<Void, Never>?
+            if admission != nil, let (client, manager) = connection, let room = state.rooms[ticket.channel],
+                state.admitting[ticket.channel] == nil, !state.admissions.values.contains(where: { $0.ticket.channel == ticket.channel })
+            {
+                state.rooms[ticket.channel] = nil
+                let previous = state.destroying[ticket.channel]
+                let task = Task {
+                    await previous?.value
+                    do {
+                        _ = try await client.message(manager, VideoRoom.destroy(room))
+                    } catch {
+                        self.logger.warning("Voice: destroying the room of a call that ended failed: \(error)")
+                    }
+                }
+                state.destroying[ticket.channel] = task
+                destroyed = task
+            }
+            return (admission, feeds, connection, state.rooms[ticket.channel], destroyed)
         }
-        if let admission, let (client, manager) = connection, let room {
+        if let destroyed {
+            await destroyed.value
+        } else if let admission, let (client, manager) = connection, let room {
             do {
                 _ = try await client.message(manager, VideoRoom.allowed(room, "remove", tokens: [admission.token]))
             } catch {
@@ -222,7 +256,11 @@ final class JanusCalls: CallBackend, Service {
         let lookup = self.state.withLock { state -> Lookup in
             if let room = state.rooms[channel] { return .ready(room) }
             if let task = state.creating[channel] { return .pending(task) }
-            let task = Task { await self.createRoom(for: channel, client: client, manager: manager) }
+            let destroying = state.destroying[channel]
+            let task = Task {
+                await destroying?.value
+                return await self.createRoom(for: channel, client: client, manager: manager)
+            }
             state.creating[channel] = task
             return .pending(task)
         }

@@ -50,6 +50,11 @@ enum VideoRoom {
         ]
     }
 
+    /// Whether the room exists (`exists: true|false` in the answer).
+    static func exists(_ room: Room) -> [String: JSONValue] {
+        ["request": "exists", "room": .string(room.id)]
+    }
+
     static func destroy(_ room: Room) -> [String: JSONValue] {
         ["request": "destroy", "room": .string(room.id), "secret": .string(room.secret), "permanent": false]
     }
