@@ -13,7 +13,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from browserkit import PyClient, new_identity
-from test_web_client import COMMUNE_BIN, join, message_item, people, server  # noqa: F401 - fixtures: this module's own
+from test_web_client import COMMUNE_BIN, dismiss_toasts, join, message_item, people, server  # noqa: F401 - fixtures: this module's own
 
 pytestmark = pytest.mark.skipif(not Path(COMMUNE_BIN).exists(), reason=f"no commune binary at {COMMUNE_BIN}")
 
@@ -93,7 +93,12 @@ def test_reply_from_the_composer_and_esc_cancels(alice, bob):
 
 
 def test_a_removed_original_shows_as_removed(alice, bob):
+    call(bob, "edit_message", {"message_id": 1, "message": "The edited question"})
+    alice.wait(lambda _: message_item(alice, "an answer").find_element(By.CSS_SELECTOR, ".reply-text").text == "The edited question",
+               message="the reply's preview did not follow the edit live")
     call(bob, "remove_message", {"message_id": 1})
+    alice.wait(lambda _: message_item(alice, "an answer").find_element(By.CSS_SELECTOR, ".reply-preview").text.endswith("Original message removed"),
+               message="the reply's preview did not follow the removal live")
     alice.driver.refresh()
     alice.wait_screen("main")
     alice.wait_message("an answer")
@@ -150,6 +155,7 @@ def test_reactions_live_both_ways_with_who_reacted(alice, bob):
 def test_pins_list_in_the_header_live_and_pin_action_only_with_the_permission(server, alice, bob):
     message = call(bob, "send_message", {"message": "pin-worthy announcement"})["payload"]["message_id"]
     alice.wait_message("pin-worthy announcement")
+    dismiss_toasts(alice)
     # Alice (owner) pins from the message's tools.
     item = message_item(alice, "pin-worthy announcement")
     alice.driver.execute_script("arguments[0].classList.add('tools-open')", item)

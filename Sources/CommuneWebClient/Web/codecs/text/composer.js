@@ -269,6 +269,12 @@ export function replaceMessage(key, m) {
   // Edits and removals carry no reactions (only history does): the ones shown stay.
   if (!Array.isArray(m.reactions)) replaced.reactions = cs.messages.get(m.message_id).reactions;
   cs.messages.set(m.message_id, replaced);
+  // The loaded replies to it show it as it is now (the server's previews are made when a reply is read).
+  for (const reply of cs.messages.values()) {
+    if (reply.reply_to && reply.reply_to.message_id === replaced.message_id) {
+      reply.reply_to = { ...previewOf(replaced), sender_name: reply.reply_to.sender_name };
+    }
+  }
   const editing = model.editing;
   if (editing && editing.key === key && editing.id === m.message_id && !m.sender_id) cancelEditing();
   const replying = model.replying;
