@@ -1,6 +1,7 @@
 """Read state in the web client, kept by the server: one member on two browsers (the second imported the first's
 identity) and a sender on the CLI. Unread counts in the sidebar and the tab's title come from the server, reading a
-channel on one browser clears it on the other within seconds, and a reload keeps what was read and what was not.
+channel on one browser clears it on the other within seconds, a reload keeps what was read and what was not, and
+`commune channels` shows the same counts.
 
 Needs COMMUNE_BIN (an already built `commune`); scripts/test-browser sets it.
 """
@@ -111,3 +112,7 @@ def test_read_on_one_browser_clears_the_other(server, browsers):
     laptop.wait(lambda _: badge(laptop, "General") == 2, message="after a reload the laptop lost the unread count")
     assert badge(laptop, "Rules") == 0
     laptop.screenshot("read-state-unread.png")
+    # The CLI, as Alice, counts the same.
+    listed = cli("channels", "--identity", str(exported))
+    assert any(line.strip().startswith("General  [text]") and line.endswith("(2 unread)") for line in listed.splitlines()), listed
+    assert not any("Rules" in line and "unread" in line for line in listed.splitlines()), listed
