@@ -228,3 +228,12 @@ def test_the_cli_replies_reacts_pins_and_prints_them(server, bob):
     assert refused.returncode != 0 and "forbidden" in (refused.stdout + refused.stderr).lower(), refused.stdout + refused.stderr
     pinned = cli("pins", "General/General")
     assert "CLI original" not in pinned
+
+
+def test_a_preview_of_hostile_text_is_isolated_text(alice, bob):
+    """An original with a right-to-left override and markup: its preview is plain text in a <bdi> of its own."""
+    original = call(bob, "send_message", {"message": "\u202eevil override <b>bold</b>"})["payload"]["message_id"]
+    call(bob, "send_message", {"message": "plain reply after it", "reply_to": original})
+    preview = message_item(alice, "plain reply after it").find_element(By.CSS_SELECTOR, ".reply-text")
+    assert preview.tag_name == "bdi" and preview.find_elements(By.CSS_SELECTOR, "b") == []
+    assert alice.driver.execute_script("return arguments[0].textContent", preview) == "\u202eevil override <b>bold</b>"

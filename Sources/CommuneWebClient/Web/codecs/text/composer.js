@@ -244,7 +244,9 @@ export function startReplying(key, id) {
   $("composer-reply-text").replaceChildren(
     "Replying to ",
     model.ctx.memberLabel(m.sender_id, "reply-bar-author"),
-    h("span", { className: "reply-bar-text", textContent: preview.text ? ` — ${preview.text}` : "" }),
+    preview.text ? " — " : "",
+    // Isolated: direction marks in the original's text stay inside it.
+    h("bdi", { className: "reply-bar-text", textContent: preview.text }),
     h("span", { className: "reply-bar-hint", textContent: " (Esc cancels)" }),
   );
   show($("composer-replying"), true);

@@ -102,7 +102,8 @@ function replyPreview(key, r) {
     ? [h("span", { className: "reply-removed", textContent: "Original message removed" })]
     : [
         r.sender_id && ctx.store.get("members").has(r.sender_id) ? ctx.memberLabel(r.sender_id, "reply-author") : h("span", { className: "member-label reply-author" }, nameNode(r.sender_name || "someone")),
-        h("span", { className: "reply-text", textContent: r.text || "(attachment)" }),
+        // Isolated: direction marks in the original's text stay inside it.
+        h("bdi", { className: "reply-text", textContent: r.text || "(attachment)" }),
       ];
   return h(
     "button",
