@@ -23,7 +23,8 @@ struct AuditTests {
         Case(function: "create_group", action: .groupCreate), Case(function: "update_group", action: .groupChange),
         Case(function: "update_group (a new group)", action: .groupCreate), Case(function: "remove_group", action: .groupRemove),
         Case(function: "create_invite", action: .inviteCreate), Case(function: "revoke_invite", action: .inviteRevoke),
-        Case(function: "set_info", action: .communityInfo),
+        Case(function: "set_info", action: .communityInfo), Case(function: "pin_message", action: .pinMessage),
+        Case(function: "unpin_message", action: .unpinMessage),
     ]
 
     @Test(arguments: Self.cases)
@@ -36,6 +37,9 @@ struct AuditTests {
         let messageID = JSONValue.int(message.message.messageID)
         if test.function == "unban" {
             _ = try await fixture.call(fixture.owner, "ban", ["user_id": bob])
+        }
+        if test.function == "unpin_message" {
+            _ = try await fixture.call(fixture.owner, "pin_message", at: general, ["message_id": messageID])
         }
         let before = try await fixture.store.auditLog(limit: 100).count
         let community = CommunityFunctions.address
@@ -63,6 +67,7 @@ struct AuditTests {
             case "create_invite": ("create_invite", community, [:], "")
             case "revoke_invite": ("revoke_invite", community, ["code": .string(invite.code)], String(invite.code.prefix(6)))
             case "set_info": ("set_info", community, ["name": "Renamed"], "")
+            case "pin_message", "unpin_message": (test.function, general, ["message_id": messageID], "General/General")
             default: throw CommuneError.invalidArgument("no case for \(test.function)")
             }
         let effect = try await fixture.call(fixture.owner, function, at: address, payload)

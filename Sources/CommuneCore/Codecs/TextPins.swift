@@ -13,7 +13,7 @@ enum TextPins {
         let messageID = try reader.int("message_id")
         let pinning = call.function == TextFunction.pinMessage
         var payload: [String: JSONValue] = ["message_id": .int(messageID), "pinned": .bool(pinning)]
-        var changed: Bool
+        let changed: Bool
         do {
             if pinning {
                 let message = try await self.pinnable(messageID, in: node, community: community)
@@ -44,6 +44,10 @@ enum TextPins {
         }
         let result = codec.result(TextFunction.pinChanged, at: call.address, .object(payload))
         guard changed else { return .reply(result) }
+        await community.audit(
+            context.member, action: pinning ? .pinMessage : .unpinMessage, target: "\(call.address)",
+            "\(pinning ? "pinned" : "unpinned") message \(messageID) in '\(call.address)'"
+        )
         return Effect(reply: result).publishing(result, to: Audience.viewers(ofChannel: node.id).excluding(context.connection))
     }
 

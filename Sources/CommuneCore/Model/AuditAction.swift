@@ -48,6 +48,11 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     /// A group was removed.
     public static let groupRemove = AuditAction(rawValue: "group_remove")
 
+    /// A message was pinned (target: the channel's path).
+    public static let pinMessage = AuditAction(rawValue: "pin_message")
+    /// A message was unpinned (target: the channel's path).
+    public static let unpinMessage = AuditAction(rawValue: "unpin_message")
+
     // Invites (target: the first 6 characters of the code, never the whole secret).
     /// An invite was created.
     public static let inviteCreate = AuditAction(rawValue: "invite_create")
@@ -64,6 +69,6 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let all: [AuditAction] = [
         .create, .rename, .move, .remove, .setTopic, .editMessage, .removeMessage, .renameMember, .serverMute, .serverUnmute,
         .removeMember, .ban, .unban, .setGroup, .groupCreate, .groupChange, .groupRemove, .inviteCreate, .inviteRevoke,
-        .communityInfo, .other,
+        .communityInfo, .pinMessage, .unpinMessage, .other,
     ]
 }
