@@ -146,3 +146,26 @@ def test_search_scope_removal_and_refusals(alice, bob):
     alice.one("#search-input").send_keys(Keys.ESCAPE)
     alice.wait(lambda _: not alice.one("#search-panel").is_displayed(), message="Esc did not close search")
     assert not alice.severe_console_errors()
+
+
+def test_search_fits_at_phone_width(alice):
+    alice.driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride", {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
+    )
+    try:
+        time.sleep(0.4)
+        alice.wait_visible("#open-search").click()
+        alice.wait_visible("#search-panel")
+        search(alice, "quokka")
+        alice.wait(lambda _: len(results(alice)) == 1, message="no result at phone width")
+        width = alice.driver.execute_script("return document.documentElement.scrollWidth")
+        assert width <= 390, f"the page scrolls sideways at phone width with search open ({width}px)"
+        inside = alice.driver.execute_script(
+            "const r = document.getElementById('search-panel').getBoundingClientRect(); return r.left >= 0 && r.right <= 390")
+        assert inside, "the search panel does not fit the screen"
+        assert alice.one("#open-members").is_displayed() and alice.one("#open-sidebar").is_displayed()
+        alice.screenshot("s04-search-phone.png")
+        results(alice)[0].click()
+        alice.wait(lambda _: not alice.one("#search-panel").is_displayed(), message="the panel stayed open")
+    finally:
+        alice.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
