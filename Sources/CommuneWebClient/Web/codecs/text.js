@@ -8,7 +8,7 @@ import { $ } from "../lib/ui.js";
 import { flushAllPending, queueMessage, replaceMessage, switchDraft, wireComposer } from "./text/composer.js";
 import { catchUpAll, loadNewer, loadNewest, loadOlder, reloadLoadedChannels } from "./text/history.js";
 import { jumpToMessage, renderMessages } from "./text/messages.js";
-import { loadPins, pinChanged, wirePinsButton } from "./text/pins.js";
+import { loadPins, pinChanged, reloadPins, wirePinsButton } from "./text/pins.js";
 import { reactionChanged } from "./text/reactions.js";
 import { typingStopped, typingUpdate, wireTyping } from "./text/typing.js";
 import { channelState, currentKey, isText, mergeMessages, model, NAME, onChanged, setUnread } from "./text/model.js";
@@ -46,6 +46,8 @@ function install(ctx) {
   bus.on("online", async ({ first }) => {
     if (!first) await catchUpAll();
     flushAllPending();
+    // Pins changed while the connection was down are read again.
+    if (!first) reloadPins();
     syncReadState();
   });
   // A renamed or moved channel keeps its messages, unread count and edit; a removed one's are dropped.

@@ -49,6 +49,13 @@ export async function loadPins(key) {
   refresh(key);
 }
 
+/** After a reconnect: the pins of every channel read before (pin_changed updates may have been missed). */
+export function reloadPins() {
+  for (const [key, entry] of pinsByChannel) {
+    if (entry.loaded && model.ctx.store.get("nodes").has(key)) loadPins(key);
+  }
+}
+
 function refresh(key) {
   if (key === currentKey()) changed();
   if (open && open.key === key) renderList();
