@@ -160,9 +160,25 @@ MARKUP_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("text", "shown", "tags"), MARKUP_CASES, ids=[f"case{i}" for i in range(len(MARKUP_CASES))])
-def test_markup_renders_text_never_html(page, text, shown, tags):
-    got = run_module(
+# Issue 13: the markdown subset of PROTOCOL.md "Message text" (quotes, lists, spoilers, mailto) and hostile input.
+
+SUBSET_CASES = [
+    ("> quoted **bold**\n> second\nafter", "quoted bold\nsecondafter", ["BLOCKQUOTE", "STRONG"]),
+    ("- one\n- *two*\n3. three\n4. four", "onetwothreefour", ["UL", "LI", "LI", "EM", "OL", "LI", "LI"]),
+    ("a ||secret|| b", "a secret b", ["SPAN"]),
+    ("mail mailto:ann@example.org, ok", "mail mailto:ann@example.org, ok", ["A"]),
+    ("[write](mailto:ann@example.org)", "write (ann@example.org)", ["A", "SPAN"]),
+    ("mailto:a@b.org?cc=x@y.org&body=hi mailto:javascript:alert(1)", "mailto:a@b.org?cc=x@y.org&body=hi mailto:javascript:alert(1)", []),
+    (">not a quote\n-not a list\n1.not a list\n|| x||", ">not a quote\n-not a list\n1.not a list\n|| x||", []),
+    ("> <img src=x onerror=alert(1)>\n- <script>x</script>\n||<b>b</b>||", "<img src=x onerror=alert(1)><script>x</script><b>b</b>", ["BLOCKQUOTE", "UL", "LI", "SPAN"]),
+    ("||**unclosed ||*a||~~", "*unclosed ||a~~", ["SPAN", "EM"]),  # the first closing "||" ends the spoiler
+    ("||a ||b|| c||", "a ||b c||", ["SPAN"]),
+]
+
+
+def rendered(page, text):
+    """What renderMessage makes of text: its textContent, the tags of its elements, link targets, images/scripts."""
+    return run_module(
         page,
         "const host = document.createElement('div'); host.append(M.renderMessage(args[0]));"
         "const tags = Array.from(host.querySelectorAll('*'), e => e.tagName);"
@@ -170,10 +186,17 @@ def test_markup_renders_text_never_html(page, text, shown, tags):
         "return {text: host.textContent, tags, hrefs, imgs: host.querySelectorAll('img,script,iframe').length};",
         text,
     )
+
+
+@pytest.mark.parametrize(("text", "shown", "tags"), MARKUP_CASES + SUBSET_CASES, ids=[f"case{i}" for i in range(len(MARKUP_CASES + SUBSET_CASES))])
+def test_markup_renders_text_never_html(page, text, shown, tags):
+    got = rendered(page, text)
     assert got["text"] == shown
     assert got["tags"] == tags
     assert got["imgs"] == 0
-    assert all(h.startswith(("http://", "https://")) for h in got["hrefs"])
+    assert all(h.startswith(("http://", "https://", "mailto:")) for h in got["hrefs"])
+    # A mail link is one plain address: never a header, never another scheme behind "mailto:".
+    assert not any("?" in h or h.startswith("mailto:javascript") for h in got["hrefs"] if h.startswith("mailto:"))
 
 
 def test_long_message_markup_is_fast(page):
@@ -258,3 +281,42 @@ def test_names_are_cleaned_and_look_alikes_told_apart(page):
     assert got["clean"] == ["Alice", "ecila", "?", "👩\u200d👩\u200d👧"]
     assert got["keys"][:4] == ["alice"] * 4 and got["keys"][4] == "bob"
     assert got["tags"] == [["aaaa1111", "aaaa1"], ["aaaa2222", "aaaa2"]]
+
+
+def test_spoiler_hides_a_masked_link_until_clicked(page):
+    got = run_module(
+        page,
+        "const host = document.createElement('div'); document.body.append(host);"
+        "host.append(M.renderMessage('look ||[paypal.com](https://evil.example/x)|| here'));"
+        "const s = host.querySelector('.spoiler'); const a = s.querySelector('a');"
+        "const before = {revealed: s.classList.contains('revealed'), linkTab: a.tabIndex, visible: getComputedStyle(a).visibility,"
+        " expanded: s.getAttribute('aria-expanded'), role: s.getAttribute('role')};"
+        "s.click();"
+        "const after = {revealed: s.classList.contains('revealed'), linkTab: a.tabIndex, visible: getComputedStyle(a).visibility,"
+        " expanded: s.getAttribute('aria-expanded'), text: a.textContent, href: a.href};"
+        "host.remove(); return {before, after};",
+    )
+    assert got["before"] == {"revealed": False, "linkTab": -1, "visible": "hidden", "expanded": "false", "role": "button"}
+    assert got["after"] == {"revealed": True, "linkTab": 0, "visible": "visible", "expanded": "true",
+                            "text": "paypal.com (evil.example)", "href": "https://evil.example/x"}
+
+
+def test_ten_thousand_markers_render_as_text_quickly(page):
+    got = run_module(
+        page,
+        "const texts = ['|'.repeat(10000), '||x '.repeat(10000), '**x '.repeat(10000), '> '.repeat(10000),"
+        " '- a\\n'.repeat(10000), '[x](https://a.b) '.repeat(2000), '||'.repeat(5000) + 'a'];"
+        "const s = performance.now(); const out = texts.map(t => { const h = document.createElement('div');"
+        " h.append(M.renderMessage(t)); return {len: h.textContent.length, nodes: h.querySelectorAll('*').length}; });"
+        "return {ms: performance.now() - s, out};",
+    )
+    out = got["out"]
+    assert out[0] == {"len": 10000, "nodes": 0}
+    assert out[1] == {"len": 40000, "nodes": 0}  # every "||" unclosed: no spoiler eats any text
+    assert out[2]["len"] == 40000 - 4 * out[2]["nodes"]  # bold pairs lose only their markers
+    assert out[3] == {"len": 10000 * 2 - 2, "nodes": 1}  # one quote holding the rest of the markers as text
+    assert out[4] == {"len": 10000, "nodes": 10001}  # one list, 10,000 items
+    assert out[5]["nodes"] == 2000
+    assert out[6]["len"] == 10001 and out[6]["nodes"] == 0
+    print(f"10,000-marker texts rendered in {got['ms']:.0f} ms")
+    assert got["ms"] < 5000

@@ -1,8 +1,9 @@
-// Safe rendering of message text with a little markdown: ```code blocks```, `code`, **bold**, *italic* / _italic_,
-// ~~strike~~, [text](https://link) and bare http(s) links.
+// Safe rendering of message text with the markdown subset of PROTOCOL.md ("Message text"): ```code blocks```,
+// `code`, **bold**, *italic* / _italic_, ~~strike~~, ||spoilers||, "> " quotes, "- " and "1. " lists,
+// [text](https://link) and bare http(s)/mailto links.
 //
 // Nothing here ever parses HTML: every piece of message text becomes a Text node (textContent) inside elements
-// made with createElement, and links get only http:/https: URLs that `new URL` accepts.
+// made with createElement, and links get only http:/https:/mailto: URLs that `new URL` accepts.
 
 const MAX_DEPTH = 4;
 
@@ -15,6 +16,14 @@ export function safeUrl(text) {
     return null;
   }
   return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+}
+
+// A mailto: link to one plain address (no headers, no second address), as a string, or null.
+const MAIL_ADDRESS = /^mailto:([\p{L}\p{N}._%+-]{1,64}@(?:[\p{L}\p{N}-]{1,63}\.)+[\p{L}\p{N}-]{2,63})$/u;
+
+function safeMailto(text) {
+  const m = MAIL_ADDRESS.exec(text);
+  return m ? `mailto:${m[1]}` : null;
 }
 
 // Something in a link's text that reads as a host name ("example.org", "раураl.com", "http://a.b/…").
@@ -33,6 +42,10 @@ function hostOf(text) {
  * Hosts compare after IDNA (a look-alike in another script differs), and a host's subdomains count as the host.
  */
 export function hiddenHost(label, href) {
+  if (href.startsWith("mailto:")) {
+    const address = href.slice("mailto:".length);
+    return label.trim().toLowerCase() === address.toLowerCase() ? null : address;
+  }
   const target = hostOf(new URL(href).host);
   const named = (label.match(HOST_LIKE) || []).map(hostOf).filter(Boolean);
   const same = (a, b) => a === b || a.endsWith(`.${b}`) || b.endsWith(`.${a}`);
@@ -62,6 +75,34 @@ function wrap(tag, content, depth) {
   return node;
 }
 
+/** A spoiler: its content rendered but hidden (and its links not clickable) until a click or Enter shows it. */
+function spoiler(content, depth) {
+  const node = wrap("span", content, depth);
+  node.className = "spoiler";
+  node.tabIndex = 0;
+  node.setAttribute("role", "button");
+  node.setAttribute("aria-label", "Spoiler, hidden: show it");
+  node.setAttribute("aria-expanded", "false");
+  const links = [...node.querySelectorAll("a")];
+  for (const a of links) a.tabIndex = -1;
+  const reveal = (e) => {
+    if (node.classList.contains("revealed")) return;
+    e.preventDefault();
+    e.stopPropagation();
+    node.classList.add("revealed");
+    node.removeAttribute("role");
+    node.removeAttribute("aria-label");
+    node.setAttribute("aria-expanded", "true");
+    node.removeAttribute("tabindex");
+    for (const a of links) a.removeAttribute("tabindex");
+  };
+  node.addEventListener("click", reveal);
+  node.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" || e.key === " ") reveal(e);
+  });
+  return node;
+}
+
 // Inline rules, in priority order for matches that start at the same place.
 const RULES = [
   {
@@ -73,10 +114,18 @@ const RULES = [
     },
   },
   {
-    re: /\[([^\]\n]{1,300})\]\((https?:\/\/[^\s()<>]+)\)/g,
+    re: /\[([^\]\n]{1,300})\]\((https?:\/\/[^\s()<>]+|mailto:[^\s()<>]+)\)/g,
     make: (m) => {
-      const href = safeUrl(m[2]);
+      const href = m[2].startsWith("mailto:") ? safeMailto(m[2]) : safeUrl(m[2]);
       return href ? link(href, m[1], true) : null;
+    },
+  },
+  {
+    re: /\bmailto:[^\s<>"'`()]+/g,
+    make: (m) => {
+      const text = m[0].replace(/[.,;:!?]+$/, "");
+      const href = safeMailto(text);
+      return href ? { node: link(href, text), length: text.length } : null;
     },
   },
   {
@@ -95,6 +144,8 @@ const RULES = [
       return href ? { node: link(href, text), length: text.length } : null;
     },
   },
+  // A spoiler (at most 1,000 characters, so that unclosed markers cost little) is hidden until clicked.
+  { re: /\|\|(?=[^\s|])([\s\S]{0,999}?[^\s|])\|\|/g, make: (m, d) => spoiler(m[1], d) },
   // Bold and strike hold something besides their markers: a run of "*" or "~" stays as it is.
   { re: /\*\*(?=[^\s*])([\s\S]*?[^\s*])\*\*/g, make: (m, d) => wrap("strong", m[1], d) },
   { re: /~~(?=[^\s~])([\s\S]*?[^\s~])~~/g, make: (m, d) => wrap("s", m[1], d) },
@@ -144,7 +195,53 @@ export function renderInline(text, depth = 0) {
   return fragment;
 }
 
-/** A message's text with its markup, as a DocumentFragment (code blocks first, inline markup elsewhere). */
+const QUOTE_LINE = /^> ?/;
+const BULLET_LINE = /^- (?=\S)/;
+const NUMBER_LINE = /^(\d{1,9})\. (?=\S)/;
+
+/** The kind of block a line starts or continues: "quote", "ul", "ol" or "text". */
+function lineKind(line) {
+  if (/^>( |$)/.test(line)) return "quote";
+  if (BULLET_LINE.test(line)) return "ul";
+  if (NUMBER_LINE.test(line)) return "ol";
+  return "text";
+}
+
+/** Text outside code blocks: runs of quote lines, list items and plain lines, each run rendered as one block. */
+function renderBlocks(text) {
+  const fragment = document.createDocumentFragment();
+  const lines = text.split("\n");
+  let i = 0;
+  while (i < lines.length) {
+    const kind = lineKind(lines[i]);
+    let j = i + 1;
+    while (j < lines.length && lineKind(lines[j]) === kind) j++;
+    const run = lines.slice(i, j);
+    if (kind === "quote") {
+      const quote = document.createElement("blockquote");
+      quote.append(renderInline(run.map((l) => l.replace(QUOTE_LINE, "")).join("\n")));
+      fragment.append(quote);
+    } else if (kind === "ul" || kind === "ol") {
+      const list = document.createElement(kind);
+      const first = kind === "ol" ? Number(NUMBER_LINE.exec(run[0])[1]) : 1;
+      if (kind === "ol" && first !== 1) list.start = first;
+      for (const l of run) {
+        const item = document.createElement("li");
+        item.append(renderInline(l.replace(kind === "ol" ? NUMBER_LINE : BULLET_LINE, "")));
+        list.append(item);
+      }
+      fragment.append(list);
+    } else {
+      // Plain lines keep their line breaks (the one next to a block is the block's own).
+      const plain = run.join("\n");
+      if (plain) fragment.append(renderInline(plain));
+    }
+    i = j;
+  }
+  return fragment;
+}
+
+/** A message's text with its markup, as a DocumentFragment (code blocks first, then blocks and inline markup). */
 export function renderMessage(text) {
   const fragment = document.createDocumentFragment();
   const fence = /```(?:([A-Za-z0-9_+-]{1,20})\n)?([\s\S]*?)```/g;
@@ -152,7 +249,7 @@ export function renderMessage(text) {
   let m;
   while ((m = fence.exec(text)) !== null) {
     if (!/[^\s`]/.test(m[2])) continue; // a run of backticks is text, not an empty block
-    if (m.index > last) fragment.append(renderInline(text.slice(last, m.index)));
+    if (m.index > last) fragment.append(renderBlocks(text.slice(last, m.index)));
     const pre = document.createElement("pre");
     const code = document.createElement("code");
     code.textContent = m[2].replace(/^\n/, "").replace(/\n$/, "");
@@ -161,6 +258,6 @@ export function renderMessage(text) {
     fragment.append(pre);
     last = fence.lastIndex;
   }
-  if (last < text.length) fragment.append(renderInline(text.slice(last)));
+  if (last < text.length) fragment.append(renderBlocks(text.slice(last)));
   return fragment;
 }
