@@ -3,22 +3,26 @@
 member, Janus's share and Commune's share apart; and what each member uploads in a mesh call and in an SFU call.
 
 Run by scripts/bench-voice (which installs what is missing and puts this in a loopback-only network namespace with
-the media address 127.0.0.2). For each shape (mode, members) it starts a fresh `commune serve --voice MODE` pinned
-to one core (`taskset`; Janus, its child, inherits the pin), has that many headless Chromium sessions (the load
-generator, pinned to the other core) join the community from the web client and one voice call, each sending
-Chromium's fake microphone (Opus, a beep a second), waits until every member receives every other member's audio,
-lets the call settle, and then over a fixed window reads:
+the media address 127.0.0.2). For each shape (mode, members, kind of member) it starts a fresh `commune serve
+--voice MODE` pinned to one core (`taskset`; Janus, its child, inherits the pin), has the members join the
+community and one voice call (headless Chromium sessions running the web client with the fake microphone, or
+synthetic members of Benchmarks/voice-members.py sending a tone; both pinned to --client-cores), first measures
+one window with everyone online and no call, then waits until every member receives every other member's audio,
+lets the call settle, and over a fixed window reads:
 
 - the CPU seconds of the commune process and of its janus child (utime + stime from /proc/PID/stat);
-- from every page's own peer connections (getStats): audio packets received from each other member (the web
-  client's `window.commune.voiceStats()`, which names the sender of each stream), and the bytes each member
+- the UDP datagrams sent in the namespace (/proc/net/snmp) less those the members' transports sent: what Janus
+  sent (forwarded audio, plus its RTCP and ICE checks), which Janus's and Commune's CPU are divided by;
+- from every member's own peer connections (getStats): audio packets received from each other member (in a page,
+  the web client's `window.commune.voiceStats()`, which names the sender of each stream), and the bytes each member
   uploads (outbound-rtp bytesSent: the Opus payload; transport bytesSent: everything its connections send, with
-  SRTP, RTCP and ICE) and over how many peer connections;
-- the CPU seconds of the browsers (every process under each chromedriver) and of this program.
+  SRTP, RTCP and ICE) and on how many peer connections; the frames the server sent each member;
+- the CPU seconds of the members (every process under each chromedriver, or the synthetic members' process) and
+  of this program.
 
-Forwarded packets: in an SFU call every audio packet a member receives was forwarded by Janus, so the sum of
-packets received by all members is Janus's forwarding count. A run where some member receives nothing from some
-other member during the window is reported as failed, never as a figure. One JSON line per run goes to --out.
+A run where some member receives nothing from some other member during the window is reported as failed, never as
+a figure; one whose members sent fewer than 45 of their 50 packets a second is marked. One JSON line per run goes
+to --out.
 """
 
 from __future__ import annotations
