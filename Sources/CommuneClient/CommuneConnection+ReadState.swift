@@ -9,12 +9,15 @@ public struct ChannelReadState: Sendable, Hashable {
     public var lastMessageID: Int64
     /// Messages after ``lastRead``.
     public var unread: Int64
+    /// Unread messages (after ``lastRead``) that mention this member or everyone.
+    public var mentions: Int64
 
-    public init(channel: ChannelAddress, lastRead: Int64, lastMessageID: Int64, unread: Int64) {
+    public init(channel: ChannelAddress, lastRead: Int64, lastMessageID: Int64, unread: Int64, mentions: Int64 = 0) {
         self.channel = channel
         self.lastRead = lastRead
         self.lastMessageID = lastMessageID
         self.unread = unread
+        self.mentions = mentions
     }
 }
 
@@ -29,7 +32,8 @@ extension CommuneConnection {
             let reader = try PayloadReader(value, context: "channels[]")
             return ChannelReadState(
                 channel: ChannelAddress(path: try reader.string("path"), name: try reader.string("name")),
-                lastRead: try reader.int("last_read"), lastMessageID: try reader.int("last_message_id"), unread: try reader.int("unread")
+                lastRead: try reader.int("last_read"), lastMessageID: try reader.int("last_message_id"), unread: try reader.int("unread"),
+                mentions: try reader.optionalInt("mentions") ?? 0
             )
         }
     }

@@ -115,10 +115,12 @@ final class MessageWriter: Sendable {
         var nextID: [Int64: Int64] = [:]
         let statement = try db.cachedStatement(
             sql: """
-                INSERT INTO messages (channel_id, message_id, sender_id, body, send_time, kind, attachments, sender_number, reply_to)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO messages (
+                    channel_id, message_id, sender_id, body, send_time, kind, attachments, sender_number, reply_to, mentions, mentions_everyone
+                ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         )
+        let mention = try db.cachedStatement(sql: "INSERT OR IGNORE INTO mentions (user_id, channel_id, message_id) VALUES (?, ?, ?)")
         return try messages.map { message in
             if let number = message.senderNumber, let earlier = try Self.existing(sender: message.senderID, number: number, db: db) {
                 return AppendedMessage(message: earlier, isNew: false)
@@ -135,10 +137,14 @@ final class MessageWriter: Sendable {
             try statement.execute(arguments: [
                 message.channelID, id, message.senderID.value, message.text, message.sendTime, message.kind.rawValue,
                 SQLiteStore.encode(attachments: message.attachments), message.senderNumber, message.replyTo,
+                SQLiteStore.encode(mentions: message.mentions), message.mentionsEveryone,
             ])
+            for member in message.mentions { try mention.execute(arguments: [member.value, message.channelID, id]) }
+            if message.mentionsEveryone { try mention.execute(arguments: ["", message.channelID, id]) }
             let stored = StoredMessage(
                 channelID: message.channelID, messageID: id, senderID: message.senderID, text: message.text, sendTime: message.sendTime,
-                kind: message.kind, attachments: message.attachments, replyTo: message.replyTo
+                kind: message.kind, attachments: message.attachments, replyTo: message.replyTo, mentions: message.mentions,
+                mentionsEveryone: message.mentionsEveryone
             )
             return AppendedMessage(message: stored, isNew: true)
         }

@@ -89,7 +89,7 @@ extension SQLiteStore {
             }
             guard vengeance else { return [] }
             try db.execute(
-                sql: "UPDATE messages SET body = ?, sender_id = NULL, attachments = '', edited = 0 WHERE sender_id = ?",
+                sql: "UPDATE messages SET body = ?, sender_id = NULL, attachments = '', mentions = '', mentions_everyone = 0, edited = 0 WHERE sender_id = ?",
                 arguments: [TextFunction.removedText, id.value]
             )
             let uploads = try String.fetchAll(db, sql: "SELECT id FROM attachments WHERE uploader = ?", arguments: [id.value])

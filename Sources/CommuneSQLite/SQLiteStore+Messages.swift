@@ -33,23 +33,28 @@ extension SQLiteStore {
             try db.execute(
                 sql: """
                     UPDATE messages SET body = ?, sender_id = ?, edited = ?,
-                        attachments = CASE WHEN ? IS NULL THEN '' ELSE attachments END
+                        attachments = CASE WHEN ? IS NULL THEN '' ELSE attachments END,
+                        mentions = CASE WHEN ? IS NULL THEN '' ELSE mentions END,
+                        mentions_everyone = CASE WHEN ? IS NULL THEN 0 ELSE mentions_everyone END
                     WHERE channel_id = ? AND message_id = ?
                     """,
-                arguments: [text, senderID?.value, senderID != nil, senderID?.value, channelID, messageID]
+                arguments: [text, senderID?.value, senderID != nil, senderID?.value, senderID?.value, senderID?.value, channelID, messageID]
             )
+            if senderID == nil {
+                try db.execute(sql: "DELETE FROM mentions WHERE channel_id = ? AND message_id = ?", arguments: [channelID, messageID])
+            }
         }
     }
 
     /// The columns ``message(_:channelID:)`` reads.
-    static let messageColumns = "message_id, sender_id, body, send_time, kind, edited, attachments, reply_to"
+    static let messageColumns = "message_id, sender_id, body, send_time, kind, edited, attachments, reply_to, mentions, mentions_everyone"
 
     static func message(_ row: Row, channelID: Int64) -> StoredMessage {
         StoredMessage(
             channelID: channelID, messageID: row["message_id"],
             senderID: (row["sender_id"] as String?).flatMap(UUIDString.init), text: row["body"], sendTime: row["send_time"],
             kind: MessageKind(rawValue: row["kind"]) ?? .text, edited: row["edited"], attachments: Self.decodeAttachments(row["attachments"]),
-            replyTo: row["reply_to"]
+            replyTo: row["reply_to"], mentions: Self.decodeMentions(row["mentions"]), mentionsEveryone: row["mentions_everyone"]
         )
     }
 

@@ -37,4 +37,23 @@ extension SQLiteStore {
             return last
         }
     }
+
+    public func mentionCounts(memberID: UUIDString, after marks: [Int64: Int64]) async throws -> [Int64: Int64] {
+        try await self.pool.read { db in
+            // From the mentions index (its key starts with the member, then the channel): only the unread mentions
+            // are read, however many unread messages there are.
+            let statement = try db.cachedStatement(
+                sql: """
+                    SELECT count(DISTINCT m.message_id) FROM mentions m
+                    JOIN messages g ON g.channel_id = m.channel_id AND g.message_id = m.message_id
+                    WHERE m.user_id IN (?, '') AND m.channel_id = ? AND m.message_id > ? AND g.sender_id IS NOT NULL AND g.sender_id != ?
+                    """
+            )
+            var counts: [Int64: Int64] = [:]
+            for (channel, mark) in marks {
+                counts[channel] = try Int64.fetchOne(statement, arguments: [memberID.value, channel, mark, memberID.value]) ?? 0
+            }
+            return counts
+        }
+    }
 }

@@ -49,6 +49,7 @@ extension SQLiteStore {
                 try db.execute(sql: "DELETE FROM messages WHERE channel_id = ?", arguments: [id])
                 try db.execute(sql: "DELETE FROM reactions WHERE channel_id = ?", arguments: [id])
                 try db.execute(sql: "DELETE FROM pins WHERE channel_id = ?", arguments: [id])
+                try db.execute(sql: "DELETE FROM mentions WHERE channel_id = ?", arguments: [id])
                 try db.execute(sql: "DELETE FROM interactables WHERE id = ?", arguments: [id])
             }
         }

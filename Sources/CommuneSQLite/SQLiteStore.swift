@@ -233,6 +233,26 @@ public final class SQLiteStore: CommunityStore {
                     """
             )
         }
+        // Mentions (TextMentions): a message keeps the ids it mentions (`mentions`, comma-separated) and whether it mentions
+        // everyone; the `mentions` table (one row per mentioned member, '' for everyone) counts a member's unread
+        // mentions from their read mark. The moderator group of an existing community gets mention_everyone as a new
+        // one does.
+        migrator.registerMigration("v11-message-mentions") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE messages ADD COLUMN mentions TEXT NOT NULL DEFAULT '';
+                    ALTER TABLE messages ADD COLUMN mentions_everyone INTEGER NOT NULL DEFAULT 0;
+                    CREATE TABLE mentions (
+                        user_id TEXT NOT NULL,
+                        channel_id INTEGER NOT NULL,
+                        message_id INTEGER NOT NULL,
+                        PRIMARY KEY (user_id, channel_id, message_id)
+                    ) WITHOUT ROWID;
+                    UPDATE groups SET permissions = CASE WHEN permissions = '' THEN 'mention_everyone' ELSE permissions || ',mention_everyone' END
+                    WHERE name = 'moderator' AND ',' || permissions || ',' NOT LIKE '%,mention_everyone,%';
+                    """
+            )
+        }
         return migrator
     }
 
@@ -254,6 +274,14 @@ public final class SQLiteStore: CommunityStore {
     static func decodeAttachments(_ text: String) -> [AttachmentInfo] {
         guard !text.isEmpty, let list = (try? JSONValue.parse(text))?.arrayValue else { return [] }
         return list.compactMap { try? AttachmentInfo(json: $0) }
+    }
+
+    static func encode(mentions: [UUIDString]) -> String {
+        mentions.map(\.value).joined(separator: ",")
+    }
+
+    static func decodeMentions(_ text: String) -> [UUIDString] {
+        text.split(separator: ",").compactMap { UUIDString(String($0)) }
     }
 
     static func encode(_ permissions: Set<Permission>) -> String {

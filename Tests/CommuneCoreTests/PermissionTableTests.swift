@@ -52,6 +52,7 @@ struct PermissionTableTests {
             "set_info": [.owner], "get_audit_log": [.owner], "get_bans": [.moderator, .owner], "unban": [.moderator, .owner],
             "edit_message": [.moderator, .owner], "remove_message": [.moderator, .owner],
             "pin_message": [.moderator, .owner], "unpin_message": [.moderator, .owner],
+            Self.mentionEveryone: [.moderator, .owner],
         ]
         return allowed.keys.sorted().flatMap { function in
             Role.allCases.map { PlainCase(function: function, actor: $0, allowed: allowed[function]!.contains($0)) }
@@ -106,6 +107,7 @@ struct PermissionTableTests {
             case "revoke_invite": (CommunityFunctions.address, ["code": .string(invite.code)])
             case "set_info": (CommunityFunctions.address, ["name": "Renamed"])
             case "unban": (CommunityFunctions.address, ["user_id": .string(fixture.bob.id.value)])
+            case Self.mentionEveryone: (general, ["message": "@everyone look"])
             default: (CommunityFunctions.address, [:])
             }
         if test.function == "unpin_message" {
@@ -117,9 +119,12 @@ struct PermissionTableTests {
             _ = try await fixture.store.removeMember(fixture.bob.id, ban: ban, vengeance: false)
         }
         try await self.expect(test.allowed, fixture: fixture) { () async throws(CommuneError) -> Effect in
-            try await fixture.call(actor, test.function, at: address, payload)
+            try await fixture.call(actor, test.function == Self.mentionEveryone ? TextFunction.sendMessage : test.function, at: address, payload)
         }
     }
+
+    /// `send_message` mentioning `@everyone` (needs `mention_everyone`).
+    static let mentionEveryone = "send_message @everyone"
 
     func generalID(_ fixture: DomainFixture) throws -> Int64 {
         try #require(fixture.community.interactable(at: general)).id

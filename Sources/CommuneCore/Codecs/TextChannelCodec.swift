@@ -2,7 +2,7 @@ import CommuneProtocol
 import Logging
 
 /// A text channel: `send_message` (with replies, ``TextReplies``), `get_messages`, `edit_message`, `remove_message`,
-/// `set_topic`, reactions (``TextReactions``), pins (``TextPins``), and their updates.
+/// `set_topic`, reactions (``TextReactions``), pins (``TextPins``), mentions (``TextMentions``), and their updates.
 public struct TextChannelCodec: ChannelCodec {
     public let name = TextFunction.codec
 
@@ -139,12 +139,14 @@ public struct TextChannelCodec: ChannelCodec {
             try Self.validate(message: text, limit: community.configuration.maxMessageLength)
         }
         let replyTo = try await TextReplies.replyTo(reader, on: node, context: context)
+        let mentions = try TextMentions.resolve(text, context: context)
         let appended: AppendedMessage
         do {
             appended = try await community.store.appendMessage(
                 NewMessage(
                     channelID: node.id, senderID: context.member.id, text: text, sendTime: UnixTime.nowMilliseconds(), kind: kind,
-                    attachments: attachments, senderNumber: number, replyTo: replyTo
+                    attachments: attachments, senderNumber: number, replyTo: replyTo, mentions: mentions.members,
+                    mentionsEveryone: mentions.everyone
                 )
             )
         } catch StoreError.storageFull {

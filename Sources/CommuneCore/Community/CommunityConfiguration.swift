@@ -29,6 +29,8 @@ public struct CommunityConfiguration: Sendable {
     public var maxReactionsPerMemberPerMessage: Int = 10
     /// Most pinned messages one channel may have.
     public var maxPinsPerChannel: Int = 50
+    /// Most distinct members (and `@everyone`) one message may mention.
+    public var maxMentionsPerMessage: Int = 20
     /// How long an HTTP session token from login stays valid, in milliseconds.
     public var sessionTokenLifetimeMilliseconds: Int64 = 24 * 3_600_000
 

@@ -15,10 +15,15 @@ public struct StoredMessage: Sendable, Hashable {
     public var attachments: [AttachmentInfo]
     /// The message (in the same channel) this one replies to.
     public var replyTo: Int64?
+    /// The members it mentions (``TextMentions``), each once, in the order first mentioned; none once removed.
+    public var mentions: [UUIDString]
+    /// Whether it mentions `@everyone`.
+    public var mentionsEveryone: Bool
 
     public init(
         channelID: Int64, messageID: Int64, senderID: UUIDString?, text: String, sendTime: Int64, kind: MessageKind = .text,
-        edited: Bool = false, attachments: [AttachmentInfo] = [], replyTo: Int64? = nil
+        edited: Bool = false, attachments: [AttachmentInfo] = [], replyTo: Int64? = nil, mentions: [UUIDString] = [],
+        mentionsEveryone: Bool = false
     ) {
         self.channelID = channelID
         self.messageID = messageID
@@ -29,13 +34,15 @@ public struct StoredMessage: Sendable, Hashable {
         self.edited = edited
         self.attachments = attachments
         self.replyTo = replyTo
+        self.mentions = mentions
+        self.mentionsEveryone = mentionsEveryone
     }
 
     /// The wire form, without the reply's preview (``TextReplies`` adds it).
     public var chatMessage: ChatMessage {
         ChatMessage(
             messageID: self.messageID, message: self.text, sendTime: self.sendTime, senderID: self.senderID, kind: self.kind,
-            edited: self.edited, attachments: self.attachments
+            edited: self.edited, attachments: self.attachments, mentions: self.mentions, mentionsEveryone: self.mentionsEveryone
         )
     }
 }
@@ -53,10 +60,15 @@ public struct NewMessage: Sendable, Hashable {
     /// The sender's own number for this message (seed 004's per-sender message number): a second append with the
     /// same sender and number returns the first message instead of storing another.
     public var senderNumber: Int64?
+    /// The members it mentions, each once; the caller has checked them (``TextMentions``).
+    public var mentions: [UUIDString]
+    /// Whether it mentions `@everyone`.
+    public var mentionsEveryone: Bool
 
     public init(
         channelID: Int64, senderID: UUIDString, text: String, sendTime: Int64, kind: MessageKind = .text,
-        attachments: [AttachmentInfo] = [], senderNumber: Int64? = nil, replyTo: Int64? = nil
+        attachments: [AttachmentInfo] = [], senderNumber: Int64? = nil, replyTo: Int64? = nil, mentions: [UUIDString] = [],
+        mentionsEveryone: Bool = false
     ) {
         self.channelID = channelID
         self.senderID = senderID
@@ -66,6 +78,8 @@ public struct NewMessage: Sendable, Hashable {
         self.attachments = attachments
         self.senderNumber = senderNumber
         self.replyTo = replyTo
+        self.mentions = mentions
+        self.mentionsEveryone = mentionsEveryone
     }
 }
 

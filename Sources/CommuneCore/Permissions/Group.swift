@@ -19,7 +19,9 @@ public struct Group: Sendable, Hashable {
         Group(name: DefaultGroup.owner, permissions: Set(Permission.all), power: 100),
         Group(
             name: "moderator",
-            permissions: [.removeUsers, .banUsers, .changeMessages, .inviteUsers, .suppressUsers, .setTopic, .renameUsers, .pinMessages],
+            permissions: [
+                .removeUsers, .banUsers, .changeMessages, .inviteUsers, .suppressUsers, .setTopic, .renameUsers, .pinMessages, .mentionEveryone,
+            ],
             power: 50
         ),
         Group(name: DefaultGroup.member, permissions: [], power: 0),

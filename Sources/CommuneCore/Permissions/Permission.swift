@@ -27,11 +27,13 @@ public struct Permission: RawRepresentable, Hashable, Sendable, Comparable, Cust
     public static let setTopic = Permission(rawValue: "set_topic")
     /// Pin and unpin messages in text channels.
     public static let pinMessages = Permission(rawValue: "pin_messages")
+    /// Mention `@everyone` in a message (it notifies every member).
+    public static let mentionEveryone = Permission(rawValue: "mention_everyone")
     /// Change the community's name, description, icon and visibility; read the audit log.
     public static let manageCommunity = Permission(rawValue: "manage_community")
 
     public static let all: [Permission] = [
         .manageChannels, .renameUsers, .removeUsers, .banUsers, .changeMessages, .setGroupPermissions, .setUserGroups,
-        .inviteUsers, .suppressUsers, .setTopic, .manageCommunity, .pinMessages,
+        .inviteUsers, .suppressUsers, .setTopic, .manageCommunity, .pinMessages, .mentionEveryone,
     ]
 }

@@ -3,7 +3,8 @@ import CommuneProtocol
 /// Read state, the same on every device of a member: `mark_read {message_id}` on a channel whose codec keeps
 /// messages (it lists ``markRead`` among its functions) moves the member's mark forward and tells their other
 /// connections (`read_marked`); `get_read_state` on the community gives, for each such channel the member can
-/// read, their mark, the newest message id and the unread count between them.
+/// read, their mark, the newest message id, the unread count between them and how many of those unread messages
+/// mention them or everyone.
 ///
 /// Marks are written through ``ReadMarkBuffer`` (together, at most once a second), never per delivered message:
 /// a member marks read when they have read, and the unread counts come from dense message ids.
@@ -32,19 +33,25 @@ public struct ReadStateFunctions: Capability {
             .sorted { ($0.address.path, $0.address.name) < ($1.address.path, $1.address.name) }
         let stored: [Int64: Int64]
         let last: [Int64: Int64]
+        let mentions: [Int64: Int64]
+        let pending = community.readMarks.marks(of: member.id)
         do {
             stored = try await community.store.readMarks(memberID: member.id)
             last = try await community.store.lastMessageIDs(channelIDs: channels.map(\.node.id))
+            let marks = Dictionary(
+                channels.map { ($0.node.id, max(stored[$0.node.id] ?? 0, pending[$0.node.id] ?? 0)) }, uniquingKeysWith: { first, _ in first }
+            )
+            mentions = try await community.store.mentionCounts(memberID: member.id, after: marks)
         } catch {
             throw .internalError("The read state could not be read.")
         }
-        let pending = community.readMarks.marks(of: member.id)
         let entries: [JSONValue] = channels.map { channel in
             let newest = last[channel.node.id] ?? 0
             let read = min(max(stored[channel.node.id] ?? 0, pending[channel.node.id] ?? 0), newest)
             return [
                 "path": .string(channel.address.path), "name": .string(channel.address.name), "codec": .string(channel.node.codec),
                 "last_read": .int(read), "last_message_id": .int(newest), "unread": .int(newest - read),
+                "mentions": .int(mentions[channel.node.id] ?? 0),
             ]
         }
         return .reply(CommunityFunctions.result(Self.readState, ["channels": .array(entries)]))

@@ -191,6 +191,8 @@ public final class InMemoryStore: CommunityStore {
                     masked.text = TextFunction.removedText
                     masked.senderID = nil
                     masked.attachments = []
+                    masked.mentions = []
+                    masked.mentionsEveryone = false
                     masked.edited = false
                     return masked
                 }
@@ -278,7 +280,8 @@ public final class InMemoryStore: CommunityStore {
             let id = Int64(state.messages[message.channelID]?.count ?? 0) + 1
             let stored = StoredMessage(
                 channelID: message.channelID, messageID: id, senderID: message.senderID, text: message.text, sendTime: message.sendTime,
-                kind: message.kind, attachments: message.attachments, replyTo: message.replyTo
+                kind: message.kind, attachments: message.attachments, replyTo: message.replyTo, mentions: message.mentions,
+                mentionsEveryone: message.mentionsEveryone
             )
             state.messages[message.channelID, default: []].append(stored)
             if let number = message.senderNumber {
@@ -323,7 +326,11 @@ public final class InMemoryStore: CommunityStore {
             state.messages[channelID]![index].text = text
             state.messages[channelID]![index].senderID = senderID
             state.messages[channelID]![index].edited = senderID != nil
-            if senderID == nil { state.messages[channelID]![index].attachments = [] }
+            if senderID == nil {
+                state.messages[channelID]![index].attachments = []
+                state.messages[channelID]![index].mentions = []
+                state.messages[channelID]![index].mentionsEveryone = false
+            }
         }
     }
 
@@ -426,6 +433,19 @@ public final class InMemoryStore: CommunityStore {
     public func lastMessageIDs(channelIDs: [Int64]) async throws -> [Int64: Int64] {
         self.state.withLock { state in
             Dictionary(channelIDs.map { ($0, Int64(state.messages[$0]?.count ?? 0)) }, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
+    public func mentionCounts(memberID: UUIDString, after marks: [Int64: Int64]) async throws -> [Int64: Int64] {
+        self.state.withLock { state in
+            marks.reduce(into: [:]) { counts, mark in
+                let unread = (state.messages[mark.key] ?? []).dropFirst(Int(clamping: max(mark.value, 0)))
+                counts[mark.key] = Int64(
+                    unread.count { message in
+                        message.senderID != nil && message.senderID != memberID && (message.mentionsEveryone || message.mentions.contains(memberID))
+                    }
+                )
+            }
         }
     }
 }

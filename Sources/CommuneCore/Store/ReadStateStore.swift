@@ -10,6 +10,9 @@ public protocol ReadStateStore: Sendable {
     func saveReadMarks(_ marks: [ReadMark]) async throws
     /// The id of the newest message of each of these channels (0 for a channel with none).
     func lastMessageIDs(channelIDs: [Int64]) async throws -> [Int64: Int64]
+    /// For each channel of `marks` (channel id → the member's read mark, 0 for none), how many messages after the mark
+    /// mention the member or everyone, not counting removed messages or the member's own.
+    func mentionCounts(memberID: UUIDString, after marks: [Int64: Int64]) async throws -> [Int64: Int64]
 }
 
 /// A member read a channel up to a message.

@@ -17,10 +17,15 @@ public struct ChatMessage: Sendable, Hashable {
     /// The reactions, in the order their emoji were first used; only `message_chunk` carries them (with `me` for the
     /// reader), and only when there are some.
     public var reactions: [ReactionCount]
+    /// The members the message mentions (by a `<@USER_ID>` token or a typed `@name`), each once.
+    public var mentions: [UUIDString]
+    /// Whether the message mentions `@everyone`.
+    public var mentionsEveryone: Bool
 
     public init(
         messageID: Int64, message: String, sendTime: Int64, senderID: UUIDString?, kind: MessageKind = .text, edited: Bool = false,
-        attachments: [AttachmentInfo] = [], replyTo: ReplyPreview? = nil, reactions: [ReactionCount] = []
+        attachments: [AttachmentInfo] = [], replyTo: ReplyPreview? = nil, reactions: [ReactionCount] = [], mentions: [UUIDString] = [],
+        mentionsEveryone: Bool = false
     ) {
         self.messageID = messageID
         self.message = message
@@ -31,6 +36,8 @@ public struct ChatMessage: Sendable, Hashable {
         self.attachments = attachments
         self.replyTo = replyTo
         self.reactions = reactions
+        self.mentions = mentions
+        self.mentionsEveryone = mentionsEveryone
     }
 
     public init(json: JSONValue) throws(CommuneError) {
@@ -44,6 +51,8 @@ public struct ChatMessage: Sendable, Hashable {
         self.attachments = try (json["attachments"]?.arrayValue ?? []).map { value throws(CommuneError) in try AttachmentInfo(json: value) }
         if let reply = json["reply_to"], reply != .null { self.replyTo = try ReplyPreview(json: reply) }
         self.reactions = try (json["reactions"]?.arrayValue ?? []).map { value throws(CommuneError) in try ReactionCount(json: value) }
+        self.mentions = (json["mentions"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(UUIDString.init) }
+        self.mentionsEveryone = try reader.optionalBool("mentions_everyone") ?? false
     }
 
     /// The wire object; `reply_to` only on a reply, `reactions` only when there are some.
@@ -52,6 +61,7 @@ public struct ChatMessage: Sendable, Hashable {
             "message_id": .int(self.messageID), "message": .string(self.message), "send_time": .int(self.sendTime),
             "sender_id": self.senderID.map { .string($0.value) } ?? .null, "kind": .string(self.kind.rawValue),
             "edited": .bool(self.edited), "attachments": .array(self.attachments.map(\.json)),
+            "mentions": .array(self.mentions.map { .string($0.value) }), "mentions_everyone": .bool(self.mentionsEveryone),
         ]
         if let replyTo { object["reply_to"] = replyTo.json }
         if !self.reactions.isEmpty { object["reactions"] = .array(self.reactions.map(\.json)) }
