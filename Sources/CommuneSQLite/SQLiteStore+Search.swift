@@ -68,42 +68,74 @@ extension SQLiteStore {
         }
     }
 
+    /// An author filter starts from the author's messages when they have at most this many (reading each one's
+    /// row against the query's matches), and from the query's matches otherwise (reading matches newest first until
+    /// a page of the author's is found): a member who wrote little is found fast however common the words are.
+    static let authorFirstLimit = 5_000
+
     public func searchMessages(_ search: MessageSearch) async throws -> [SearchHit] {
+        try await self.searchMessages(search, authorFirstLimit: Self.authorFirstLimit)
+    }
+
+    /// ``searchMessages(_:)`` with the author-first limit as a parameter (the tests run both ways).
+    func searchMessages(_ search: MessageSearch, authorFirstLimit: Int) async throws -> [SearchHit] {
         var below = Int64.max
         if let cursor = search.cursor {
             guard let row = Int64(cursor), row > 0 else { throw SearchCursorError(cursor: cursor) }
             below = row
         }
         guard !search.channelIDs.isEmpty, search.limit > 0 else { return [] }
-        var conditions = ["search_index MATCH ?", "s.rowid < ?", "r.channel_id IN (SELECT value FROM json_each(?))"]
-        var arguments: StatementArguments = [
-            search.query.fts5Query, below, JSONValue.array(search.channelIDs.sorted().map { .int($0) }).jsonString,
-        ]
-        if let author = search.author {
-            conditions.append("m.sender_id = ?")
-            arguments += [author.value]
-        }
+        let channels = JSONValue.array(search.channelIDs.sorted().map { .int($0) }).jsonString
+        var times: [String] = []
+        var timeArguments: StatementArguments = []
         if let before = search.before {
-            conditions.append("m.send_time < ?")
-            arguments += [before]
+            times.append("m.send_time < ?")
+            timeArguments += [before]
         }
         if let after = search.after {
-            conditions.append("m.send_time >= ?")
-            arguments += [after]
+            times.append("m.send_time >= ?")
+            timeArguments += [after]
         }
-        arguments += [search.limit]
         let columns = Self.messageColumns.split(separator: ",").map { "m.\($0.trimmingCharacters(in: .whitespaces))" }
-        let sql = """
-            SELECT s.rowid AS search_row, r.channel_id AS search_channel, \(columns.joined(separator: ", "))
-            FROM search_index s
-            JOIN search_rows r ON r.row_id = s.rowid
-            JOIN messages m ON m.channel_id = r.channel_id AND m.message_id = r.message_id
-            WHERE \(conditions.joined(separator: " AND "))
-            ORDER BY s.rowid DESC LIMIT ?
-            """
-        let bound = arguments
+        let select = "SELECT r.row_id AS search_row, r.channel_id AS search_channel, \(columns.joined(separator: ", "))"
+        let matchesFirst: (sql: String, arguments: StatementArguments) = {
+            let author = search.author.map { _ in ["m.sender_id = ?"] } ?? []
+            let conditions = ["search_index MATCH ?", "s.rowid < ?", "r.channel_id IN (SELECT value FROM json_each(?))"] + author + times
+            var arguments: StatementArguments = [search.query.fts5Query, below, channels]
+            if let author = search.author { arguments += [author.value] }
+            let sql = """
+                \(select)
+                FROM search_index s
+                JOIN search_rows r ON r.row_id = s.rowid
+                JOIN messages m ON m.channel_id = r.channel_id AND m.message_id = r.message_id
+                WHERE \(conditions.joined(separator: " AND "))
+                ORDER BY s.rowid DESC LIMIT ?
+                """
+            return (sql, arguments + timeArguments + [search.limit])
+        }()
+        let (limit, timeConditions, top, timeValues) = (authorFirstLimit, times, below, timeArguments)
         return try await self.pool.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: bound).map { row in
+            var query = matchesFirst
+            if let author = search.author,
+                try Int.fetchOne(
+                    db, sql: "SELECT count(*) FROM (SELECT 1 FROM messages WHERE sender_id = ? LIMIT ?)", arguments: [author.value, limit + 1]
+                ) ?? 0 <= limit
+            {
+                let conditions = [
+                    "m.sender_id = ?", "r.row_id < ?", "r.channel_id IN (SELECT value FROM json_each(?))",
+                    "r.row_id IN (SELECT rowid FROM search_index WHERE search_index MATCH ?)",
+                ] + timeConditions
+                let arguments: StatementArguments = [author.value, top, channels, search.query.fts5Query]
+                query.sql = """
+                    \(select)
+                    FROM messages m INDEXED BY messages_sender_number
+                    JOIN search_rows r ON r.channel_id = m.channel_id AND r.message_id = m.message_id
+                    WHERE \(conditions.joined(separator: " AND "))
+                    ORDER BY r.row_id DESC LIMIT ?
+                    """
+                query.arguments = arguments + timeValues + [search.limit]
+            }
+            return try Row.fetchAll(db, sql: query.sql, arguments: query.arguments).map { row in
                 let row64: Int64 = row["search_row"]
                 return SearchHit(message: Self.message(row, channelID: row["search_channel"]), cursor: String(row64))
             }

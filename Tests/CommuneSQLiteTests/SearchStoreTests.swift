@@ -123,6 +123,42 @@ struct SearchStoreTests {
         #expect(try await self.search(store, "body:world^ NEAR/2").isEmpty)
     }
 
+    @Test("SQLite: an author filter gives the same pages whether it starts from the author's messages or from the matches")
+    func authorBothWays() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try SQLiteStore(directory: directory.url)
+        let (alice, bob) = (UUIDString.random(), UUIDString.random())
+        for index in 1...60 {
+            let sender = index % 3 == 0 ? alice : bob
+            let text = index % 2 == 0 ? "common word \(index)" : "other \(index)"
+            _ = try await store.appendMessage(NewMessage(channelID: Int64(1 + index % 2), senderID: sender, text: text, sendTime: Int64(index)))
+        }
+        // Alice's "common" messages: multiples of 6, newest first.
+        let expected = stride(from: 60, through: 6, by: -6).map { "common word \($0)" }
+        for limit in [0, SQLiteStore.authorFirstLimit] {
+            var seen: [String] = []
+            var cursor: String?
+            for _ in 0..<10 {
+                let page = try await store.searchMessages(
+                    MessageSearch(query: try SearchQuery("common"), channelIDs: [1, 2, 3], author: alice, cursor: cursor, limit: 4),
+                    authorFirstLimit: limit
+                )
+                seen += self.texts(page)
+                guard page.count == 4 else { break }
+                cursor = page.last?.cursor
+            }
+            #expect(seen == expected, "authorFirstLimit \(limit)")
+            let dated = try await store.searchMessages(
+                MessageSearch(query: try SearchQuery("word"), channelIDs: [1], author: alice, before: 50, after: 20, limit: 10), authorFirstLimit: limit
+            )
+            #expect(self.texts(dated) == ["common word 48", "common word 42", "common word 36", "common word 30", "common word 24"], "authorFirstLimit \(limit)")
+            let nobody = try await store.searchMessages(
+                MessageSearch(query: try SearchQuery("common"), channelIDs: [1, 2], author: .random(), limit: 10), authorFirstLimit: limit
+            )
+            #expect(nobody.isEmpty)
+        }
+    }
+
     @Test("SQLite: messages stored before the search index are found once the migration has run, removed ones not")
     func migration() async throws {
         let directory = try TemporaryDirectory()
