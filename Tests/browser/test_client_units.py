@@ -320,3 +320,22 @@ def test_ten_thousand_markers_render_as_text_quickly(page):
     assert out[6]["len"] == 10001 and out[6]["nodes"] == 0
     print(f"10,000-marker texts rendered in {got['ms']:.0f} ms")
     assert got["ms"] < 5000
+
+
+def test_day_separators_say_today_yesterday_or_the_date(page):
+    """Send times are the server's, so messages of other days come from the page's own function, in local time."""
+    got = page.driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "import('/codecs/text/display.js').then(D => {"
+        " const now = new Date(2026, 11, 1, 0, 30).getTime();"  # 00:30 local: an hour ago is yesterday
+        " const at = (y, mo, d, h) => new Date(y, mo, d, h).getTime();"
+        " done({labels: [D.dayLabel(now - 20 * 60000, now), D.dayLabel(now - 60 * 60000, now), D.dayLabel(at(2026, 10, 29, 12), now),"
+        "  D.dayLabel(at(2025, 11, 31, 23), now)], expected: [at(2026, 10, 29, 12), at(2025, 11, 31, 23)].map((t, i) =>"
+        "  new Date(t).toLocaleDateString(undefined, {weekday: 'long', month: 'long', day: 'numeric', year: i ? 'numeric' : undefined})),"
+        "  newDay: [D.newDay(now - 60 * 60000, now), D.newDay(now - 20 * 60000, now), D.newDay(undefined, now)]});"
+        "}, e => done({error: String(e)}));"
+    )
+    assert "error" not in got, got
+    assert got["labels"][:2] == ["Today", "Yesterday"]
+    assert got["labels"][2:] == got["expected"] and "2025" in got["labels"][3] and "2026" not in got["labels"][2]
+    assert got["newDay"] == [True, False, False]

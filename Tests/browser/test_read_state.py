@@ -57,6 +57,15 @@ def cli(*args: str) -> str:
     return done.stdout
 
 
+def import_identity(browser: Browser, url: str, identity: Path) -> None:
+    """Opens the web client at url on the welcome screen and signs in with an identity file (the CLI's format)."""
+    browser.driver.get(url)
+    browser.wait_screen("welcome")
+    browser.one("#welcome-import").send_keys(str(identity))
+    browser.wait_screen("main")
+    browser.wait(lambda _: browser.connection() == "online")
+
+
 def badge(browser: Browser, channel: str) -> int:
     """The unread count the sidebar shows on a channel (0 without a badge)."""
     text = browser.driver.execute_script(
@@ -76,11 +85,7 @@ def test_read_on_one_browser_clears_the_other(server, browsers):
     exported = next(p for p in laptop.downloads.iterdir() if p.suffix == ".json")
 
     phone = browsers("alice-phone")
-    phone.driver.get(server.url)
-    phone.wait_screen("welcome")
-    phone.one("#welcome-import").send_keys(str(exported))
-    phone.wait_screen("main")
-    phone.wait(lambda _: phone.connection() == "online")
+    import_identity(phone, server.url, exported)
     # Both read the rules; General is elsewhere.
     for browser in (laptop, phone):
         open_channel(browser, "Rules")

@@ -12,7 +12,7 @@ import { loadPins, pinChanged, reloadPins, wirePinsButton } from "./text/pins.js
 import { reactionChanged } from "./text/reactions.js";
 import { typingStopped, typingUpdate, wireTyping } from "./text/typing.js";
 import { channelState, currentKey, isText, mergeMessages, model, NAME, onChanged, setUnread } from "./text/model.js";
-import { markReadSoon, readMarked, syncReadState } from "./text/readstate.js";
+import { channelOpened, markReadSoon, readMarked, syncReadState } from "./text/readstate.js";
 
 function install(ctx) {
   model.ctx = ctx;
@@ -34,6 +34,7 @@ function install(ctx) {
   });
   bus.on("channel-selected", (key) => {
     if (!isText(store.get("nodes").get(key))) return;
+    channelOpened(key);
     setUnread(key, () => 0);
     if (!channelState(key).loadedAny) loadPins(key);
     if (!channelState(key).loadedAny) Promise.resolve(loadNewest(key)).then(() => markReadSoon(key));

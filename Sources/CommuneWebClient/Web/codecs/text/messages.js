@@ -6,6 +6,7 @@ import { renderMessage } from "../../lib/markup.js";
 import { nameNode } from "../../lib/names.js";
 import { $, avatar, fullTime, h, shortTime } from "../../lib/ui.js";
 import { discardPending, removeMessage, retryPending, startEditing, startReplying } from "./composer.js";
+import { daySeparator, firstUnreadId, newDay, unreadDivider, updateJumpBar } from "./display.js";
 import { loadOlder, loadToShow } from "./history.js";
 import { isPinned, togglePin } from "./pins.js";
 import { openPicker, reactionsRow } from "./reactions.js";
@@ -78,7 +79,7 @@ function messageNode(cs, m, continued) {
         },
       },
     },
-    continued ? h("span", { className: "avatar-space" }) : removed ? h("span", { className: "avatar avatar-removed", attrs: { "aria-hidden": "true" } }) : avatar(name, m.sender_id),
+    continued ? h("span", { className: "avatar-space" }, time) : removed ? h("span", { className: "avatar avatar-removed", attrs: { "aria-hidden": "true" } }) : avatar(name, m.sender_id),
     h(
       "div",
       { className: "message-body" },
@@ -210,9 +211,22 @@ export function renderMessages({ scrollToEnd = false, keepTop = false } = {}) {
   const prevTop = box.scrollTop;
   const items = [];
   let prev = null;
+  let lastTime = null;
+  const unreadFrom = firstUnreadId(key, cs);
   const conn = model.ctx.store.get("conn");
   const online = Boolean(conn && conn.online);
   for (const m of withPending(cs)) {
+    // A new local day starts with its separator; the first unread message with the divider. Neither is grouped across.
+    const time = m.localId ? m.createdAt : m.send_time;
+    if (lastTime === null ? Number.isFinite(time) : newDay(lastTime, time)) {
+      items.push(daySeparator(time));
+      prev = null;
+    }
+    if (Number.isFinite(time)) lastTime = time;
+    if (!m.localId && m.message_id === unreadFrom) {
+      items.push(unreadDivider());
+      prev = null;
+    }
     if (m.localId) {
       items.push(pendingNode(m, online));
       prev = null;
@@ -233,4 +247,6 @@ export function renderMessages({ scrollToEnd = false, keepTop = false } = {}) {
   else if (cs.loadedAny) status.append(h("button", { className: "link-button", type: "button", textContent: "Load older messages", on: { click: () => loadOlder(key) } }));
   if (keepTop) box.scrollTop = prevTop + (box.scrollHeight - prevHeight);
   else if (scrollToEnd || atBottom) box.scrollTop = box.scrollHeight;
+  const ids = sortedIds(cs);
+  updateJumpBar(key, cs, atBottom || scrollToEnd, ids.length ? ids[ids.length - 1] : 0);
 }

@@ -5,12 +5,24 @@
 
 import { COMMUNITY } from "../../lib/context.js";
 import { keyOf } from "../../lib/tree.js";
-import { address, channelState, currentKey, isText, model, setUnread, sortedIds } from "./model.js";
+import { address, changed, channelState, currentKey, isText, model, setUnread, sortedIds } from "./model.js";
 
 const MARK_EVERY_MS = 2000;
 const marked = new Map(); // channel key → the mark the server has (as far as this page knows)
 const sentAt = new Map(); // channel key → when this page last sent mark_read for it
 const timers = new Map(); // channel key → a mark waiting for its turn
+const opened = new Map(); // channel key → {mark, unread}: the server's mark and unread count when it was last shown
+
+/** Call as channel key is shown, before its unread count is cleared: remembers where its unread messages began. */
+export function channelOpened(key) {
+  opened.set(key, { mark: marked.get(key), unread: model.ctx.store.get("unread").get(key) || 0 });
+}
+
+/** The mark channel key had when it was shown if it had unread messages then, else null ("New messages" goes after it). */
+export function markWhenOpened(key) {
+  const o = opened.get(key);
+  return o && o.unread > 0 && Number.isInteger(o.mark) ? o.mark : null;
+}
 
 /** Asks the server where this member stopped reading, and shows its unread counts (the channel in view is read). */
 export async function syncReadState() {
@@ -33,6 +45,13 @@ export async function syncReadState() {
     if (Number.isInteger(entry.unread) && entry.unread > 0) unread.set(key, entry.unread);
   }
   const current = currentKey();
+  // The shown channel was opened before the server said where its reader stopped (a reload): that is where.
+  const open = current ? opened.get(current) : null;
+  const entry = current ? list.find((e) => e && typeof e.path === "string" && typeof e.name === "string" && keyOf(e.path, e.name) === current) : null;
+  if (open && open.mark === undefined && entry && Number.isInteger(entry.last_read)) {
+    opened.set(current, { mark: entry.last_read, unread: Number.isInteger(entry.unread) ? entry.unread : 0 });
+    changed();
+  }
   if (current && !document.hidden) unread.delete(current);
   model.ctx.store.set({ unread });
   if (current) markReadSoon(current);

@@ -1,0 +1,90 @@
+"""Message display in the web client (issue 13): a day separator above the day's first message, the "New messages"
+divider above the first message another member sent after the reader's mark, and the "Jump to present" bar when
+messages arrive while the reader is scrolled up. Alice reads in the browser with an identity made by the CLI (so the
+CLI can see her read state); Bob sends from the CLI.
+
+Needs COMMUNE_BIN (an already built `commune`); scripts/test-browser sets it.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from test_read_state import GENERAL, badge, browsers, cli, import_identity, pytestmark, server  # noqa: F401 - fixtures and the skip mark
+from test_web_client import open_channel
+
+
+def list_items(browser) -> list[str]:
+    """The message list's rows in order: 'day:LABEL', 'divider', or a message's id."""
+    return browser.driver.execute_script(
+        "return Array.from(document.querySelectorAll('#message-list > li'), li =>"
+        " li.classList.contains('day-separator') ? 'day:' + li.textContent :"
+        " li.classList.contains('unread-divider') ? 'divider' : li.dataset.id || 'pending');"
+    )
+
+
+def in_view(browser, text: str) -> bool:
+    """Whether a message starting with text is at least partly in the message list's view."""
+    return browser.driver.execute_script(
+        "const box = document.getElementById('messages').getBoundingClientRect();"
+        "const li = Array.from(document.querySelectorAll('#message-list li.message'))"
+        ".find(li => li.querySelector('.message-content').textContent.startsWith(arguments[0]));"
+        "if (!li) return false; const r = li.getBoundingClientRect(); return r.top < box.bottom && r.bottom > box.top;",
+        text,
+    )
+
+
+def test_divider_day_separator_and_jump_to_present(server, browsers):
+    folder = Path(tempfile.mkdtemp(prefix="commune-display-"))
+    alice_id, bob_id = folder / "alice.json", folder / "bob.json"
+    cli("join", server.invite(), "--name", "Alice", "--identity", str(alice_id))
+    cli("join", server.invite(), "--name", "Bob", "--identity", str(bob_id))
+    alice = browsers("alice-display")
+    import_identity(alice, server.url, alice_id)
+
+    # Alice reads three of Bob's messages; the server has her mark once `commune channels` counts nothing unread.
+    for text in ("old 1", "old 2", "old 3"):
+        cli("send", GENERAL, text, "--identity", str(bob_id))
+    open_channel(alice, "General")
+    alice.wait_message("old 3")
+    general_line = lambda: next(l for l in cli("channels", "--identity", str(alice_id)).splitlines() if l.strip().startswith("General  [text]"))  # noqa: E731
+    alice.wait(lambda _: "unread" not in general_line(), timeout=10, message="Alice's read mark did not reach the server")
+
+    # Elsewhere while Bob writes three more; back in General the divider sits above the first of them.
+    open_channel(alice, "Rules")
+    for text in ("new 1", "new 2", "new 3"):
+        cli("send", GENERAL, text, "--identity", str(bob_id))
+    alice.wait(lambda _: badge(alice, "General") == 3, message="General does not count Bob's new messages")
+    ids = {t: i for i, t in enumerate(["old 1", "old 2", "old 3", "new 1", "new 2", "new 3"], start=1)}
+    open_channel(alice, "General")
+    alice.wait_message("new 3")
+    items = list_items(alice)
+    assert items == ["day:Today", *[str(ids[t]) for t in ("old 1", "old 2", "old 3")], "divider", *[str(ids[t]) for t in ("new 1", "new 2", "new 3")]], items
+    # Grouped messages (Bob's run) show their time on hover: the time element is there, with the full time as title.
+    grouped_time = alice.driver.execute_script(
+        "const t = document.querySelector('#message-list li.message.continued .avatar-space time');"
+        "return t ? {title: t.title, text: t.textContent} : null;"
+    )
+    assert grouped_time and grouped_time["title"] and grouped_time["text"], grouped_time
+    alice.screenshot("display-divider.png")
+
+    # Tall messages fill the view; Alice scrolls up, Bob writes: the bar offers the present, a click goes there.
+    for n in range(5):
+        cli("send", GENERAL, f"tall {n}\n" + "\n".join(f"line {i}" for i in range(14)), "--identity", str(bob_id))
+    alice.wait(lambda _: any(t.startswith("tall 4") for t in alice.message_texts()))
+    alice.driver.execute_script("document.getElementById('messages').scrollTop = 0;")
+    sizes = "const b = document.getElementById('messages'); return [b.scrollHeight, b.clientHeight, b.scrollTop];"
+    alice.wait(lambda _: not in_view(alice, "tall 4"), message=f"Alice could not scroll up: {alice.driver.execute_script(sizes)}")
+    assert alice.driver.execute_script("return document.querySelector('.jump-bar').hidden")
+    cli("send", GENERAL, "latest", "--identity", str(bob_id))
+    alice.wait(lambda _: "latest" in alice.message_texts())
+    alice.wait(lambda _: alice.one(".jump-bar").is_displayed(), message="no Jump to present bar")
+    assert alice.one(".jump-bar .jump-text").text == "New messages below"
+    assert not in_view(alice, "latest")
+    alice.screenshot("display-jump-bar.png")
+    alice.one(".jump-bar .jump-button").click()
+    alice.wait(lambda _: in_view(alice, "latest"), message="the jump did not reach the newest message")
+    alice.wait(lambda _: not alice.one(".jump-bar").is_displayed(), message="the bar stayed after the jump")
+    # The divider stays where the unread messages began while the channel stays open.
+    assert list_items(alice).count("divider") == 1
