@@ -119,6 +119,34 @@ def test_search_finds_far_back_and_a_click_shows_the_message_highlighted(alice, 
     assert ids == list(range(ids[0], ids[-1] + 1)), "the loaded history has a gap"
 
 
+def test_jump_to_present_from_a_far_back_result(alice, bob):
+    """After a far-back result the channel shows an older stretch: the bar says so, and its click loads the newest."""
+    alice.driver.refresh()  # only the newest page loaded again
+    alice.wait_screen("main")
+    alice.wait(lambda _: alice.connection() == "online" and alice.message_ids(), message="General not shown after a reload")
+    assert 1 not in alice.message_ids()
+    alice.driver.find_element(By.TAG_NAME, "body").send_keys(Keys.CONTROL, "k")
+    alice.wait_visible("#search-panel")
+    search(alice, "quokka")
+    alice.wait(lambda _: len(results(alice)) == 2, message="two results expected")
+    results(alice)[1].click()
+    alice.wait_visible('#message-list li.message[data-id="1"]')
+    alice.wait(lambda _: alice.one(".jump-bar").is_displayed(), message="no Jump to present bar over the older stretch")
+    assert alice.one(".jump-bar .jump-text").text == "You are viewing older messages"
+    assert max(alice.message_ids()) < 200
+    alice.screenshot("s03-search-jump-bar.png")
+    alice.one(".jump-bar .jump-button").click()
+    newest = f"filler {FILLERS + 1}"
+    alice.wait(lambda _: newest in alice.message_texts(), message="the jump did not load the newest page")
+    shown = alice.driver.execute_script(
+        "const b = document.getElementById('messages'); return b.scrollHeight - b.scrollTop - b.clientHeight;"
+    )
+    assert shown < 80, f"the newest message is not in view ({shown}px below)"
+    ids = sorted(alice.message_ids())
+    assert ids == list(range(ids[0], ids[-1] + 1)) and 1 not in ids, "the newest page should replace the older stretch"
+    alice.wait(lambda _: not alice.one(".jump-bar").is_displayed(), message="the bar stayed after the jump")
+
+
 def test_search_scope_removal_and_refusals(alice, bob):
     open_channel(alice, "General")
     alice.one("#open-search").click()
