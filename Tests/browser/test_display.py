@@ -11,6 +11,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
+
 from test_read_state import GENERAL, badge, browsers, cli, import_identity, pytestmark, server  # noqa: F401 - fixtures and the skip mark
 from test_web_client import open_channel
 
@@ -35,13 +37,21 @@ def in_view(browser, text: str) -> bool:
     )
 
 
-def test_divider_day_separator_and_jump_to_present(server, browsers):
-    folder = Path(tempfile.mkdtemp(prefix="commune-display-"))
-    alice_id, bob_id = folder / "alice.json", folder / "bob.json"
-    cli("join", server.invite(), "--name", "Alice", "--identity", str(alice_id))
+FOLDER = Path(tempfile.mkdtemp(prefix="commune-display-"))
+
+
+@pytest.fixture(scope="module")
+def alice(server, browsers):
+    """Alice in the browser, with an identity the CLI made (so `commune channels` shows her read state)."""
+    cli("join", server.invite(), "--name", "Alice", "--identity", str(FOLDER / "alice.json"))
+    browser = browsers("alice-display")
+    import_identity(browser, server.url, FOLDER / "alice.json")
+    return browser
+
+
+def test_divider_day_separator_and_jump_to_present(server, alice):
+    alice_id, bob_id = FOLDER / "alice.json", FOLDER / "bob.json"
     cli("join", server.invite(), "--name", "Bob", "--identity", str(bob_id))
-    alice = browsers("alice-display")
-    import_identity(alice, server.url, alice_id)
 
     # Alice reads three of Bob's messages; the server has her mark once `commune channels` counts nothing unread.
     for text in ("old 1", "old 2", "old 3"):
@@ -88,3 +98,24 @@ def test_divider_day_separator_and_jump_to_present(server, browsers):
     alice.wait(lambda _: not alice.one(".jump-bar").is_displayed(), message="the bar stayed after the jump")
     # The divider stays where the unread messages began while the channel stays open.
     assert list_items(alice).count("divider") == 1
+
+
+def test_markup_in_the_page_and_as_the_cli_prints_it(alice):
+    """Bob's message with the subset's markers: the page renders it (a spoiler hiding a masked link until clicked),
+    `commune history` prints it as written."""
+    bob_id = FOLDER / "bob.json"
+    text = "> quoted\n- **one**\n- two\nsee ||[paypal.com](https://evil.example/x)|| <b>not html</b>"
+    cli("send", GENERAL, text, "--identity", str(bob_id))
+    alice.wait(lambda _: any(t.startswith("quoted") for t in alice.message_texts()), message="Bob's markup message not shown")
+    li = alice.driver.execute_script("return document.querySelector('#message-list li.message:last-child .message-content')")
+    shape = alice.driver.execute_script(
+        "const c = arguments[0]; return {tags: Array.from(c.querySelectorAll('*'), e => e.tagName),"
+        " hidden: getComputedStyle(c.querySelector('.spoiler a')).visibility};", li)
+    assert shape == {"tags": ["BLOCKQUOTE", "UL", "LI", "STRONG", "LI", "SPAN", "A", "SPAN"], "hidden": "hidden"}, shape
+    alice.screenshot("display-markup-hidden.png")
+    li.find_element("css selector", ".spoiler").click()
+    alice.wait(lambda _: li.find_element("css selector", ".spoiler a").is_displayed())
+    assert li.find_element("css selector", ".spoiler a").text == "paypal.com (evil.example)"
+    alice.screenshot("display-markup-revealed.png")
+    printed = cli("history", GENERAL, "--amount", "1", "--identity", str(bob_id))
+    assert printed.rstrip("\n").endswith("Bob: " + text), printed
