@@ -26,6 +26,12 @@ def list_items(browser) -> list[str]:
     )
 
 
+def general_read(identity: Path) -> bool:
+    """Whether `commune channels`, as the member of identity, counts nothing unread in General (the server's mark)."""
+    listed = cli("channels", "--identity", str(identity)).splitlines()
+    return not any(line.strip().startswith("General  [text]") and "unread" in line for line in listed)
+
+
 def in_view(browser, text: str) -> bool:
     """Whether a message starting with text is at least partly in the message list's view."""
     return browser.driver.execute_script(
@@ -58,8 +64,7 @@ def test_divider_day_separator_and_jump_to_present(server, alice):
         cli("send", GENERAL, text, "--identity", str(bob_id))
     open_channel(alice, "General")
     alice.wait_message("old 3")
-    general_line = lambda: next(l for l in cli("channels", "--identity", str(alice_id)).splitlines() if l.strip().startswith("General  [text]"))  # noqa: E731
-    alice.wait(lambda _: "unread" not in general_line(), timeout=10, message="Alice's read mark did not reach the server")
+    alice.wait(lambda _: general_read(alice_id), timeout=10, message="Alice's read mark did not reach the server")
 
     # Elsewhere while Bob writes three more; back in General the divider sits above the first of them.
     open_channel(alice, "Rules")
@@ -119,3 +124,23 @@ def test_markup_in_the_page_and_as_the_cli_prints_it(alice):
     alice.screenshot("display-markup-revealed.png")
     printed = cli("history", GENERAL, "--amount", "1", "--identity", str(bob_id))
     assert printed.rstrip("\n").endswith("Bob: " + text), printed
+
+
+def test_divider_after_coming_back_to_the_page(server, alice):
+    """The page left on General, two messages meanwhile, the page opened again on General: the divider comes from the
+    mark the server had (get_read_state), above the first of the two."""
+    alice_id, bob_id = FOLDER / "alice.json", FOLDER / "bob.json"
+    open_channel(alice, "General")
+    alice.driver.execute_script("const m = document.getElementById('messages'); m.scrollTop = m.scrollHeight;")
+    alice.wait(lambda _: general_read(alice_id), timeout=10, message="Alice's read mark did not reach the server")
+    newest = max(alice.message_ids())
+    alice.driver.get("about:blank")
+    for text in ("while away 1", "while away 2"):
+        cli("send", GENERAL, text, "--identity", str(bob_id))
+    alice.driver.get(server.url)
+    alice.wait_screen("main")
+    alice.wait(lambda _: alice.one("#channel-title").text == "# General", message="the page did not open General again")
+    alice.wait_message("while away 2")
+    alice.wait(lambda _: "divider" in list_items(alice), message="no divider after coming back")
+    items = list_items(alice)
+    assert items.count("divider") == 1 and items[items.index("divider") + 1] == str(newest + 1), items[-5:]
