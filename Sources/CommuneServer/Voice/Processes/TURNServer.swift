@@ -91,7 +91,7 @@ struct TURNSupervisor: Service {
     let logger: Logger
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await self.supervise()
         }
     }
