@@ -57,7 +57,8 @@ enum MessagePrinter {
         formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
         let time = formatter.string(from: Date(timeIntervalSince1970: Double(message.sendTime) / 1000))
         let sender = message.senderID.map { names[$0] ?? String($0.value.prefix(8)) } ?? "(removed)"
-        var text = message.kind == .action ? "* \(sender) \(message.message)" : "\(sender): \(message.message)"
+        let body = Self.mentions(message.message, names: names)
+        var text = message.kind == .action ? "* \(sender) \(body)" : "\(sender): \(body)"
         for attachment in message.attachments {
             text += " [\(attachment.type) \(attachment.width)×\(attachment.height) \(attachment.attachmentID)]"
         }
@@ -66,6 +67,26 @@ enum MessagePrinter {
             text += " [" + message.reactions.map { "\($0.emoji) \($0.count)\($0.me ? "*" : "")" }.joined(separator: " ") + "]"
         }
         return "#\(message.messageID) \(time) \(Self.reply(message.replyTo))\(text)"
+    }
+
+    /// The text with each mention token `<@USER_ID>` as `@name` (the member's current name; `@unknown-member` for an
+    /// id that is no member's).
+    static func mentions(_ text: String, names: [UUIDString: String]) -> String {
+        var result = ""
+        var rest = Substring(text)
+        while let start = rest.range(of: "<@") {
+            result += rest[..<start.lowerBound]
+            let after = rest[start.upperBound...]
+            let idEnd = after.index(after.startIndex, offsetBy: 36, limitedBy: after.endIndex) ?? after.endIndex
+            if idEnd < after.endIndex, after[idEnd] == ">", let id = UUIDString(String(after[..<idEnd])) {
+                result += "@" + (names[id] ?? "unknown-member")
+                rest = after[after.index(after: idEnd)...]
+            } else {
+                result += "<@"
+                rest = after
+            }
+        }
+        return result + rest
     }
 
     /// `↪ #41 alice: first line | ` before a reply; `↪ #41 (original removed) | ` when the original is gone.

@@ -41,6 +41,7 @@ const store = createStore({
   nodes: new Map(), // key → node, every interactable
   current: null, // key of the shown channel
   unread: new Map(), // channel key → messages not seen yet
+  mentions: new Map(), // channel key → unread messages mentioning me (codecs/text/mentions.js)
   staged: [], // images uploaded for the next message: {localId, file, previewUrl, info, state}
 });
 const bus = createBus();

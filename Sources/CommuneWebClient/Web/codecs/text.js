@@ -10,6 +10,7 @@ import { catchUpAll, loadNewer, loadNewest, loadOlder, reloadLoadedChannels } fr
 import { jumpToMessage, renderMessages } from "./text/messages.js";
 import { loadPins, pinChanged, reloadPins, wirePinsButton } from "./text/pins.js";
 import { reactionChanged } from "./text/reactions.js";
+import { mentionBadge, mentionLive, mentionsRead, mentionsSeen, wireMentions } from "./text/mentions.js";
 import { typingStopped, typingUpdate, wireTyping } from "./text/typing.js";
 import { channelState, currentKey, isText, mergeMessages, model, NAME, onChanged, setUnread } from "./text/model.js";
 import { channelOpened, markReadSoon, readMarked, syncReadState } from "./text/readstate.js";
@@ -22,6 +23,7 @@ function install(ctx) {
   wireScrolling();
   wirePinsButton();
   wireTyping();
+  wireMentions();
 
   // Names, permissions and my identity show in every message.
   store.subscribe(["members", "groups", "me"], () => renderMessages());
@@ -36,6 +38,7 @@ function install(ctx) {
     if (!isText(store.get("nodes").get(key))) return;
     channelOpened(key);
     setUnread(key, () => 0);
+    mentionsSeen(key);
     if (!channelState(key).loadedAny) loadPins(key);
     if (!channelState(key).loadedAny) Promise.resolve(loadNewest(key)).then(() => markReadSoon(key));
     renderMessages({ scrollToEnd: true });
@@ -111,6 +114,7 @@ function messageLive({ key, payload }) {
   const { store, bus } = model.ctx;
   const added = mergeMessages(key, [payload]);
   if (payload.sender_id) typingStopped(key, payload.sender_id);
+  if (added) mentionLive(key, payload);
   if (payload.sender_id && !store.get("members").has(payload.sender_id)) bus.emit("unknown-member", payload.sender_id);
   if (key === currentKey() && !document.hidden) {
     renderMessages();
@@ -135,6 +139,7 @@ export default {
   attachments: true,
   install,
   panes: () => [$("messages"), $("composer")],
+  treeBadge: (node) => mentionBadge(node.key),
 
   renderView(node) {
     $("composer-input").placeholder = `Message #${nameAttr(node.name)}`;
@@ -148,7 +153,10 @@ export default {
     reaction_changed: reactionChanged,
     pin_changed: pinChanged,
     member_typing: typingUpdate,
-    read_marked: readMarked,
+    read_marked: (update) => {
+      readMarked(update);
+      mentionsRead(update);
+    },
   },
 
   commands: {

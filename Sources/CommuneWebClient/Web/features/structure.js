@@ -61,6 +61,7 @@ function channelItem(node, codec) {
         h("span", { className: "channel-icon", textContent: codec ? codec.icon : "?", attrs: { "aria-hidden": "true" } }),
         nameNode(node.name, "channel-name"),
         count > 0 ? h("span", { className: "badge", textContent: count > 99 ? "99+" : String(count) }) : null,
+        codec && codec.treeBadge ? codec.treeBadge(node) : null,
       ),
       manageButton(node, `channel ${node.name}`),
     ),
@@ -262,7 +263,7 @@ function removeNode(key) {
 
 export function install(context) {
   ctx = context;
-  ctx.store.subscribe(["tree", "current", "unread", "members", "groups", "me"], renderTree);
+  ctx.store.subscribe(["tree", "current", "unread", "mentions", "members", "groups", "me"], renderTree);
   ctx.bus.on("signed-in", ({ data }) => ctx.store.set(readTree(data.interactables || {})));
   ctx.bus.on("open-node", openNodeDialog);
   ctx.bus.on("open-create", ({ parent = "", container = false }) =>

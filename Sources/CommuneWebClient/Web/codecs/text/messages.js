@@ -9,6 +9,7 @@ import { discardPending, removeMessage, retryPending, startEditing, startReplyin
 import { daySeparator, firstUnreadId, newDay, unreadDivider, updateJumpBar } from "./display.js";
 import { loadOlder, loadToShow } from "./history.js";
 import { isPinned, togglePin } from "./pins.js";
+import { decorateMentions } from "./mentions.js";
 import { openPicker, reactionsRow } from "./reactions.js";
 import { channelState, currentKey, isText, model, sortedIds } from "./model.js";
 
@@ -240,6 +241,7 @@ export function renderMessages({ scrollToEnd = false, keepTop = false } = {}) {
     prev = m;
   }
   list.replaceChildren(...items);
+  decorateMentions(list, cs);
   const status = $("history-status");
   status.replaceChildren();
   if (cs.loading) status.append(h("span", { textContent: "Loading messages…" }));

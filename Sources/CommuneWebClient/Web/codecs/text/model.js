@@ -56,6 +56,8 @@ export function normalMessage(m) {
     attachments: Array.isArray(m.attachments) ? m.attachments.filter((a) => a && typeof a.attachment_id === "string") : [],
     reply_to: normalReply(m.reply_to),
     reactions: normalReactions(m.reactions),
+    mentions: Array.isArray(m.mentions) ? m.mentions.filter((id) => typeof id === "string") : [],
+    mentions_everyone: m.mentions_everyone === true,
   };
 }
 

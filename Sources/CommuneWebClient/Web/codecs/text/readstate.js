@@ -35,6 +35,7 @@ export async function syncReadState() {
     return; // A server without read state (or a lost connection): the page's own counts stay.
   }
   const list = reply && reply.payload && Array.isArray(reply.payload.channels) ? reply.payload.channels : [];
+  model.ctx.bus.emit("read-state", list);
   const unread = new Map();
   const nodes = model.ctx.store.get("nodes");
   for (const entry of list) {

@@ -1,0 +1,98 @@
+"""Mentions in the web client (PROTOCOL.md "Mentions"): `@` in the composer lists members and inserts the chosen
+member's token, the right one of two look-alike names (told apart by a piece of the user id); the mentioned member
+sees the "@1" badge in the sidebar and, in the channel, the message highlighted with the token shown as "@Bob";
+the CLI's history prints the token as @name.
+
+Needs COMMUNE_BIN (an already built `commune`); scripts/test-browser sets it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.common.keys import Keys
+
+from test_hostile_members import Bots
+from test_web_client import (  # noqa: F401 - server and people: the module's own community and browsers
+    COMMUNE_BIN,
+    join,
+    message_item,
+    my_user_id,
+    open_channel,
+    people,
+    server,
+)
+
+pytestmark = pytest.mark.skipif(not Path(COMMUNE_BIN).exists(), reason=f"no commune binary at {COMMUNE_BIN}")
+
+MENTION_BADGE = """
+const li = Array.from(document.querySelectorAll('#channel-tree li.channel'))
+  .find(li => li.querySelector('.channel-name').textContent === arguments[0]);
+const b = li && li.querySelector('.mention-badge'); return b ? b.textContent : '';
+"""
+
+
+def test_autocomplete_picks_the_right_lookalike_and_the_mentioned_member_sees_it(server, people):
+    alice = people("alice")
+    join(alice, server.owner_invite, "Alice")
+    bob = people("bob")
+    join(bob, server.invite(), "Bob")
+    bob_id = my_user_id(bob)
+    # A look-alike of "Bob" stored as an older version would have kept it (Cyrillic В and о).
+    bots = Bots(server)
+    fake = bots.register("fake", "\u0412\u043eb")
+    bots.store_and_reconnect(alice, bob)
+    open_channel(bob, "Rules")
+    open_channel(alice, "General")
+
+    box = alice.one("#composer-input")
+    box.click()
+    box.send_keys("hi @bo")
+    alice.wait(lambda _: len(alice.css("#mention-menu li.mention-option")) == 2, message="the menu does not list both look-alikes")
+    options = alice.driver.execute_script(
+        "return Array.from(document.querySelectorAll('#mention-menu li.mention-option'))"
+        ".map(li => ({id: li.dataset.userId, tag: (li.querySelector('.name-tag') || {}).textContent || '', bdi: Boolean(li.querySelector('bdi'))}))"
+    )
+    assert {o["id"] for o in options} == {bob_id, fake["user_id"]}
+    # Each look-alike carries a piece of its own user id, and its name sits in a <bdi>.
+    for o in options:
+        assert o["bdi"] and o["tag"].startswith("#") and o["id"].startswith(o["tag"][1:]), options
+    # Keyboard: down to the real Bob if he is not first, Enter inserts his token (and does not send).
+    if options[0]["id"] != bob_id:
+        box.send_keys(Keys.ARROW_DOWN)
+    box.send_keys(Keys.ENTER)
+    assert box.get_attribute("value") == f"hi <@{bob_id}> "
+    assert alice.one("#mention-menu").get_attribute("hidden") is not None
+    box.send_keys("look", Keys.ENTER)
+    # The mouse: a click on the look-alike inserts the look-alike's token.
+    box.send_keys("@bo")
+    alice.wait(lambda _: len(alice.css("#mention-menu li.mention-option")) == 2, message="the menu did not open again")
+    alice.one(f"#mention-menu li[data-user-id='{fake['user_id']}']").click()
+    assert box.get_attribute("value") == f"<@{fake['user_id']}> "
+    alice.driver.execute_script("arguments[0].value = ''; arguments[0].dispatchEvent(new Event('input'))", box)
+
+    # Bob, reading Rules: the mention badge on General, apart from the unread count.
+    bob.wait(lambda _: bob.driver.execute_script(MENTION_BADGE, "General") == "@1", message="Bob sees no @1 on General")
+    # After a reload the count comes from the server (get_read_state's mentions).
+    bob.driver.refresh()
+    bob.wait_screen("main")
+    bob.wait(lambda _: bob.connection() == "online")
+    bob.wait(lambda _: bob.driver.execute_script(MENTION_BADGE, "General") == "@1", message="after a reload Bob sees no @1")
+    open_channel(bob, "General")
+    li = message_item(bob, "hi @Bob#" + next(o["tag"][1:] for o in options if o["id"] == bob_id) + " look")
+    assert "mentions-me" in li.get_attribute("class")
+    assert bob.driver.execute_script(MENTION_BADGE, "General") == ""
+    # Alice's own message mentions Bob, not her: no highlight for her.
+    assert "mentions-me" not in message_item(alice, li.find_element("css selector", ".message-content").text).get_attribute("class")
+    bob.screenshot("mentions-highlight.png")
+
+    # The CLI prints the token as @name.
+    carol = Path(tempfile.mkdtemp(prefix="commune-mentions-")) / "carol.json"
+    subprocess.run([COMMUNE_BIN, "join", server.invite(), "--name", "Carol", "--identity", str(carol)], check=True, capture_output=True, timeout=60)
+    history = subprocess.run(
+        [COMMUNE_BIN, "history", "General/General", "--identity", str(carol)], check=True, capture_output=True, text=True, timeout=60
+    ).stdout
+    assert "Alice: hi @Bob look" in history, history
