@@ -339,3 +339,21 @@ def test_day_separators_say_today_yesterday_or_the_date(page):
     assert got["labels"][:2] == ["Today", "Yesterday"]
     assert got["labels"][2:] == got["expected"] and "2025" in got["labels"][3] and "2026" not in got["labels"][2]
     assert got["newDay"] == [True, False, False]
+
+
+def test_reply_previews_keep_spoilers_hidden_and_nothing_else_rendered(page):
+    got = run_module(
+        page,
+        "return args[0].map(t => { const h = document.createElement('div'); h.append(M.renderPreview(t));"
+        " return {text: h.textContent, hidden: Array.from(h.querySelectorAll('.spoiler'), s => s.textContent),"
+        " tags: h.querySelectorAll('*').length}; });",
+        ["a ||b|| c", "see ||the killer is the gardener, as everyone who read the last chapter kno…", "a || b, x ||y",
+         "<b>x</b> **y** [z](https://evil.example)"],
+    )
+    assert got == [
+        {"text": "a b c", "hidden": ["b"], "tags": 1},
+        {"text": "see the killer is the gardener, as everyone who read the last chapter kno…",
+         "hidden": ["the killer is the gardener, as everyone who read the last chapter kno…"], "tags": 1},
+        {"text": "a || b, x ||y", "hidden": [], "tags": 0},
+        {"text": "<b>x</b> **y** [z](https://evil.example)", "hidden": [], "tags": 0},
+    ]

@@ -144,3 +144,20 @@ def test_divider_after_coming_back_to_the_page(server, alice):
     alice.wait(lambda _: "divider" in list_items(alice), message="no divider after coming back")
     items = list_items(alice)
     assert items.count("divider") == 1 and items[items.index("divider") + 1] == str(newest + 1), items[-5:]
+
+
+def test_a_reply_preview_keeps_the_spoiler_hidden(alice):
+    bob_id = FOLDER / "bob.json"
+    cli("send", GENERAL, "||the butler|| did it", "--identity", str(bob_id))
+    alice.wait_message("the butler did it")
+    original = max(alice.message_ids())
+    cli("send", GENERAL, "no way", "--reply-to", str(original), "--identity", str(bob_id))
+    alice.wait_message("no way")
+    preview = alice.driver.execute_script(
+        "const p = document.querySelector('#message-list li.message:last-child .reply-text');"
+        "const s = p && p.querySelector('.spoiler');"
+        "return p && {text: p.textContent, spoiler: s && s.textContent, revealed: s && s.classList.contains('revealed'),"
+        " color: s && getComputedStyle(s).color};"
+    )
+    assert preview["text"] == "the butler did it" and preview["spoiler"] == "the butler", preview
+    assert not preview["revealed"] and preview["color"] == "rgba(0, 0, 0, 0)", preview

@@ -77,7 +77,11 @@ function wrap(tag, content, depth) {
 
 /** A spoiler: its content rendered but hidden (and its links not clickable) until a click or Enter shows it. */
 function spoiler(content, depth) {
-  const node = wrap("span", content, depth);
+  return hidden(wrap("span", content, depth));
+}
+
+/** Makes node (a span holding a spoiler's content) a spoiler. */
+function hidden(node) {
   node.className = "spoiler";
   node.tabIndex = 0;
   node.setAttribute("role", "button");
@@ -102,6 +106,9 @@ function spoiler(content, depth) {
   });
   return node;
 }
+
+// A spoiler (at most 1,000 characters, so that unclosed markers cost little) is hidden until clicked.
+const SPOILER = /\|\|(?=[^\s|])([\s\S]{0,999}?[^\s|])\|\|/g;
 
 // Inline rules, in priority order for matches that start at the same place.
 const RULES = [
@@ -144,14 +151,43 @@ const RULES = [
       return href ? { node: link(href, text), length: text.length } : null;
     },
   },
-  // A spoiler (at most 1,000 characters, so that unclosed markers cost little) is hidden until clicked.
-  { re: /\|\|(?=[^\s|])([\s\S]{0,999}?[^\s|])\|\|/g, make: (m, d) => spoiler(m[1], d) },
+  { re: SPOILER, make: (m, d) => spoiler(m[1], d) },
   // Bold and strike hold something besides their markers: a run of "*" or "~" stays as it is.
   { re: /\*\*(?=[^\s*])([\s\S]*?[^\s*])\*\*/g, make: (m, d) => wrap("strong", m[1], d) },
   { re: /~~(?=[^\s~])([\s\S]*?[^\s~])~~/g, make: (m, d) => wrap("s", m[1], d) },
   { re: /\*(?=[^\s*])([^*]*?[^\s*])\*/g, make: (m, d) => wrap("em", m[1], d) },
   { re: /(?<![\p{L}\p{N}_])_(?=[^\s_])([^_]*?[^\s_])_(?![\p{L}\p{N}_])/gu, make: (m, d) => wrap("em", m[1], d) },
 ];
+
+/**
+ * A preview's plain text (a reply's first line, cut by the server) with its spoilers still hidden and nothing else
+ * rendered: text after an opening "||" that the cut left unclosed ("…" at the end) is hidden too.
+ */
+export function renderPreview(text) {
+  const fragment = document.createDocumentFragment();
+  const plainSpoiler = (t) => {
+    const span = document.createElement("span");
+    span.textContent = t;
+    return hidden(span);
+  };
+  const re = new RegExp(SPOILER.source, "g");
+  let last = 0;
+  let m;
+  while ((m = re.exec(text)) !== null) {
+    if (m.index > last) fragment.append(document.createTextNode(text.slice(last, m.index)));
+    fragment.append(plainSpoiler(m[1]));
+    last = re.lastIndex;
+  }
+  const rest = text.slice(last);
+  const open = text.endsWith("…") ? rest.search(/\|\|(?=[^\s|])/) : -1;
+  if (open >= 0) {
+    if (open > 0) fragment.append(document.createTextNode(rest.slice(0, open)));
+    fragment.append(plainSpoiler(rest.slice(open + 2)));
+  } else if (rest) {
+    fragment.append(document.createTextNode(rest));
+  }
+  return fragment;
+}
 
 /** Inline markup of text, as a DocumentFragment. */
 export function renderInline(text, depth = 0) {

@@ -5,6 +5,7 @@ import { ConnectionLost } from "../../lib/connection.js";
 import { confirmDialog } from "../../lib/dialogs.js";
 import { codePointLength, MAX_MESSAGE_CODE_POINTS, messageProblem } from "../../lib/protocol.js";
 import * as storage from "../../lib/storage.js";
+import { renderPreview } from "../../lib/markup.js";
 import { $, errorText, errorToast, h, show, toast } from "../../lib/ui.js";
 import { address, changed, channelState, currentKey, isText, mergeMessages, model, normalMessage, previewOf, sortedIds } from "./model.js";
 
@@ -246,7 +247,7 @@ export function startReplying(key, id) {
     model.ctx.memberLabel(m.sender_id, "reply-bar-author"),
     preview.text ? " — " : "",
     // Isolated: direction marks in the original's text stay inside it.
-    h("bdi", { className: "reply-bar-text", textContent: preview.text }),
+    h("bdi", { className: "reply-bar-text" }, renderPreview(preview.text)),
     h("span", { className: "reply-bar-hint", textContent: " (Esc cancels)" }),
   );
   show($("composer-replying"), true);

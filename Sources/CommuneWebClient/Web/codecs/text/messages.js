@@ -2,7 +2,7 @@
 // sends still pending with their state, and the history line at the top. Message text goes through markup.js only.
 
 import { attachmentBox } from "../../lib/attachments.js";
-import { renderMessage } from "../../lib/markup.js";
+import { renderMessage, renderPreview } from "../../lib/markup.js";
 import { nameNode } from "../../lib/names.js";
 import { $, avatar, fullTime, h, shortTime } from "../../lib/ui.js";
 import { discardPending, removeMessage, retryPending, startEditing, startReplying } from "./composer.js";
@@ -105,7 +105,8 @@ function replyPreview(key, r) {
     : [
         r.sender_id && ctx.store.get("members").has(r.sender_id) ? ctx.memberLabel(r.sender_id, "reply-author") : h("span", { className: "member-label reply-author" }, nameNode(r.sender_name || "someone")),
         // Isolated: direction marks in the original's text stay inside it.
-        h("bdi", { className: "reply-text", textContent: r.text || "(attachment)" }),
+        // Its spoilers stay hidden (a click on one shows it, not the original).
+        h("bdi", { className: "reply-text" }, r.text ? renderPreview(r.text) : "(attachment)"),
       ];
   return h(
     "button",
