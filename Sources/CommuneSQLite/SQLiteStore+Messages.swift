@@ -46,6 +46,23 @@ extension SQLiteStore {
         }
     }
 
+    public func setMentions(channelID: Int64, messageID: Int64, mentions: [UUIDString], everyone: Bool) async throws {
+        try await Self.mappingFullDisk {
+            try await self.pool.write { db in
+                try db.execute(
+                    sql: "UPDATE messages SET mentions = ?, mentions_everyone = ? WHERE channel_id = ? AND message_id = ?",
+                    arguments: [Self.encode(mentions: mentions), everyone, channelID, messageID]
+                )
+                try db.execute(sql: "DELETE FROM mentions WHERE channel_id = ? AND message_id = ?", arguments: [channelID, messageID])
+                for member in mentions.map(\.value) + (everyone ? [""] : []) {
+                    try db.execute(
+                        sql: "INSERT OR IGNORE INTO mentions (user_id, channel_id, message_id) VALUES (?, ?, ?)", arguments: [member, channelID, messageID]
+                    )
+                }
+            }
+        }
+    }
+
     /// The columns ``message(_:channelID:)`` reads.
     static let messageColumns = "message_id, sender_id, body, send_time, kind, edited, attachments, reply_to, mentions, mentions_everyone"
 

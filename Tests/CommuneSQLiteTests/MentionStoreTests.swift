@@ -35,6 +35,12 @@ struct MentionStoreTests {
         #expect(try await store.mentionCounts(memberID: alice, after: [chat: 1]) == [chat: 1])
         #expect(try await store.mentionCounts(memberID: bob, after: [chat: 0, other: 0]) == [chat: 2, other: 1])
         #expect(try await store.mentionCounts(memberID: carol, after: [chat: 0]) == [chat: 2])
+        // An edit's mentions replace the message's.
+        try await store.setMentions(channelID: chat, messageID: 2, mentions: [alice], everyone: false)
+        #expect(try await store.message(channelID: chat, messageID: 2)?.mentions == [alice])
+        #expect(try await store.mentionCounts(memberID: alice, after: [chat: 0]) == [chat: 3])
+        try await store.setMentions(channelID: chat, messageID: 2, mentions: [], everyone: false)
+        #expect(try await store.mentionCounts(memberID: alice, after: [chat: 0]) == [chat: 2])
         // A removed message mentions nobody.
         try await store.updateMessage(channelID: chat, messageID: 1, text: TextFunction.removedText, senderID: nil)
         #expect(try await store.message(channelID: chat, messageID: 1)?.mentions == [])

@@ -100,6 +100,30 @@ struct MentionTests {
         await server.stopAndRemove()
     }
 
+    @Test("an edit mentions whom its new text mentions (live and counted); a refused edit changes nothing")
+    func edits() async throws {
+        let server = try await TestServer.start()
+        _ = try await server.owner("alice")
+        let bob = try await server.member("bob")
+        let carol = try await server.member("carol")
+        let id = try await bob.connection.sendMessage("hello @carol", to: self.general).messageID
+        #expect(try self.mentions(try await carol.connection.readState()) == 1)
+        let edit = { (text: String) in
+            try await bob.connection.call(TextFunction.editMessage, on: self.general, payload: ["message_id": .int(id), "message": .string(text)])
+        }
+        _ = try await edit("hello <@\(bob.identity.userID.value)>, not carol")
+        let edited = try ChatMessage(json: try await carol.events.nextUpdate(TextFunction.messageEdited).payload)
+        #expect(edited.mentions == [bob.identity.userID])
+        #expect(try self.mentions(try await carol.connection.readState()) == 0)
+        await expectError(.forbidden) { _ = try await edit("@everyone now") }
+        await expectError(.notFound) { _ = try await edit("<@\(UUIDString.random().value)>") }
+        let stored = try await carol.connection.messages(in: self.general, amount: 1)[0]
+        #expect(stored.message == "hello <@\(bob.identity.userID.value)>, not carol" && stored.mentions == [bob.identity.userID])
+        _ = try await edit("back to @carol")
+        #expect(try self.mentions(try await carol.connection.readState()) == 1)
+        await server.stopAndRemove()
+    }
+
     @Test("get_read_state counts unread messages mentioning me or everyone, and the count follows mark_read")
     func readStateCounts() async throws {
         let server = try await TestServer.start()

@@ -76,9 +76,11 @@ public struct TextChannelCodec: ChannelCodec {
         let messageID = try reader.int("message_id")
         let removing = call.function == TextFunction.removeMessage
         var text = TextFunction.removedText
+        var mentions: (members: [UUIDString], everyone: Bool) = ([], false)
         if !removing {
             text = try reader.string("message")
             try Self.validate(message: text, limit: community.configuration.maxMessageLength)
+            mentions = try TextMentions.resolve(text, context: context)
         }
         let existing: StoredMessage?
         do {
@@ -99,6 +101,9 @@ public struct TextChannelCodec: ChannelCodec {
         let sender: UUIDString? = removing ? nil : author
         do {
             try await community.store.updateMessage(channelID: node.id, messageID: messageID, text: text, senderID: sender)
+            if !removing {
+                try await community.store.setMentions(channelID: node.id, messageID: messageID, mentions: mentions.members, everyone: mentions.everyone)
+            }
         } catch {
             throw .internalError("The message could not be changed.")
         }
@@ -112,6 +117,7 @@ public struct TextChannelCodec: ChannelCodec {
         updated.text = text
         updated.senderID = sender
         updated.edited = !removing
+        (updated.mentions, updated.mentionsEveryone) = mentions
         if removing { updated.attachments = [] }
         let changed = try await TextReplies.chatMessages([updated], channelID: node.id, community: community)[0]
         let result = self.result(removing ? TextFunction.messageRemoved : TextFunction.messageEdited, at: address, changed.json)

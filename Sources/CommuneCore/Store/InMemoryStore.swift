@@ -334,6 +334,14 @@ public final class InMemoryStore: CommunityStore {
         }
     }
 
+    public func setMentions(channelID: Int64, messageID: Int64, mentions: [UUIDString], everyone: Bool) async throws {
+        self.state.withLock { state in
+            guard let count = state.messages[channelID]?.count, messageID >= 1, messageID <= Int64(count) else { return }
+            state.messages[channelID]![Int(messageID - 1)].mentions = mentions
+            state.messages[channelID]![Int(messageID - 1)].mentionsEveryone = everyone
+        }
+    }
+
     // MARK: Pins
 
     public func pin(_ pin: Pin, limit: Int) async throws -> PinChange {

@@ -17,4 +17,6 @@ public protocol MessageStore: Sendable {
     /// Replaces a message's text and sender, marks it edited, and with a `nil` sender (a removed message) drops its
     /// attachments; the slot and its id stay.
     func updateMessage(channelID: Int64, messageID: Int64, text: String, senderID: UUIDString?) async throws
+    /// Replaces the members an (edited) message mentions and whether it mentions everyone.
+    func setMentions(channelID: Int64, messageID: Int64, mentions: [UUIDString], everyone: Bool) async throws
 }
