@@ -96,3 +96,38 @@ def test_autocomplete_picks_the_right_lookalike_and_the_mentioned_member_sees_it
         [COMMUNE_BIN, "history", "General/General", "--identity", str(carol)], check=True, capture_output=True, text=True, timeout=60
     ).stdout
     assert "Alice: hi @Bob look" in history, history
+
+
+def test_desktop_notifications_are_opt_in_and_follow_the_channel_setting(server, people):
+    alice, bob = people("alice"), people("bob")
+    bob_id = my_user_id(bob)
+    open_channel(bob, "General")
+    # Nothing asked at load: the permission is still the browser's default until Bob turns notifications on.
+    assert bob.driver.execute_script("return Notification.permission") == "default"
+    assert bob.driver.execute_script("return document.getElementById('notify-level').disabled")
+    bob.driver.execute_cdp_cmd("Browser.grantPermissions", {"permissions": ["notifications"], "origin": server.url.rstrip("/")})
+    # Notifications shown are recorded (the real ones are still made); the page is made to look hidden.
+    bob.driver.execute_script(
+        "window.__shown = []; const Real = window.Notification;"
+        "window.Notification = class extends Real { constructor(t, o) { super(t, o); window.__shown.push([t, o.body]); } };"
+        "Object.defineProperty(document, 'hidden', {get: () => true, configurable: true});"
+    )
+    bob.one("#notify-enabled").click()
+    bob.wait(lambda _: bob.one("#notify-enabled").is_selected(), message="notifications did not turn on")
+    assert bob.one("#notify-level").get_attribute("value") == "mentions"
+    shown = lambda: bob.driver.execute_script("return window.__shown")  # noqa: E731
+
+    alice.send("plain words")
+    alice.send(f"ping <@{bob_id}>")
+    bob.wait(lambda _: len(shown()) == 1, message=f"no notification for the mention: {shown()}")
+    assert shown()[0] == ["Alice in #General", "ping @Bob"], shown()
+    # All messages, then nothing, for this channel.
+    bob.driver.execute_script("const s = document.getElementById('notify-level'); s.value = 'all'; s.dispatchEvent(new Event('change'))")
+    alice.send("every word now")
+    bob.wait(lambda _: len(shown()) == 2, message=f"no notification at 'all': {shown()}")
+    bob.driver.execute_script("const s = document.getElementById('notify-level'); s.value = 'none'; s.dispatchEvent(new Event('change'))")
+    alice.send(f"quiet <@{bob_id}>")
+    # Bob's page has the message (its badge counts it) and still shows no notification.
+    bob.wait(lambda _: bob.driver.execute_script(MENTION_BADGE, "General") == "@2", message="the quiet mention did not arrive")
+    assert len(shown()) == 2, shown()
+    bob.driver.execute_script("delete document.hidden")

@@ -42,8 +42,9 @@ export function plainMentions(text) {
 
 /** After the message list is drawn: tokens in message text become pills, messages mentioning me are highlighted. */
 export function decorateMentions(list, cs) {
-  for (const li of list.querySelectorAll("li.message[data-id]")) {
-    const m = cs.messages.get(Number(li.dataset.id));
+  // Pending sends too: their tokens show as pills before the server has the message.
+  for (const li of list.querySelectorAll("li.message[data-id], li.message[data-pending]")) {
+    const m = li.dataset.id ? cs.messages.get(Number(li.dataset.id)) : null;
     li.classList.toggle("mentions-me", mentionsMe(m));
     if (!decorated.has(li)) {
       decorated.add(li);
