@@ -25,6 +25,9 @@ struct History: AsyncParsableCommand {
     @Flag(help: "Print each message as one JSON object per line.")
     var json = false
 
+    @Flag(help: "Print spoilers' content (otherwise each shows as ||…||).")
+    var spoilers = false
+
     func validate() throws {
         guard (1...100).contains(self.amount) else { throw ValidationError("--amount must be between 1 and 100.") }
         guard self.loaded >= 0 else { throw ValidationError("--loaded must be 0 or more.") }
@@ -41,7 +44,7 @@ struct History: AsyncParsableCommand {
                 Output.line("No messages.")
             }
             for message in messages.reversed() {
-                Output.line(self.json ? message.json.jsonString : MessagePrinter.line(message, names: names))
+                Output.line(self.json ? message.json.jsonString : MessagePrinter.line(message, names: names, spoilers: self.spoilers))
             }
         }
     }
@@ -52,12 +55,13 @@ enum MessagePrinter {
         Dictionary(try await connection.members().map { ($0.userID, $0.username) }, uniquingKeysWith: { first, _ in first })
     }
 
-    static func line(_ message: ChatMessage, names: [UUIDString: String]) -> String {
+    /// One message as history, tail and pins print it; spoilers show as `||…||` unless `spoilers` is true.
+    static func line(_ message: ChatMessage, names: [UUIDString: String], spoilers: Bool = false) -> String {
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
         let time = formatter.string(from: Date(timeIntervalSince1970: Double(message.sendTime) / 1000))
         let sender = message.senderID.map { names[$0] ?? String($0.value.prefix(8)) } ?? "(removed)"
-        let body = Self.mentions(message.message, names: names)
+        let body = Self.mentions(spoilers ? message.message : SpoilerText.hidden(message.message), names: names)
         var text = message.kind == .action ? "* \(sender) \(body)" : "\(sender): \(body)"
         for attachment in message.attachments {
             text += " [\(attachment.type) \(attachment.width)×\(attachment.height) \(attachment.attachmentID)]"
@@ -66,7 +70,7 @@ enum MessagePrinter {
         if !message.reactions.isEmpty {
             text += " [" + message.reactions.map { "\($0.emoji) \($0.count)\($0.me ? "*" : "")" }.joined(separator: " ") + "]"
         }
-        return "#\(message.messageID) \(time) \(Self.reply(message.replyTo))\(text)"
+        return "#\(message.messageID) \(time) \(Self.reply(message.replyTo, spoilers: spoilers))\(text)"
     }
 
     /// The text with each mention token `<@USER_ID>` as `@name` (the member's current name; `@unknown-member` for an
@@ -90,9 +94,9 @@ enum MessagePrinter {
     }
 
     /// `↪ #41 alice: first line | ` before a reply; `↪ #41 (original removed) | ` when the original is gone.
-    static func reply(_ preview: ReplyPreview?) -> String {
+    static func reply(_ preview: ReplyPreview?, spoilers: Bool = false) -> String {
         guard let preview else { return "" }
         if preview.removed { return "↪ #\(preview.messageID) (original removed) | " }
-        return "↪ #\(preview.messageID) \(preview.senderName): \(preview.text) | "
+        return "↪ #\(preview.messageID) \(preview.senderName): \(spoilers ? preview.text : SpoilerText.hidden(preview.text)) | "
     }
 }

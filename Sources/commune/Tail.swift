@@ -23,6 +23,9 @@ struct Tail: AsyncParsableCommand {
     @Flag(help: "Print each message as one JSON object per line.")
     var json = false
 
+    @Flag(help: "Print spoilers' content (otherwise each shows as ||…||).")
+    var spoilers = false
+
     func run() async throws {
         var lastSeen: Int64?
         var delay: Duration = .milliseconds(500)
@@ -71,6 +74,6 @@ struct Tail: AsyncParsableCommand {
     }
 
     func print(_ message: ChatMessage, names: [UUIDString: String]) {
-        Output.line(self.json ? message.json.jsonString : MessagePrinter.line(message, names: names))
+        Output.line(self.json ? message.json.jsonString : MessagePrinter.line(message, names: names, spoilers: self.spoilers))
     }
 }

@@ -122,8 +122,15 @@ def test_markup_in_the_page_and_as_the_cli_prints_it(alice):
     alice.wait(lambda _: li.find_element("css selector", ".spoiler a").is_displayed())
     assert li.find_element("css selector", ".spoiler a").text == "paypal.com (evil.example)"
     alice.screenshot("display-markup-revealed.png")
+    # The CLI prints the markers as written, a spoiler as ||…|| unless asked (--spoilers).
     printed = cli("history", GENERAL, "--amount", "1", "--identity", str(bob_id))
+    assert printed.rstrip("\n").endswith("Bob: " + text.replace("||[paypal.com](https://evil.example/x)||", "||…||")), printed
+    printed = cli("history", GENERAL, "--amount", "1", "--spoilers", "--identity", str(bob_id))
     assert printed.rstrip("\n").endswith("Bob: " + text), printed
+    hostile = "||a|| ||b ||c|| || d|| " + "||x " * 990
+    cli("send", GENERAL, hostile, "--identity", str(bob_id))
+    printed = cli("history", GENERAL, "--amount", "1", "--identity", str(bob_id))
+    assert printed.rstrip("\n").endswith("Bob: ||…|| ||…|| || d|| " + "||x " * 990), printed[-200:]
 
 
 def test_divider_after_coming_back_to_the_page(server, alice):
@@ -161,3 +168,5 @@ def test_a_reply_preview_keeps_the_spoiler_hidden(alice):
     )
     assert preview["text"] == "the butler did it" and preview["spoiler"] == "the butler", preview
     assert not preview["revealed"] and preview["color"] == "rgba(0, 0, 0, 0)", preview
+    printed = cli("history", GENERAL, "--amount", "1", "--identity", str(bob_id))
+    assert printed.rstrip("\n").endswith(f"↪ #{original} Bob: ||…|| did it | Bob: no way"), printed
