@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.keys import Keys
 
-from test_hostile_members import Bots
+from test_hostile_members import Bots, run
 from test_web_client import (  # noqa: F401 - server and people: the module's own community and browsers
     COMMUNE_BIN,
     join,
@@ -96,6 +96,15 @@ def test_autocomplete_picks_the_right_lookalike_and_the_mentioned_member_sees_it
         [COMMUNE_BIN, "history", "General/General", "--identity", str(carol)], check=True, capture_output=True, text=True, timeout=60
     ).stdout
     assert "Alice: hi @Bob look" in history, history
+
+    # A token of someone no longer a member shows as @unknown-member (the text keeps the id).
+    alice.send(f"bye <@{fake['user_id']}>")
+    fake_tag = next(o["tag"] for o in options if o["id"] == fake["user_id"])
+    message_item(bob, f"bye @\u0412\u043eb{fake_tag}")
+    assert "error" not in str(run(alice, "remove_member", {"user_id": fake["user_id"]}))
+    message_item(bob, "bye @unknown-member")
+    # Bob's name has no look-alike any more: his pill loses the id tag.
+    message_item(bob, "hi @Bob look")
 
 
 def test_desktop_notifications_are_opt_in_and_follow_the_channel_setting(server, people):

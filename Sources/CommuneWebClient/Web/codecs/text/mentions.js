@@ -32,7 +32,9 @@ function mentionName(id) {
 function fillPill(pill) {
   const id = pill.dataset.userId;
   const tag = model.ctx.store.get("members").has(id) ? model.ctx.memberTag(id) : "";
-  pill.replaceChildren("@", nameNode(mentionName(id)), tag ? h("span", { className: "name-tag", textContent: `#${tag}` }) : null);
+  const parts = ["@", nameNode(mentionName(id))];
+  if (tag) parts.push(h("span", { className: "name-tag", textContent: `#${tag}` }));
+  pill.replaceChildren(...parts);
 }
 
 /** The text of a message with its tokens as "@name" (for a notification, where no element can show a pill). */
