@@ -188,6 +188,19 @@ public final class SQLiteStore: CommunityStore {
                 logger.info("Indexing messages for search: \(done) of \(total)")
             }
         }
+        // Read state (SQLiteStore+ReadState.swift): where each member stopped reading each channel.
+        migrator.registerMigration("v8-read-marks") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE read_marks (
+                        member_id TEXT NOT NULL,
+                        channel_id INTEGER NOT NULL,
+                        message_id INTEGER NOT NULL,
+                        PRIMARY KEY (member_id, channel_id)
+                    ) WITHOUT ROWID;
+                    """
+            )
+        }
         // Reactions (SQLiteStore+Reactions.swift): one row per member, message and emoji.
         migrator.registerMigration("v9-message-reactions") { db in
             try db.execute(
@@ -217,19 +230,6 @@ public final class SQLiteStore: CommunityStore {
                     ) WITHOUT ROWID;
                     UPDATE groups SET permissions = CASE WHEN permissions = '' THEN 'pin_messages' ELSE permissions || ',pin_messages' END
                     WHERE name = 'moderator' AND ',' || permissions || ',' NOT LIKE '%,pin_messages,%';
-                    """
-            )
-        }
-        // Read state (SQLiteStore+ReadState.swift): where each member stopped reading each channel.
-        migrator.registerMigration("v8-read-marks") { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE read_marks (
-                        member_id TEXT NOT NULL,
-                        channel_id INTEGER NOT NULL,
-                        message_id INTEGER NOT NULL,
-                        PRIMARY KEY (member_id, channel_id)
-                    ) WITHOUT ROWID;
                     """
             )
         }

@@ -49,8 +49,6 @@ public struct TextChannelCodec: ChannelCodec {
             return try await TopicFunctions.setTopic(call, on: node, codec: self, context: context)
         case TextFunction.editMessage, TextFunction.removeMessage:
             return try await self.changeMessage(call, on: node, context: context)
-        case ReadStateFunctions.markRead:
-            return try await ReadStateFunctions.markRead(call, on: node, codec: self, context: context)
         case TextFunction.addReaction, TextFunction.removeReaction:
             return try await TextReactions.change(call, on: node, codec: self, context: context)
         case TextFunction.getReactors:
@@ -59,6 +57,8 @@ public struct TextChannelCodec: ChannelCodec {
             return try await TextPins.change(call, on: node, codec: self, context: context)
         case TextFunction.getPins:
             return try await TextPins.list(call, on: node, codec: self, context: context)
+        case ReadStateFunctions.markRead:
+            return try await ReadStateFunctions.markRead(call, on: node, codec: self, context: context)
         case TextFunction.typing:
             return try TextTyping.typing(call, on: node, codec: self, context: context)
         default:

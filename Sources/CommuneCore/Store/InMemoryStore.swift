@@ -22,12 +22,12 @@ public final class InMemoryStore: CommunityStore {
         var messages: [Int64: [StoredMessage]] = [:]
         /// (sender, number) → (channel, message id) of the message stored under that number.
         var numbers: [SenderNumber: (channel: Int64, id: Int64)] = [:]
-        /// Read marks: member → channel → last message id read.
-        var readMarks: [UUIDString: [Int64: Int64]] = [:]
         /// Per (channel, message), its reactions in the order they were added.
         var reactions: [MessageSlot: [Reaction]] = [:]
         /// Per channel, its pins in the order they were pinned.
         var pins: [Int64: [Pin]] = [:]
+        /// Read marks: member → channel → last message id read.
+        var readMarks: [UUIDString: [Int64: Int64]] = [:]
     }
 
     private struct MessageSlot: Hashable {
