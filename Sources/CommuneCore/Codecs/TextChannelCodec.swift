@@ -163,6 +163,8 @@ public struct TextChannelCodec: ChannelCodec {
         }
         community.storageHealth.wrote()
         let stored = appended.message
+        // Read state counts unread messages from each channel's newest id.
+        if appended.isNew { community.readMarks.messageStored(in: stored.channelID, id: stored.messageID) }
         if !appended.isNew, stored.channelID != node.id {
             throw .invalidArgument("data.payload.number \(number ?? 0) was already used for a message in another channel.")
         }

@@ -64,18 +64,28 @@ public struct ReadStateFunctions: Capability {
         let member = context.member
         let messageID = try call.payload().int("message_id")
         guard messageID >= 0 else { throw .invalidArgument("data.payload.message_id must be 0 or more, not \(messageID).") }
-        let newest: Int64
-        let stored: Int64
+        // Reading along marks read again and again: after the first mark, this answers from memory (the newest id
+        // is kept current by every send, the member's marks by every mark).
+        var newest = community.readMarks.newestMessage(in: node.id) ?? -1
+        let before: Int64
         do {
-            newest = try await community.store.lastMessageIDs(channelIDs: [node.id])[node.id] ?? 0
-            stored = try await community.store.readMarks(memberID: member.id)[node.id] ?? 0
+            if messageID > newest {
+                newest = try await community.store.lastMessageIDs(channelIDs: [node.id])[node.id] ?? 0
+                community.readMarks.messageStored(in: node.id, id: newest)
+            }
+            if let known = community.readMarks.knownMarks(of: member.id) {
+                before = known[node.id] ?? 0
+            } else {
+                let stored = try await community.store.readMarks(memberID: member.id)
+                community.readMarks.remember(stored, of: member.id)
+                before = max(stored[node.id] ?? 0, community.readMarks.marks(of: member.id)[node.id] ?? 0)
+            }
         } catch {
             throw .internalError("The read state could not be read.")
         }
         guard messageID <= newest else {
             throw .notFound("No message \(messageID) in '\(call.address)' (its newest is \(newest)).")
         }
-        let before = max(stored, community.readMarks.marks(of: member.id)[node.id] ?? 0)
         let mark = max(before, messageID)
         let result = codec.result(Self.readMarked, at: call.address, ["message_id": .int(mark), "unread": .int(newest - mark)])
         guard mark > before else { return .reply(result) }
