@@ -1,5 +1,5 @@
 """Read state in the web client, kept by the server: one member on two browsers (the second imported the first's
-identity) and a sender on the CLI. Unread counts in the sidebar and the tab's title come from the server, reading a
+identity) and a sender on the CLI. Unread counts in the sidebar, the tab's title and its icon come from the server, reading a
 channel on one browser clears it on the other within seconds, a reload keeps what was read and what was not, and
 `commune channels` shows the same counts.
 
@@ -77,6 +77,10 @@ def badge(browser: Browser, channel: str) -> int:
     return int(text.rstrip("+")) if text else 0
 
 
+def favicon(browser: Browser) -> str:
+    return browser.driver.execute_script("return document.querySelector(\"link[rel='icon']\").getAttribute('href')")
+
+
 def test_read_on_one_browser_clears_the_other(server, browsers):
     laptop = browsers("alice-laptop")
     laptop.join(server.owner_invite, "Alice")
@@ -97,6 +101,7 @@ def test_read_on_one_browser_clears_the_other(server, browsers):
     for browser in (laptop, phone):
         browser.wait(lambda _, b=browser: badge(b, "General") == 3, message=f"{browser.name}: General does not show 3 unread")
         browser.wait(lambda _, b=browser: b.driver.title.startswith("(3) "), message=f"{browser.name}: title {browser.driver.title!r}")
+        assert "%3E3%3C%2Ftext%3E" in favicon(browser), favicon(browser)  # the badge says 3
 
     # Read on the phone: the laptop's count clears by itself (the phone marks read within ~2 s, the server tells the
     # laptop at once).
@@ -105,6 +110,7 @@ def test_read_on_one_browser_clears_the_other(server, browsers):
     assert badge(phone, "General") == 0
     laptop.wait(lambda _: badge(laptop, "General") == 0, timeout=8, message="the laptop still shows General unread")
     laptop.wait(lambda _: not laptop.driver.title.startswith("("), message=f"title {laptop.driver.title!r}")
+    assert favicon(laptop) == "/favicon.svg"
 
     # Two more while the phone reads Rules again; the laptop reloads: the server's counts, not the page's, show.
     open_channel(phone, "Rules")
