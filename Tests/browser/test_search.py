@@ -176,6 +176,36 @@ def test_search_scope_removal_and_refusals(alice, bob):
     assert not alice.severe_console_errors()
 
 
+def test_search_filters_by_author_and_day(alice, bob):
+    """The panel's author and day filters narrow a search as the protocol's author, after and before do."""
+    alice.one("#open-search").click()
+    set_value = "const e = document.getElementById(arguments[0]); e.value = arguments[1]; e.dispatchEvent(new Event('change'))"
+    day = "const d = new Date(); d.setDate(d.getDate() + arguments[0]); return d.toLocaleDateString('en-CA')"
+    today, tomorrow = alice.driver.execute_script(day, 0), alice.driver.execute_script(day, 1)
+
+    def found(**filters) -> int:
+        for element, value in (("search-author", filters.get("author", "")), ("search-after", filters.get("after", "")),
+                               ("search-before", filters.get("before", ""))):
+            alice.driver.execute_script(set_value, element, value)
+        search(alice, "quokka")
+        alice.wait(lambda _: "Searching" not in alice.one("#search-status").text and (
+            results(alice) or alice.one("#search-status").text), message="the search did not finish")
+        return len(results(alice))
+
+    assert found() == 1
+    authors = alice.driver.execute_script("return Array.from(document.querySelectorAll('#search-author option')).map(o => [o.value, o.textContent])")
+    bob_id = next(value for value, label in authors if label == "By Bob")
+    alice_id = next(value for value, label in authors if label == "By Alice")
+    assert found(author=bob_id) == 1
+    assert found(author=alice_id) == 0
+    assert found(after=tomorrow) == 0
+    assert found(after=today, before=today) == 1
+    assert found(author=bob_id, before=today) == 1
+    alice.screenshot("s05-search-filters.png")
+    found()  # filters cleared for the tests after this one
+    alice.one("#search-input").send_keys(Keys.ESCAPE)
+
+
 def test_search_fits_at_phone_width(alice):
     alice.driver.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride", {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}

@@ -40,10 +40,21 @@ function build() {
     h("button", { type: "submit", className: "primary small", textContent: "Search" }),
     h("button", { type: "button", className: "icon-button", textContent: "✕", title: "Close search (Esc)", attrs: { "aria-label": "Close search" }, on: { click: close } }),
   );
+  // Filters: who wrote it, and between which days (local dates; the server takes Unix milliseconds).
+  const author = h("select", { id: "search-author", attrs: { "aria-label": "Written by" } });
+  const after = h("input", { id: "search-after", type: "date", title: "Sent on or after this day", attrs: { "aria-label": "Sent on or after" } });
+  const before = h("input", { id: "search-before", type: "date", title: "Sent on or before this day", attrs: { "aria-label": "Sent on or before" } });
+  const filters = h(
+    "div",
+    { className: "search-filters" },
+    author,
+    h("label", { className: "search-date" }, "from ", after),
+    h("label", { className: "search-date" }, "to ", before),
+  );
   const status = h("p", { id: "search-status", className: "search-status", attrs: { role: "status" } });
   const list = h("ol", { id: "search-results", className: "search-results" });
   const more = h("button", { id: "search-more", type: "button", className: "link-button", textContent: "More results", hidden: true, on: { click: () => page() } });
-  const panel = h("section", { id: "search-panel", className: "search-panel", hidden: true, attrs: { "aria-label": "Search" } }, form, status, list, more);
+  const panel = h("section", { id: "search-panel", className: "search-panel", hidden: true, attrs: { "aria-label": "Search" } }, form, filters, status, list, more);
   panel.addEventListener("keydown", (e) => {
     if (e.key === "Escape") close();
   });
@@ -58,11 +69,12 @@ function build() {
   });
   $("open-members").before(button);
   $("chat").append(panel);
-  return { panel, input, scope, status, list, more, button };
+  return { panel, input, scope, author, after, before, status, list, more, button };
 }
 
 function open() {
   renderScope();
+  renderAuthors();
   show(elements.panel, true);
   elements.input.focus();
   elements.input.select();
@@ -84,10 +96,39 @@ function renderScope() {
   elements.scope.value = options.some((o) => o.value === chosen) ? chosen : "";
 }
 
+/** "Anyone", then every member by name (look-alikes told apart as everywhere else). */
+function renderAuthors() {
+  const chosen = elements.author.value;
+  const members = Array.from(ctx.store.get("members").keys());
+  const options = [h("option", { value: "", textContent: "Anyone" })];
+  for (const id of members.sort((a, b) => ctx.memberName(a).localeCompare(ctx.memberName(b)))) {
+    options.push(h("option", { value: id, textContent: `By ${ctx.memberName(id)}` }));
+  }
+  elements.author.replaceChildren(...options);
+  elements.author.value = options.some((o) => o.value === chosen) ? chosen : "";
+}
+
+/** A date input's day as Unix milliseconds at its local midnight (plus `days`), or undefined when empty. */
+function dayStart(input, days = 0) {
+  const [y, m, d] = (input.value || "").split("-").map(Number);
+  if (!y || !m || !d) return undefined;
+  return new Date(y, m - 1, d + days).getTime();
+}
+
 function start() {
   const query = elements.input.value.trim();
   if (!query) return;
-  search = { query, scope: elements.scope.value, results: [], cursor: null, loading: false, error: "" };
+  search = {
+    query,
+    scope: elements.scope.value,
+    author: elements.author.value,
+    after: dayStart(elements.after),
+    before: dayStart(elements.before, 1), // the whole chosen day: before the next one's midnight
+    results: [],
+    cursor: null,
+    loading: false,
+    error: "",
+  };
   page();
 }
 
@@ -105,6 +146,9 @@ async function page() {
     const slash = s.scope.lastIndexOf("/");
     payload.channel = { path: slash < 0 ? "" : s.scope.slice(0, slash), name: slash < 0 ? s.scope : s.scope.slice(slash + 1) };
   }
+  if (s.author) payload.author = s.author;
+  if (s.after !== undefined) payload.after = s.after;
+  if (s.before !== undefined) payload.before = s.before;
   if (s.cursor) payload.cursor = s.cursor;
   s.loading = true;
   s.error = "";
