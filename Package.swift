@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -57,6 +58,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The Store on PostgreSQL (postgres-nio): the same protocols, for a community on several nodes.
+        .target(
+            name: "CommunePostgres",
+            dependencies: [
+                "CommuneCore",
+                "CommuneProtocol",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The web client's static files (its own modules per codec and feature), served by the server.
         .target(
             name: "CommuneWebClient",
@@ -70,6 +83,7 @@ let package = Package(
                 "CommuneCore",
                 "CommuneProtocol",
                 "CommuneSQLite",
+                "CommunePostgres",
                 "CommuneWebClient",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -153,7 +167,9 @@ let package = Package(
         ),
         .testTarget(
             name: "CommuneSQLiteTests",
-            dependencies: ["CommuneSQLite", "CommuneCore", "CommuneProtocol", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "CommuneSQLite", "CommunePostgres", "CommuneCore", "CommuneProtocol", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
