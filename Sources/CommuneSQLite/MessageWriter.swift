@@ -136,8 +136,8 @@ final class MessageWriter: Sendable {
             nextID[message.channelID] = id + 1
             try statement.execute(arguments: [
                 message.channelID, id, message.senderID.value, message.text, message.sendTime, message.kind.rawValue,
-                SQLiteStore.encode(attachments: message.attachments), message.senderNumber, message.replyTo,
-                SQLiteStore.encode(mentions: message.mentions), message.mentionsEveryone,
+                StoredColumns.encode(attachments: message.attachments), message.senderNumber, message.replyTo,
+                StoredColumns.encode(mentions: message.mentions), message.mentionsEveryone,
             ])
             for member in message.mentions { try mention.execute(arguments: [member.value, message.channelID, id]) }
             if message.mentionsEveryone { try mention.execute(arguments: ["", message.channelID, id]) }

@@ -8,7 +8,7 @@ extension SQLiteStore {
     public func groups() async throws -> [Group] {
         try await self.pool.read { db in
             try Row.fetchAll(db, sql: "SELECT name, permissions, power FROM groups ORDER BY power DESC, name").map { row in
-                Group(name: row["name"], permissions: Self.decodePermissions(row["permissions"]), power: row["power"])
+                Group(name: row["name"], permissions: StoredColumns.decodePermissions(row["permissions"]), power: row["power"])
             }
         }
     }
@@ -20,7 +20,7 @@ extension SQLiteStore {
                     INSERT INTO groups (name, permissions, power) VALUES (?, ?, ?)
                     ON CONFLICT(name) DO UPDATE SET permissions = excluded.permissions, power = excluded.power
                     """,
-                arguments: [group.name, Self.encode(group.permissions), group.power]
+                arguments: [group.name, StoredColumns.encode(permissions: group.permissions), group.power]
             )
         }
     }

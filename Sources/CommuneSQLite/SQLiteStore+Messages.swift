@@ -51,7 +51,7 @@ extension SQLiteStore {
             try await self.pool.write { db in
                 try db.execute(
                     sql: "UPDATE messages SET mentions = ?, mentions_everyone = ? WHERE channel_id = ? AND message_id = ?",
-                    arguments: [Self.encode(mentions: mentions), everyone, channelID, messageID]
+                    arguments: [StoredColumns.encode(mentions: mentions), everyone, channelID, messageID]
                 )
                 try db.execute(sql: "DELETE FROM mentions WHERE channel_id = ? AND message_id = ?", arguments: [channelID, messageID])
                 for member in mentions.map(\.value) + (everyone ? [""] : []) {
@@ -70,8 +70,8 @@ extension SQLiteStore {
         StoredMessage(
             channelID: channelID, messageID: row["message_id"],
             senderID: (row["sender_id"] as String?).flatMap(UUIDString.init), text: row["body"], sendTime: row["send_time"],
-            kind: MessageKind(rawValue: row["kind"]) ?? .text, edited: row["edited"], attachments: Self.decodeAttachments(row["attachments"]),
-            replyTo: row["reply_to"], mentions: Self.decodeMentions(row["mentions"]), mentionsEveryone: row["mentions_everyone"]
+            kind: MessageKind(rawValue: row["kind"]) ?? .text, edited: row["edited"], attachments: StoredColumns.decodeAttachments(row["attachments"]),
+            replyTo: row["reply_to"], mentions: StoredColumns.decodeMentions(row["mentions"]), mentionsEveryone: row["mentions_everyone"]
         )
     }
 

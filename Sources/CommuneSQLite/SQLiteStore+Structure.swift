@@ -16,7 +16,7 @@ extension SQLiteStore {
             try nodes.map { node in
                 try db.execute(
                     sql: "INSERT INTO interactables (parent_id, name, codec, position, properties) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [node.parentID, node.name, node.codec, node.position, Self.encode(properties: node.properties)]
+                    arguments: [node.parentID, node.name, node.codec, node.position, StoredColumns.encode(properties: node.properties)]
                 )
                 return Interactable(
                     id: db.lastInsertedRowID, parentID: node.parentID, name: node.name, codec: node.codec, position: node.position,
@@ -58,14 +58,14 @@ extension SQLiteStore {
     static func interactable(_ row: Row) -> Interactable {
         Interactable(
             id: row["id"], parentID: row["parent_id"], name: row["name"], codec: row["codec"], position: row["position"],
-            properties: Self.decodeProperties(row["properties"])
+            properties: StoredColumns.decodeProperties(row["properties"])
         )
     }
 
     public func setProperties(_ properties: [String: String], of interactable: Int64) async throws {
         try await self.pool.write { db in
             try db.execute(
-                sql: "UPDATE interactables SET properties = ? WHERE id = ?", arguments: [Self.encode(properties: properties), interactable]
+                sql: "UPDATE interactables SET properties = ? WHERE id = ?", arguments: [StoredColumns.encode(properties: properties), interactable]
             )
         }
     }

@@ -113,7 +113,7 @@ public final class SQLiteStore: CommunityStore {
             for group in Group.defaults {
                 try db.execute(
                     sql: "INSERT INTO groups (name, permissions, power) VALUES (?, ?, ?)",
-                    arguments: [group.name, Self.encode(group.permissions), group.power]
+                    arguments: [group.name, StoredColumns.encode(permissions: group.permissions), group.power]
                 )
             }
         }
@@ -254,41 +254,5 @@ public final class SQLiteStore: CommunityStore {
             )
         }
         return migrator
-    }
-
-    // MARK: JSON columns
-
-    static func encode(properties: [String: String]) -> String {
-        properties.isEmpty ? "" : JSONValue.object(properties.mapValues { .string($0) }).jsonString
-    }
-
-    static func decodeProperties(_ text: String) -> [String: String] {
-        guard !text.isEmpty, let object = (try? JSONValue.parse(text))?.objectValue else { return [:] }
-        return object.compactMapValues { $0.stringValue }
-    }
-
-    static func encode(attachments: [AttachmentInfo]) -> String {
-        attachments.isEmpty ? "" : JSONValue.array(attachments.map(\.json)).jsonString
-    }
-
-    static func decodeAttachments(_ text: String) -> [AttachmentInfo] {
-        guard !text.isEmpty, let list = (try? JSONValue.parse(text))?.arrayValue else { return [] }
-        return list.compactMap { try? AttachmentInfo(json: $0) }
-    }
-
-    static func encode(mentions: [UUIDString]) -> String {
-        mentions.map(\.value).joined(separator: ",")
-    }
-
-    static func decodeMentions(_ text: String) -> [UUIDString] {
-        text.split(separator: ",").compactMap { UUIDString(String($0)) }
-    }
-
-    static func encode(_ permissions: Set<Permission>) -> String {
-        permissions.map(\.rawValue).sorted().joined(separator: ",")
-    }
-
-    static func decodePermissions(_ text: String) -> Set<Permission> {
-        Set(text.split(separator: ",").map { Permission(rawValue: String($0)) })
     }
 }
