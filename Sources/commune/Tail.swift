@@ -8,7 +8,9 @@ struct Tail: AsyncParsableCommand {
         abstract: "Print a text channel's new messages as they arrive, until interrupted (Ctrl-C).",
         discussion: """
             Reconnects by itself when the connection drops, and prints what was sent meanwhile (by message id),
-            without gaps or duplicates.
+            without gaps or duplicates. A reply starts with its original's preview (↪ #41 bob: first line | ).
+            Who is typing shows on standard error: a status line under the messages on a terminal, else a line
+            "bob is typing…" when they start and "bob stopped typing" when they stop.
             """
     )
 
@@ -29,9 +31,10 @@ struct Tail: AsyncParsableCommand {
     func run() async throws {
         var lastSeen: Int64?
         var delay: Duration = .milliseconds(500)
+        let typing = TypingLine()
         while true {
             do {
-                let (connection, _, _) = try await self.client.connectOrThrow()
+                let (connection, welcome, _) = try await self.client.connectOrThrow()
                 delay = .milliseconds(500)
                 let names = try await MessagePrinter.names(connection)
                 // Catch up from history: the newest page, then only what is newer than what was printed.
@@ -39,23 +42,40 @@ struct Tail: AsyncParsableCommand {
                 if backlog > 0 {
                     let recent = try await connection.messages(in: self.channel.address, amount: min(backlog, 100))
                     for message in recent.reversed() where message.messageID > (lastSeen ?? 0) {
-                        self.print(message, names: names)
+                        await self.print(message, names: names, typing: typing)
                         lastSeen = message.messageID
                     }
                 } else if lastSeen == nil {
                     lastSeen = try await connection.messages(in: self.channel.address, amount: 1).first?.messageID ?? 0
                 }
                 var knownNames = names
+                // Indicators end by themselves: checked four times a second while connected.
+                let expiring = Task {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .milliseconds(250))
+                        await typing.expire()
+                    }
+                }
+                defer { expiring.cancel() }
                 for await update in connection.updates {
                     if update.result == "member_joined", let id = update.payload["user_id"]?.stringValue.flatMap(UUIDString.init) {
                         knownNames[id] = update.payload["username"]?.stringValue
                     }
-                    guard update.result == TextFunction.messageLive, update.address == self.channel.address,
+                    guard update.address == self.channel.address else { continue }
+                    if update.result == TextFunction.memberTyping,
+                        let id = update.payload["user_id"]?.stringValue.flatMap(UUIDString.init), id != welcome.userID
+                    {
+                        await typing.started(id, name: knownNames[id] ?? String(id.value.prefix(8)))
+                        continue
+                    }
+                    guard update.result == TextFunction.messageLive,
                         let message = try? ChatMessage(json: update.payload), message.messageID > (lastSeen ?? 0)
                     else { continue }
-                    self.print(message, names: knownNames)
+                    if let sender = message.senderID { await typing.stopped(sender) }
+                    await self.print(message, names: knownNames, typing: typing)
                     lastSeen = message.messageID
                 }
+                await typing.clear()
                 Output.error("Connection lost (\(connection.closeError?.description ?? "closed")); reconnecting…")
             } catch let error as CommandFailure {
                 throw error
@@ -73,7 +93,7 @@ struct Tail: AsyncParsableCommand {
         }
     }
 
-    func print(_ message: ChatMessage, names: [UUIDString: String]) {
-        Output.line(self.json ? message.json.jsonString : MessagePrinter.line(message, names: names, spoilers: self.spoilers))
+    func print(_ message: ChatMessage, names: [UUIDString: String], typing: TypingLine) async {
+        await typing.print(self.json ? message.json.jsonString : MessagePrinter.line(message, names: names, spoilers: self.spoilers))
     }
 }

@@ -1,0 +1,132 @@
+"""`commune tail` (issue 13): a reply arrives with its original's preview ("↪ #N Bob: first line | "), as `commune
+history` prints it, and who is typing shows on standard error ("Bob is typing…" when Bob's client says so, "Bob
+stopped typing" when his message arrives or 6 s after his last typing call). Alice runs `commune tail` with its
+output in pipes; Bob is a protocol client. No browser.
+
+Needs COMMUNE_BIN (an already built `commune`); scripts/test-browser sets it.
+"""
+
+from __future__ import annotations
+
+import queue
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from browserkit import PyClient, new_identity
+from test_read_state import GENERAL, cli, server  # noqa: F401 - server: the module's own community
+from test_web_client import COMMUNE_BIN
+
+pytestmark = pytest.mark.skipif(not Path(COMMUNE_BIN).exists(), reason=f"no commune binary at {COMMUNE_BIN}")
+
+FOLDER = Path(tempfile.mkdtemp(prefix="commune-tail-"))
+
+
+class Lines:
+    """The lines a pipe delivers, read by a thread of its own, waited for with a timeout."""
+
+    def __init__(self, pipe):
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, args=(pipe,), daemon=True).start()
+
+    def _read(self, pipe) -> None:
+        for line in pipe:
+            self.lines.put(line.rstrip("\n"))
+
+    def next(self, timeout: float = 15.0) -> str:
+        line = self.lines.get(timeout=timeout)
+        self.seen.append(line)
+        return line
+
+    def none_within(self, seconds: float) -> bool:
+        try:
+            self.seen.append(self.lines.get(timeout=seconds))
+            return False
+        except queue.Empty:
+            return True
+
+
+def typing(client: PyClient) -> None:
+    client.request("function", {"codec": "text", "path": "General", "name": "General", "function": "typing", "payload": {}})
+
+
+def send(client: PyClient, text: str, reply_to: int | None = None) -> int:
+    payload = {"message": text}
+    if reply_to is not None:
+        payload["reply_to"] = reply_to
+    reply = client.request("function", {"codec": "text", "path": "General", "name": "General", "function": "send_message", "payload": payload})
+    return reply["data"]["payload"]["message_id"]
+
+
+def test_tail_prints_reply_previews_and_who_is_typing(server):
+    alice = FOLDER / "alice.json"
+    cli("join", server.invite(), "--name", "Alice", "--identity", str(alice))
+    bob = PyClient(server.url.replace("http", "ws"), new_identity())
+    bob.register(server.invite(), "Bob")
+    bob.login()
+    original = send(bob, "||the butler|| did it\nsecond line")
+    tail = subprocess.Popen(
+        [COMMUNE_BIN, "tail", GENERAL, "--identity", str(alice)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        out, err = Lines(tail.stdout), Lines(tail.stderr)
+        # Tail is connected once a message sent now reaches it.
+        for _ in range(50):
+            send(bob, "ready?")
+            try:
+                assert out.next(timeout=1).endswith("Bob: ready?")
+                break
+            except queue.Empty:
+                continue
+        else:
+            pytest.fail(f"tail printed nothing: {err.seen}")
+
+        # A reply: the original's preview first, its spoiler hidden as `commune history` prints it.
+        send(bob, "no way", reply_to=original)
+        line = out.next()
+        while line.endswith("Bob: ready?"):  # one sent just before tail was ready may still arrive
+            line = out.next()
+        assert line.endswith(f"↪ #{original} Bob: ||…|| did it | Bob: no way"), line
+        history = cli("history", GENERAL, "--amount", "1", "--identity", str(alice)).rstrip("\n")
+        assert history == line, (history, line)
+
+        # Bob types: one line when he starts (his calls every 2 s keep it, no repeat), one when his message arrives.
+        typing(bob)
+        assert err.next() == "Bob is typing…"
+        time.sleep(2)
+        typing(bob)
+        assert err.none_within(1.5), err.seen
+        send(bob, "done typing")
+        assert out.next().endswith("Bob: done typing")
+        assert err.next() == "Bob stopped typing"
+        # Typing and then nothing: the indicator ends by itself, 6 s after the last call (the server lets one
+        # call through every 3 s: wait that long first).
+        time.sleep(3.2)
+        typing(bob)
+        assert err.next() == "Bob is typing…"
+        started = time.monotonic()
+        assert err.next(timeout=12) == "Bob stopped typing"
+        assert time.monotonic() - started >= 5.5, "the indicator ended before the protocol's 6 s"
+        # Alice's own typing (another device) never shows.
+        mine = PyClient(server.url.replace("http", "ws"), _identity_of(alice))
+        mine.login()
+        typing(mine)
+        assert err.none_within(2), err.seen
+        mine.close()
+    finally:
+        tail.terminate()
+        tail.wait(timeout=10)
+        bob.close()
+
+
+def _identity_of(path: Path) -> dict:
+    """The identity in a CLI identity file, in PyClient's form."""
+    import json
+
+    data = json.loads(path.read_text())
+    return {key: data[key] for key in ("user_id", "public_key", "private_key")}
