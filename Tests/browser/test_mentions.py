@@ -140,3 +140,41 @@ def test_desktop_notifications_are_opt_in_and_follow_the_channel_setting(server,
     bob.wait(lambda _: bob.driver.execute_script(MENTION_BADGE, "General") == "@2", message="the quiet mention did not arrive")
     assert len(shown()) == 2, shown()
     bob.driver.execute_script("delete document.hidden")
+
+
+def test_the_mention_badge_follows_edits(server, people):
+    """Alice edits an unread message of hers to mention Bob and back: Bob's @N badge on General follows at once,
+    for a message his page received live and for one sent before his page was loaded."""
+    alice, bob = people("alice"), people("bob")
+    bob_id = my_user_id(bob)
+    general = {"codec": "text", "path": "General", "name": "General"}
+    badge = lambda: bob.driver.execute_script(MENTION_BADGE, "General")  # noqa: E731
+
+    def edit(message_id: int, text: str) -> None:
+        reply = run(alice, "edit_message", {"message_id": message_id, "message": text}, general)
+        assert not str(reply).startswith("error"), reply
+
+    def server_mentions() -> int:
+        state = run(bob, "get_read_state", {})
+        return next(c["mentions"] for c in state["payload"]["channels"] if c["name"] == "General")
+
+    # Bob reads General to the end (the server's mark too), then reads Rules.
+    open_channel(bob, "General")
+    bob.wait(lambda _: badge() == "" and server_mentions() == 0, message="General's mentions were not read")
+    open_channel(bob, "Rules")
+    note = run(alice, "send_message", {"message": "the agenda"}, general)["payload"]["message_id"]
+    # Live in Bob's page: the edit adds the mention, the next one takes it away.
+    edit(note, f"the agenda, <@{bob_id}>")
+    bob.wait(lambda _: badge() == "@1", message="the edit's mention did not show as @1")
+    edit(note, "the agenda, nobody")
+    bob.wait(lambda _: badge() == "", message="the badge stayed after the mention was edited away")
+    # Sent before Bob's page was loaded (a reload): the counts come from the server again.
+    bob.driver.refresh()
+    bob.wait_screen("main")
+    bob.wait(lambda _: bob.connection() == "online")
+    bob.wait(lambda _: bob.one("#channel-title").text == "# Rules")
+    assert badge() == ""
+    edit(note, f"the agenda again, <@{bob_id}>")
+    bob.wait(lambda _: badge() == "@1", message="after a reload the edit's mention did not show as @1")
+    edit(note, "the agenda")
+    bob.wait(lambda _: badge() == "", message="after a reload the badge stayed after the mention was edited away")

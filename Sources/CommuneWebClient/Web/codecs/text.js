@@ -10,7 +10,7 @@ import { catchUpAll, loadNewer, loadNewest, loadOlder, reloadLoadedChannels } fr
 import { jumpToMessage, renderMessages } from "./text/messages.js";
 import { loadPins, pinChanged, reloadPins, wirePinsButton } from "./text/pins.js";
 import { reactionChanged } from "./text/reactions.js";
-import { mentionBadge, mentionLive, mentionsRead, mentionsSeen, wireMentions } from "./text/mentions.js";
+import { mentionBadge, mentionEdited, mentionLive, mentionsRead, mentionsSeen, wireMentions } from "./text/mentions.js";
 import { typingStopped, typingUpdate, wireTyping } from "./text/typing.js";
 import { channelState, currentKey, isText, mergeMessages, model, NAME, onChanged, setUnread } from "./text/model.js";
 import { channelOpened, markReadSoon, readMarked, syncReadState } from "./text/readstate.js";
@@ -129,6 +129,8 @@ function messageReplaced({ key, payload }) {
   replaceMessage(key, payload);
 }
 
+  const cs = model.channels.get(key);
+  mentionEdited(key, cs && payload ? cs.messages.get(payload.message_id) : undefined, payload);
 export default {
   name: NAME,
   label: "Text channel",

@@ -11,6 +11,7 @@ import { keyOf } from "../../lib/tree.js";
 import { $, h } from "../../lib/ui.js";
 import { currentKey, isText, model } from "./model.js";
 
+import { readMark, syncReadState } from "./readstate.js";
 const TOKEN = /<@([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})>/g;
 const MAX_OPTIONS = 8;
 const decorated = new WeakSet();
@@ -107,6 +108,36 @@ export function mentionLive(key, m) {
 }
 
 /** `read_marked` (from any device): read to the newest clears the badge. */
+let recount = null;
+
+/**
+ * `message_edited` or `message_removed` in channel key, not being read: an edit that adds or removes a mention of me
+ * in an unread message (after the server's mark) changes the badge by one. before: the message as this page had it;
+ * when it was not loaded (sent before the page was), whether it mentioned me is the server's to say: its counts are
+ * read again (get_read_state, once for a burst of edits).
+ */
+export function mentionEdited(key, before, payload) {
+  if (!payload || !Number.isInteger(payload.message_id) || (key === currentKey() && !document.hidden)) return;
+  const mark = readMark(key);
+  if (Number.isInteger(mark) && payload.message_id <= mark) return;
+  const now = mentionsMe({
+    sender_id: typeof payload.sender_id === "string" ? payload.sender_id : null,
+    mentions: Array.isArray(payload.mentions) ? payload.mentions : [],
+    mentions_everyone: payload.mentions_everyone === true,
+  });
+  if (before) {
+    const was = mentionsMe(before);
+    if (was !== now) setMentions(key, (n) => n + (now ? 1 : -1));
+    return;
+  }
+  // Neither mentioning me now nor counted before: nothing to ask.
+  if (recount || (!now && !(model.ctx.store.get("mentions") || new Map()).get(key))) return;
+  recount = setTimeout(() => {
+    recount = null;
+    syncReadState();
+  }, 250);
+}
+
 export function mentionsRead({ key, payload }) {
   if (payload && payload.unread === 0) setMentions(key, () => 0);
 }

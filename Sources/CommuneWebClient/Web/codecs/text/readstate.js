@@ -97,3 +97,6 @@ export function readMarked({ key, payload }) {
   if (key === currentKey() && !document.hidden) return;
   if (Number.isInteger(payload.unread)) setUnread(key, () => payload.unread);
 }
+
+/** The server's read mark in channel key as far as this page knows (undefined before get_read_state answered). */
+export const readMark = (key) => marked.get(key);
