@@ -9,6 +9,7 @@ Needs COMMUNE_BIN (an already built `commune`); scripts/test-browser sets it.
 from __future__ import annotations
 
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,16 @@ def in_view(browser, text: str) -> bool:
         "if (!li) return false; const r = li.getBoundingClientRect(); return r.top < box.bottom && r.bottom > box.top;",
         text,
     )
+
+
+def read_general_and_leave(browser, identity: Path) -> int:
+    """Reads General to its newest message (until the server has the mark), then leaves the page; the newest id."""
+    open_channel(browser, "General")
+    browser.driver.execute_script("const m = document.getElementById('messages'); m.scrollTop = m.scrollHeight;")
+    browser.wait(lambda _: general_read(identity), timeout=10, message="the read mark did not reach the server")
+    newest = max(browser.message_ids())
+    browser.driver.get("about:blank")
+    return newest
 
 
 FOLDER = Path(tempfile.mkdtemp(prefix="commune-display-"))
@@ -137,11 +148,7 @@ def test_divider_after_coming_back_to_the_page(server, alice):
     """The page left on General, two messages meanwhile, the page opened again on General: the divider comes from the
     mark the server had (get_read_state), above the first of the two."""
     alice_id, bob_id = FOLDER / "alice.json", FOLDER / "bob.json"
-    open_channel(alice, "General")
-    alice.driver.execute_script("const m = document.getElementById('messages'); m.scrollTop = m.scrollHeight;")
-    alice.wait(lambda _: general_read(alice_id), timeout=10, message="Alice's read mark did not reach the server")
-    newest = max(alice.message_ids())
-    alice.driver.get("about:blank")
+    newest = read_general_and_leave(alice, alice_id)
     for text in ("while away 1", "while away 2"):
         cli("send", GENERAL, text, "--identity", str(bob_id))
     alice.driver.get(server.url)
@@ -151,6 +158,74 @@ def test_divider_after_coming_back_to_the_page(server, alice):
     alice.wait(lambda _: "divider" in list_items(alice), message="no divider after coming back")
     items = list_items(alice)
     assert items.count("divider") == 1 and items[items.index("divider") + 1] == str(newest + 1), items[-5:]
+
+
+# Sent before the page's own script runs: the page's get_read_state request leaves 1.5 s late, so the newest page of
+# history always arrives before the read state (the order that used to lose the divider).
+DELAY_READ_STATE = """
+const send = WebSocket.prototype.send;
+WebSocket.prototype.send = function (data) {
+  if (typeof data === "string" && data.includes('"get_read_state"')) {
+    window.readStateAskedLate = (window.readStateAskedLate || 0) + 1;
+    setTimeout(() => { send.call(this, data); window.readStateSent = true; }, 1500);
+    return;
+  }
+  return send.call(this, data);
+};
+"""
+
+
+def divider_place(browser) -> dict | None:
+    """Where the New messages divider is in the message list's view (pixels from its top), with the view's height."""
+    return browser.driver.execute_script(
+        "const box = document.getElementById('messages'); const d = document.querySelector('#message-list .unread-divider');"
+        "if (!d) return null; return {top: d.getBoundingClientRect().top - box.getBoundingClientRect().top, height: box.clientHeight,"
+        " fromBottom: box.scrollHeight - box.scrollTop - box.clientHeight};"
+    )
+
+
+def test_opening_with_unread_messages_goes_to_the_divider_after_a_reload(server, alice):
+    """The page reloaded on General with more unread messages than fit: the list opens at the divider (the first
+    unread message near the top), placed from the server's mark although history arrives first, and the mark stays
+    until Alice scrolls down; with nothing unread, the page opens at the newest message."""
+    alice_id, bob_id = FOLDER / "alice.json", FOLDER / "bob.json"
+    newest = read_general_and_leave(alice, alice_id)
+    for n in range(12):
+        cli("send", GENERAL, f"unread {n}\n" + "\n".join(f"row {i}" for i in range(12)), "--identity", str(bob_id))
+    script = alice.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": DELAY_READ_STATE})
+    try:
+        alice.driver.get(server.url)
+        alice.wait_screen("main")
+        alice.wait(lambda _: alice.one("#channel-title").text == "# General", message="the page did not open General again")
+        alice.wait(lambda _: "unread 11" in " ".join(alice.message_texts()), message="history did not arrive")
+        alice.wait(lambda _: divider_place(alice) is not None, message="no divider after the reload")
+        assert alice.driver.execute_script("return window.readStateAskedLate") == 1
+        items = list_items(alice)
+        assert items.count("divider") == 1 and items[items.index("divider") + 1] == str(newest + 1), items[-15:]
+        # The divider near the top of the view, the first unread message in view, the newest one below.
+        place = divider_place(alice)
+        assert 0 <= place["top"] <= 60 and place["fromBottom"] > 200, place
+        assert in_view(alice, "unread 0") and not in_view(alice, "unread 11")
+        alice.screenshot("display-open-at-divider.png")
+        # Not read while Alice has not scrolled down: the server still counts the messages unread (two rounds of
+        # the page's 2 s mark throttle later), and the view stays at the divider.
+        time.sleep(4)
+        assert not general_read(alice_id)
+        assert divider_place(alice) == place
+        alice.driver.execute_script("const m = document.getElementById('messages'); m.scrollTop = m.scrollHeight;")
+        alice.wait(lambda _: general_read(alice_id), timeout=10, message="scrolling to the newest did not mark it read")
+
+        # Nothing unread: the reload opens at the newest message, without a divider.
+        alice.driver.get(server.url)
+        alice.wait_screen("main")
+        alice.wait(lambda _: alice.one("#channel-title").text == "# General")
+        alice.wait(lambda _: "unread 11" in " ".join(alice.message_texts()))
+        alice.wait(lambda _: alice.driver.execute_script("return window.readStateSent === true"))
+        time.sleep(1)  # the read state's answer
+        alice.wait(lambda _: in_view(alice, "unread 11"), message="the newest message is not in view")
+        assert "divider" not in list_items(alice)
+    finally:
+        alice.driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": script["identifier"]})
 
 
 def test_a_reply_preview_keeps_the_spoiler_hidden(alice):

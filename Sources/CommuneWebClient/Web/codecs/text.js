@@ -37,6 +37,8 @@ function install(ctx) {
   bus.on("channel-selected", (key) => {
     if (!isText(store.get("nodes").get(key))) return;
     channelOpened(key);
+    // Where the reader starts: at the "New messages" divider, or the newest message (display.js placeReader).
+    channelState(key).place = true;
     setUnread(key, () => 0);
     mentionsSeen(key);
     if (!channelState(key).loadedAny) loadPins(key);

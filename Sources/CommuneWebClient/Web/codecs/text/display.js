@@ -4,9 +4,9 @@
 // stretch (a search result, history.js `detached`) is shown.
 
 import { $, h } from "../../lib/ui.js";
-import { loadNewest } from "./history.js";
+import { loadNewest, loadToShow } from "./history.js";
 import { changed, channelState, currentKey, model, sortedIds } from "./model.js";
-import { markWhenOpened } from "./readstate.js";
+import { markWhenOpened, readStateKnown } from "./readstate.js";
 
 const AT_BOTTOM_PX = 80;
 
@@ -55,6 +55,42 @@ export function firstUnreadId(key, cs) {
     if (id > mark && m.sender_id && !(me && m.sender_id === me.user_id)) return id;
   }
   return null;
+}
+
+/** How far below the top of the list the "New messages" divider is placed when a channel opens, in pixels. */
+const DIVIDER_MARGIN_PX = 24;
+
+/**
+ * When channel key was just shown (cs.place, set on opening it): puts the reader at the "New messages" divider (the
+ * first unread message near the top of the view), or at the newest message when nothing was unread. Waits for what
+ * that needs, whatever arrives first: the newest page, and the server's read state (its mark, not one this page
+ * sent: nothing is marked read before). When the first unread message is older than the loaded page, its stretch is
+ * loaded first. True when it set the list's scroll position (now or as nothing can be decided yet: not at all).
+ */
+export function placeReader(key, cs, box, list) {
+  if (!cs.place) return false;
+  if (!readStateKnown() || !cs.loadedAny || cs.loading) return false;
+  const mark = markWhenOpened(key);
+  const ids = sortedIds(cs);
+  if (mark !== null && ids.length && ids[0] > mark + 1 && !cs.reachedStart) {
+    // The first unread message is not loaded: its stretch of history first, then the place.
+    if (!cs.placeLoading) {
+      cs.placeLoading = true;
+      loadToShow(key, mark + 1).finally(() => {
+        cs.placeLoading = false;
+        if (key === currentKey()) changed();
+      });
+    }
+    return false;
+  }
+  cs.place = false;
+  const divider = list.querySelector(".unread-divider");
+  if (!divider) {
+    box.scrollTop = box.scrollHeight;
+    return true;
+  }
+  box.scrollTop += divider.getBoundingClientRect().top - box.getBoundingClientRect().top - DIVIDER_MARGIN_PX;
+  return true;
 }
 
 let bar = null;

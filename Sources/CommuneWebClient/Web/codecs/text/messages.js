@@ -6,7 +6,7 @@ import { renderMessage, renderPreview } from "../../lib/markup.js";
 import { nameNode } from "../../lib/names.js";
 import { $, avatar, fullTime, h, shortTime } from "../../lib/ui.js";
 import { discardPending, removeMessage, retryPending, startEditing, startReplying } from "./composer.js";
-import { daySeparator, firstUnreadId, newDay, unreadDivider, updateJumpBar } from "./display.js";
+import { daySeparator, firstUnreadId, newDay, placeReader, unreadDivider, updateJumpBar } from "./display.js";
 import { loadOlder, loadToShow } from "./history.js";
 import { isPinned, togglePin } from "./pins.js";
 import { decorateMentions } from "./mentions.js";
@@ -249,6 +249,7 @@ export function renderMessages({ scrollToEnd = false, keepTop = false } = {}) {
   else if (cs.reachedStart) status.append(h("span", {}, "This is the beginning of #", nameNode(node.name), "."));
   else if (cs.loadedAny) status.append(h("button", { className: "link-button", type: "button", textContent: "Load older messages", on: { click: () => loadOlder(key) } }));
   if (keepTop) box.scrollTop = prevTop + (box.scrollHeight - prevHeight);
+  else if (placeReader(key, cs, box, list)) scrollToEnd = false;
   else if (scrollToEnd || atBottom) box.scrollTop = box.scrollHeight;
   const ids = sortedIds(cs);
   updateJumpBar(key, cs, atBottom || scrollToEnd, ids.length ? ids[ids.length - 1] : 0);

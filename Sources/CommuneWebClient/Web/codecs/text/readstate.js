@@ -12,6 +12,13 @@ const marked = new Map(); // channel key → the mark the server has (as far as 
 const sentAt = new Map(); // channel key → when this page last sent mark_read for it
 const timers = new Map(); // channel key → a mark waiting for its turn
 const opened = new Map(); // channel key → {mark, unread}: the server's mark and unread count when it was last shown
+let known = false; // whether the server said where this member stopped reading (get_read_state answered once)
+
+/**
+ * Whether the server's read state is known. Until it is, nothing is marked read (a mark sent first would move the
+ * server's mark before it was read), and where a channel opened on loading the page was left is not known.
+ */
+export const readStateKnown = () => known;
 
 /** Call as channel key is shown, before its unread count is cleared: remembers where its unread messages began. */
 export function channelOpened(key) {
@@ -32,7 +39,15 @@ export async function syncReadState() {
   try {
     reply = await conn.call(COMMUNITY, "get_read_state", {});
   } catch {
-    return; // A server without read state (or a lost connection): the page's own counts stay.
+    // A server without read state: the page's own counts stay, and marks go ahead. A lost connection: the next
+    // connection asks again.
+    if (conn.online && !known) {
+      known = true;
+      changed();
+      const current = currentKey();
+      if (current) markReadSoon(current);
+    }
+    return;
   }
   const list = reply && reply.payload && Array.isArray(reply.payload.channels) ? reply.payload.channels : [];
   model.ctx.bus.emit("read-state", list);
@@ -49,10 +64,13 @@ export async function syncReadState() {
   // The shown channel was opened before the server said where its reader stopped (a reload): that is where.
   const open = current ? opened.get(current) : null;
   const entry = current ? list.find((e) => e && typeof e.path === "string" && typeof e.name === "string" && keyOf(e.path, e.name) === current) : null;
+  let redraw = !known;
   if (open && open.mark === undefined && entry && Number.isInteger(entry.last_read)) {
     opened.set(current, { mark: entry.last_read, unread: Number.isInteger(entry.unread) ? entry.unread : 0 });
-    changed();
+    redraw = true;
   }
+  known = true;
+  if (redraw) changed(); // The divider, and the reader's place in the channel opened meanwhile (messages.js).
   if (current && !document.hidden) unread.delete(current);
   model.ctx.store.set({ unread });
   if (current) markReadSoon(current);
@@ -73,7 +91,7 @@ export function markReadSoon(key) {
 
 async function markRead(key) {
   const conn = model.ctx.store.get("conn");
-  if (!conn || !conn.online || key !== currentKey() || document.hidden) return;
+  if (!conn || !conn.online || !known || key !== currentKey() || document.hidden) return;
   const cs = channelState(key);
   if (cs.detached || !cs.loadedAny) return; // An older stretch is shown, not the newest messages.
   const box = document.getElementById("messages");
