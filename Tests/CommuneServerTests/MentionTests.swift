@@ -68,6 +68,43 @@ struct MentionTests {
         await restarted.stopAndRemove()
     }
 
+    @Test("a typed @name with spaces mentions the member with the longest exact name, never a look-alike")
+    func namesWithSpaces() async throws {
+        let server = try await TestServer.start()
+        let alice = try await server.owner("alice")
+        let bob = try await server.member("bob")
+        let bobSmith = try await server.member("bob smith")
+        let junior = try await server.member("bob smith jr")
+        await server.stop()
+        // A look-alike of "bob smith" (Cyrillic о) registered before the look-alike rule (the server refuses one now).
+        let store = try await SQLiteStore(directory: server.directory)
+        let cyrillic = Identity.generate()
+        _ = try await store.registerMember(
+            Member(id: cyrillic.userID, username: "b\u{43E}b smith", publicKey: Array(try #require(Data(base64Encoded: cyrillic.publicKey))), group: "member", joinedAt: 1),
+            inviteCode: nil, now: 1
+        )
+        let restarted = try await TestServer.start(directory: server.directory)
+        let owner = try await restarted.connect()
+        _ = try await owner.login(alice.identity, communityKey: alice.welcome.communityKey)
+        let (b, s, j) = (bob.identity.userID, bobSmith.identity.userID, junior.identity.userID)
+        let sent: [(String, [UUIDString])] = [
+            ("@bob smith, are you there?", [s]),
+            ("hi @bob smith jr.", [j]),
+            ("@b\u{43E}b smith hello", [cyrillic.userID]),
+            ("@bob smithers and @bob", [b]),
+            ("@bob  smith (two spaces) and @Bob Smith", [b]),
+            ("@bob\nsmith", [b]),
+            ("@bob smith jr @bob smith @bob", [j, s, b]),
+            ("@" + String(repeating: "bob smith ", count: 390), [s]),
+        ]
+        for (text, _) in sent { _ = try await owner.call(TextFunction.sendMessage, on: self.general, payload: ["message": .string(text)]) }
+        let history = try await owner.messages(in: self.general, amount: sent.count).reversed()
+        #expect(history.map(\.mentions) == sent.map(\.1))
+        // The text is stored as written.
+        #expect(history.map(\.message) == sent.map(\.0))
+        await restarted.stopAndRemove()
+    }
+
     @Test("an unknown id, @everyone without mention_everyone and too many mentions are refused; nothing is stored")
     func refusals() async throws {
         let server = try await TestServer.start()
