@@ -160,6 +160,35 @@ enum PostgresSchema {
                 )
                 """,
             ]
-        )
+        ),
+        // Full-text search of messages (PostgresStore+Search.swift): a tsvector kept by the database itself (a
+        // generated column, so every insert, edit and removal updates it in the same statement) and its GIN index.
+        // ASCII punctuation becomes spaces first so that, as in SearchQuery, only letters and digits make words
+        // (PostgreSQL's parser would otherwise keep `bob@example.com` or `x.org/path` whole); `commune_search` folds
+        // case and, through `unaccent`, accents.
+        Migration(
+            name: "v2-message-search",
+            statements: [
+                "CREATE EXTENSION IF NOT EXISTS unaccent",
+                "CREATE TEXT SEARCH CONFIGURATION commune_search (COPY = simple)",
+                """
+                ALTER TEXT SEARCH CONFIGURATION commune_search
+                    ALTER MAPPING FOR asciiword, word, numword, asciihword, hword, numhword, hword_asciipart, hword_part, hword_numpart
+                    WITH unaccent, simple
+                """,
+                """
+                ALTER TABLE messages ADD COLUMN search_words tsvector
+                    GENERATED ALWAYS AS (to_tsvector('commune_search'::regconfig, \(searchText("body")))) STORED
+                """,
+                "CREATE INDEX messages_search ON messages USING gin (search_words)",
+            ]
+        ),
     ]
+
+    /// The SQL expression of the text that is indexed for search: `column` with ASCII punctuation made spaces.
+    static func searchText(_ column: String) -> String {
+        // The 32 ASCII punctuation characters, the quote doubled for SQL; then as many spaces.
+        let punctuation = ##"!"#$%&''()*+,-./:;<=>?@[\]^_`{|}~"##
+        return "translate(\(column), '\(punctuation)', '\(String(repeating: " ", count: 32))')"
+    }
 }

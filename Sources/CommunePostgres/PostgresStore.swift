@@ -16,6 +16,8 @@ public final class PostgresStore: Sendable, Service {
     public let address: PostgresAddress
     let client: PostgresClient
     let logger: Logger
+    /// Appends go through one group commit per node (``PostgresStore/appendMessage(_:)``).
+    let messageQueue = GroupCommit<NewMessage, AppendedMessage>(maxBatch: 1_000)
 
     /// A store on the database at `address`; nothing is connected until ``run()`` runs.
     public init(address: PostgresAddress, maximumConnections: Int = 20, logger: Logger) {
