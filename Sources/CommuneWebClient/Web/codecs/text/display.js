@@ -62,15 +62,16 @@ const DIVIDER_MARGIN_PX = 24;
 
 /**
  * When channel key was just shown (cs.place, set on opening it): puts the reader at the "New messages" divider (the
- * first unread message near the top of the view), or at the newest message when nothing was unread. Waits for what
- * that needs, whatever arrives first: the newest page, and the server's read state (its mark, not one this page
- * sent: nothing is marked read before). When the first unread message is older than the loaded page, its stretch is
- * loaded first. True when it set the list's scroll position (now or as nothing can be decided yet: not at all).
+ * first unread message near the top of the view), or at the newest message when nothing was unread or the channel was
+ * never read. Waits for what that needs, whatever arrives first: the newest page, and the server's read state (its
+ * mark, not one this page sent: nothing is marked read before). When the first unread message is older than the
+ * loaded page, its stretch is loaded first. True when it set the list's scroll position (now or as nothing can be decided yet: not at all).
  */
 export function placeReader(key, cs, box, list) {
   if (!cs.place) return false;
   if (!readStateKnown() || !cs.loadedAny || cs.loading) return false;
-  const mark = markWhenOpened(key);
+  // A member who never read the channel (mark 0: new, or it was empty) starts at the newest, as with nothing unread.
+  const mark = markWhenOpened(key) || null;
   const ids = sortedIds(cs);
   if (mark !== null && ids.length && ids[0] > mark + 1 && !cs.reachedStart) {
     // The first unread message is not loaded: its stretch of history first, then the place.
@@ -84,7 +85,7 @@ export function placeReader(key, cs, box, list) {
     return false;
   }
   cs.place = false;
-  const divider = list.querySelector(".unread-divider");
+  const divider = mark === null ? null : list.querySelector(".unread-divider");
   if (!divider) {
     box.scrollTop = box.scrollHeight;
     return true;
