@@ -1,3 +1,5 @@
+import CommuneCore
+
 /// The PostgreSQL store's schema, as an ordered list of named migrations applied once each (``PostgresStore/migrate()``).
 ///
 /// Tables and columns mirror the SQLite store's (Sources/CommuneSQLite/SQLiteStore.swift), with PostgreSQL's own
@@ -183,7 +185,39 @@ enum PostgresSchema {
                 "CREATE INDEX messages_search ON messages USING gin (search_words)",
             ]
         ),
+        // HTTP session tokens shared by the nodes (PostgresStore+Sessions.swift): a token's SHA-256, never the token,
+        // and an index on expiry for the sweep that each issue does.
+        Migration(
+            name: "v3-sessions",
+            statements: [
+                """
+                CREATE TABLE sessions (
+                    token_hash BYTEA PRIMARY KEY,
+                    member_id TEXT NOT NULL,
+                    expires_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX sessions_member ON sessions (member_id)",
+                "CREATE INDEX sessions_expiry ON sessions (expires_at)",
+            ]
+        ),
+        // A new community starts with the default groups, as the SQLite store's v2-groups gives it.
+        Migration(
+            name: "v4-default-groups",
+            statements: Group.defaults.map { group in
+                """
+                INSERT INTO groups (name, permissions, power)
+                VALUES (\(literal(group.name)), \(literal(StoredColumns.encode(permissions: group.permissions))), \(group.power))
+                ON CONFLICT (name) DO NOTHING
+                """
+            }
+        ),
     ]
+
+    /// `text` as an SQL string literal (standard_conforming_strings, PostgreSQL's default since 9.1).
+    static func literal(_ text: String) -> String {
+        "'\(text.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "''"))'"
+    }
 
     /// The SQL expression of the text that is indexed for search: `column` with ASCII punctuation made spaces.
     static func searchText(_ column: String) -> String {

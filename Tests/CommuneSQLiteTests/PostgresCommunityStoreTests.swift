@@ -7,9 +7,9 @@ import Testing
 @testable import CommunePostgres
 
 /// The PostgreSQL store's community half on a real database (the test cluster): settings, the tree, members and
-/// bans, groups, invites, attachments and the audit log. Rows the message half owns are
+/// bans, groups, invites, attachments, the audit log and the shared session tokens. Rows the message half owns are
 /// written with SQL here, so that what a removal takes with it is checked table by table.
-@Suite("PostgreSQL store: settings, tree, members, bans, groups, invites, audit")
+@Suite("PostgreSQL store: settings, tree, members, bans, groups, invites, audit, sessions")
 struct PostgresCommunityStoreTests {
     func member(_ name: String, key: UInt8) -> Member {
         Member(id: .random(), username: name, publicKey: [UInt8](repeating: key, count: 32), group: "x", joinedAt: 1)
@@ -29,11 +29,13 @@ struct PostgresCommunityStoreTests {
         }
     }
 
-    @Test("migrations apply once; settings keep hostile text exactly; groups are saved, replaced and deleted")
+    @Test("a new database holds the default groups and the migrations in order; settings keep hostile text exactly")
     func defaultsAndSettings() async throws {
         try await PostgresStore.withStore(try await TestPostgres.freshDatabase(), logger: TestPostgres.logger) { store in
+            #expect(try await store.groups() == Group.defaults)
             #expect(try await store.appliedMigrations() == PostgresSchema.migrations.map(\.name))
             try await store.migrate()
+            #expect(try await store.groups() == Group.defaults)
 
             let hostile = "\u{202E}evil\u{200B}name \u{0007}" + String(repeating: "ü", count: 5_000)
             try await store.setSetting(SettingKey.name, hostile)
@@ -54,9 +56,8 @@ struct PostgresCommunityStoreTests {
             try await store.saveGroup(group)
             group.power = 30
             try await store.saveGroup(group)
-            try await store.saveGroup(Group(name: "member", permissions: [], power: 0))
             try await store.deleteGroup("member")
-            #expect(try await !store.groups().contains { $0.name == "member" })
+            #expect(try await store.groups().map(\.name) == ["owner", "moderator", "helpers"])
             #expect(try await store.groups().first { $0.name == "helpers" } == group)
         }
     }
@@ -281,6 +282,43 @@ struct PostgresCommunityStoreTests {
             #expect(try await store.auditLog(limit: 10) == entries.reversed())
             #expect(try await store.auditLog(limit: 2) == [entries[2], entries[1]])
             #expect(try await store.auditLog(limit: 0).isEmpty)
+        }
+    }
+
+    @Test("sessions: a token works until it expires, on any node; revoking drops a member's tokens; each issue sweeps at most 16 expired")
+    func sessions() async throws {
+        let address = try await TestPostgres.freshDatabase()
+        try await PostgresStore.withStore(address, logger: TestPostgres.logger) { node1 in
+            try await PostgresStore.withStore(address, logger: TestPostgres.logger) { node2 in
+                let (alice, bob) = (UUIDString.random(), UUIDString.random())
+                let now = UnixTime.nowMilliseconds()
+                try await node1.issue("token-a", for: alice, expiresAt: now + 60_000)
+                try await node1.issue("token-a2", for: alice, expiresAt: now + 60_000)
+                try await node1.issue("token-b", for: bob, expiresAt: now + 100_000)
+                #expect(try await node2.member(forToken: "token-a", now: now) == alice)
+                #expect(try await node2.member(forToken: "token-b", now: now + 99_999) == bob)
+                #expect(try await node2.member(forToken: "token-b", now: now + 100_000) == nil)
+                #expect(try await node2.member(forToken: "nope", now: now) == nil)
+                // The database holds hashes only.
+                #expect(try await self.count("sessions", where: "position('token-a' IN encode(token_hash, 'escape')) > 0", in: node1) == 0)
+
+                try await node2.revokeAll(of: alice)
+                #expect(try await node1.member(forToken: "token-a", now: now) == nil)
+                #expect(try await node1.member(forToken: "token-a2", now: now) == nil)
+                #expect(try await node1.member(forToken: "token-b", now: now) == bob)
+
+                try await self.sql(
+                    "INSERT INTO sessions (token_hash, member_id, expires_at) SELECT sha256(i::text::bytea), 'x', \(now - 10) FROM generate_series(1, 100) AS i",
+                    in: node1
+                )
+                #expect(try await node1.sessionCount() == 101)
+                try await node1.issue("token-c", for: bob, expiresAt: now + 60_000)
+                #expect(try await node1.sessionCount() == 101 + 1 - 16)
+                for index in 0..<6 { try await node2.issue("more-\(index)", for: bob, expiresAt: now + 60_000) }
+                // 84 expired were left: five issues sweep 16 each, the sixth the last 4.
+                #expect(try await node1.sessionCount() == 1 + 1 + 6)
+                #expect(try await node1.member(forToken: "token-c", now: now) == bob)
+            }
         }
     }
 
