@@ -41,5 +41,8 @@ struct SearchQueryTests {
         #expect(!snippet.contains("\n"))
         #expect(query.snippet(of: "short needle") == "short needle")
         #expect(try SearchQuery("other").snippet(of: "no match here, start shown", length: 10) == "no match h…")
+        // Spoilers are hidden before the cut; an unclosed `||` is text.
+        #expect(query.snippet(of: "||a needle|| and a needle") == "▒▒▒ and a needle")
+        #expect(query.snippet(of: "|| not one|| needle ||open") == "|| not one|| needle ||open")
     }
 }

@@ -87,6 +87,24 @@ struct SearchTests {
         await server.stopAndRemove()
     }
 
+    @Test("a result's snippet keeps spoilers hidden: each as ▒▒▒, also where the cut falls inside one")
+    func spoilersInSnippets() async throws {
+        let server = try await TestServer.start()
+        let alice = try await server.member("alice")
+        let bob = try await server.member("bob")
+        _ = try await alice.connection.sendMessage("||the butler|| did it, said the gardener", to: self.general)
+        let long = String(repeating: "hay ", count: 50) + "||" + String(repeating: "secret ", count: 40) + "plot|| and the heron flew"
+        _ = try await alice.connection.sendMessage(long, to: self.general)
+        // Found by a word inside the spoiler only: the message is found, its snippet still hides the word.
+        _ = try await alice.connection.sendMessage("||walrus||", to: self.general)
+        #expect(try await bob.connection.search("gardener").results.map(\.snippet) == ["▒▒▒ did it, said the gardener"])
+        let heron = try #require(try await bob.connection.search("heron").results.first).snippet
+        #expect(heron.hasSuffix("hay ▒▒▒ and the heron flew") && !heron.contains("secret") && !heron.contains("||"))
+        #expect(try await bob.connection.search("walrus").results.map(\.snippet) == ["▒▒▒"])
+        #expect(try await bob.connection.search("butler").results.map(\.snippet) == ["▒▒▒ did it, said the gardener"])
+        await server.stopAndRemove()
+    }
+
     @Test("hostile queries and filters: the exact error, and nothing stored changes")
     func hostile() async throws {
         let server = try await TestServer.start()

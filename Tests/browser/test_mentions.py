@@ -134,11 +134,15 @@ def test_desktop_notifications_are_opt_in_and_follow_the_channel_setting(server,
     bob.driver.execute_script("const s = document.getElementById('notify-level'); s.value = 'all'; s.dispatchEvent(new Event('change'))")
     alice.send("every word now")
     bob.wait(lambda _: len(shown()) == 2, message=f"no notification at 'all': {shown()}")
+    # A spoiler stays hidden in the notification, as the placeholder search snippets show.
+    alice.send("||the butler|| did it")
+    bob.wait(lambda _: len(shown()) == 3, message=f"no notification for the spoiler: {shown()}")
+    assert shown()[2] == ["Alice in #General", "▒▒▒ did it"], shown()
     bob.driver.execute_script("const s = document.getElementById('notify-level'); s.value = 'none'; s.dispatchEvent(new Event('change'))")
     alice.send(f"quiet <@{bob_id}>")
     # Bob's page has the message (its badge counts it) and still shows no notification.
     bob.wait(lambda _: bob.driver.execute_script(MENTION_BADGE, "General") == "@2", message="the quiet mention did not arrive")
-    assert len(shown()) == 2, shown()
+    assert len(shown()) == 3, shown()
     bob.driver.execute_script("delete document.hidden")
 
 

@@ -227,3 +227,19 @@ def test_search_fits_at_phone_width(alice):
         alice.wait(lambda _: not alice.one("#search-panel").is_displayed(), message="the panel stayed open")
     finally:
         alice.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_spoilers_stay_hidden_in_snippets(alice, bob):
+    """A spoiler in a found message shows as ▒▒▒ in its snippet (the desktop notification's placeholder too), also
+    when the word searched for is inside it."""
+    call(bob, "send_message", {"message": "||the wombat ate it|| and the wombat left"})
+    alice.wait_message("the wombat ate it and the wombat left")
+    alice.wait_visible("#open-search").click()
+    alice.wait_visible("#search-panel")
+    search(alice, "ate wombat")
+    alice.wait(lambda _: len(results(alice)) == 1, message="the wombat message was not found")
+    snippet = results(alice)[0].find_element(By.CSS_SELECTOR, ".search-snippet")
+    assert snippet.text == "▒▒▒ and the wombat left", snippet.text
+    assert [m.text for m in snippet.find_elements(By.CSS_SELECTOR, "mark")] == ["wombat"]
+    alice.screenshot("search-spoiler-hidden.png")
+    alice.one("#search-input").send_keys(Keys.ESCAPE)

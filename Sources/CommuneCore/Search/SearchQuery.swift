@@ -92,8 +92,10 @@ public struct SearchQuery: Sendable, Hashable {
     }
 
     /// A single line of at most about `length` characters of `text` around the first word of this query it holds,
-    /// with `…` where it was cut: what a result shows.
+    /// with `…` where it was cut: what a result shows. Spoilers stay hidden: each is ``SpoilerText/placeholder``
+    /// before the cut (a word found only inside one shows the start of the message).
     public func snippet(of text: String, length: Int = 160) -> String {
+        let text = SpoilerText.hidden(text, as: SpoilerText.placeholder)
         let wanted = self.foldedWords
         let ranges = Self.tokenRanges(in: text)
         let hit = ranges.first { wanted.contains(Self.fold(String(text[$0]))) }

@@ -159,6 +159,14 @@ const RULES = [
   { re: /(?<![\p{L}\p{N}_])_(?=[^\s_])([^_]*?[^\s_])_(?![\p{L}\p{N}_])/gu, make: (m, d) => wrap("em", m[1], d) },
 ];
 
+/** What a spoiler shows as where nothing can reveal it (desktop notifications; the server's search snippets too). */
+export const SPOILER_PLACEHOLDER = "▒▒▒";
+
+/** Plain text (a notification's body) with each spoiler, markers included, as SPOILER_PLACEHOLDER. */
+export function hideSpoilers(text) {
+  return String(text || "").replace(new RegExp(SPOILER.source, "g"), SPOILER_PLACEHOLDER);
+}
+
 /**
  * A preview's plain text (a reply's first line, cut by the server) with its spoilers still hidden and nothing else
  * rendered: text after an opening "||" that the cut left unclosed ("…" at the end) is hidden too.

@@ -6,6 +6,7 @@
 // desktop notifications are opt-in (asked only when turned on), per channel: all messages, mentions only (the
 // default) or nothing, shown while the page is hidden.
 
+import { hideSpoilers } from "../../lib/markup.js";
 import { lookAlikeKey, nameNode } from "../../lib/names.js";
 import { keyOf } from "../../lib/tree.js";
 import { $, h } from "../../lib/ui.js";
@@ -189,7 +190,7 @@ function notify(key, m) {
   if (level === "none" || (level === "mentions" && !mentionsMe(m))) return;
   const node = model.ctx.store.get("nodes").get(key);
   try {
-    new Notification(`${model.ctx.memberName(m.sender_id)} in #${node ? node.name : key}`, { body: plainMentions(m.message).slice(0, 200), tag: `${key}:${m.message_id}` });
+    new Notification(`${model.ctx.memberName(m.sender_id)} in #${node ? node.name : key}`, { body: Array.from(plainMentions(hideSpoilers(m.message))).slice(0, 200).join(""), tag: `${key}:${m.message_id}` });
   } catch {
     // A browser that shows notifications only from a service worker: nothing to show.
   }

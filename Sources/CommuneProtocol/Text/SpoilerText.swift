@@ -1,18 +1,24 @@
-/// What the CLI prints of a message's `||spoilers||` (PROTOCOL.md, "Message text"): each one as `||…||`, so that the
-/// terminal and its scrollback show no more than the web client before a click. The rule is the web client's: content
-/// of 1 to 1,000 characters that starts and ends with something other than white space or `|`; the first closing
-/// `||` ends it; an unclosed `||` is text.
-enum SpoilerText {
+/// A message's `||spoilers||` (PROTOCOL.md, "Message text") hidden in plain text: what the CLI prints (each as
+/// `||…||`, so that the terminal and its scrollback show no more than the web client before a click) and what a search
+/// result's snippet shows (each as ``placeholder``). The rule is the web client's: content of 1 to 1,000 characters
+/// that starts and ends with something other than white space or `|`; the first closing `||` ends it; an unclosed
+/// `||` is text.
+public enum SpoilerText {
     static let maxLength = 1000
 
-    static func hidden(_ text: String) -> String {
+    /// What a spoiler shows as where nothing can be clicked to reveal it: search snippets (and the web client's
+    /// desktop notifications).
+    public static let placeholder = "▒▒▒"
+
+    /// `text` with each spoiler (markers included) replaced by `replacement`.
+    public static func hidden(_ text: String, as replacement: String = "||…||") -> String {
         let chars = Array(text)
         var result = ""
         result.reserveCapacity(text.utf8.count)
         var i = 0
         while i < chars.count {
             if let end = Self.closing(chars, openingAt: i) {
-                result += "||…||"
+                result += replacement
                 i = end + 2
             } else {
                 result.append(chars[i])
