@@ -11,8 +11,8 @@ import { lookAlikeKey, nameNode } from "../../lib/names.js";
 import { keyOf } from "../../lib/tree.js";
 import { $, h } from "../../lib/ui.js";
 import { currentKey, isText, model } from "./model.js";
-
 import { readMark, syncReadState } from "./readstate.js";
+
 const TOKEN = /<@([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})>/g;
 const MAX_OPTIONS = 8;
 const decorated = new WeakSet();
@@ -108,7 +108,6 @@ export function mentionLive(key, m) {
   notify(key, m);
 }
 
-/** `read_marked` (from any device): read to the newest clears the badge. */
 let recount = null;
 
 /**
@@ -139,6 +138,7 @@ export function mentionEdited(key, before, payload) {
   }, 250);
 }
 
+/** `read_marked` (from any device): read to the newest clears the badge. */
 export function mentionsRead({ key, payload }) {
   if (payload && payload.unread === 0) setMentions(key, () => 0);
 }
