@@ -128,11 +128,11 @@ function messageLive({ key, payload }) {
 }
 
 function messageReplaced({ key, payload }) {
+  const cs = model.channels.get(key);
+  mentionEdited(key, cs && payload ? cs.messages.get(payload.message_id) : undefined, payload);
   replaceMessage(key, payload);
 }
 
-  const cs = model.channels.get(key);
-  mentionEdited(key, cs && payload ? cs.messages.get(payload.message_id) : undefined, payload);
 export default {
   name: NAME,
   label: "Text channel",
