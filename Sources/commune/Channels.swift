@@ -25,10 +25,11 @@ struct Channels: AsyncParsableCommand {
             let depth = path.isEmpty ? 0 : path.split(separator: "/").count
             let indent = String(repeating: "  ", count: depth)
             let address = ChannelAddress(path: path, name: node.name).description
+            let restricted = node.access.map { "  (private: \($0.isEmpty ? "owner only" : $0.joined(separator: ", ")))" } ?? ""
             if node.codec == InteractableNode.categoryCodec {
-                Output.line("\(indent)\(node.name)/")
+                Output.line("\(indent)\(node.name)/\(restricted)")
             } else {
-                var line = "\(indent)\(node.name)  [\(node.codec)]  \(address)"
+                var line = "\(indent)\(node.name)  [\(node.codec)]  \(address)\(restricted)"
                 if let users = node.data["active_users"]?.objectValue, !users.isEmpty {
                     line += "  (\(users.count) in call)"
                 }

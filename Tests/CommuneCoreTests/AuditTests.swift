@@ -24,7 +24,7 @@ struct AuditTests {
         Case(function: "update_group (a new group)", action: .groupCreate), Case(function: "remove_group", action: .groupRemove),
         Case(function: "create_invite", action: .inviteCreate), Case(function: "revoke_invite", action: .inviteRevoke),
         Case(function: "set_info", action: .communityInfo), Case(function: "pin_message", action: .pinMessage),
-        Case(function: "unpin_message", action: .unpinMessage),
+        Case(function: "unpin_message", action: .unpinMessage), Case(function: "set_access", action: .setAccess),
     ]
 
     @Test(arguments: Self.cases)
@@ -68,6 +68,7 @@ struct AuditTests {
             case "revoke_invite": ("revoke_invite", community, ["code": .string(invite.code)], String(invite.code.prefix(6)))
             case "set_info": ("set_info", community, ["name": "Renamed"], "")
             case "pin_message", "unpin_message": (test.function, general, ["message_id": messageID], "General/General")
+            case "set_access": ("set_access", general, ["groups": ["moderator"]], "General/General")
             default: throw CommuneError.invalidArgument("no case for \(test.function)")
             }
         let effect = try await fixture.call(fixture.owner, function, at: address, payload)

@@ -47,7 +47,7 @@ struct PermissionTableTests {
     /// Functions with no member target: who may call them.
     static let plainCases: [PlainCase] = {
         let allowed: [String: [Role]] = [
-            "create": [.owner], "rename": [.owner], "set_topic": [.moderator, .owner], "update_group": [.owner],
+            "create": [.owner], "rename": [.owner], "set_access": [.owner], "set_topic": [.moderator, .owner], "update_group": [.owner],
             "create_invite": [.moderator, .owner], "list_invites": [.moderator, .owner], "revoke_invite": [.moderator, .owner],
             "set_info": [.owner], "get_audit_log": [.owner], "get_bans": [.moderator, .owner], "unban": [.moderator, .owner],
             "edit_message": [.moderator, .owner], "remove_message": [.moderator, .owner],
@@ -100,6 +100,7 @@ struct PermissionTableTests {
             switch test.function {
             case "create": (ChannelAddress(path: "General", name: "new"), ["codec": .string(TextFunction.codec)])
             case "rename": (general, ["new_name": "renamed"])
+            case "set_access": (general, ["groups": ["moderator"]])
             case "set_topic": (general, ["topic": "new topic"])
             case "edit_message": (general, ["message_id": .int(message.message.messageID), "message": "edited"])
             case "remove_message", "pin_message", "unpin_message": (general, ["message_id": .int(message.message.messageID)])

@@ -14,7 +14,7 @@ enum TextTyping {
     {
         _ = try call.payload()
         let community = context.community
-        guard community.permissions.canRead(context.member, channel: node) else { throw .notFound("No channel '\(call.address)'.") }
+        guard community.permissions.canRead(context.member, channel: node, in: community.tree) else { throw .notFound("No channel '\(call.address)'.") }
         let result = codec.result(TextFunction.memberTyping, at: call.address, ["user_id": .string(context.member.id.value)])
         guard self.throttle.shouldBroadcast(member: context.member.id, channel: node.id) else { return .reply(result) }
         return Effect(reply: result).publishing(result, to: Audience.viewers(ofChannel: node.id).excluding(context.connection))

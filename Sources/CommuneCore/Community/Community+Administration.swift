@@ -57,11 +57,6 @@ extension Community {
         )
     }
 
-    /// The `tree_changed` update: the whole tree, as `identification_response` sends it.
-    func treeChangedUpdate() -> FunctionResult {
-        CommunityFunctions.result(CommunityFunctions.treeChanged, ["interactables": InteractableNode.encodeTree(self.interactables())])
-    }
-
     func saveGroup(_ group: Group) async throws(CommuneError) {
         do {
             try await self.store.saveGroup(group)

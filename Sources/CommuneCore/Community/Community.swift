@@ -155,11 +155,28 @@ public final class Community: Sendable {
         self.state.withLock { ($0.onlineConnections[id] ?? 0) > 0 }
     }
 
-    /// The tree of interactables in wire form.
+    /// The whole tree of interactables in wire form (what the owner sees).
     public func interactables() -> [InteractableNode] {
         let tree = self.state.withLock { $0.tree }
         return tree.wireNodes(holdsChildren: self.codecs.holdsChildren) { record in
             self.codecs[record.codec]?.treeData(for: record, in: self) ?? [:]
+        }
+    }
+
+    /// The tree of interactables in wire form as `member` sees it: without the nodes they may not see
+    /// (``PermissionChecker/canSee(_:_:in:)``).
+    public func interactables(for member: Member) -> [InteractableNode] {
+        let (tree, checker) = self.state.withLock { ($0.tree, PermissionChecker(groups: $0.groups)) }
+        return tree.wireNodes(holdsChildren: self.codecs.holdsChildren, visible: { checker.canSee(member, $0, in: tree) }) { record in
+            self.codecs[record.codec]?.treeData(for: record, in: self) ?? [:]
+        }
+    }
+
+    /// Whether `member` may see the node with `id` now (``PermissionChecker/canSee(_:_:in:)``); `false` when it is gone.
+    public func canSee(_ member: Member, _ id: Int64) -> Bool {
+        self.state.withLock { state in
+            guard let node = state.tree.nodes[id] else { return false }
+            return PermissionChecker(groups: state.groups).canSee(member, node, in: state.tree)
         }
     }
 
@@ -273,7 +290,7 @@ public final class Community: Sendable {
             community: self.info.json,
             group: member.group,
             sessionToken: try await self.issueSessionToken(for: member.id),
-            interactables: self.interactables()
+            interactables: self.interactables(for: member)
         )
     }
 
@@ -332,7 +349,7 @@ public final class Community: Sendable {
     /// Runs a `function` request for a logged-in member: finds its target and the capability that answers it in
     /// ``codecs`` (the one dispatcher), and returns what should happen.
     public func perform(_ request: FunctionRequest, context: FunctionContext) async throws(CommuneError) -> Effect {
-        let (call, codec) = try self.resolve(request)
+        let (call, codec) = try self.resolve(request, for: context.member)
         guard let capability = self.codecs.capability(for: request.function, codec: codec) else {
             if let codec, self.codecs[codec] == nil {
                 throw .init(.unknownFunction, "This server has no codec '\(codec)'.")
@@ -349,16 +366,20 @@ public final class Community: Sendable {
         return self.codecs.isPipelined(request.function, codec: codec)
     }
 
-    /// The call `request` makes and the codec of its target (`nil`: the community itself).
-    private func resolve(_ request: FunctionRequest) throws(CommuneError) -> (FunctionCall, codec: String?) {
+    /// The call `request` makes and the codec of its target (`nil`: the community itself). A node `member` may not
+    /// see is answered exactly like a node that does not exist (`nil` member: no check, for pipelining only).
+    private func resolve(_ request: FunctionRequest, for member: Member? = nil) throws(CommuneError) -> (FunctionCall, codec: String?) {
         if request.address.name.isEmpty && request.address.path.isEmpty {
             if let codec = request.codec, codec != CommunityFunctions.codec {
                 throw .invalidArgument("data.name is required (an empty name addresses the community, codec 'community').")
             }
             return (FunctionCall(request: request, node: nil, address: request.address), nil)
         }
-        let tree = self.state.withLock { $0.tree }
-        guard let node = tree.node(at: request.address) else {
+        let (tree, checker) = self.state.withLock { ($0.tree, PermissionChecker(groups: $0.groups)) }
+        let visible = tree.node(at: request.address).flatMap { node in
+            member.map { checker.canSee($0, node, in: tree) } ?? true ? node : nil
+        }
+        guard let node = visible else {
             if request.function == StructureFunctions.create {
                 // Creating addresses the new node's place; it does not exist yet. `create` checks the codec.
                 let codec = request.payload["codec"]?.stringValue ?? request.codec ?? ""
@@ -380,9 +401,12 @@ public final class Community: Sendable {
         switch audience.scope {
         case .community:
             return .everyone
-        case .channelViewers:
-            // Every member sees every channel until channels can be private.
-            return .everyone
+        case .channelViewers(let id):
+            return self.state.withLock { state in
+                guard let allowed = state.tree.access(of: id) else { return .everyone }
+                let checker = PermissionChecker(groups: state.groups)
+                return .members(Set(state.members.values.lazy.filter { checker.isAllowed($0, by: allowed) }.map(\.id)))
+            }
         case .permissionHolders(let permission):
             return self.state.withLock { state in
                 let checker = PermissionChecker(groups: state.groups)
@@ -390,6 +414,8 @@ public final class Community: Sendable {
             }
         case .member(let id):
             return .members([id])
+        case .members(let ids):
+            return .members(ids)
         case .connection(let id):
             return .connection(id)
         }

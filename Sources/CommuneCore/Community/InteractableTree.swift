@@ -7,6 +7,8 @@ public struct InteractableTree: Sendable {
     public private(set) var nodes: [Int64: Interactable]
     private var byAddress: [ChannelAddress: Int64]
     private var childrenByParent: [Int64?: [Int64]]
+    /// Each node below a restricted node (``ChannelAccess``), with the groups that may see it.
+    private var restricted: [Int64: Set<String>]
 
     public init(_ records: [Interactable]) {
         let nodes = Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0) })
@@ -17,6 +19,7 @@ public struct InteractableTree: Sendable {
         self.nodes = nodes
         self.childrenByParent = children
         self.byAddress = [:]
+        self.restricted = ChannelAccess.effective(nodes)
         for record in records {
             self.byAddress[self.address(of: record)] = record.id
         }
@@ -36,6 +39,15 @@ public struct InteractableTree: Sendable {
         return self.children(of: parentID).first { $0.id != excluded && !keys.isDisjoint(with: TextPolicy.lookalikeKeys($0.name)) }
     }
 
+    /// The groups that may see the node with `id` (its own restriction and its categories' together), or `nil` when
+    /// every member may.
+    public func access(of id: Int64) -> Set<String>? {
+        self.restricted[id]
+    }
+
+    /// Whether any node is restricted to some groups.
+    public var hasRestrictions: Bool { !self.restricted.isEmpty }
+
     /// The path of categories above `record`, joined by `/`.
     public func address(of record: Interactable) -> ChannelAddress {
         var components: [String] = []
@@ -54,19 +66,28 @@ public struct InteractableTree: Sendable {
         (self.childrenByParent[parentID] ?? []).compactMap { self.nodes[$0] }
     }
 
-    /// The wire form, with each node's codec data filled by `data`, and the children of nodes whose codec
-    /// `holdsChildren`.
+    /// The children of `parentID` that `visible` keeps, in position order.
+    public func children(of parentID: Int64?, visible: (Interactable) -> Bool) -> [Interactable] {
+        self.children(of: parentID).filter(visible)
+    }
+
+    /// The wire form of the nodes `visible` keeps (a hidden category hides everything in it), with each node's codec
+    /// data filled by `data`, and the children of nodes whose codec `holdsChildren`. Positions are counted among the
+    /// visible siblings (0, 1, 2, … without gaps where hidden nodes stand), as their viewer sees them.
     public func wireNodes(
-        parentID: Int64? = nil, holdsChildren: (String) -> Bool, data: (Interactable) -> [String: JSONValue]
+        parentID: Int64? = nil, holdsChildren: (String) -> Bool, visible: (Interactable) -> Bool = { _ in true },
+        data: (Interactable) -> [String: JSONValue]
     ) -> [InteractableNode] {
-        self.children(of: parentID).map { record in
+        self.children(of: parentID, visible: visible).enumerated().map { index, record in
             let container = holdsChildren(record.codec)
             return InteractableNode(
                 name: record.name,
                 codec: record.codec,
-                position: record.position,
+                position: Int64(index),
                 data: container ? [:] : data(record),
-                children: container ? self.wireNodes(parentID: record.id, holdsChildren: holdsChildren, data: data) : []
+                children: container
+                    ? self.wireNodes(parentID: record.id, holdsChildren: holdsChildren, visible: visible, data: data) : [],
+                access: ChannelAccess.groups(in: record.properties).map { $0.sorted() }
             )
         }
     }

@@ -18,6 +18,9 @@ public struct Audience: Sendable, Hashable {
         case permissionHolders(Permission)
         /// Every connection of one member.
         case member(UUIDString)
+        /// Every connection of these members (those who see the same version of something that differs per member,
+        /// such as the tree).
+        case members(Set<UUIDString>)
         /// One connection.
         case connection(ConnectionID)
     }
@@ -38,6 +41,8 @@ public struct Audience: Sendable, Hashable {
     public static func holders(of permission: Permission) -> Audience { Audience(.permissionHolders(permission)) }
 
     public static func member(_ id: UUIDString) -> Audience { Audience(.member(id)) }
+
+    public static func members(_ ids: Set<UUIDString>) -> Audience { Audience(.members(ids)) }
 
     public static func connection(_ id: ConnectionID) -> Audience { Audience(.connection(id)) }
 

@@ -76,7 +76,10 @@ struct GroupFunctions: Capability {
             context.member, action: creating ? .groupCreate : .groupChange, target: name,
             "\(creating ? "created" : "updated") group '\(name)': \(group.permissions.sorted().map(\.rawValue).joined(separator: ", ")) (power \(group.power))"
         )
-        return .broadcast(CommunityFunctions.result(CommunityFunctions.groupChanged, CommunityFunctions.json(for: group)), to: .community)
+        let result = CommunityFunctions.result(CommunityFunctions.groupChanged, CommunityFunctions.json(for: group))
+        // A group created anew may be one a private channel lists: its members see it again.
+        let seeing = creating && community.tree.hasRestrictions ? await community.visibilityChanged() : []
+        return Effect(reply: result, updates: [Update(result, to: .community)] + seeing)
     }
 
     func removeGroup(_ call: FunctionCall, context: FunctionContext) async throws(CommuneError) -> Effect {
@@ -89,7 +92,10 @@ struct GroupFunctions: Capability {
         try checker.requireCanAssign(name, by: context.member)
         try await community.deleteGroup(name)
         await community.audit(context.member, action: .groupRemove, target: name, "removed group '\(name)'")
-        return .broadcast(CommunityFunctions.result(CommunityFunctions.groupRemoved, ["group": .string(name)]), to: .community)
+        let result = CommunityFunctions.result(CommunityFunctions.groupRemoved, ["group": .string(name)])
+        // Its members no longer see the private channels it was let into.
+        let seeing = community.tree.hasRestrictions ? await community.visibilityChanged() : []
+        return Effect(reply: result, updates: [Update(result, to: .community)] + seeing)
     }
 
     /// Refuses a group name that is not an existing group's but looks like one (``TextPolicy/areConfusable(_:_:)``):
@@ -114,7 +120,10 @@ struct GroupFunctions: Capability {
         moved.group = group
         let updated = try await community.saveMember(moved)
         await community.audit(context.member, action: .setGroup, target: updated.id.value, "moved \(updated.username) to group '\(group)'")
-        return .broadcast(community.memberChanged(updated), to: .community)
+        let result = community.memberChanged(updated)
+        // The member's new group may see other private channels than the old one.
+        let seeing = community.tree.hasRestrictions ? await community.visibilityChanged(only: [updated.id]) : []
+        return Effect(reply: result, updates: [Update(result, to: .community)] + seeing)
     }
 
 }

@@ -6,7 +6,7 @@ import Logging
 /// the message in its channel (`path`, `name`, `message_id`) and a `snippet` around the first word found.
 ///
 /// The query is words, never syntax (``SearchQuery``); the store runs it (``SearchStore``) over the channels
-/// ``PermissionChecker/canRead(_:channel:)`` allows, narrowed by the `channel` filter (a category means every
+/// ``PermissionChecker/canRead(_:channel:in:)`` allows, narrowed by the `channel` filter (a category means every
 /// channel in it).
 struct SearchFunctions: Capability {
     static let search = "search"
@@ -46,7 +46,7 @@ struct SearchFunctions: Capability {
         let tree = community.tree
         let filter = try Self.filterAddress(reader)
         let scope = try Self.scope(filter, tree: tree)
-        let readable = Set(scope.filter { community.permissions.canRead(context.member, channel: $0) }.map(\.id))
+        let readable = Set(scope.filter { community.permissions.canRead(context.member, channel: $0, in: tree) }.map(\.id))
         if let filter, readable.isEmpty {
             // A channel filter naming a channel the member may not read says no more than an unknown one.
             throw .notFound("No channel '\(filter)'.")

@@ -10,16 +10,18 @@ public struct StructureFunctions: Capability {
     public static let rename = "rename"
     public static let move = "move"
     public static let remove = "remove"
+    public static let setAccess = "set_access"
     public static let created = "created"
     public static let renamed = "renamed"
     public static let moved = "moved"
     public static let removed = "removed"
+    public static let accessChanged = "access_changed"
 
     public init() {}
 
-    public var functions: [FunctionSpec] { [Self.create, Self.rename, Self.move, Self.remove].map { FunctionSpec($0) } }
+    public var functions: [FunctionSpec] { [Self.create, Self.rename, Self.move, Self.remove, Self.setAccess].map { FunctionSpec($0) } }
 
-    public var results: [String] { [Self.created, Self.renamed, Self.moved, Self.removed, CommunityFunctions.treeChanged] }
+    public var results: [String] { [Self.created, Self.renamed, Self.moved, Self.removed, Self.accessChanged, CommunityFunctions.treeChanged] }
 
     public func perform(_ call: FunctionCall, context: FunctionContext) async throws(CommuneError) -> Effect {
         guard let node = call.node else {
@@ -65,13 +67,25 @@ public struct StructureFunctions: Capability {
         }
         let name = try Self.validatedName(request.address.name, field: "data.name")
         let tree = community.tree
-        let parentID = try Self.category(at: request.address.path, in: tree, codecs: community.codecs)
+        let parentID = try Self.category(at: request.address.path, in: tree, codecs: community.codecs, visibleTo: context.member, community: community)
         guard tree.node(at: ChannelAddress(path: request.address.path, name: name)) == nil else {
             throw .invalidArgument("'\(ChannelAddress(path: request.address.path, name: name))' exists already.")
         }
         try Self.requireDistinct(name, under: parentID, path: request.address.path, in: tree)
         let position = Int64(tree.children(of: parentID).count)
-        let properties = try codec.creationProperties(reader, in: community)
+        var properties = try codec.creationProperties(reader, in: community)
+        if let access = try ChannelAccessRules.groups(reader, field: "access", community: community) {
+            // The new node as it would be open, and as asked: nobody at or above the caller's power who would see
+            // it open may be left out.
+            let open = Interactable(id: Int64.min, parentID: parentID, name: name, codec: codecName, position: position, properties: properties)
+            properties = ChannelAccess.setting(access, in: properties)
+            var restricted = open
+            restricted.properties = properties
+            try ChannelAccessRules.requireNoneHiddenAbove(
+                changing: [open.id], before: InteractableTree(Array(tree.nodes.values) + [open]),
+                after: InteractableTree(Array(tree.nodes.values) + [restricted]), by: context.member, checker: community.permissions
+            )
+        }
         do {
             _ = try await community.store.createInteractables([
                 NewInteractable(parentID: parentID, name: name, codec: codecName, position: position, properties: properties)
@@ -80,6 +94,31 @@ public struct StructureFunctions: Capability {
             throw .internalError("The \(codecName) could not be created.")
         }
         return try await self.changed(Self.created, .create, address: ChannelAddress(path: request.address.path, name: name), codec: codecName, context: context)
+    }
+
+    /// `set_access {groups}`: restricts the node (and everything in it) to `groups`, or opens it to everyone with
+    /// `null`. Who loses sight of it sees it go (their `tree_changed` leaves it out) and leaves its call.
+    func setAccess(_ call: FunctionCall, on node: Interactable, context: FunctionContext) async throws(CommuneError) -> Effect {
+        let community = context.community
+        let reader = try call.payload()
+        guard reader.object["groups"] != nil else { throw .invalidArgument("data.payload.groups is required (an array of group names, or null for everyone).") }
+        let groups = try ChannelAccessRules.groups(reader, field: "groups", community: community)
+        let tree = community.tree
+        var changed = node
+        changed.properties = ChannelAccess.setting(groups, in: node.properties)
+        var doomed: [Int64] = []
+        Self.collect(node.id, in: tree, into: &doomed)
+        let after = InteractableTree(tree.nodes.values.map { $0.id == node.id ? changed : $0 })
+        try ChannelAccessRules.requireNoneHiddenAbove(changing: doomed, before: tree, after: after, by: context.member, checker: community.permissions)
+        try await community.setProperties(changed.properties, of: node)
+        let address = call.address
+        let described = groups.map { $0.isEmpty ? "the owner only" : "the groups \($0.sorted().map { "'\($0)'" }.joined(separator: ", "))" } ?? "everyone"
+        await community.audit(context.member, action: .setAccess, target: "\(address)", "let \(described) see \(node.codec) '\(address)'")
+        let access: JSONValue = groups.map { .array($0.sorted().map { .string($0) }) } ?? .null
+        return Effect(
+            reply: FunctionResult(codec: node.codec, address: address, result: Self.accessChanged, payload: ["access": access]),
+            updates: await community.visibilityChanged()
+        )
     }
 
     func change(_ call: FunctionCall, on node: Interactable, context: FunctionContext) async throws(CommuneError) -> Effect {
@@ -104,9 +143,12 @@ public struct StructureFunctions: Capability {
             try await self.write([renamed], context: context)
             return try await self.changed(Self.renamed, .rename, address: target, from: address, codec: node.codec, context: context)
 
+        case Self.setAccess:
+            return try await self.setAccess(call, on: node, context: context)
+
         case Self.move:
             let parentPath = try reader.optionalString("parent_path") ?? address.path
-            let newParent = try Self.category(at: parentPath, in: tree, codecs: community.codecs)
+            let newParent = try Self.category(at: parentPath, in: tree, codecs: community.codecs, visibleTo: context.member, community: community)
             if let newParent, Self.isSelfOrDescendant(newParent, of: node.id, in: tree) {
                 throw .invalidArgument("A category cannot move into itself.")
             }
@@ -117,11 +159,21 @@ public struct StructureFunctions: Capability {
                 try Self.requireDistinct(node.name, under: newParent, excluding: node.id, path: parentPath, in: tree)
             }
             var siblings = tree.children(of: newParent).filter { $0.id != node.id }
-            let requested = try reader.optionalInt("position") ?? Int64(siblings.count)
+            let checker = community.permissions
+            // Positions count the siblings the member sees; hidden ones keep their places around them.
+            let seen = siblings.filter { checker.canSee(context.member, $0, in: tree) }
+            let requested = try reader.optionalInt("position") ?? Int64(seen.count)
             guard requested >= 0 else { throw .invalidArgument("data.payload.position must be 0 or more.") }
             var moved = node
             moved.parentID = newParent
-            siblings.insert(moved, at: Int(min(requested, Int64(siblings.count))))
+            if newParent != node.parentID {
+                var descendants: [Int64] = []
+                Self.collect(node.id, in: tree, into: &descendants)
+                let after = InteractableTree(tree.nodes.values.map { $0.id == node.id ? moved : $0 })
+                try ChannelAccessRules.requireNoneHiddenAbove(changing: descendants, before: tree, after: after, by: context.member, checker: checker)
+            }
+            let index = requested < Int64(seen.count) ? siblings.firstIndex { $0.id == seen[Int(requested)].id } ?? siblings.count : siblings.count
+            siblings.insert(moved, at: index)
             var changes: [Interactable] = []
             for (index, sibling) in siblings.enumerated() {
                 var updated = sibling
@@ -144,6 +196,10 @@ public struct StructureFunctions: Capability {
         case Self.remove:
             var doomed: [Int64] = []
             Self.collect(node.id, in: tree, into: &doomed)
+            let checker = community.permissions
+            if doomed.contains(where: { tree.nodes[$0].map { !checker.canSee(context.member, $0, in: tree) } ?? false }) {
+                throw .forbidden("'\(address)' holds channels you cannot see; only a member who sees everything in it may remove it.")
+            }
             do {
                 try await community.store.deleteInteractables(doomed.reversed())
             } catch {
@@ -182,14 +238,18 @@ public struct StructureFunctions: Capability {
         try await context.community.reloadTree()
         let text = old.map { "\(result) \(codec) '\($0)' to '\(address)'" } ?? "\(result) \(codec) '\(address)'"
         await context.community.audit(context.member, action: action, target: "\(address)", text)
-        return Effect(reply: FunctionResult(codec: codec, address: address, result: result, payload: [:]))
-            .publishing(context.community.treeChangedUpdate(), to: .community)
+        // A move may change who sees what (into or out of a private category): the trees and calls follow.
+        let updates = action == .move ? await context.community.visibilityChanged() : context.community.treeChangedUpdates()
+        return Effect(reply: FunctionResult(codec: codec, address: address, result: result, payload: [:]), updates: updates)
     }
 
-    /// The id of the category (a node that holds children) at `path` (`nil` for the top level).
-    static func category(at path: String, in tree: InteractableTree, codecs: CodecRegistry) throws(CommuneError) -> Int64? {
+    /// The id of the category (a node that holds children) at `path` (`nil` for the top level) that `member` sees
+    /// (one they may not see is answered like one that does not exist).
+    static func category(
+        at path: String, in tree: InteractableTree, codecs: CodecRegistry, visibleTo member: Member, community: Community
+    ) throws(CommuneError) -> Int64? {
         guard let address = ChannelAddress(slashed: path) else { return nil }
-        guard let node = tree.node(at: address), codecs.holdsChildren(node.codec) else {
+        guard let node = tree.node(at: address), codecs.holdsChildren(node.codec), community.permissions.canSee(member, node, in: tree) else {
             throw .notFound("No category at path '\(path)'.")
         }
         return node.id

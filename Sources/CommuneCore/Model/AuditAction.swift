@@ -48,6 +48,9 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     /// A group was removed.
     public static let groupRemove = AuditAction(rawValue: "group_remove")
 
+    /// Who may see a category or channel changed (target: its address; the text names the groups, or everyone).
+    public static let setAccess = AuditAction(rawValue: "set_access")
+
     /// A message was pinned (target: the channel's path).
     public static let pinMessage = AuditAction(rawValue: "pin_message")
     /// A message was unpinned (target: the channel's path).
@@ -69,6 +72,6 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let all: [AuditAction] = [
         .create, .rename, .move, .remove, .setTopic, .editMessage, .removeMessage, .renameMember, .serverMute, .serverUnmute,
         .removeMember, .ban, .unban, .setGroup, .groupCreate, .groupChange, .groupRemove, .inviteCreate, .inviteRevoke,
-        .communityInfo, .pinMessage, .unpinMessage, .other,
+        .communityInfo, .pinMessage, .unpinMessage, .setAccess, .other,
     ]
 }

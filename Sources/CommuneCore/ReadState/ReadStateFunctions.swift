@@ -27,7 +27,7 @@ public struct ReadStateFunctions: Capability {
         let channels = tree.nodes.values
             .filter { node in
                 (community.codecs[node.codec]?.functions.contains { $0.name == Self.markRead } ?? false)
-                    && community.permissions.canRead(member, channel: node)
+                    && community.permissions.canRead(member, channel: node, in: tree)
             }
             .map { (node: $0, address: tree.address(of: $0)) }
             .sorted { ($0.address.path, $0.address.name) < ($1.address.path, $1.address.name) }

@@ -104,4 +104,6 @@ public enum CallEndReason: String, Sendable {
     case channelRemoved = "channel_removed"
     /// The media server restarted; join again.
     case mediaRestarted = "media_restarted"
+    /// The member may no longer see the voice channel (it was made private, or their group changed).
+    case noAccess = "no_access"
 }

@@ -11,13 +11,20 @@ public struct InteractableNode: Sendable, Hashable {
     public var data: [String: JSONValue]
     /// Children, in `position` order; only categories have them.
     public var children: [InteractableNode]
+    /// The groups this node is restricted to (a private channel or category), sorted; `nil` when every member may
+    /// see it. Set on the node itself, not inherited from its categories.
+    public var access: [String]?
 
-    public init(name: String, codec: String, position: Int64, data: [String: JSONValue] = [:], children: [InteractableNode] = []) {
+    public init(
+        name: String, codec: String, position: Int64, data: [String: JSONValue] = [:], children: [InteractableNode] = [],
+        access: [String]? = nil
+    ) {
         self.name = name
         self.codec = codec
         self.position = position
         self.data = data
         self.children = children
+        self.access = access
     }
 
     public var json: JSONValue {
@@ -25,7 +32,9 @@ public struct InteractableNode: Sendable, Hashable {
         if self.codec == Self.categoryCodec {
             for child in self.children { data[child.name] = child.json }
         }
-        return ["codec": .string(self.codec), "position": .int(self.position), "data": .object(data)]
+        var node: [String: JSONValue] = ["codec": .string(self.codec), "position": .int(self.position), "data": .object(data)]
+        if let access = self.access { node["access"] = .array(access.map { .string($0) }) }
+        return .object(node)
     }
 
     public static func encodeTree(_ nodes: [InteractableNode]) -> JSONValue {
@@ -47,7 +56,19 @@ public struct InteractableNode: Sendable, Hashable {
                 children = try self.decodeTree(.object(data))
                 data = [:]
             }
-            nodes.append(InteractableNode(name: name, codec: codec, position: position, data: data, children: children))
+            var access: [String]?
+            if let list = reader.object["access"], list != .null {
+                guard let items = list.arrayValue else {
+                    throw .invalidArgument("interactables.\(name).access must be an array, not \(list.typeName).")
+                }
+                access = try items.map { item throws(CommuneError) -> String in
+                    guard let group = item.stringValue else {
+                        throw .invalidArgument("interactables.\(name).access must hold group names.")
+                    }
+                    return group
+                }
+            }
+            nodes.append(InteractableNode(name: name, codec: codec, position: position, data: data, children: children, access: access))
         }
         return nodes.sorted { ($0.position, $0.name) < ($1.position, $1.name) }
     }
