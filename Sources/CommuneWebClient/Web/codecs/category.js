@@ -2,6 +2,7 @@
 // channels are created and moved to.
 
 import { nameAttr, nameNode } from "../lib/names.js";
+import { lockMark } from "../lib/tree.js";
 import { h } from "../lib/ui.js";
 
 let ctx = null;
@@ -50,6 +51,7 @@ export default {
           `${shut ? "▸" : "▾"} `,
           nameNode(node.name),
         ),
+        lockMark(node),
         tree.createIn
           ? h("button", {
               className: "icon-button node-add",

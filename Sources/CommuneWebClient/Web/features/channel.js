@@ -3,6 +3,7 @@
 import { openDialog } from "../lib/dialogs.js";
 import { nameAttr, nameNode, textNode } from "../lib/names.js";
 import * as storage from "../lib/storage.js";
+import { lockMark } from "../lib/tree.js";
 import { $, h, show } from "../lib/ui.js";
 
 let ctx = null;
@@ -16,7 +17,7 @@ function renderView() {
   const node = selectedNode();
   const codec = ctx.codecOf(node);
   const title = $("channel-title");
-  title.replaceChildren(...(node ? [`${codec ? codec.icon : "#"} `, nameNode(node.name)] : []));
+  title.replaceChildren(...(node ? [`${codec ? codec.icon : "#"} `, nameNode(node.name), lockMark(node) || ""] : []));
   title.title = node ? nameAttr(node.key) : "";
   renderTopic();
   for (const c of ctx.codecs) if (c.panes) for (const pane of c.panes()) show(pane, Boolean(node) && c === codec);

@@ -4,7 +4,7 @@
 
 import { confirmDialog, openDialog } from "../lib/dialogs.js";
 import { nameAttr, nameNode } from "../lib/names.js";
-import { indexNodes, keyOf, normalizeTree } from "../lib/tree.js";
+import { indexNodes, keyOf, lockMark, normalizeTree } from "../lib/tree.js";
 import { $, h, toast } from "../lib/ui.js";
 
 let ctx = null;
@@ -60,6 +60,7 @@ function channelItem(node, codec) {
         },
         h("span", { className: "channel-icon", textContent: codec ? codec.icon : "?", attrs: { "aria-hidden": "true" } }),
         nameNode(node.name, "channel-name"),
+        lockMark(node),
         count > 0 ? h("span", { className: "badge", textContent: count > 99 ? "99+" : String(count) }) : null,
         codec && codec.treeBadge ? codec.treeBadge(node) : null,
       ),
@@ -132,10 +133,16 @@ function applyTreeChange(interactables) {
   const next = ctx.landingChannel();
   ctx.select(next);
   const gone = current.split("/").pop();
+  // The server does not say which: a removed channel and one made private to groups I am not in both leave my tree.
   toast({
     kind: "info",
-    title: "Channel removed",
-    message: ["#", nameNode(gone), " was removed.", ...(next ? [" You are now in #", nameNode(nodes.get(next).name), "."] : [])],
+    title: "Channel closed",
+    message: [
+      "#",
+      nameNode(gone),
+      " was removed, or you may no longer see it (it was made private).",
+      ...(next ? [" You are now in #", nameNode(nodes.get(next).name), "."] : []),
+    ],
     timeout: 8000,
   });
 }
@@ -188,10 +195,17 @@ function openNodeDialog(key) {
   const actions = manage ? [button("Rename…", "node-rename", () => renameNode(key)), button("Move…", "node-move", () => moveNode(key))] : [];
   if (codec && codec.topic && ctx.can("set_topic")) actions.push(button("Set topic…", "node-topic", () => ctx.bus.emit("open-topic", key)));
   if (manage && codec && codec.container) actions.push(button("Create inside…", "node-create", () => openCreateDialog(key)));
+  if (manage) actions.push(button("Who can see it…", "node-access", () => accessNode(key)));
   if (manage) actions.push(button("Remove…", "danger node-remove", () => removeNode(key)));
   openDialog({
     title: codec && codec.container ? [nameNode(node.name)] : [`${codec ? codec.icon : "#"} `, nameNode(node.name)],
-    lead: [`A ${what}`, ...(node.path ? [" in ", nameNode(node.path)] : [" at the top level"]), ".", ...[].concat(codec && codec.describe ? codec.describe(node) : [])],
+    lead: [
+      `A ${what}`,
+      ...(node.path ? [" in ", nameNode(node.path)] : [" at the top level"]),
+      ".",
+      ...(node.private ? [" 🔒 Private."] : []),
+      ...[].concat(codec && codec.describe ? codec.describe(node) : []),
+    ],
     className: "node-dialog",
     body: actions.length ? [h("div", { className: "dialog-actions node-actions" }, actions)] : [],
     submitText: null,
@@ -238,6 +252,39 @@ function moveNode(key) {
       const payload = { parent_path: parentPath };
       if (Number.isInteger(position) && position >= 0) payload.position = position;
       await relocate(key, keyOf(parentPath, node.name), "move", payload, "not moved");
+    },
+  });
+}
+
+/** Who may see a node: every member, or only some groups (a private channel or category; the server checks power). */
+function accessNode(key) {
+  const node = ctx.store.get("nodes").get(key);
+  if (!node) return;
+  const groups = Array.from(ctx.store.get("groups").values())
+    .filter((g) => g.name !== "owner")
+    .sort((a, b) => b.power - a.power || a.name.localeCompare(b.name));
+  const chosen = new Set(node.access || []);
+  openDialog({
+    title: ["Who can see ", nameNode(node.name)],
+    lead: "The owner always sees everything. A category's choice holds for everything in it; those who cannot see a channel do not know it is there.",
+    className: "access-dialog",
+    fields: [
+      {
+        name: "who",
+        label: "Who can see it",
+        type: "select",
+        value: node.access ? "groups" : "everyone",
+        options: [
+          { value: "everyone", label: "Every member" },
+          { value: "groups", label: "Only these groups" },
+        ],
+      },
+      ...groups.map((g, i) => ({ name: `group-${i}`, label: g.name, type: "checkbox", value: chosen.has(g.name), showIf: { who: ["groups"] } })),
+    ],
+    submitText: "Save",
+    onSubmit: async (values) => {
+      const list = values.who === "everyone" ? null : groups.filter((_, i) => values[`group-${i}`]).map((g) => g.name);
+      await ctx.act(ctx.address(key), "set_access", { groups: list }, "access not changed");
     },
   });
 }

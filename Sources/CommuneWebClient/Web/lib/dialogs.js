@@ -21,7 +21,7 @@ function field(f) {
     input = h("input", { ...common, type: "checkbox", checked: Boolean(f.value) });
     return h(
       "div",
-      { className: "dialog-check" },
+      { className: "dialog-check", dataset: f.showIf ? { showIf: JSON.stringify(f.showIf) } : {} },
       input,
       h("label", { htmlFor: id, textContent: f.label }),
       f.hint ? h("p", { className: "muted small-text", textContent: f.hint }) : null,

@@ -1,5 +1,9 @@
 // The interactable tree as the protocol sends it ({name: {codec, position, data}}, categories nesting theirs in
-// `data`), turned into sorted nodes: {name, path, key, codec, position, topic, children, …what the codec reads}.
+// `data`), turned into sorted nodes: {name, path, key, codec, position, topic, access, private, children, …what the
+// codec reads}. `access` is the groups a private node itself is restricted to (null when it has none); `private` is
+// true when it or a category above it has one.
+
+import { h } from "./ui.js";
 
 /** A node's key: its path and name joined with "/". */
 export function keyOf(path, name) {
@@ -10,7 +14,7 @@ export function keyOf(path, name) {
  * The sorted nodes of a tree object at path. Each codec reads its own part of a node's `data` (readData);
  * codecNamed(name) gives the codec module of a name, or null.
  */
-export function normalizeTree(object, path, codecNamed) {
+export function normalizeTree(object, path, codecNamed, privateAbove = false) {
   const nodes = [];
   if (!object || typeof object !== "object") return nodes;
   for (const [name, raw] of Object.entries(object)) {
@@ -23,10 +27,12 @@ export function normalizeTree(object, path, codecNamed) {
       position: Number.isFinite(raw.position) ? raw.position : Number.MAX_SAFE_INTEGER,
       children: [],
     };
+    node.access = Array.isArray(raw.access) ? raw.access.filter((g) => typeof g === "string") : null;
+    node.private = privateAbove || node.access !== null;
     const data = raw.data && typeof raw.data === "object" ? raw.data : {};
     node.topic = typeof data.topic === "string" ? data.topic : "";
     const codec = codecNamed(node.codec);
-    if (codec && codec.readData) codec.readData(node, data, (inner) => normalizeTree(inner, node.key, codecNamed));
+    if (codec && codec.readData) codec.readData(node, data, (inner) => normalizeTree(inner, node.key, codecNamed, node.private));
     nodes.push(node);
   }
   nodes.sort((a, b) => a.position - b.position || a.name.localeCompare(b.name));
@@ -54,4 +60,11 @@ export function firstKey(tree, test) {
     if (inner) return inner;
   }
   return null;
+}
+
+/** The lock shown beside a private node's name (null for a node every member sees), saying who may see it. */
+export function lockMark(node) {
+  if (!node.private) return null;
+  const who = node.access === null ? "its category is private" : node.access.length ? `only ${node.access.join(", ")} (and the owner) can see it` : "only the owner can see it";
+  return h("span", { className: "lock", textContent: "🔒", title: `Private: ${who}`, attrs: { "aria-label": `private: ${who}` } });
 }

@@ -165,7 +165,7 @@ function teardown(call) {
   playback.clear();
 }
 
-/** The server ended my call (reason: moved, channel_removed, media_restarted, disconnected, left). */
+/** The server ended my call (reason: moved, channel_removed, media_restarted, no_access, disconnected, left). */
 export function ended(reason) {
   const call = model.call;
   if (!call) return;
@@ -189,6 +189,8 @@ export function ended(reason) {
     toast({ kind: "info", title: "Call moved", message: ["You joined ", channelLabel(key), " from another device or page, so this page left the call."], timeout: 9000 });
   } else if (reason === "channel_removed") {
     toast({ kind: "info", title: "Call ended", message: ["The voice channel ", channelLabel(key), " was removed."], timeout: 9000 });
+  } else if (reason === "no_access") {
+    toast({ kind: "info", title: "Call ended", message: ["You may no longer see the voice channel ", channelLabel(key), " (it was made private)."], timeout: 9000 });
   } else if (reason === "media_restarted") {
     rejoinToast(key, "Call interrupted", "Voice restarted on the server. ");
   } else {
