@@ -21,9 +21,15 @@ extension CommuneConnection {
 
     /// Logs in with the challenge. When `communityKey` is given (base64, as seen at join), a server presenting
     /// another key is refused before any answer is sent.
-    public func login(_ identity: Identity, communityKey: String? = nil) async throws -> IdentificationResponse {
+    ///
+    /// With `resume` (the previous connection's ``CommuneConnection/resumePoint``), the reply's `resume` says whether
+    /// the updates missed since follow at once (`.resumed`), or the stream could not be resumed (`.refetch`).
+    public func login(_ identity: Identity, communityKey: String? = nil, resume: ResumePoint? = nil) async throws -> IdentificationResponse {
         let challengeReply = try await self.request(
-            Envelope(type: .identification, logMessage: "Client signing in", data: IdentificationRequest(userID: identity.userID).data)
+            Envelope(
+                type: .identification, logMessage: "Client signing in",
+                data: IdentificationRequest(userID: identity.userID, resume: resume).data
+            )
         )
         guard challengeReply.type == .challenge else {
             throw CommuneClientError.unexpectedReply("\(challengeReply.type) to identification")
@@ -43,6 +49,7 @@ extension CommuneConnection {
         }
         var response = try IdentificationResponse(data: reply.data)
         response.communityKey = challenge.publicKey
+        self.joined(response.stream)
         return response
     }
 

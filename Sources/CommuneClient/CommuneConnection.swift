@@ -31,6 +31,9 @@ public final class CommuneConnection: Sendable {
         var outbound: WebSocketOutboundWriter?
         var closed: CommuneClientError?
         var nextID: UInt64 = 0
+        /// Where the login joined the stream of updates, and the newest position received since.
+        var stream: StreamPoint?
+        var position: Int64 = 0
     }
 
     private let state = Mutex(State())
@@ -114,6 +117,7 @@ public final class CommuneConnection: Sendable {
         }
         enum Delivery { case resume(CheckedContinuation<Envelope, any Error>), kept, event }
         let delivery = self.state.withLock { state -> Delivery in
+            if let position = envelope.position { state.position = max(state.position, position) }
             guard let id = envelope.id, let waiter = state.pending[id] else { return .event }
             switch waiter {
             case .awaiting(let continuation):
@@ -143,6 +147,22 @@ public final class CommuneConnection: Sendable {
         }
         for case .awaiting(let continuation) in pending.values { continuation.resume(throwing: error) }
         self.eventsContinuation.finish()
+    }
+
+    /// Where this connection stands in the community's stream of updates: give it to ``login(_:communityKey:resume:)``
+    /// on the next connection to get the updates missed in between. `nil` before login.
+    public var resumePoint: ResumePoint? {
+        self.state.withLock { state in
+            state.stream.map { ResumePoint(stream: $0.id, position: max(state.position, $0.position), connection: $0.connection) }
+        }
+    }
+
+    /// Records where the login joined the stream (updates received meanwhile count).
+    func joined(_ stream: StreamPoint?) {
+        self.state.withLock { state in
+            state.stream = stream
+            if let stream { state.position = max(state.position, stream.position) }
+        }
     }
 
     /// Why the connection closed, once it has.

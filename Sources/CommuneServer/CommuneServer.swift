@@ -51,7 +51,7 @@ public final class CommuneServer: Sendable {
             codecs: configuration.codecs,
             attachments: AttachmentFiles(directory: configuration.dataDirectory.appendingPathComponent("attachments")), logger: logger
         )
-        let hub = ConnectionHub(community: self.community)
+        let hub = ConnectionHub(community: self.community, configuration: self.configuration)
         self.hub = hub
         self.limiter = configuration.rateLimits.map(RequestLimiter.init)
         let events = CallEvents(community: self.community) { updates in

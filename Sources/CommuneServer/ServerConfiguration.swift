@@ -31,6 +31,10 @@ public struct ServerConfiguration: Sendable {
     public var maxConsecutiveErrors: Int = 10
     /// Bytes that may wait in one connection's outbound queue before it is dropped as a slow consumer.
     public var outboundQueueLimitBytes: Int = 8 << 20
+    /// How many of the newest updates are kept for members who reconnect and resume (``UpdateLog``), and at most
+    /// how many bytes of them; a resume from further back is told to refetch.
+    public var resumeWindowUpdates: Int = 10_000
+    public var resumeWindowBytes: Int = 16 << 20
     /// Under load, how long frames may gather before they are written (one `writev` per connection per round
     /// instead of one system call per frame). An idle server writes at once.
     public var flushInterval: Duration = .milliseconds(1)

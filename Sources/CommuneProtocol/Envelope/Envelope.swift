@@ -8,19 +8,24 @@ public struct Envelope: Sendable, Hashable {
     public var logLevel: LogLevel
     public var logMessage: String
     public var data: JSONValue
+    /// An `update`'s place in the community's stream of updates (``StreamPoint``); `nil` on every other frame and
+    /// on updates meant for one connection only.
+    public var position: Int64?
 
     public init(
         type: MessageType,
         id: String? = nil,
         logLevel: LogLevel = .info,
         logMessage: String = "",
-        data: JSONValue = .object([:])
+        data: JSONValue = .object([:]),
+        position: Int64? = nil
     ) {
         self.type = type
         self.id = id
         self.logLevel = logLevel
         self.logMessage = logMessage
         self.data = data
+        self.position = position
     }
 }
 
@@ -70,9 +75,11 @@ extension Envelope {
         case .object(let data)?: self.data = .object(data)
         case let other?: throw .invalidArgument("\"data\" must be an object, not \(other.typeName).")
         }
+        // Only the server sends it; a request's `position` means nothing and is not read.
+        self.position = self.type == .update ? object["position"]?.intValue : nil
     }
 
-    /// The envelope as UTF-8 JSON bytes, keys in the order `type`, `id`, `log`, `data`.
+    /// The envelope as UTF-8 JSON bytes, keys in the order `type`, `id`, `log`, `data`, then `position` when there is one.
     public var jsonBytes: [UInt8] {
         var writer = JSONWriter(capacity: 256)
         writer.writeRaw("{\"type\":")
@@ -87,8 +94,41 @@ extension Envelope {
         writer.write(string: self.logMessage)
         writer.writeRaw("},\"data\":")
         writer.write(self.data)
+        if let position = self.position {
+            writer.writeRaw(",\"position\":")
+            writer.writeRaw(String(position))
+        }
         writer.writeRaw("}")
         return writer.bytes
+    }
+
+    /// `encoded` (the ``jsonBytes`` of an envelope without a position) with `position` added, as ``jsonBytes``
+    /// would write it: for giving an update its place in the stream after the costly encoding is done.
+    public static func adding(position: Int64, to encoded: [UInt8]) -> [UInt8] {
+        precondition(encoded.last == UInt8(ascii: "}"), "not an encoded envelope")
+        var bytes = encoded
+        bytes.removeLast()
+        bytes.append(contentsOf: ",\"position\":\(position)}".utf8)
+        return bytes
+    }
+
+    /// `encoded` (the ``jsonBytes`` of an envelope without a position, whose `data` is an object) with `fields`
+    /// added to its `data`: for completing a reply with what is known only at the last moment.
+    public static func adding(dataFields fields: KeyValuePairs<String, JSONValue>, to encoded: [UInt8]) -> [UInt8] {
+        precondition(encoded.suffix(2).elementsEqual("}}".utf8), "not an encoded envelope with object data")
+        var bytes = Array(encoded.dropLast(2))
+        var separator = bytes.last == UInt8(ascii: "{") ? "" : ","
+        var writer = JSONWriter(capacity: 128)
+        for (key, value) in fields {
+            writer.writeRaw(separator)
+            writer.write(string: key)
+            writer.writeRaw(":")
+            writer.write(value)
+            separator = ","
+        }
+        writer.writeRaw("}}")
+        bytes.append(contentsOf: writer.bytes)
+        return bytes
     }
 
     /// The envelope as JSON text.

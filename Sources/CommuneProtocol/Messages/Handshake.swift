@@ -55,14 +55,27 @@ public struct RegisterResponse: Sendable, Hashable {
 /// `identification` request data: start logging in.
 public struct IdentificationRequest: Sendable, Hashable {
     public var userID: UUIDString
+    /// Where the client was in the stream of updates, to get what it missed (``ResumePoint``).
+    public var resume: ResumePoint?
 
-    public init(userID: UUIDString) { self.userID = userID }
+    public init(userID: UUIDString, resume: ResumePoint? = nil) {
+        self.userID = userID
+        self.resume = resume
+    }
 
     public init(data: JSONValue) throws(CommuneError) {
         self.userID = try PayloadReader(data, context: "data").uuid("user_id")
+        switch data["resume"] {
+        case nil, .null?: self.resume = nil
+        case let resume?: self.resume = try ResumePoint(data: resume)
+        }
     }
 
-    public var data: JSONValue { ["user_id": .string(self.userID.value)] }
+    public var data: JSONValue {
+        var fields: [String: JSONValue] = ["user_id": .string(self.userID.value)]
+        if let resume = self.resume { fields["resume"] = resume.data }
+        return .object(fields)
+    }
 }
 
 /// `challenge` data: the sealed secret and the community's public key.
@@ -114,6 +127,10 @@ public struct IdentificationResponse: Sendable, Hashable {
     public var interactables: [InteractableNode]
     /// The community's public key from the `challenge` that preceded this reply (set by clients; not on the wire).
     public var communityKey: String?
+    /// Where this login joined the stream of updates.
+    public var stream: StreamPoint?
+    /// The answer to the `identification`'s `resume`, when it had one.
+    public var resume: ResumeOutcome?
 
     /// The community's display name.
     public var communityName: String { self.community["name"]?.stringValue ?? "" }
@@ -140,10 +157,12 @@ public struct IdentificationResponse: Sendable, Hashable {
         self.group = try reader.optionalString("group") ?? ""
         self.sessionToken = try reader.optionalString("session_token") ?? ""
         self.interactables = try InteractableNode.decodeTree(data["interactables"] ?? .object([:]))
+        if let stream = data["stream"], stream != .null { self.stream = try StreamPoint(data: stream) }
+        if let resume = data["resume"], resume != .null { self.resume = try ResumeOutcome(data: resume) }
     }
 
     public var data: JSONValue {
-        [
+        var fields: [String: JSONValue] = [
             "accepted": .bool(self.accepted),
             "user_id": .string(self.userID.value),
             "username": .string(self.username),
@@ -152,5 +171,8 @@ public struct IdentificationResponse: Sendable, Hashable {
             "session_token": .string(self.sessionToken),
             "interactables": InteractableNode.encodeTree(self.interactables),
         ]
+        if let stream = self.stream { fields["stream"] = stream.data }
+        if let resume = self.resume { fields["resume"] = resume.data }
+        return .object(fields)
     }
 }

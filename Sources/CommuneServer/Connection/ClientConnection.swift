@@ -30,6 +30,8 @@ final class ClientConnection: Sendable {
         var challengedUser: UUIDString?
         /// Requests held back by a rate limit in a row.
         var delayedInARow = 0
+        /// Where the last `identification` asked to resume the stream of updates.
+        var resume: ResumePoint?
     }
 
     private let state = Mutex(State())
@@ -285,26 +287,36 @@ final class ClientConnection: Sendable {
             let expiresAt = UnixTime.nowMilliseconds() + self.community.configuration.challengeLifetimeMilliseconds
             try self.state.withLock { state throws(CommuneError) in
                 try state.session.challenged(member: member, secret: secret, expiresAt: expiresAt)
+                state.resume = request.resume
             }
             return Envelope(type: .challenge, id: envelope.id, logMessage: "Solve this challenge to log in", data: challenge.data)
 
         case .challengeResponse:
             let response = try ChallengeResponse(data: envelope.data)
             let now = UnixTime.nowMilliseconds()
-            let member = try self.state.withLock { state throws(CommuneError) in
-                try state.session.answered(response.challenge, now: now)
+            let (member, resume) = try self.state.withLock { state throws(CommuneError) in
+                (try state.session.answered(response.challenge, now: now), state.resume)
             }
             let reply = Envelope(
                 type: .identificationResponse, id: envelope.id, logMessage: "Challenge solved you are logged in",
                 data: try await self.community.identificationResponse(for: member).data
             )
-            self.send(reply)
-            self.hub.add(self.id, member: member.id, outbox: self.outbox)
+            // The hub queues the reply (with where this login joins the stream), then what a resume missed, then
+            // lets updates in: the reply precedes every update, and nothing falls between.
+            let outcome = self.hub.add(self.id, member: member.id, outbox: self.outbox, reply: reply, resume: resume)
             if self.community.connectionOpened(by: member.id) {
-                self.hub.publish(CommunityFunctions.presenceUpdate(member.id, online: true), to: Audience.community.excluding(self.id))
+                // A resumed connection was just sent its own going offline among what it missed: it hears that it
+                // is back too.
+                let audience = if case .resumed? = outcome { Audience.community } else { Audience.community.excluding(self.id) }
+                self.hub.publish(CommunityFunctions.presenceUpdate(member.id, online: true), to: audience)
             }
-            self.logger.info("Member logged in", metadata: ["user_id": "\(member.id)"])
-            // The reply is queued before the connection joins the hub, so it precedes every update.
+            switch outcome {
+            case nil: self.logger.info("Member logged in", metadata: ["user_id": "\(member.id)"])
+            case .resumed(let missed)?:
+                self.logger.info("Member logged in and resumed", metadata: ["user_id": "\(member.id)", "missed": "\(missed)"])
+            case .refetch(let reason)?:
+                self.logger.info("Member logged in; resume refused", metadata: ["user_id": "\(member.id)", "reason": "\(reason)"])
+            }
             return nil
 
         case .function:

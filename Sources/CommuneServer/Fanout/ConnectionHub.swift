@@ -10,13 +10,22 @@ import Synchronization
 /// An update is encoded to JSON and framed once, into one buffer, and that same buffer is queued on every
 /// recipient's ``Outbox`` (ByteBuffer is copy-on-write, so recipients share the bytes). The recipients are then
 /// written to by their event loop's ``LoopFlusher``, each with one flush.
+///
+/// Updates to members get consecutive positions in the community's stream (``UpdateLog``), given and queued under
+/// one lock, so every connection receives its updates in position order; a login that resumes is queued its
+/// missed updates and joins the recipients under the same lock, so nothing falls between the two.
 final class ConnectionHub: Sendable {
     private struct Entry {
         let member: UUIDString
         let outbox: Outbox
     }
 
-    private let connections = Mutex<[ConnectionID: Entry]>([:])
+    private struct State {
+        var connections: [ConnectionID: Entry] = [:]
+        var log: UpdateLog
+    }
+
+    private let state: Mutex<State>
     private let counter = Atomic<UInt64>(0)
     /// Update ids: a random base for this process plus a counter (unique without a system call per update).
     private let updateIDBase: (high: UInt64, low: UInt64)
@@ -25,27 +34,67 @@ final class ConnectionHub: Sendable {
     /// Resolves audiences to members (who holds a permission, who sees a channel).
     private let community: Community
 
-    init(community: Community) {
+    init(community: Community, configuration: ServerConfiguration = ServerConfiguration()) {
         self.community = community
         var generator = SystemRandomNumberGenerator()
         self.updateIDBase = (generator.next(), generator.next())
+        let streamID = UUIDString(high: generator.next(), low: generator.next()).value
+        self.state = Mutex(
+            State(
+                log: UpdateLog(id: streamID, maxEntries: configuration.resumeWindowUpdates, maxBytes: configuration.resumeWindowBytes)
+            )
+        )
     }
 
     func makeConnectionID() -> ConnectionID {
         ConnectionID(self.counter.add(1, ordering: .relaxed).newValue)
     }
 
-    /// A connection's member logged in: it receives updates, and leaves the pool of connections not logged in.
-    func add(_ id: ConnectionID, member: UUIDString, outbox: Outbox) {
+    /// A connection's member logged in: `reply` (the `identification_response`) is queued with where this login
+    /// joins the stream and, when the client asked to `resume`, the answer and the updates it missed after it;
+    /// then the connection receives updates, and leaves the pool of connections not logged in.
+    @discardableResult
+    func add(
+        _ id: ConnectionID, member: UUIDString, outbox: Outbox, reply: Envelope = Envelope(type: .identificationResponse),
+        resume: ResumePoint? = nil
+    ) -> ResumeOutcome? {
         outbox.admission.loggedIn()
-        self.connections.withLock { $0[id] = Entry(member: member, outbox: outbox) }
+        let encoded = reply.jsonBytes
+        var needsDrain = false
+        let outcome = self.state.withLock { state -> ResumeOutcome? in
+            let stream = StreamPoint(id: state.log.id, position: state.log.position, connection: String(id.rawValue))
+            var missed: [ByteBuffer] = []
+            var outcome: ResumeOutcome?
+            if let resume {
+                switch state.log.missed(since: resume, by: member, byteLimit: outbox.limitBytes / 2) {
+                case .success(let frames):
+                    missed = frames
+                    outcome = .resumed(missed: frames.count)
+                case .failure(let refusal):
+                    outcome = .refetch(reason: refusal.reason)
+                }
+            }
+            let bytes: [UInt8] =
+                if let outcome {
+                    Envelope.adding(dataFields: ["stream": stream.data, "resume": outcome.data], to: encoded)
+                } else {
+                    Envelope.adding(dataFields: ["stream": stream.data], to: encoded)
+                }
+            for frame in [WebSocketTextFrame.make(bytes)] + missed {
+                if case .needsDrain = outbox.enqueue(frame) { needsDrain = true }
+            }
+            state.connections[id] = Entry(member: member, outbox: outbox)
+            return outcome
+        }
+        if needsDrain { outbox.flusher.schedule(outbox) }
+        return outcome
     }
 
     func remove(_ id: ConnectionID) {
-        _ = self.connections.withLock { $0.removeValue(forKey: id) }
+        _ = self.state.withLock { $0.connections.removeValue(forKey: id) }
     }
 
-    var count: Int { self.connections.withLock { $0.count } }
+    var count: Int { self.state.withLock { $0.connections.count } }
 
     /// Carries out what a handler decided besides its reply: closes the connections of removed members, then
     /// pushes each update to its audience.
@@ -58,32 +107,42 @@ final class ConnectionHub: Sendable {
         }
     }
 
-    /// Sends `update` to the logged-in connections in `audience`.
+    /// Sends `update` to the logged-in connections in `audience`; an update to members takes the stream's next
+    /// position (one meant for a single connection has none and is not kept).
     func publish(_ update: FunctionResult, to audience: Audience) {
         let recipients = self.community.recipients(of: audience)
         let excluded = audience.excluded
-        let outboxes: [Outbox] = self.connections.withLock { connections in
-            switch recipients {
-            case .connection(let id):
-                guard id != excluded, let entry = connections[id] else { return [] }
-                return [entry.outbox]
-            case .everyone:
-                return connections.compactMap { id, entry in id == excluded ? nil : entry.outbox }
-            case .members(let members):
-                return connections.compactMap { id, entry in id == excluded || !members.contains(entry.member) ? nil : entry.outbox }
-            }
-        }
-        guard !outboxes.isEmpty else { return }
-        let envelope = Envelope(
+        let encoded = Envelope(
             type: .update, id: self.nextUpdateID(), logLevel: .debug, logMessage: "\(update.codec) update",
             data: update.data
-        )
-        let frame = WebSocketTextFrame.make(envelope.jsonBytes)
+        ).jsonBytes
         // One flush round per event loop writes to every recipient on it that had nothing queued yet.
         var due: [ObjectIdentifier: (flusher: LoopFlusher, outboxes: [Outbox])] = [:]
-        for outbox in outboxes {
-            guard case .needsDrain = outbox.enqueue(frame) else { continue }
-            due[ObjectIdentifier(outbox.flusher), default: (outbox.flusher, [])].outboxes.append(outbox)
+        self.state.withLock { state in
+            let frame: ByteBuffer
+            let outboxes: [Outbox]
+            switch recipients {
+            case .connection(let id):
+                guard id != excluded, let entry = state.connections[id] else { return }
+                frame = WebSocketTextFrame.make(encoded)
+                outboxes = [entry.outbox]
+            case .everyone:
+                frame = state.log.append(recipients: recipients, excluded: excluded) {
+                    WebSocketTextFrame.make(Envelope.adding(position: $0, to: encoded))
+                }
+                outboxes = state.connections.compactMap { id, entry in id == excluded ? nil : entry.outbox }
+            case .members(let members):
+                frame = state.log.append(recipients: recipients, excluded: excluded) {
+                    WebSocketTextFrame.make(Envelope.adding(position: $0, to: encoded))
+                }
+                outboxes = state.connections.compactMap { id, entry in
+                    id == excluded || !members.contains(entry.member) ? nil : entry.outbox
+                }
+            }
+            for outbox in outboxes {
+                guard case .needsDrain = outbox.enqueue(frame) else { continue }
+                due[ObjectIdentifier(outbox.flusher), default: (outbox.flusher, [])].outboxes.append(outbox)
+            }
         }
         for (flusher, waiting) in due.values {
             flusher.schedule(waiting)
@@ -96,8 +155,8 @@ final class ConnectionHub: Sendable {
     }
 
     func disconnect(member: UUIDString, reason: String) {
-        let outboxes = self.connections.withLock { connections in
-            connections.values.filter { $0.member == member }.map(\.outbox)
+        let outboxes = self.state.withLock { state in
+            state.connections.values.filter { $0.member == member }.map(\.outbox)
         }
         for outbox in outboxes {
             outbox.close(code: .policyViolation, reason: reason)

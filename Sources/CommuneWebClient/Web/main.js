@@ -115,7 +115,8 @@ function onLogin(data) {
     if (!store.get("nodes").has(store.get("current"))) ctx.select(ctx.landingChannel());
     toast({ kind: "ok", title: "Reconnected", message: "", timeout: 2500 });
   }
-  bus.emit("online", { first });
+  // After a resumed reconnect the updates missed meanwhile follow by themselves; otherwise modules read again.
+  bus.emit("online", { first, resumed: Boolean(data.resume && data.resume.status === "resumed") });
 }
 
 // -------------------------------------------------------------------------------------------------------------
@@ -147,6 +148,18 @@ window.commune = Object.freeze({
   get state() {
     const conn = store.get("conn");
     return conn ? conn.state : "idle";
+  },
+  /** Where the connection stands in the community's stream of updates, and what the last login's resume did. */
+  get stream() {
+    const conn = store.get("conn");
+    if (!conn || !conn.stream) return null;
+    const resume = conn.session && conn.session.resume ? conn.session.resume.status : null;
+    return { id: conn.stream.id, position: conn.position, resume };
+  },
+  /** Drops the connection as a network failure would: it reconnects by itself and resumes. */
+  dropConnection() {
+    const conn = store.get("conn");
+    if (conn && conn.socket) conn.socket.close(4001, "dropped by the client");
   },
   async run(address, fn, payload = {}) {
     try {

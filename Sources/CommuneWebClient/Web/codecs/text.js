@@ -49,11 +49,11 @@ function install(ctx) {
   bus.on("signed-in", ({ previous }) => {
     model.lastNumber = Math.max(model.lastNumber, Number(previous.last_number) || 0);
   });
-  bus.on("online", async ({ first }) => {
-    if (!first) await catchUpAll();
+  bus.on("online", async ({ first, resumed }) => {
+    // Resumed: what was missed arrives as updates. Otherwise messages and pins changed meanwhile are read again.
+    if (!first && !resumed) await catchUpAll();
     flushAllPending();
-    // Pins changed while the connection was down are read again.
-    if (!first) reloadPins();
+    if (!first && !resumed) reloadPins();
     syncReadState();
   });
   // A renamed or moved channel keeps its messages, unread count and edit; a removed one's are dropped.

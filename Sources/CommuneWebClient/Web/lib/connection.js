@@ -3,7 +3,9 @@
 //
 // Events (a plain EventTarget; `event.detail` carries the data):
 //   state     {state, retryAt, attempt, reason}   idle | connecting | authenticating | online | reconnecting | failed
-//   login     identification_response.data        after every successful login (first and each reconnect)
+//   login     identification_response.data        after every successful login (first and each reconnect); a
+//                                                 reconnect resumes the stream of updates: data.resume.status is
+//                                                 "resumed" when the missed updates follow, "refetch" when not
 //   update    update envelope's data              server-pushed changes
 //   servererror  {code, message, request_type}    an error frame that answers no pending request
 //   fatal     ServerError or Error                a failure that retrying cannot fix (no reconnect follows), also a
@@ -78,6 +80,10 @@ export class Connection extends EventTarget {
     this.pingTimer = null;
     this.stopped = true;
     this.session = null; // identification_response.data of the current login
+    // Where the last login joined the community's stream of updates, and the newest position received since: the
+    // next login resumes from there (PROTOCOL.md, "Resuming after a disconnect").
+    this.stream = null;
+    this.position = 0;
     this.generation = 0;
   }
 
@@ -180,7 +186,15 @@ export class Connection extends EventTarget {
       }
       this.registration = null;
     }
-    const challenge = await this.request("identification", { user_id: this.identity.user_id });
+    const identification = { user_id: this.identity.user_id };
+    if (this.stream) {
+      identification.resume = {
+        stream: this.stream.id,
+        position: Math.max(this.position, this.stream.position),
+        connection: this.stream.connection,
+      };
+    }
+    const challenge = await this.request("identification", identification);
     if (challenge.type !== "challenge" || !challenge.data) throw new Error(`Expected a challenge, got ${challenge.type}.`);
     const key = challenge.data.public_key;
     if (this.communityKey && key !== this.communityKey) {
@@ -198,6 +212,14 @@ export class Connection extends EventTarget {
     if (generation !== this.generation) return;
     this.attempt = 0;
     this.session = response.data;
+    const stream = response.data.stream;
+    if (stream && typeof stream.id === "string" && Number.isSafeInteger(stream.position)) {
+      // Frames after this reply have not been read yet: the position starts at the login's.
+      this.stream = { id: stream.id, position: stream.position, connection: String(stream.connection || "") };
+      this.position = stream.position;
+    } else {
+      this.stream = null;
+    }
     this.setState("online");
     this.startPing(generation);
     this.dispatchEvent(new CustomEvent("login", { detail: response.data }));
@@ -319,6 +341,7 @@ export class Connection extends EventTarget {
     }
     if (!frame || typeof frame !== "object" || typeof frame.type !== "string") return;
     if (frame.type === "update") {
+      if (Number.isSafeInteger(frame.position) && frame.position > this.position) this.position = frame.position;
       if (frame.data && typeof frame.data === "object") {
         this.dispatchEvent(new CustomEvent("update", { detail: frame.data }));
       }
