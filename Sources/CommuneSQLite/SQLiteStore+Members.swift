@@ -78,6 +78,8 @@ extension SQLiteStore {
     public func removeMember(_ id: UUIDString, ban: Ban?, vengeance: Bool) async throws -> [String] {
         try await self.pool.write { db in
             try db.execute(sql: "DELETE FROM members WHERE user_id = ?", arguments: [id.value])
+            // A member who is gone no longer counts in any reaction (a scan of the reactions: removals are rare).
+            try db.execute(sql: "DELETE FROM reactions WHERE user_id = ?", arguments: [id.value])
             if let ban {
                 try db.execute(
                     sql: """

@@ -262,6 +262,35 @@ struct StoreContractTests {
         #expect(try await !store.unban(mallory.id))
     }
 
+    /// Three members registered with one invite (keys 1, 2 and 3).
+    func registered(_ a: String, _ b: String, _ c: String, in store: any CommunityStore) async throws -> (Member, Member, Member) {
+        try await store.createInvite(Invite(code: "three", group: "member", usesLeft: 3, expiresAt: nil, createdAt: 0))
+        var members: [Member] = []
+        for (index, name) in [a, b, c].enumerated() {
+            members.append(try await store.registerMember(self.member(name, key: UInt8(index + 1)), inviteCode: "three", now: 1))
+        }
+        return (members[0], members[1], members[2])
+    }
+
+    @Test("a removed or banned member's reactions no longer count; the others' stay", arguments: StoreKind.allCases)
+    func removedMembersReactions(kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        let store = fixture.store
+        let (alice, bob, carol) = try await self.registered("alice", "bob", "carol", in: store)
+        let limits = ReactionLimits(maxPerMessage: 20, maxPerMember: 10)
+        for (member, emoji, message) in [(alice.id, "👍", 1), (bob.id, "👍", 1), (bob.id, "🎉", 1), (bob.id, "🔥", 2), (carol.id, "🔥", 3)] {
+            _ = try await store.addReaction(Reaction(channelID: 4, messageID: Int64(message), emoji: emoji, member: member, time: 1), limits: limits)
+        }
+        let ban = Ban(userID: bob.id, publicKey: bob.publicKey, username: "bob", reason: "", bannedBy: alice.id, bannedByName: "alice", time: 5)
+        _ = try await store.removeMember(bob.id, ban: ban, vengeance: false)
+        let found = try await store.reactions(channelID: 4, messageIDs: [1, 2, 3], viewer: alice.id)
+        #expect(found[1] == [ReactionCount(emoji: "👍", count: 1, me: true)] && found[2] == nil)
+        #expect(found[3] == [ReactionCount(emoji: "🔥", count: 1, me: false)])
+        #expect(try await store.reactors(channelID: 4, messageID: 1, emoji: "👍", skip: 0, limit: 10) == [alice.id])
+        _ = try await store.removeMember(carol.id, ban: nil, vengeance: false)
+        #expect(try await store.reactions(channelID: 4, messageIDs: [3], viewer: alice.id).isEmpty)
+    }
+
     @Test("a ban keeps the banning member's id and name; an unknown banner is nil", arguments: StoreKind.allCases)
     func banOrigin(kind: StoreKind) async throws {
         let fixture = try StoreFixture(kind)

@@ -66,6 +66,35 @@ struct ReactionTests {
         await server.stopAndRemove()
     }
 
+    @Test("a banned or removed member's reactions no longer count: history and get_reactors without them")
+    func removedMembers() async throws {
+        let server = try await TestServer.start()
+        let owner = try await server.owner("olivia")
+        let alice = try await server.member("alice")
+        let bob = try await server.member("bob")
+        let carol = try await server.member("carol")
+        let first = try await alice.connection.sendMessage("react to me", to: self.general).messageID
+        let second = try await alice.connection.sendMessage("and to me", to: self.general).messageID
+        _ = try await self.react(alice, "👍", on: first)
+        _ = try await self.react(bob, "👍", on: first)
+        _ = try await self.react(bob, "🎉", on: first)
+        _ = try await self.react(bob, "🔥", on: second)
+        _ = try await self.react(carol, "🔥", on: second)
+        #expect(try await self.counts(alice, on: first) == ["👍": 2, "🎉": 1])
+        try await owner.connection.remove(bob.identity.userID, ban: true, reason: "spam")
+        // Everyone in the channel is told (member_removed: the signal to read the shown messages again).
+        let removed = try await alice.events.nextUpdate("member_removed")
+        #expect(removed.payload["user_id"] == .string(bob.identity.userID.value))
+        #expect(try await self.reactions(alice, on: first) == [ReactionCount(emoji: "👍", count: 1, me: true)])
+        #expect(try await self.counts(alice, on: second) == ["🔥": 1])
+        let reactors = try await alice.connection.call(TextFunction.getReactors, on: self.general, payload: ["message_id": .int(first), "emoji": "👍"])
+        #expect(reactors.payload["users"]?.arrayValue?.map { $0["username"] } == ["alice"])
+        // Removed without a ban: the same.
+        try await owner.connection.remove(carol.identity.userID)
+        #expect(try await self.counts(alice, on: second).isEmpty)
+        await server.stopAndRemove()
+    }
+
     @Test("hostile or malformed emoji, missing or removed messages: the exact error and nothing stored")
     func refusals() async throws {
         let server = try await TestServer.start()

@@ -260,3 +260,25 @@ def test_a_pin_made_while_away_shows_after_reconnecting(server, alice, bob):
     alice.wait(lambda _: alice.connection() == "online", message="Alice never reconnected")
     alice.wait(lambda _: "pinned" in message_item(alice, "pinned while Alice was away").get_attribute("class"),
                message="the pin made while away never showed")
+
+
+def test_a_banned_members_reactions_no_longer_count(server, alice, bob):
+    """Carol reacts beside Bob, Alice (the owner) bans Carol: Alice's page shows the counts without Carol's at once,
+    with no reload (member_removed makes it read the shown messages again)."""
+    from test_hostile_members import run
+
+    carol = PyClient(server.url.replace("http", "ws"), new_identity())
+    carol.register(server.invite(), "Carol")
+    carol.login()
+    message = call(bob, "send_message", {"message": "react before the ban"})["payload"]["message_id"]
+    alice.wait_message("react before the ban")
+    call(bob, "add_reaction", {"message_id": message, "emoji": "👍"})
+    call(carol, "add_reaction", {"message_id": message, "emoji": "👍"})
+    call(carol, "add_reaction", {"message_id": message, "emoji": "🎉"})
+    alice.wait(lambda _: chip_counts(alice, "react before the ban") == {"👍": "2", "🎉": "1"}, message="the reactions never showed")
+    banned = run(alice, "ban", {"user_id": carol.identity["user_id"], "reason": "spam"})
+    assert not str(banned).startswith("error"), banned
+    alice.wait(lambda _: chip_counts(alice, "react before the ban") == {"👍": "1"},
+               message=f"Carol's reactions still count: {chip_counts(alice, 'react before the ban')}")
+    alice.screenshot("c10-reactions-after-ban.png")
+    carol.close()

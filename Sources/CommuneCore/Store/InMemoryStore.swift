@@ -183,6 +183,11 @@ public final class InMemoryStore: CommunityStore {
         self.state.withLock { state in
             state.members[id] = nil
             if let ban { state.bans[ban.userID] = ban }
+            // A member who is gone no longer counts in any reaction.
+            for (slot, reactions) in state.reactions where reactions.contains(where: { $0.member == id }) {
+                let kept = reactions.filter { $0.member != id }
+                state.reactions[slot] = kept.isEmpty ? nil : kept
+            }
             guard vengeance else { return [] }
             for (channel, messages) in state.messages {
                 state.messages[channel] = messages.map { message in

@@ -5,7 +5,8 @@
 // bus. Bus events: start, start-session (registration), registered, fatal (error), signed-in ({data, first,
 // previous}), online ({first}), channel-selected (key), remap ({removed, moved}), open-member (user id),
 // open-node (key), open-topic (key), open-create ({parent, container}), unknown-member (user id), messages-masked,
-// open-message ({key, id}: show a message in its channel, highlighted).
+// reactions-stale (a member's reactions were dropped: the shown messages are read again), open-message ({key, id}:
+// show a message in its channel, highlighted).
 
 import { CODECS } from "./codecs/index.js";
 import * as attachments from "./features/attachments.js";

@@ -6,7 +6,7 @@
 import { nameAttr } from "../lib/names.js";
 import { $ } from "../lib/ui.js";
 import { flushAllPending, queueMessage, replaceMessage, switchDraft, wireComposer } from "./text/composer.js";
-import { catchUpAll, loadNewer, loadNewest, loadOlder, reloadLoadedChannels } from "./text/history.js";
+import { catchUpAll, loadNewer, loadNewest, loadOlder, refreshLoaded, reloadLoadedChannels } from "./text/history.js";
 import { jumpToMessage, renderMessages } from "./text/messages.js";
 import { loadPins, pinChanged, reloadPins, wirePinsButton } from "./text/pins.js";
 import { reactionChanged } from "./text/reactions.js";
@@ -77,6 +77,7 @@ function install(ctx) {
     store.set({ unread });
   });
   bus.on("messages-masked", reloadLoadedChannels);
+  bus.on("reactions-stale", refreshLoaded);
   // A search result: its channel shown, the stretch of history around the message loaded, the message highlighted.
   bus.on("open-message", ({ key, id }) => {
     if (!isText(store.get("nodes").get(key)) || !Number.isInteger(id)) return;

@@ -284,7 +284,8 @@ function memberRemoved({ payload }) {
     const what = payload.banned ? " was banned." : " was removed from the community.";
     toast({ kind: "info", title: payload.banned ? "Member banned" : "Member removed", message: [nameNode(gone.username), what], timeout: 6000 });
   }
-  if (payload.vengeance) ctx.bus.emit("messages-masked");
+  // With vengeance their messages are masked; either way their reactions no longer count (PROTOCOL.md, member_removed).
+  ctx.bus.emit(payload.vengeance ? "messages-masked" : "reactions-stale");
 }
 
 function presence({ payload }) {

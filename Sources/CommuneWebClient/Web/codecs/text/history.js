@@ -189,6 +189,51 @@ export async function catchUpAll() {
   changed();
 }
 
+/** The most pages of 100 that refreshLoaded reads again in the shown channel (newest first). */
+const REFRESH_PAGES = 10;
+
+/**
+ * After a member was removed (their reactions dropped, PROTOCOL.md member_removed): the shown channel's loaded
+ * messages are read again in place (pages of 100 from the newest loaded down, at most REFRESH_PAGES; older ones
+ * loaded beyond that are dropped and load again on scrolling up), and the other loaded channels when next shown.
+ */
+export async function refreshLoaded() {
+  const key = currentKey();
+  for (const [other, cs] of model.channels) {
+    if (other === key || !cs.loadedAny) continue;
+    cs.messages.clear();
+    cs.nodes.clear();
+    cs.loadedAny = false;
+    cs.reachedStart = false;
+    cs.detached = false;
+  }
+  const conn = model.ctx.store.get("conn");
+  if (!key || !isText(model.ctx.store.get("nodes").get(key)) || !conn || !conn.online) return;
+  const cs = channelState(key);
+  const ids = sortedIds(cs);
+  if (!ids.length) return;
+  let before = ids[ids.length - 1] + 1;
+  let pages = 0;
+  try {
+    while (before > ids[0] && pages < REFRESH_PAGES) {
+      const page = await fetchPage(key, before, 100);
+      mergeMessages(key, page);
+      pages++;
+      if (page.length < 100) break;
+      before = Math.min(...page.map((m) => m.message_id));
+    }
+  } catch (e) {
+    if (!(e instanceof ConnectionLost)) errorToast(e, "reading the messages again");
+    return;
+  }
+  // What lies beyond the pages read again is dropped (it would keep the removed member's reactions).
+  if (before > ids[0] && pages === REFRESH_PAGES) {
+    for (const id of ids) if (id < before) cs.messages.delete(id);
+    cs.reachedStart = false;
+  }
+  if (key === currentKey()) changed();
+}
+
 /** After a removal with vengeance: every loaded channel is read again (messages were masked). */
 export function reloadLoadedChannels() {
   for (const cs of model.channels.values()) {
