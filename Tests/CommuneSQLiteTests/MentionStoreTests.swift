@@ -4,13 +4,13 @@ import Testing
 
 @testable import CommuneSQLite
 
-/// Mentions held to one contract on both stores: a message keeps the ids it mentions and `@everyone`, and a member's
+/// Mentions held to one contract on every store (StoreKind): a message keeps the ids it mentions and `@everyone`, and a member's
 /// unread mentions per channel are counted from their read mark (not their own messages, not removed ones).
-@Suite("Mention store (SQLite and in-memory)")
+@Suite("Mention store (SQLite, in-memory and PostgreSQL)")
 struct MentionStoreTests {
     @Test("mentions are kept with the message; counts from the mark; removal, vengeance and channel removal drop them", arguments: StoreKind.allCases)
     func mentions(kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture.make(kind)
         let store = fixture.store
         let (alice, bob, carol) = (UUIDString.random(), UUIDString.random(), UUIDString.random())
         let nodes = try await store.createInteractables([

@@ -4,13 +4,13 @@ import Testing
 
 @testable import CommuneSQLite
 
-/// Read marks held to one contract on both stores: a mark only moves forward, marks are per member and channel,
+/// Read marks held to one contract on every store (StoreKind): a mark only moves forward, marks are per member and channel,
 /// and a channel's newest message id is its unread baseline.
-@Suite("Read state store (SQLite and in-memory)")
+@Suite("Read state store (SQLite, in-memory and PostgreSQL)")
 struct ReadStateStoreTests {
     @Test("marks move forward only, per member and channel; newest ids per channel", arguments: StoreKind.allCases)
     func marks(kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture.make(kind)
         let store = fixture.store
         let alice = UUIDString.random()
         let bob = UUIDString.random()

@@ -6,9 +6,9 @@ import Testing
 
 @testable import CommuneSQLite
 
-/// Search held to one contract on both stores: words found whole, case and accents aside, newest first and paged;
+/// Search held to one contract on every store (StoreKind): words found whole, case and accents aside, newest first and paged;
 /// only in the channels asked for; by the current text of a message, never a removed one's.
-@Suite("Search store contract (SQLite and in-memory)")
+@Suite("Search store contract (SQLite, in-memory and PostgreSQL)")
 struct SearchStoreTests {
     func search(
         _ store: any CommunityStore, _ text: String, in channels: Set<Int64> = [1, 2], author: UUIDString? = nil, before: Int64? = nil,
@@ -24,7 +24,7 @@ struct SearchStoreTests {
 
     @Test("whole words, every word, case and accents aside, newest first, only in the channels asked", arguments: StoreKind.allCases)
     func finds(kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture.make(kind)
         let store = fixture.store
         let alice = UUIDString.random()
         let bob = UUIDString.random()
@@ -51,7 +51,7 @@ struct SearchStoreTests {
 
     @Test("pages follow the cursor to the end without repeats; a made-up cursor is refused", arguments: StoreKind.allCases)
     func paging(kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture.make(kind)
         let store = fixture.store
         let sender = UUIDString.random()
         for index in 1...23 {
@@ -74,7 +74,7 @@ struct SearchStoreTests {
 
     @Test("an edited message is found by its new text only; removed, vengeance-masked and deleted-channel messages never", arguments: StoreKind.allCases)
     func keptInStep(kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture.make(kind)
         let store = fixture.store
         try await store.createInvite(Invite(code: "in", group: "member", usesLeft: 2, expiresAt: nil, createdAt: 0))
         let key = [UInt8](repeating: 5, count: 32)
@@ -108,7 +108,7 @@ struct SearchStoreTests {
 
     @Test("query syntax is searched as words: quotes, stars, NEAR, colons and brackets are never operators", arguments: StoreKind.allCases)
     func syntaxIsText(kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture.make(kind)
         let store = fixture.store
         let sender = UUIDString.random()
         for (index, text) in ["meet NEAR the station", "body:hello (world)", "a \"quoted\" word*", "OR AND NOT"].enumerated() {

@@ -1,4 +1,5 @@
 import CommuneCore
+import CommunePostgres
 import CommuneProtocol
 import Foundation
 import Testing
@@ -19,38 +20,58 @@ struct TemporaryDirectory: ~Copyable {
     }
 }
 
-/// The stores held to one contract: each test runs on the SQLite store (a real file) and on the in-memory store
-/// the domain tests use, so that a domain test's store behaves like the one users run.
+/// The stores held to one contract: each test runs on the SQLite store (a real file), on the in-memory store the
+/// domain tests use, so that a domain test's store behaves like the one users run, and on the PostgreSQL store (a
+/// fresh database on the test cluster, `COMMUNE_TEST_POSTGRES_URL`).
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case sqlite
     case memory
+    case postgres
 
     var testDescription: String { self.rawValue }
 }
 
-/// A store of one kind, with the folder that holds it (for SQLite), removed when the test ends.
+/// A store of one kind with what it needs, let go when the test ends: the folder that holds it (SQLite, removed),
+/// the task running its connection pool (PostgreSQL, cancelled).
 final class StoreFixture: Sendable {
     let store: any CommunityStore
     private let directory: URL?
+    private let pool: Task<Void, Never>?
 
-    init(_ kind: StoreKind) throws {
+    private init(store: any CommunityStore, directory: URL? = nil, pool: Task<Void, Never>? = nil) {
+        self.store = store
+        self.directory = directory
+        self.pool = pool
+    }
+
+    /// A new, empty store of `kind` (for PostgreSQL a database of its own, migrated).
+    static func make(_ kind: StoreKind) async throws -> StoreFixture {
         switch kind {
         case .sqlite:
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("commune-test-\(UUIDString.random().value)")
-            self.directory = directory
-            self.store = try SQLiteStore(directory: directory)
+            return StoreFixture(store: try SQLiteStore(directory: directory), directory: directory)
         case .memory:
-            self.directory = nil
-            self.store = InMemoryStore()
+            return StoreFixture(store: InMemoryStore())
+        case .postgres:
+            let store = PostgresStore(address: try await TestPostgres.freshDatabase(), logger: TestPostgres.logger)
+            let pool = Task { await store.run() }
+            do {
+                try await store.migrate()
+            } catch {
+                pool.cancel()
+                throw error
+            }
+            return StoreFixture(store: store, pool: pool)
         }
     }
 
     deinit {
+        self.pool?.cancel()
         if let directory { try? FileManager.default.removeItem(at: directory) }
     }
 }
 
-@Suite("Store contract (SQLite and in-memory)")
+@Suite("Store contract (SQLite, in-memory and PostgreSQL)")
 struct StoreContractTests {
     func member(_ name: String, key: UInt8) -> Member {
         Member(id: .random(), username: name, publicKey: [UInt8](repeating: key, count: 32), group: "x", joinedAt: 1)
@@ -58,7 +79,7 @@ struct StoreContractTests {
 
     @Test("registering consumes one use and takes the invite's group", arguments: StoreKind.allCases)
     func register(kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture.make(kind)
         let store = fixture.store
         try await store.createInvite(Invite(code: "abc", group: "moderator", usesLeft: 2, expiresAt: nil, createdAt: 0))
         let stored = try await store.registerMember(self.member("alice", key: 1), inviteCode: "abc", now: 10)
@@ -68,7 +89,7 @@ struct StoreContractTests {
 
     @Test("refused registrations change nothing", arguments: StoreKind.allCases)
     func refusals(kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture.make(kind)
         let store = fixture.store
         try await store.createInvite(Invite(code: "one", group: "member", usesLeft: 1, expiresAt: nil, createdAt: 0))
         try await store.createInvite(Invite(code: "old", group: "member", usesLeft: 5, expiresAt: 100, createdAt: 0))
@@ -97,7 +118,7 @@ struct StoreContractTests {
 
     @Test("concurrent sends get dense, unique ids per channel", arguments: StoreKind.allCases)
     func groupCommit(kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture.make(kind)
         let store = fixture.store
         let sender = UUIDString.random()
         let ids = try await withThrowingTaskGroup(of: (Int64, Int64).self) { group in
@@ -120,7 +141,7 @@ struct StoreContractTests {
 
     @Test("history pages newest first, skipping the loaded ones, and honours before", arguments: StoreKind.allCases)
     func paging(kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture.make(kind)
         let store = fixture.store
         let sender = UUIDString.random()
         for index in 1...30 {
@@ -139,7 +160,7 @@ struct StoreContractTests {
 
     @Test("a sender's number returns the first message instead of storing it twice", arguments: StoreKind.allCases)
     func senderNumbers(kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture.make(kind)
         let store = fixture.store
         let sender = UUIDString.random()
         let first = try await store.appendMessage(NewMessage(channelID: 1, senderID: sender, text: "a", sendTime: 1, senderNumber: 7))
@@ -153,7 +174,7 @@ struct StoreContractTests {
 
     @Test("a reply keeps the message it answers, in every read; messages are read by ids", arguments: StoreKind.allCases)
     func replies(kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture.make(kind)
         let store = fixture.store
         let sender = UUIDString.random()
         _ = try await store.appendMessage(NewMessage(channelID: 4, senderID: sender, text: "question", sendTime: 1))
@@ -170,7 +191,7 @@ struct StoreContractTests {
 
     @Test("reactions: counts per emoji in first-use order with me, limits that change nothing, reactors in order", arguments: StoreKind.allCases)
     func reactions(kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture.make(kind)
         let store = fixture.store
         let (alice, bob) = (UUIDString.random(), UUIDString.random())
         let limits = ReactionLimits(maxPerMessage: 3, maxPerMember: 2)
@@ -205,7 +226,7 @@ struct StoreContractTests {
 
     @Test("pins: newest first, pinning twice keeps the first, the limit changes nothing, unpin says whether it was pinned", arguments: StoreKind.allCases)
     func pins(kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture.make(kind)
         let store = fixture.store
         let (alice, bob) = (UUIDString.random(), UUIDString.random())
         #expect(try await store.pin(Pin(channelID: 3, messageID: 1, pinnedBy: alice, time: 10), limit: 2) == .pinned)
@@ -224,7 +245,7 @@ struct StoreContractTests {
 
     @Test("edits mark a message edited; removal masks it, drops attachments and keeps its id", arguments: StoreKind.allCases)
     func editAndRemove(kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture.make(kind)
         let store = fixture.store
         let sender = UUIDString.random()
         let picture = AttachmentInfo(attachmentID: "att1", type: "image/png", width: 2, height: 2, size: 10)
@@ -241,7 +262,7 @@ struct StoreContractTests {
 
     @Test("removing a member with vengeance masks their messages, forgets their uploads and records the ban", arguments: StoreKind.allCases)
     func vengeance(kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture.make(kind)
         let store = fixture.store
         try await store.createInvite(Invite(code: "in", group: "member", usesLeft: 2, expiresAt: nil, createdAt: 0))
         let mallory = try await store.registerMember(self.member("mallory", key: 9), inviteCode: "in", now: 1)
@@ -274,7 +295,7 @@ struct StoreContractTests {
 
     @Test("a removed or banned member's reactions no longer count; the others' stay", arguments: StoreKind.allCases)
     func removedMembersReactions(kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture.make(kind)
         let store = fixture.store
         let (alice, bob, carol) = try await self.registered("alice", "bob", "carol", in: store)
         let limits = ReactionLimits(maxPerMessage: 20, maxPerMember: 10)
@@ -293,7 +314,7 @@ struct StoreContractTests {
 
     @Test("a ban keeps the banning member's id and name; an unknown banner is nil", arguments: StoreKind.allCases)
     func banOrigin(kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture.make(kind)
         let store = fixture.store
         let mod = UUIDString.random()
         let troll = try await store.registerMember(self.member("troll", key: 3), inviteCode: nil, now: 1)
@@ -310,7 +331,7 @@ struct StoreContractTests {
 
     @Test("audit entries keep their action word, target and text, newest first", arguments: StoreKind.allCases)
     func audit(kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture.make(kind)
         let store = fixture.store
         let actor = UUIDString.random()
         let target = UUIDString.random()
@@ -327,7 +348,7 @@ struct StoreContractTests {
 
     @Test("structure: siblings keep unique names, removal takes the channel's messages", arguments: StoreKind.allCases)
     func structure(kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture.make(kind)
         let store = fixture.store
         let top = try await store.createInteractables([NewInteractable(parentID: nil, name: "Cat", codec: "category", position: 0)])
         let inner = try await store.createInteractables([
