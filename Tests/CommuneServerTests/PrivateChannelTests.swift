@@ -247,6 +247,11 @@ struct PrivateChannelTests {
             (cast.alice, self.general, ["groups": ["staff"]], .forbidden),  // hides it from admin (80, above her 60)
             (cast.alice, self.general, ["groups": []], .forbidden),  // the owner only: hides it from staff and admin
             (cast.alice, self.general, ["groups": ["staff", "admin", "ghosts"]], .notFound),  // no such group
+            // Hostile names are no group's: a bidi override, a zero-width space, 10,000 characters, a line break.
+            (cast.alice, self.general, ["groups": ["staff", "admin", "st\u{202E}aff"]], .notFound),
+            (cast.alice, self.general, ["groups": ["staff", "admin", "sta\u{200B}ff"]], .notFound),
+            (cast.alice, self.general, ["groups": ["staff", "admin", .string(String(repeating: "s", count: 10_000))]], .notFound),
+            (cast.alice, self.general, ["groups": ["staff", "admin", "staff\nmember"]], .notFound),
             (cast.alice, self.general, [:], .invalidArgument),
             (cast.alice, self.general, ["groups": "staff"], .invalidArgument),
             (cast.alice, self.general, ["groups": [5]], .invalidArgument),
