@@ -113,7 +113,7 @@ def test_tail_prints_reply_previews_and_who_is_typing(server):
         assert err.next(timeout=12) == "Bob stopped typing"
         assert time.monotonic() - started >= 5.5, "the indicator ended before the protocol's 6 s"
         # Alice's own typing (another device) never shows.
-        mine = PyClient(server.url.replace("http", "ws"), _identity_of(alice))
+        mine = PyClient(server.url.replace("http", "ws"), identity_of(alice))
         mine.login()
         typing(mine)
         assert err.none_within(2), err.seen
@@ -124,7 +124,7 @@ def test_tail_prints_reply_previews_and_who_is_typing(server):
         bob.close()
 
 
-def _identity_of(path: Path) -> dict:
+def identity_of(path: Path) -> dict:
     """The identity in a CLI identity file, in PyClient's form."""
     import json
 

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from browserkit import PyClient
+from test_cli_tail import identity_of
 from test_read_state import GENERAL, badge, browsers, cli, import_identity, pytestmark, server  # noqa: F401 - fixtures and the skip mark
 from test_web_client import open_channel
 
@@ -226,6 +228,31 @@ def test_opening_with_unread_messages_goes_to_the_divider_after_a_reload(server,
         assert "divider" not in list_items(alice)
     finally:
         alice.driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": script["identifier"]})
+
+
+def test_more_unread_than_a_page_opens_at_the_first_of_them(server, alice):
+    """60 messages while Alice was away, more than the newest page (50): the page loads back to the first unread one
+    and opens there, with the divider above it."""
+    alice_id, bob_id = FOLDER / "alice.json", FOLDER / "bob.json"
+    newest = read_general_and_leave(alice, alice_id)
+    bob = PyClient(server.url.replace("http", "ws"), identity_of(bob_id))
+    bob.login()
+    for n in range(60):
+        bob.send_message("General", "General", f"many {n}")
+    bob.close()
+    alice.driver.get(server.url)
+    alice.wait_screen("main")
+    alice.wait(lambda _: alice.one("#channel-title").text == "# General", message="the page did not open General again")
+    alice.wait(lambda _: divider_place(alice) is not None and in_view(alice, "many 0"), message="not opened at the first unread")
+    items = list_items(alice)
+    assert items.count("divider") == 1 and items[items.index("divider") + 1] == str(newest + 1), items[:5]
+    assert str(newest + 60) in items, "the newest message is not loaded"
+    place = divider_place(alice)
+    assert 0 <= place["top"] <= 60, place
+    assert not in_view(alice, "many 59")
+    # Read to the end.
+    alice.driver.execute_script("const m = document.getElementById('messages'); m.scrollTop = m.scrollHeight;")
+    alice.wait(lambda _: general_read(alice_id), timeout=10, message="scrolling to the newest did not mark it read")
 
 
 def test_a_reply_preview_keeps_the_spoiler_hidden(alice):
