@@ -9,15 +9,21 @@ final class MessageWriter: Sendable {
     /// At most 1,000 messages a transaction.
     private let queue = GroupCommit<NewMessage, AppendedMessage>(maxBatch: 1_000)
 
-    init(pool: DatabasePool) {
+    /// Where each commit's duration and stored messages are reported.
+    private let metrics: StoreMetrics
+
+    init(pool: DatabasePool, metrics: StoreMetrics = .disabled) {
         self.pool = pool
+        self.metrics = metrics
     }
 
     /// Queues the message (then tells a pipelining connection, ``PipelinedWrite/queued()``) and returns once it is
     /// committed.
     func append(_ message: NewMessage) async throws -> AppendedMessage {
         try await self.queue.submit(message) { messages in
-            try await self.pool.write { db in try Self.insert(messages, db: db) }
+            try await self.metrics.measuringCommit(
+                { try await self.pool.write { db in try Self.insert(messages, db: db) } }, newMessages: { $0.count(where: \.isNew) }
+            )
         }
     }
 

@@ -23,8 +23,9 @@ public final class SQLiteStore: CommunityStore {
     /// What an acknowledged write survives (``Durability``).
     public let durability: Durability
 
-    /// Opens (creating if needed) the store in `directory`; `durability` sets SQLite's `synchronous`.
-    public init(directory: URL, durability: Durability = .normal) throws {
+    /// Opens (creating if needed) the store in `directory`; `durability` sets SQLite's `synchronous`; `metrics`
+    /// receives each message commit's duration and count (the server's `/metrics`).
+    public init(directory: URL, durability: Durability = .normal, metrics: StoreMetrics = .disabled) throws {
         self.durability = durability
         try FileManager.default.createDirectory(
             at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]
@@ -41,7 +42,7 @@ public final class SQLiteStore: CommunityStore {
         // `prepareDatabase`: set it again there, where it counts.
         try self.pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = \(durability.pragma)") }
         try Self.migrator.migrate(self.pool)
-        self.writer = MessageWriter(pool: self.pool)
+        self.writer = MessageWriter(pool: self.pool, metrics: metrics)
     }
 
     /// SQLite's `synchronous` on a reading and on the writing connection (0 OFF, 1 NORMAL, 2 FULL): what

@@ -27,6 +27,10 @@ public final class CommuneServer: Sendable {
     /// Commune's own coturn, when it runs one.
     let ownTURN: TURNServer?
     let logger: Logger
+    /// This server's metrics (`GET /metrics`), in a registry of its own.
+    public let metrics: ServerMetrics
+    /// `GET /readyz`: the store answers and the server is not shutting down.
+    let readiness: Readiness
     private let serviceGroup = Mutex<ServiceGroup?>(nil)
 
     /// What a started server tells its caller.
@@ -40,12 +44,20 @@ public final class CommuneServer: Sendable {
     }
 
     /// Opens the community in `store`, or in the data folder's SQLite database when `store` is `nil` (creating the
-    /// community on first use).
-    public init(configuration: ServerConfiguration, store: (any CommunityStore)? = nil, logger: Logger) async throws {
+    /// community on first use). A store opened by the caller reports its commits to `metrics` if it was given
+    /// `metrics.store`. `healthCheck` is what `/readyz` asks (the store by default).
+    public init(
+        configuration: ServerConfiguration, store: (any CommunityStore)? = nil, metrics: ServerMetrics = ServerMetrics(),
+        healthCheck: (any StoreHealthCheck)? = nil, logger: Logger
+    ) async throws {
         self.configuration = configuration
         self.logger = logger
+        self.metrics = metrics
         self.flushers = LoopFlushers(interval: TimeAmount(configuration.flushInterval))
-        self.store = try store ?? SQLiteStore(directory: configuration.dataDirectory, durability: configuration.durability)
+        self.store = try store ?? SQLiteStore(directory: configuration.dataDirectory, durability: configuration.durability, metrics: metrics.store)
+        self.readiness = Readiness(
+            store: healthCheck ?? self.store, timeout: configuration.readinessTimeout, shutdownDelay: configuration.shutdownDelay, logger: logger
+        )
         self.community = try await Community.open(
             store: self.store, configuration: configuration.community,
             codecs: configuration.codecs,
@@ -88,7 +100,9 @@ public final class CommuneServer: Sendable {
             configuration: .init(
                 services: [application, HeapTrimmer(period: self.configuration.heapTrimPeriod), ReadMarkFlusher(community: self.community, logger: self.logger)]
                     + [self.callBackend as? any Service].compactMap { $0 }
-                    + [self.ownTURN.map { TURNSupervisor(server: $0, logger: self.logger) as any Service }].compactMap { $0 },
+                    + [self.ownTURN.map { TURNSupervisor(server: $0, logger: self.logger) as any Service }].compactMap { $0 }
+                    // Last, so that a graceful shutdown reaches it first: /readyz fails while the rest still serves.
+                    + [self.readiness],
                 gracefulShutdownSignals: gracefulShutdownSignals,
                 logger: self.logger
             )
@@ -105,9 +119,13 @@ public final class CommuneServer: Sendable {
     }
 
     func makeApplication(onReady: @escaping @Sendable (Ready) async -> Void) -> some ApplicationProtocol {
-        let router = Router(context: BasicRequestContext.self)
+        let router = Router(context: HTTPRequestContext.self)
         router.add(middleware: WebHeadersMiddleware())
-        router.get("/healthz") { _, _ in "ok\n" }
+        OperationsRoutes(
+            readiness: self.readiness, metrics: self.metrics,
+            access: MetricsAccess(token: self.configuration.metricsToken, trustedProxies: self.configuration.trustedProxies),
+            connections: { [hub = self.hub] in hub.count }
+        ).register(on: router)
         AttachmentRoutes(community: self.community, limiter: self.limiter).register(on: router)
         if let webRoot = self.configuration.webRoot {
             router.add(middleware: FileMiddleware(webRoot.path, searchForIndexHtml: true, logger: self.logger))
@@ -129,7 +147,8 @@ public final class CommuneServer: Sendable {
                 id: self.hub.makeConnectionID(),
                 outbox: Outbox(
                     writer: writer, flusher: self.flushers.flusher(for: channel.eventLoop),
-                    limitBytes: self.configuration.outboundQueueLimitBytes, admission: await ConnectionGuard.admission(of: channel)
+                    limitBytes: self.configuration.outboundQueueLimitBytes, admission: await ConnectionGuard.admission(of: channel),
+                    metrics: self.metrics.fanout
                 ),
                 community: self.community,
                 hub: self.hub,
@@ -139,6 +158,7 @@ public final class CommuneServer: Sendable {
                     trustedProxies: self.configuration.trustedProxies
                 ),
                 limiter: self.limiter,
+                metrics: self.metrics,
                 logger: context.logger
             )
             // On shutdown the WebSocket handler sends a close frame (1000); stop sending, and drop the connection if the

@@ -44,6 +44,13 @@ public struct ServerConfiguration: Sendable {
     public var pingInterval: Duration = .seconds(30)
     /// How long a closing connection may take to answer the close frame (on shutdown too) before it is dropped.
     public var closeTimeout: Duration = .seconds(10)
+    /// On a graceful shutdown, how long `/readyz` answers 503 before connections are closed and the port stops
+    /// accepting: time for a load balancer's health checks to take this node out first.
+    public var shutdownDelay: Duration = .zero
+    /// How long `/readyz` waits for the store's trivial read before it answers 503.
+    public var readinessTimeout: Duration = .seconds(2)
+    /// The bearer token that lets a client other than this machine read `/metrics`; `nil`: loopback only.
+    public var metricsToken: String?
     /// Limits on connections: request head timeouts and sizes, what a connection may send before login, and how
     /// many connections one address, and all those not logged in, may keep open (see ``ConnectionLimits``).
     public var connectionLimits = ConnectionLimits()

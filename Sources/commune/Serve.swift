@@ -111,6 +111,22 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The UDP ports Commune's own TURN server relays on (open them in the firewall).", valueName: "first-last"))
     var turnRelayPorts: PortRange = PortRange(VoiceConfiguration().turnRelayPorts)
 
+    @Option(
+        help: ArgumentHelp(
+            "A file holding the token that lets other machines read /metrics (as 'Authorization: Bearer <token>'; or set $COMMUNE_METRICS_TOKEN). Without one, /metrics answers this machine only.",
+            valueName: "path"
+        )
+    )
+    var metricsTokenFile: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "On Ctrl-C or SIGTERM, how long /readyz answers 503 before connections are closed (for a load balancer to take this node out first).",
+            valueName: "seconds"
+        )
+    )
+    var shutdownDelay = 0
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -141,14 +157,7 @@ struct Serve: AsyncParsableCommand {
             throw CommandFailure("--turn-credential-lifetime must be 10 to 604800 seconds, not \(self.turnCredentialLifetime).")
         }
         voice.turnCredentialLifetime = .seconds(self.turnCredentialLifetime)
-        var secret = ProcessInfo.processInfo.environment["COMMUNE_TURN_SECRET"]
-        if let path = self.turnSecretFile {
-            do {
-                secret = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-            } catch {
-                throw CommandFailure("Cannot read the TURN secret from \(path): \(error.localizedDescription)")
-            }
-        }
+        let secret = try Self.secret(file: self.turnSecretFile, environment: "COMMUNE_TURN_SECRET", what: "the TURN secret")
         guard self.maxCallMembers >= 2 else { throw CommandFailure("--max-call-members must be at least 2.") }
         voice.maxMembersPerCall = self.maxCallMembers
         voice.mediaIP = self.mediaIP
@@ -175,6 +184,27 @@ struct Serve: AsyncParsableCommand {
         }
     }
 
+    /// A secret from `file` (trimmed), else from the `environment` variable; never from the command line, where every
+    /// user of the machine could read it.
+    static func secret(file: String?, environment: String, what: String) throws -> String? {
+        guard let path = file else { return ProcessInfo.processInfo.environment[environment] }
+        do {
+            return try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        } catch {
+            throw CommandFailure("Cannot read \(what) from \(path): \(error.localizedDescription)")
+        }
+    }
+
+    /// The `/metrics` token: from `--metrics-token-file`, else `COMMUNE_METRICS_TOKEN`.
+    func metricsToken() throws -> String? {
+        let token = try Self.secret(file: self.metricsTokenFile, environment: "COMMUNE_METRICS_TOKEN", what: "the metrics token")
+        guard let token, !token.isEmpty else { return nil }
+        guard token.utf8.count >= 16, token.utf8.allSatisfy({ (0x21...0x7e).contains($0) }) else {
+            throw CommandFailure("The metrics token must be at least 16 printable ASCII characters without spaces.")
+        }
+        return token
+    }
+
     func run() async throws {
         guard let level = Logger.Level(rawValue: self.logLevel) else {
             throw ValidationError("Unknown log level '\(self.logLevel)'.")
@@ -198,6 +228,9 @@ struct Serve: AsyncParsableCommand {
             configuration.connectionLimits.maxConnectionsBeforeLogin = .max
         }
         try self.configureVoice(&configuration.voice)
+        configuration.metricsToken = try self.metricsToken()
+        guard (0...3_600).contains(self.shutdownDelay) else { throw CommandFailure("--shutdown-delay must be 0 to 3600 seconds.") }
+        configuration.shutdownDelay = .seconds(self.shutdownDelay)
         if let webRoot = self.webRoot ?? ProcessInfo.processInfo.environment["COMMUNE_WEB_ROOT"], !webRoot.isEmpty {
             configuration.webRoot = URL(fileURLWithPath: webRoot).standardizedFileURL
         }
@@ -208,6 +241,7 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw CommandFailure("cannot open the community in \(configuration.dataDirectory.path): \(error)")
         }
+        server.metrics.bootstrapMetricsSystem()
         let dataPath = configuration.dataDirectory.path
         do {
             try await server.run(gracefulShutdownSignals: [.sigterm, .sigint]) { ready in

@@ -44,6 +44,9 @@ public final class InMemoryStore: CommunityStore {
 
     public init() {}
 
+    /// Memory always answers.
+    public func ping() async throws {}
+
     // MARK: Settings
 
     public func settings() async throws -> [String: String] {

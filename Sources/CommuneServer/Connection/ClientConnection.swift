@@ -40,14 +40,17 @@ final class ClientConnection: Sendable {
     let address: String
     /// The server's rate limits; `nil` when they are off.
     let limiter: RequestLimiter?
+    /// Where logins are counted.
+    let metrics: ServerMetrics
 
     init(
         id: ConnectionID, outbox: Outbox, community: Community, hub: ConnectionHub, configuration: ServerConfiguration,
-        address: String = "unknown", limiter: RequestLimiter? = nil, logger: Logger
+        address: String = "unknown", limiter: RequestLimiter? = nil, metrics: ServerMetrics, logger: Logger
     ) {
         self.id = id
         self.address = address
         self.limiter = limiter
+        self.metrics = metrics
         self.outbox = outbox
         self.community = community
         self.hub = hub
@@ -211,6 +214,7 @@ final class ClientConnection: Sendable {
             }
         }
         await predecessor.wait()
+        self.countLogin(envelope.type, outcome)
         switch outcome {
         case .reply(let reply):
             self.state.withLock { $0.consecutiveErrors = 0 }
@@ -228,6 +232,17 @@ final class ClientConnection: Sendable {
             return false
         case .failure(let error):
             return self.failed(error, id: envelope.id, type: envelope.type)
+        }
+    }
+
+    /// Counts a login's end: a solved challenge, a wrong answer, or an identification or answer refused otherwise.
+    private func countLogin(_ type: MessageType, _ outcome: Outcome) {
+        guard type == .challengeResponse || type == .identification else { return }
+        switch outcome {
+        case .reply where type == .challengeResponse: self.metrics.login(.success)
+        case .failure(let error) where error.code == .challengeFailed: self.metrics.login(.failed)
+        case .failure: self.metrics.login(.refused)
+        case .reply, .effect: break
         }
     }
 

@@ -80,7 +80,9 @@ final class ConnectionHub: Sendable {
                 } else {
                     Envelope.adding(dataFields: ["stream": stream.data], to: encoded)
                 }
-            for frame in [WebSocketTextFrame.make(bytes)] + missed {
+            // The reply is not counted as a delivery; the updates a resume missed are.
+            if case .needsDrain = outbox.enqueue(WebSocketTextFrame.make(bytes), isUpdate: false) { needsDrain = true }
+            for frame in missed {
                 if case .needsDrain = outbox.enqueue(frame) { needsDrain = true }
             }
             state.connections[id] = Entry(member: member, outbox: outbox)

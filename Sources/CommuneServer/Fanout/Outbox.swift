@@ -17,6 +17,8 @@ final class Outbox: Sendable {
         var frames: [ByteBuffer] = []
         /// Bytes queued here or written and not yet taken by the kernel.
         var unsentBytes = 0
+        /// How many of ``frames`` are updates (the rest are replies), for the deliveries count.
+        var queuedUpdates = 0
         var drainScheduled = false
         var finished = false
         var closeRequest: (WebSocketErrorCode, String)?
@@ -41,28 +43,49 @@ final class Outbox: Sendable {
     let limitBytes: Int
     /// The connection's place in the connection limits; told when its member logs in.
     let admission: ConnectionAdmission
+    /// The server's count of bytes waiting and of deliveries; this outbox keeps its share in step.
+    private let metrics: FanoutMetrics
 
-    init(writer: NIOLoopBound<RawFrameWriter>, flusher: LoopFlusher, limitBytes: Int, admission: ConnectionAdmission = .uncounted()) {
+    init(
+        writer: NIOLoopBound<RawFrameWriter>, flusher: LoopFlusher, limitBytes: Int, admission: ConnectionAdmission = .uncounted(),
+        metrics: FanoutMetrics = .disabled
+    ) {
         self.writer = writer
         self.flusher = flusher
         self.limitBytes = limitBytes
         self.admission = admission
+        self.metrics = metrics
     }
 
-    /// Queues a framed message and makes sure it is written soon.
+    deinit {
+        // Frames still queued when the connection ended were never written.
+        self.metrics.released(bytes: self.state.withLock { $0.unsentBytes })
+    }
+
+    /// Queues a framed reply and makes sure it is written soon.
     func send(_ frame: ByteBuffer) {
-        if case .needsDrain = self.enqueue(frame) {
+        if case .needsDrain = self.enqueue(frame, isUpdate: false) {
             self.flusher.schedule(self)
         }
     }
 
-    /// Queues a framed message. On ``Enqueued/needsDrain`` the caller hands the outbox to its ``flusher`` (the
-    /// hub does that once per event loop for a whole broadcast).
+    /// Queues a framed update (counted as a delivery once written). On ``Enqueued/needsDrain`` the caller hands the
+    /// outbox to its ``flusher`` (the hub does that once per event loop for a whole broadcast).
     func enqueue(_ frame: ByteBuffer) -> Enqueued {
+        self.enqueue(frame, isUpdate: true)
+    }
+
+    /// Queues a framed message: an update (a delivery once written) or a reply.
+    func enqueue(_ frame: ByteBuffer, isUpdate: Bool) -> Enqueued {
         let (result, waiter) = self.state.withLock { state -> (Enqueued, CheckedContinuation<Void, Never>?) in
             guard !state.finished, state.closeRequest == nil else { return (.dropped, nil) }
             if state.unsentBytes + frame.readableBytes > self.limitBytes {
+                // What was queued and never written no longer waits (what the socket has is counted off as it completes).
+                let dropped = state.frames.reduce(0) { $0 + $1.readableBytes }
+                state.unsentBytes -= dropped
+                self.metrics.released(bytes: dropped)
                 state.frames.removeAll()
+                state.queuedUpdates = 0
                 state.overflowed = true
                 state.closeRequest = (.policyViolation, "slow consumer")
                 let waiter = state.waiter
@@ -71,6 +94,8 @@ final class Outbox: Sendable {
             }
             state.frames.append(frame)
             state.unsentBytes += frame.readableBytes
+            if isUpdate { state.queuedUpdates += 1 }
+            self.metrics.queued(bytes: frame.readableBytes)
             if state.drainScheduled { return (.queued, nil) }
             state.drainScheduled = true
             return (.needsDrain, nil)
@@ -81,18 +106,22 @@ final class Outbox: Sendable {
 
     /// Writes every queued frame to the socket with one flush. Runs on ``eventLoop``.
     func drain() {
-        let frames = self.state.withLock { state -> [ByteBuffer] in
+        let (frames, updates) = self.state.withLock { state -> ([ByteBuffer], Int) in
             state.drainScheduled = false
             let frames = state.frames
+            let updates = state.queuedUpdates
             state.frames = []
-            return frames
+            state.queuedUpdates = 0
+            return (frames, updates)
         }
         guard !frames.isEmpty else { return }
         let bytes = frames.reduce(0) { $0 + $1.readableBytes }
         let promise = self.eventLoop.makePromise(of: Void.self)
         self.writer.value.write(frames, promise: promise)
+        if updates > 0 { self.metrics.delivered(updates) }
         promise.futureResult.whenComplete { _ in
             self.state.withLock { $0.unsentBytes -= bytes }
+            self.metrics.released(bytes: bytes)
         }
     }
 

@@ -12,7 +12,7 @@ struct AttachmentRoutes: Sendable {
     /// The server's rate limits (uploads per member); `nil` when they are off.
     var limiter: RequestLimiter?
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<HTTPRequestContext>) {
         router.post("/api/attachments") { request, context in
             try await self.upload(request, context: context)
         }
@@ -31,7 +31,7 @@ struct AttachmentRoutes: Sendable {
         return await self.community.member(forSessionToken: token)
     }
 
-    func upload(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    func upload(_ request: Request, context: HTTPRequestContext) async throws -> Response {
         guard let member = await self.member(request) else {
             return Self.failure(.unauthorized, CommuneError(.notAuthenticated, "Log in and send the session_token as 'Authorization: Bearer <token>'."))
         }
@@ -61,7 +61,7 @@ struct AttachmentRoutes: Sendable {
         }
     }
 
-    func download(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    func download(_ request: Request, context: HTTPRequestContext) async throws -> Response {
         guard await self.member(request) != nil else {
             return Self.failure(.unauthorized, CommuneError(.notAuthenticated, "Attachments are for members: send your session_token."))
         }

@@ -17,9 +17,10 @@ final class TestServer: Sendable {
     var webSocketURL: String { "ws://127.0.0.1:\(self.ready.port)/" }
     var baseURL: String { self.ready.baseURL }
 
-    /// Starts a server on `directory` (a new temporary folder by default).
+    /// Starts a server on `directory` (a new temporary folder by default); `healthCheck` stands in for the store's
+    /// own in `/readyz`.
     static func start(
-        directory: URL? = nil,
+        directory: URL? = nil, healthCheck: (any StoreHealthCheck)? = nil,
         configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws -> TestServer {
         let directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("commune-\(UUIDString.random().value)")
@@ -39,7 +40,7 @@ final class TestServer: Sendable {
         configure(&configuration)
         var logger = Logger(label: "commune.test")
         logger.logLevel = .warning
-        let server = try await CommuneServer(configuration: configuration, logger: logger)
+        let server = try await CommuneServer(configuration: configuration, healthCheck: healthCheck, logger: logger)
         let (stream, continuation) = AsyncStream<CommuneServer.Ready>.makeStream()
         let task = Task {
             try await server.run { ready in continuation.yield(ready) }
