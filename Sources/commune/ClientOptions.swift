@@ -29,8 +29,9 @@ struct ClientOptions: ParsableArguments {
         }
     }
 
-    /// Like ``connect()``, but lets the caller decide what to do with each failure.
-    func connectOrThrow() async throws -> (CommuneConnection, IdentificationResponse, IdentityFile.CommunityEntry) {
+    /// Like ``connect()``, but lets the caller decide what to do with each failure. `resume` (an earlier
+    /// connection's ``CommuneConnection/resumePoint``) asks for the updates missed since.
+    func connectOrThrow(resume: ResumePoint? = nil) async throws -> (CommuneConnection, IdentificationResponse, IdentityFile.CommunityEntry) {
         guard let file = try IdentityFile.load(from: self.identityPath) else {
             throw CommandFailure("No identity at \(self.identityPath): join a community first with `commune join <invite> --name <you>`.")
         }
@@ -43,7 +44,7 @@ struct ClientOptions: ParsableArguments {
         let identity = try file.identity()
         let connection = try await CommuneConnection.connect(to: entry.url, logger: Self.quietLogger)
         do {
-            let welcome = try await connection.login(identity, communityKey: entry.communityKey)
+            let welcome = try await connection.login(identity, communityKey: entry.communityKey, resume: resume)
             return (connection, welcome, entry)
         } catch {
             await connection.close()

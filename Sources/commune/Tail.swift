@@ -7,8 +7,9 @@ struct Tail: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print a text channel's new messages as they arrive, until interrupted (Ctrl-C).",
         discussion: """
-            Reconnects by itself when the connection drops, and prints what was sent meanwhile (by message id),
-            without gaps or duplicates. A reply starts with its original's preview (↪ #41 bob: first line | ).
+            Reconnects by itself when the connection drops and resumes the community's stream of updates, so what
+            was sent meanwhile is printed, in order, without gaps or duplicates (read from history, by message id,
+            when the server cannot resume: it restarted, or the drop was too long). A reply starts with its original's preview (↪ #41 bob: first line | ).
             Who is typing shows on standard error: a status line under the messages on a terminal, else a line
             "bob is typing…" when they start and "bob stopped typing" when they stop.
             """
@@ -30,15 +31,23 @@ struct Tail: AsyncParsableCommand {
 
     func run() async throws {
         var lastSeen: Int64?
+        var resume: ResumePoint?
         var delay: Duration = .milliseconds(500)
         let typing = TypingLine()
         while true {
             do {
-                let (connection, welcome, _) = try await self.client.connectOrThrow()
+                let (connection, welcome, _) = try await self.client.connectOrThrow(resume: resume)
                 delay = .milliseconds(500)
                 let names = try await MessagePrinter.names(connection)
-                // Catch up from history: the newest page, then only what is newer than what was printed.
-                let backlog = lastSeen == nil ? self.last : 100
+                // Resumed: what was missed follows as updates. Otherwise catch up from history: the newest page, then
+                // only what is newer than what was printed.
+                let resumed = if case .resumed? = welcome.resume { true } else { false }
+                switch welcome.resume {
+                case .resumed(let missed)?: Output.error("Reconnected; \(missed) missed update\(missed == 1 ? "" : "s") follow.")
+                case .refetch?: Output.error("Reconnected; reading what was missed from the history.")
+                case nil: break
+                }
+                let backlog = lastSeen == nil ? self.last : resumed ? 0 : 100
                 if backlog > 0 {
                     let recent = try await connection.messages(in: self.channel.address, amount: min(backlog, 100))
                     for message in recent.reversed() where message.messageID > (lastSeen ?? 0) {
@@ -75,6 +84,7 @@ struct Tail: AsyncParsableCommand {
                     await self.print(message, names: knownNames, typing: typing)
                     lastSeen = message.messageID
                 }
+                resume = connection.resumePoint
                 await typing.clear()
                 Output.error("Connection lost (\(connection.closeError?.description ?? "closed")); reconnecting…")
             } catch let error as CommandFailure {
