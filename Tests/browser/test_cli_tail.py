@@ -8,6 +8,8 @@ Needs COMMUNE_BIN (an already built `commune`); scripts/test-browser sets it.
 
 from __future__ import annotations
 
+import os
+import pty
 import queue
 import subprocess
 import tempfile
@@ -122,6 +124,78 @@ def test_tail_prints_reply_previews_and_who_is_typing(server):
         tail.terminate()
         tail.wait(timeout=10)
         bob.close()
+
+
+def test_tail_on_a_terminal_keeps_one_status_line(server):
+    """Standard error on a terminal: "Bob is typing…" is one status line (carriage return, erase line, text), erased
+    before a message is printed and drawn again after it, and erased when Bob's own message arrives."""
+    dana = FOLDER / "dana.json"
+    cli("join", server.invite(), "--name", "Dana", "--identity", str(dana))
+    bob = PyClient(server.url.replace("http", "ws"), new_identity())
+    bob.register(server.invite(), "Bobby")
+    bob.login()
+    carol = PyClient(server.url.replace("http", "ws"), new_identity())
+    carol.register(server.invite(), "Carol")
+    carol.login()
+    terminal, tty = pty.openpty()
+    tail = subprocess.Popen([COMMUNE_BIN, "tail", GENERAL, "--identity", str(dana)], stdout=subprocess.PIPE, stderr=tty, text=True)
+    os.close(tty)
+    screen: list[bytes] = []
+
+    def read() -> None:
+        while True:
+            try:
+                chunk = os.read(terminal, 4096)
+            except OSError:
+                return
+            if not chunk:
+                return
+            screen.append(chunk)
+
+    threading.Thread(target=read, daemon=True).start()
+    shown = lambda: b"".join(screen).decode("utf-8", "replace")  # noqa: E731
+    erase = "\r\x1b[2K"
+    try:
+        out = Lines(tail.stdout)
+        for _ in range(50):
+            send(carol, "ready?")
+            try:
+                assert out.next(timeout=1).endswith("Carol: ready?")
+                break
+            except queue.Empty:
+                continue
+        else:
+            pytest.fail(f"tail printed nothing: {shown()!r}")
+        typing(bob)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not shown().endswith(erase + "Bobby is typing…"):
+            time.sleep(0.05)
+        assert shown().endswith(erase + "Bobby is typing…"), repr(shown())
+        # Carol's message while Bobby types: the status line is erased, the message printed, the line drawn again.
+        before = len(shown())
+        send(carol, "meanwhile")
+        line = out.next()
+        while line.endswith("Carol: ready?"):
+            line = out.next()
+        assert line.endswith("Carol: meanwhile"), line
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and shown()[before:] != erase + erase + "Bobby is typing…":
+            time.sleep(0.05)
+        assert shown()[before:] == erase + erase + "Bobby is typing…", repr(shown()[before:])
+        # Bobby's message ends his indicator: the line is erased and stays so.
+        before = len(shown())
+        send(bob, "here")
+        assert out.next().endswith("Bobby: here")
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and shown()[before:] != erase:
+            time.sleep(0.05)
+        assert shown()[before:] == erase, repr(shown()[before:])
+    finally:
+        tail.terminate()
+        tail.wait(timeout=10)
+        os.close(terminal)
+        bob.close()
+        carol.close()
 
 
 def identity_of(path: Path) -> dict:
