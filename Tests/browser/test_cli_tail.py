@@ -65,6 +65,18 @@ def send(client: PyClient, text: str, reply_to: int | None = None) -> int:
     return reply["data"]["payload"]["message_id"]
 
 
+def wait_until_tailing(out: Lines, client: PyClient, name: str) -> None:
+    """Waits until tail is connected: a message the client sends now reaches its output."""
+    for _ in range(50):
+        send(client, "ready?")
+        try:
+            if out.next(timeout=1).endswith(f"{name}: ready?"):
+                return
+        except queue.Empty:
+            continue
+    pytest.fail("tail printed nothing")
+
+
 def test_tail_prints_reply_previews_and_who_is_typing(server):
     alice = FOLDER / "alice.json"
     cli("join", server.invite(), "--name", "Alice", "--identity", str(alice))
@@ -77,16 +89,7 @@ def test_tail_prints_reply_previews_and_who_is_typing(server):
     )
     try:
         out, err = Lines(tail.stdout), Lines(tail.stderr)
-        # Tail is connected once a message sent now reaches it.
-        for _ in range(50):
-            send(bob, "ready?")
-            try:
-                assert out.next(timeout=1).endswith("Bob: ready?")
-                break
-            except queue.Empty:
-                continue
-        else:
-            pytest.fail(f"tail printed nothing: {err.seen}")
+        wait_until_tailing(out, bob, "Bob")
 
         # A reply: the original's preview first, its spoiler hidden as `commune history` prints it.
         send(bob, "no way", reply_to=original)
@@ -157,15 +160,7 @@ def test_tail_on_a_terminal_keeps_one_status_line(server):
     erase = "\r\x1b[2K"
     try:
         out = Lines(tail.stdout)
-        for _ in range(50):
-            send(carol, "ready?")
-            try:
-                assert out.next(timeout=1).endswith("Carol: ready?")
-                break
-            except queue.Empty:
-                continue
-        else:
-            pytest.fail(f"tail printed nothing: {shown()!r}")
+        wait_until_tailing(out, carol, "Carol")
         typing(bob)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and not shown().endswith(erase + "Bobby is typing…"):
