@@ -124,6 +124,7 @@ let package = Package(
                 "CommuneCore",
                 "CommuneProtocol",
                 "CommuneSQLite",
+                "CommunePostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommunePostgres
 import CommuneProtocol
 import CommuneServer
 import CommuneSQLite
@@ -24,6 +25,14 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "The data folder (created if missing).")
     var data = ServerConfiguration.defaultDataPath
+
+    @Option(
+        help: ArgumentHelp(
+            "Keep the community in this PostgreSQL database instead of the data folder's SQLite file (default: $COMMUNE_DATABASE_URL, the place for a password), e.g. postgres://commune@db.example.org/commune or postgres://commune@/commune?host=/run/postgresql. Every node started with the same database serves the same community; the data folder still holds the attachments' files, so give the nodes one shared folder.",
+            valueName: "postgres-url"
+        )
+    )
+    var database: String?
 
     @Option(help: "The base URL invites point at, e.g. https://chat.example.org (default: http://HOST:PORT).")
     var publicURL: String?
@@ -234,10 +243,12 @@ struct Serve: AsyncParsableCommand {
         if let webRoot = self.webRoot ?? ProcessInfo.processInfo.environment["COMMUNE_WEB_ROOT"], !webRoot.isEmpty {
             configuration.webRoot = URL(fileURLWithPath: webRoot).standardizedFileURL
         }
+        let database = try await self.openDatabase()
+        defer { database?.pool.cancel() }
         let logger = Logger(label: "commune")
         let server: CommuneServer
         do {
-            server = try await CommuneServer(configuration: configuration, logger: logger)
+            server = try await CommuneServer(configuration: configuration, store: database?.store, logger: logger)
         } catch {
             throw CommandFailure("cannot open the community in \(configuration.dataDirectory.path): \(error)")
         }
@@ -245,9 +256,9 @@ struct Serve: AsyncParsableCommand {
         let dataPath = configuration.dataDirectory.path
         do {
             try await server.run(gracefulShutdownSignals: [.sigterm, .sigint]) { ready in
-                Output.line("Commune is running at \(ready.baseURL) (data: \(dataPath))")
+                Output.line("Commune is running at \(ready.baseURL) (data: \(dataPath)\(database.map { ", database: \($0.store.address)" } ?? ""))")
                 Output.line("Open it in a browser, or join with: commune join <invite> --name <you>")
-                Output.line("Make more invites with: commune invite create --data \(dataPath)")
+                Output.line(database == nil ? "Make more invites with: commune invite create --data \(dataPath)" : "Make more invites in the web client (Invites, as a member who may invite)")
                 if let invite = ready.ownerInvite {
                     Output.line("Owner invite (single use; whoever joins with it owns the community):")
                     Output.line(invite.description)
@@ -257,6 +268,30 @@ struct Serve: AsyncParsableCommand {
             Output.error("error: the server stopped: \(error)")
             throw ExitCode.failure
         }
+    }
+}
+
+extension Serve {
+    /// The PostgreSQL store `--database` (or `COMMUNE_DATABASE_URL`) names, its connection pool running and its schema
+    /// migrated, so that the community opens on it before the server listens; `nil` for the data folder's SQLite.
+    /// The pool runs until the returned task is cancelled, after the server has stopped (its last writes included).
+    func openDatabase() async throws -> (store: PostgresStore, pool: Task<Void, Never>)? {
+        guard let url = self.database ?? ProcessInfo.processInfo.environment["COMMUNE_DATABASE_URL"], !url.isEmpty else { return nil }
+        let address: PostgresAddress
+        do {
+            address = try PostgresAddress(url: url)
+        } catch {
+            throw CommandFailure("--database: \(error)")
+        }
+        let store = PostgresStore(address: address, logger: Logger(label: "commune.postgres"))
+        let pool = Task { await store.run() }
+        do {
+            try await store.migrate()
+        } catch {
+            pool.cancel()
+            throw CommandFailure("cannot open the database \(address): \(error)")
+        }
+        return (store, pool)
     }
 }
 

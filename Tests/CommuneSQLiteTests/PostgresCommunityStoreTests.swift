@@ -32,6 +32,7 @@ struct PostgresCommunityStoreTests {
     @Test("a new database holds the default groups and the migrations in order; settings keep hostile text exactly")
     func defaultsAndSettings() async throws {
         try await PostgresStore.withStore(try await TestPostgres.freshDatabase(), logger: TestPostgres.logger) { store in
+            try await store.ping()
             #expect(try await store.groups() == Group.defaults)
             #expect(try await store.appliedMigrations() == PostgresSchema.migrations.map(\.name))
             try await store.migrate()

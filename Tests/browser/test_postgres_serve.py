@@ -1,0 +1,93 @@
+"""`commune serve --database` (issue 14): the community kept in PostgreSQL instead of the data folder's SQLite file.
+Alice registers with the owner invite and sends; the server is stopped and started again on a new, empty data folder
+(only the attachments' files live there), and her identity, the channel tree and the history come back from the
+database, with ids that go on where they stopped. A second node started on the same database reads the same
+history. Protocol clients only, no browser.
+
+Needs COMMUNE_BIN (an already built `commune`) and COMMUNE_TEST_POSTGRES_URL (the cluster scripts/test starts).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from browserkit import CommuneServer, PyClient, new_identity
+from test_web_client import COMMUNE_BIN
+
+CLUSTER = os.environ.get("COMMUNE_TEST_POSTGRES_URL", "")
+
+pytestmark = [
+    pytest.mark.skipif(not Path(COMMUNE_BIN).exists(), reason=f"no commune binary at {COMMUNE_BIN}"),
+    pytest.mark.skipif(not CLUSTER, reason="COMMUNE_TEST_POSTGRES_URL is not set (scripts/test starts a cluster)"),
+]
+
+GENERAL = {"codec": "text", "path": "General", "name": "General"}
+HOSTILE = "\u202eevil\u200b ||spoiler|| " + "ü" * 1_000
+
+
+def fresh_database() -> str:
+    """A new, empty database on the test cluster; its URL."""
+    name = f"commune_serve_{uuid.uuid4().hex[:16]}"
+    subprocess.run(["psql", CLUSTER, "-qc", f"CREATE DATABASE {name}"], check=True, capture_output=True, timeout=30)
+    parts = urlsplit(CLUSTER)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def history(client: PyClient, amount: int = 10) -> list[tuple[int, str]]:
+    reply = client.request("function", {**GENERAL, "function": "get_messages", "payload": {"amount": amount}})
+    return sorted((m["message_id"], m["message"]) for m in reply["data"]["payload"]["messages"])
+
+
+def connect(server: CommuneServer, identity: dict) -> PyClient:
+    client = PyClient(server.url.replace("http", "ws"), identity)
+    client.login()
+    return client
+
+
+def test_community_survives_a_restart_on_an_empty_data_folder_and_is_shared_by_a_second_node():
+    database = fresh_database()
+    first = CommuneServer(COMMUNE_BIN, ("--database", database, "--voice", "off"))
+    second = None
+    try:
+        first.start()
+        assert first.owner_invite, first.log_tail()
+        assert "database: " in first.log_tail()
+        alice_identity = new_identity()
+        alice = PyClient(first.url.replace("http", "ws"), alice_identity)
+        alice.register(first.owner_invite, "Alice")
+        alice.login()
+        sent = [alice.send_message("General", "General", text)["message_id"] for text in ("first", HOSTILE, "third")]
+        assert sent == [1, 2, 3]
+        assert history(alice) == [(1, "first"), (2, HOSTILE), (3, "third")]
+        alice.close()
+        # Nothing of the community went to the data folder: no SQLite file.
+        assert not any(Path(first.data).glob("*.sqlite*")), list(Path(first.data).iterdir())
+
+        first.stop()
+        shutil.rmtree(first.data)
+        first.data = tempfile.mkdtemp(prefix="commune-postgres-data-")
+        first.start()
+        assert not any("#invite=" in line for line in first.lines), "a second owner invite after a restart"
+        alice = connect(first, alice_identity)
+        assert history(alice) == [(1, "first"), (2, HOSTILE), (3, "third")]
+        assert alice.send_message("General", "General", "after the restart")["message_id"] == 4
+
+        # A second node on the same database: the same member logs in there and reads the same history.
+        second = CommuneServer(COMMUNE_BIN, ("--database", database, "--voice", "off"))
+        second.start()
+        elsewhere = connect(second, alice_identity)
+        assert history(elsewhere) == [(1, "first"), (2, HOSTILE), (3, "third"), (4, "after the restart")]
+        elsewhere.close()
+        alice.close()
+    finally:
+        first.cleanup()
+        if second:
+            second.cleanup()
