@@ -8,7 +8,6 @@ this as root in its own network namespace.
 
 from __future__ import annotations
 
-import queue
 import re
 import subprocess
 import tempfile
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from browserkit import PyClient, new_identity
-from test_cli_tail import Lines, send
+from test_cli_tail import Lines, send, wait_until_tailing
 from test_read_state import GENERAL, cli, server  # noqa: F401 - server: the module's own community
 from test_web_client import COMMUNE_BIN
 
@@ -44,15 +43,7 @@ def test_tail_resumes_after_its_connection_is_cut(server):
     )
     try:
         out, err = Lines(tail.stdout), Lines(tail.stderr)
-        for _ in range(50):
-            send(bob, "ready?")
-            try:
-                assert out.next(timeout=1).endswith("Bob: ready?")
-                break
-            except queue.Empty:
-                continue
-        else:
-            pytest.fail(f"tail printed nothing: {err.seen}")
+        wait_until_tailing(out, bob, "Bob")
         while not out.none_within(0.5):  # a "ready?" sent just before tail was ready
             pass
 
