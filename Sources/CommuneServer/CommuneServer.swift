@@ -59,7 +59,8 @@ public final class CommuneServer: Sendable {
             store: healthCheck ?? self.store, timeout: configuration.readinessTimeout, shutdownDelay: configuration.shutdownDelay, logger: logger
         )
         self.community = try await Community.open(
-            store: self.store, configuration: configuration.community,
+            // A store that keeps session tokens itself (PostgreSQL: shared by every node) keeps them; else this process.
+            store: self.store, sessions: (self.store as? any SessionStore) ?? InMemorySessionStore(), configuration: configuration.community,
             codecs: configuration.codecs,
             attachments: AttachmentFiles(directory: configuration.dataDirectory.appendingPathComponent("attachments")), logger: logger
         )

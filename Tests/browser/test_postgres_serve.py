@@ -2,7 +2,7 @@
 Alice registers with the owner invite and sends; the server is stopped and started again on a new, empty data folder
 (only the attachments' files live there), and her identity, the channel tree and the history come back from the
 database, with ids that go on where they stopped. A second node started on the same database reads the same
-history. Protocol clients only, no browser.
+history and accepts the session token the first node handed out. Protocol clients only, no browser.
 
 Needs COMMUNE_BIN (an already built `commune`) and COMMUNE_TEST_POSTGRES_URL (the cluster scripts/test starts).
 """
@@ -13,6 +13,8 @@ import os
 import shutil
 import subprocess
 import tempfile
+import urllib.error
+import urllib.request
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -44,6 +46,15 @@ def fresh_database() -> str:
 def history(client: PyClient, amount: int = 10) -> list[tuple[int, str]]:
     reply = client.request("function", {**GENERAL, "function": "get_messages", "payload": {"amount": amount}})
     return sorted((m["message_id"], m["message"]) for m in reply["data"]["payload"]["messages"])
+
+
+def attachment_status(server: CommuneServer, attachment: str, token: str) -> int:
+    request = urllib.request.Request(f"{server.url}api/attachments/{attachment}", headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
 
 
 def connect(server: CommuneServer, identity: dict) -> PyClient:
@@ -80,11 +91,17 @@ def test_community_survives_a_restart_on_an_empty_data_folder_and_is_shared_by_a
         assert history(alice) == [(1, "first"), (2, HOSTILE), (3, "third")]
         assert alice.send_message("General", "General", "after the restart")["message_id"] == 4
 
-        # A second node on the same database: the same member logs in there and reads the same history.
+        # A second node on the same database: the same member logs in there and reads the same history, and the
+        # session token the first node gave works there (the attachment API answers 404 for no such file, not 401).
+        again = PyClient(first.url.replace("http", "ws"), alice_identity)
+        token = again.login()["session_token"]
+        again.close()
         second = CommuneServer(COMMUNE_BIN, ("--database", database, "--voice", "off"))
         second.start()
         elsewhere = connect(second, alice_identity)
         assert history(elsewhere) == [(1, "first"), (2, HOSTILE), (3, "third"), (4, "after the restart")]
+        assert attachment_status(second, "nothing-here", token) == 404
+        assert attachment_status(second, "nothing-here", "not-a-token") == 401
         elsewhere.close()
         alice.close()
     finally:
