@@ -54,8 +54,7 @@ extension PostgresStore: MessageStore {
     }
 
     /// The batch's statements: the heads of its channels locked (and read), the earlier messages of its sender
-    /// numbers, the heads advanced by the new messages of each channel, then every new message and its mentions in
-    /// one multi-row INSERT each.
+    /// numbers, then one statement that advances the heads and stores every new message and its mentions.
     ///
     /// The heads are locked before the resends are looked for, so a resend of a message another node is storing in
     /// the same channel is found once that node commits. (The same sender number stored at the same moment in two
@@ -93,16 +92,7 @@ extension PostgresStore: MessageStore {
             )
         }
         if !fresh.isEmpty {
-            let channels = next.keys.sorted()
-            let heads = channels.map { (next[$0] ?? 1) - 1 }
-            try await connection.query(
-                """
-                UPDATE channel_heads SET last_message_id = x.last FROM unnest(\(channels)::bigint[], \(heads)::bigint[]) AS x (c, last)
-                WHERE channel_id = x.c AND last_message_id <> x.last
-                """,
-                logger: logger
-            )
-            try await Self.insertRows(sources, ids: fresh.map(\.messageID), connection: connection, logger: logger)
+            try await Self.write(sources, ids: fresh.map(\.messageID), heads: next.mapValues { $0 - 1 }, connection: connection, logger: logger)
         }
         return slots.map { slot in
             switch slot {
@@ -157,33 +147,13 @@ extension PostgresStore: MessageStore {
         return earlier
     }
 
-    private static func insertRows(_ messages: [NewMessage], ids: [Int64], connection: PostgresConnection, logger: Logger) async throws {
-        let channels = messages.map(\.channelID)
-        let senders = messages.map(\.senderID.value)
-        let bodies = messages.map(\.text)
-        let times = messages.map(\.sendTime)
-        let kinds = messages.map(\.kind.rawValue)
-        let attachments = messages.map { StoredColumns.encode(attachments: $0.attachments) }
-        let numbers = messages.map { $0.senderNumber ?? 0 }
-        let hasNumbers = messages.map { $0.senderNumber != nil }
-        let replies = messages.map { $0.replyTo ?? 0 }
-        let hasReplies = messages.map { $0.replyTo != nil }
-        let mentions = messages.map { StoredColumns.encode(mentions: $0.mentions) }
-        let everyone = messages.map(\.mentionsEveryone)
-        try await connection.query(
-            """
-            INSERT INTO messages (
-                channel_id, message_id, sender_id, body, send_time, kind, attachments, sender_number, reply_to, mentions, mentions_everyone
-            )
-            SELECT c, i, s, b, t, k, a, CASE WHEN hn THEN n END, CASE WHEN hr THEN r END, m, e
-            FROM unnest(
-                \(channels)::bigint[], \(ids)::bigint[], \(senders)::text[], \(bodies)::text[], \(times)::bigint[], \(kinds)::text[],
-                \(attachments)::text[], \(numbers)::bigint[], \(hasNumbers)::boolean[], \(replies)::bigint[], \(hasReplies)::boolean[],
-                \(mentions)::text[], \(everyone)::boolean[]
-            ) AS x (c, i, s, b, t, k, a, n, hn, r, hr, m, e)
-            """,
-            logger: logger
-        )
+    /// Stores the batch's new messages, their mentions and the channels' new heads in one statement (data-modifying
+    /// WITH queries), so a batch is one round trip however many messages it has.
+    private static func write(
+        _ messages: [NewMessage], ids: [Int64], heads: [Int64: Int64], connection: PostgresConnection, logger: Logger
+    ) async throws {
+        let channels = heads.keys.sorted()
+        let lasts = channels.map { heads[$0] ?? 0 }
         var mentioned: (users: [String], channels: [Int64], messages: [Int64]) = ([], [], [])
         for (message, id) in zip(messages, ids) {
             for user in message.mentions.map(\.value) + (message.mentionsEveryone ? [""] : []) {
@@ -192,9 +162,31 @@ extension PostgresStore: MessageStore {
                 mentioned.messages.append(id)
             }
         }
-        if !mentioned.users.isEmpty {
-            try await Self.insertMentions(mentioned, connection: connection, logger: logger)
-        }
+        try await connection.query(
+            """
+            WITH heads AS (
+                UPDATE channel_heads SET last_message_id = x.last FROM unnest(\(channels)::bigint[], \(lasts)::bigint[]) AS x (c, last)
+                WHERE channel_id = x.c AND last_message_id <> x.last
+            ), mentioned AS (
+                INSERT INTO mentions (user_id, channel_id, message_id)
+                SELECT * FROM unnest(\(mentioned.users)::text[], \(mentioned.channels)::bigint[], \(mentioned.messages)::bigint[])
+                ON CONFLICT DO NOTHING
+            )
+            INSERT INTO messages (
+                channel_id, message_id, sender_id, body, send_time, kind, attachments, sender_number, reply_to, mentions, mentions_everyone
+            )
+            SELECT c, i, s, b, t, k, a, CASE WHEN hn THEN n END, CASE WHEN hr THEN r END, m, e
+            FROM unnest(
+                \(messages.map(\.channelID))::bigint[], \(ids)::bigint[], \(messages.map(\.senderID.value))::text[],
+                \(messages.map(\.text))::text[], \(messages.map(\.sendTime))::bigint[], \(messages.map(\.kind.rawValue))::text[],
+                \(messages.map { StoredColumns.encode(attachments: $0.attachments) })::text[], \(messages.map { $0.senderNumber ?? 0 })::bigint[],
+                \(messages.map { $0.senderNumber != nil })::boolean[], \(messages.map { $0.replyTo ?? 0 })::bigint[],
+                \(messages.map { $0.replyTo != nil })::boolean[], \(messages.map { StoredColumns.encode(mentions: $0.mentions) })::text[],
+                \(messages.map(\.mentionsEveryone))::boolean[]
+            ) AS x (c, i, s, b, t, k, a, n, hn, r, hr, m, e)
+            """,
+            logger: logger
+        )
     }
 
     /// Rows of the `mentions` index (user id `''` for everyone).
