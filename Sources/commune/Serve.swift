@@ -286,13 +286,30 @@ extension Serve {
         let store = PostgresStore(address: address, logger: Logger(label: "commune.postgres"))
         let pool = Task { await store.run() }
         do {
-            try await store.migrate()
+            // The pool retries a database it cannot reach for ever: at start, give up after a while and say so.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await store.migrate() }
+                group.addTask {
+                    try await Task.sleep(for: Self.databaseStartTimeout)
+                    throw CommandFailure(
+                        "no answer from the database \(address) within \(Self.databaseStartTimeout.components.seconds) s: is it running, does the database exist, and may this user connect? (the log above has the connection errors)"
+                    )
+                }
+                defer { group.cancelAll() }
+                try await group.next()
+            }
+        } catch let failure as CommandFailure {
+            pool.cancel()
+            throw failure
         } catch {
             pool.cancel()
             throw CommandFailure("cannot open the database \(address): \(error)")
         }
         return (store, pool)
     }
+
+    /// How long `serve --database` waits at start for the database to answer and its schema to be brought up to date.
+    static let databaseStartTimeout = Duration.seconds(30)
 }
 
 extension VoiceConfiguration.Mode: ExpressibleByArgument {}
