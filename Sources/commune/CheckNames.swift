@@ -19,9 +19,9 @@ struct CheckNames: AsyncParsableCommand {
     @OptionGroup var store: InviteCommand.StoreOptions
 
     func run() async throws {
-        let store = try self.store.open()
-        let community = try await orExit { try await Community.open(store: store, logger: Logger(label: "commune.check-names")) }
-        let problems = community.storedNameProblems()
+        let problems = try await self.store.withStore { store in
+            try await orExit { try await Community.open(store: store, logger: Logger(label: "commune.check-names")) }.storedNameProblems()
+        }
         for problem in problems { Output.line(problem.description) }
         Output.line(problems.isEmpty ? "Every stored name follows the current rules." : "\(problems.count) stored name problem\(problems.count == 1 ? "" : "s").")
     }

@@ -1,9 +1,11 @@
 import ArgumentParser
 import CommuneCore
+import CommunePostgres
 import CommuneSQLite
 import CommuneProtocol
 import CommuneServer
 import Foundation
+import Logging
 
 struct InviteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,12 +19,42 @@ struct InviteCommand: AsyncParsableCommand {
         @Option(help: "The community's data folder.")
         var data = ServerConfiguration.defaultDataPath
 
-        func open() throws -> SQLiteStore {
+        @Option(
+            help: ArgumentHelp(
+                "The community's PostgreSQL database, for a server started with --database (default: $COMMUNE_DATABASE_URL).",
+                valueName: "postgres-url"
+            )
+        )
+        var database: String?
+
+        /// The database's URL when one is named, else `nil` for the data folder's SQLite file.
+        var databaseURL: String? {
+            guard let url = self.database ?? ProcessInfo.processInfo.environment["COMMUNE_DATABASE_URL"], !url.isEmpty else { return nil }
+            return url
+        }
+
+        /// Where the community is kept, for messages.
+        var place: String { self.databaseURL.map { (try? PostgresAddress(url: $0).description) ?? "the database" } ?? self.data }
+
+        /// Runs `body` on the community's store: the PostgreSQL database when one is named (its pool running for as
+        /// long as `body` does), else the data folder's SQLite file.
+        func withStore<Result: Sendable>(_ body: (any CommunityStore) async throws -> Result) async throws -> Result {
+            if let url = self.databaseURL {
+                let address: PostgresAddress
+                do {
+                    address = try PostgresAddress(url: url)
+                } catch {
+                    throw CommandFailure("--database: \(error)")
+                }
+                var logger = Logger(label: "commune.postgres")
+                logger.logLevel = .error
+                return try await PostgresStore.withStore(address, logger: logger) { try await body($0) }
+            }
             let directory = URL(fileURLWithPath: self.data).standardizedFileURL
             guard SQLiteStore.exists(in: directory) else {
                 throw CommandFailure("No community in \(directory.path): start one with `commune serve --data \(self.data)`.")
             }
-            return try SQLiteStore(directory: directory)
+            return try await body(try SQLiteStore(directory: directory))
         }
     }
 
@@ -50,11 +82,12 @@ struct InviteCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try self.store.open()
             let lifetime = try DurationParser.milliseconds(self.expires)
-            let (invite, link) = try await orExit {
-                let invite = try await InviteIssuer.create(in: store, group: self.group, uses: self.uses, lifetimeMilliseconds: lifetime)
-                return (invite, try await InviteIssuer.link(for: invite, in: store))
+            let (invite, link) = try await self.store.withStore { store in
+                try await orExit {
+                    let invite = try await InviteIssuer.create(in: store, group: self.group, uses: self.uses, lifetimeMilliseconds: lifetime)
+                    return (invite, try await InviteIssuer.link(for: invite, in: store))
+                }
             }
             let expiry = invite.expiresAt.map { "expires \(Self.format($0))" } ?? "never expires"
             Output.line("Invite for group '\(invite.group)': \(invite.usesLeft) use\(invite.usesLeft == 1 ? "" : "s"), \(expiry).")
@@ -75,9 +108,8 @@ struct InviteCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let store = try self.store.open()
             let now = UnixTime.nowMilliseconds()
-            let invites = try await store.invites()
+            let invites = try await self.store.withStore { store in try await store.invites() }
             if invites.isEmpty {
                 Output.line("No invites.")
                 return
@@ -103,9 +135,10 @@ struct InviteCommand: AsyncParsableCommand {
         @Argument(help: "The invite's code or link.") var invite: String
 
         func run() async throws {
-            let store = try self.store.open()
             let code = InviteLink(self.invite)?.code ?? self.invite
-            guard try await store.revokeInvite(code) else { throw CommandFailure("No invite with that code in \(self.store.data).") }
+            guard try await self.store.withStore({ store in try await store.revokeInvite(code) }) else {
+                throw CommandFailure("No invite with that code in \(self.store.place).")
+            }
             Output.line("Revoked the invite \(code.prefix(6))….")
         }
     }

@@ -258,7 +258,7 @@ struct Serve: AsyncParsableCommand {
             try await server.run(gracefulShutdownSignals: [.sigterm, .sigint]) { ready in
                 Output.line("Commune is running at \(ready.baseURL) (data: \(dataPath)\(database.map { ", database: \($0.store.address)" } ?? ""))")
                 Output.line("Open it in a browser, or join with: commune join <invite> --name <you>")
-                Output.line(database == nil ? "Make more invites with: commune invite create --data \(dataPath)" : "Make more invites in the web client (Invites, as a member who may invite)")
+                Output.line(database == nil ? "Make more invites with: commune invite create --data \(dataPath)" : "Make more invites with: commune invite create --database <the same URL>")
                 if let invite = ready.ownerInvite {
                     Output.line("Owner invite (single use; whoever joins with it owns the community):")
                     Output.line(invite.description)

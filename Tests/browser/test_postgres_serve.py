@@ -2,7 +2,8 @@
 Alice registers with the owner invite and sends; the server is stopped and started again on a new, empty data folder
 (only the attachments' files live there), and her identity, the channel tree and the history come back from the
 database, with ids that go on where they stopped. A second node started on the same database reads the same
-history and accepts the session token the first node handed out. Protocol clients only, no browser.
+history and accepts the session token the first node handed out, and an invite `commune invite create --database`
+made admits Bob there. Protocol clients only, no browser.
 
 Needs COMMUNE_BIN (an already built `commune`) and COMMUNE_TEST_POSTGRES_URL (the cluster scripts/test starts).
 """
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from browserkit import CommuneServer, PyClient, new_identity
+from test_read_state import cli
 from test_web_client import COMMUNE_BIN
 
 CLUSTER = os.environ.get("COMMUNE_TEST_POSTGRES_URL", "")
@@ -102,6 +104,18 @@ def test_community_survives_a_restart_on_an_empty_data_folder_and_is_shared_by_a
         assert history(elsewhere) == [(1, "first"), (2, HOSTILE), (3, "third"), (4, "after the restart")]
         assert attachment_status(second, "nothing-here", token) == 404
         assert attachment_status(second, "nothing-here", "not-a-token") == 401
+
+        # `commune invite create --database` makes an invite in the database; Bob joins with it on the second node.
+        made = cli("invite", "create", "--database", database, "--uses", "1")
+        link = made.strip().splitlines()[-1]
+        assert "#invite=" in link, made
+        bob = PyClient(second.url.replace("http", "ws"), new_identity())
+        bob.register(link[link.index("http") :], "Bob")
+        bob.login()
+        assert history(bob)[-1] == (4, "after the restart")
+        bob.close()
+        listed = cli("invite", "list", "--database", database)
+        assert "used up" in listed and link.split("#invite=")[-1][:6] in listed, listed
         elsewhere.close()
         alice.close()
     finally:
