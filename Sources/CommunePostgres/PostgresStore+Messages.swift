@@ -103,15 +103,16 @@ extension PostgresStore: MessageStore {
         }
     }
 
-    /// Locks the heads of `channels` until the transaction ends (creating a channel's at its first message) and
-    /// returns the next id of each: another node's batch for one of them waits, then continues from the head this one
-    /// leaves. Channels are locked in ascending order, so two batches never deadlock on them.
+    /// Locks the heads of `channels` until the transaction ends and returns the next id of each: another node's batch
+    /// for one of them waits, then continues from the head this one leaves. Channels are locked in ascending order, so
+    /// two batches never deadlock on them. A channel without a head gets one at its newest stored message (0 for
+    /// none), so messages copied in without their heads (a migration) are continued, not collided with.
     private static func lockHeads(_ channels: Set<Int64>, connection: PostgresConnection, logger: Logger) async throws -> [Int64: Int64] {
         let sorted = channels.sorted()
         let rows = try await connection.query(
             """
             INSERT INTO channel_heads AS h (channel_id, last_message_id)
-            SELECT c, 0 FROM unnest(\(sorted)::bigint[]) AS c ORDER BY c
+            SELECT c, coalesce((SELECT max(message_id) FROM messages WHERE channel_id = c), 0) FROM unnest(\(sorted)::bigint[]) AS c ORDER BY c
             ON CONFLICT (channel_id) DO UPDATE SET last_message_id = h.last_message_id
             RETURNING channel_id, last_message_id
             """,

@@ -1,8 +1,10 @@
 import CommuneCore
-import CommunePostgres
 import CommuneProtocol
 import Foundation
+import PostgresNIO
 import Testing
+
+@testable import CommunePostgres
 
 /// The PostgreSQL store's message half on a real database (the test cluster): group commit with dense ids per
 /// channel, also with two nodes writing one channel, resends, paging, masking, search kept in step, reactions, pins
@@ -116,6 +118,20 @@ struct PostgresMessageStoreTests {
             }
             #expect(copies.filter(\.isNew).count == 1 && Set(copies.map(\.message)).count == 1 && copies[0].message.messageID == 3)
             #expect(try await store.messages(channelID: 1, before: nil, skip: 0, limit: 10).map(\.messageID) == [3, 2, 1])
+        }
+    }
+
+    @Test("messages copied in without a channel head (a migration) are continued from the newest, not collided with")
+    func copiedMessages() async throws {
+        try await self.withStore { store in
+            let sender = UUIDString.random()
+            try await store.client.query(
+                "INSERT INTO messages (channel_id, message_id, sender_id, body, send_time) SELECT 5, g, \(sender.value), 'old', g FROM generate_series(1, 40) g",
+                logger: TestPostgres.logger
+            )
+            let next = try await store.appendMessage(NewMessage(channelID: 5, senderID: sender, text: "new", sendTime: 41))
+            #expect(next.isNew && next.message.messageID == 41)
+            #expect(try await store.lastMessageIDs(channelIDs: [5]) == [5: 41])
         }
     }
 
