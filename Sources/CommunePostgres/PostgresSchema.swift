@@ -212,6 +212,13 @@ enum PostgresSchema {
                 """
             }
         ),
+        // Search results newest first without sorting every match (PostgresStore+Search.swift): for a word in most
+        // messages the planner walks this index from the newest and stops at a page (300,000 messages: 188 ms -> 0.1 ms
+        // for a word in all of them); rare words still start from the GIN index.
+        Migration(
+            name: "v5-message-search-order",
+            statements: ["CREATE INDEX messages_newest ON messages (send_time DESC, channel_id DESC, message_id DESC)"]
+        ),
     ]
 
     /// `text` as an SQL string literal (standard_conforming_strings, PostgreSQL's default since 9.1).
