@@ -263,12 +263,13 @@ def test_a_pin_made_while_away_shows_after_reconnecting(server, alice, bob):
 
 
 def test_a_banned_members_reactions_no_longer_count(server, alice, bob):
-    """Carol reacts beside Bob, Alice (the owner) bans Carol: Alice's page shows the counts without Carol's at once,
-    with no reload (member_removed makes it read the shown messages again)."""
+    """Carol (registered as Dana: this module's community has a Carol already) reacts beside Bob, Alice (the owner)
+    bans Carol: Alice's page shows the counts without Carol's at once, with no reload (member_removed makes it read
+    the shown messages again)."""
     from test_hostile_members import run
 
     carol = PyClient(server.url.replace("http", "ws"), new_identity())
-    carol.register(server.invite(), "Carol")
+    carol.register(server.invite(), "Dana")
     carol.login()
     message = call(bob, "send_message", {"message": "react before the ban"})["payload"]["message_id"]
     alice.wait_message("react before the ban")
