@@ -239,29 +239,6 @@ def test_a_preview_of_hostile_text_is_isolated_text(alice, bob):
     assert alice.driver.execute_script("return arguments[0].textContent", preview) == "\u202eevil override <b>bold</b>"
 
 
-def test_a_pin_made_while_away_shows_after_reconnecting(server, alice, bob):
-    """pin_changed updates missed while the connection was down: the pins are read again on reconnecting. The pin is
-    written into the database while the server is stopped, so it cannot arrive as a live update. (Last: it stops the
-    server, which closes Bob's connection.)"""
-    import sqlite3
-    import time
-
-    message = call(bob, "send_message", {"message": "pinned while Alice was away"})["payload"]["message_id"]
-    alice.wait_message("pinned while Alice was away")
-    user_id = alice.driver.execute_script("return JSON.parse(localStorage.getItem('commune.identity.v1')).user_id")
-    server.stop()
-    alice.wait(lambda _: alice.connection() in ("reconnecting", "connecting"), message="no reconnect state")
-    with sqlite3.connect(Path(server.data) / "commune.sqlite") as db:
-        channel = db.execute("SELECT id FROM interactables WHERE name = 'General' AND codec = 'text'").fetchone()[0]
-        db.execute("INSERT INTO pins (channel_id, message_id, pinned_by, time) VALUES (?, ?, ?, ?)",
-                   (channel, message, user_id, int(time.time() * 1000)))
-    server.start()
-    alice.driver.execute_script("document.getElementById('conn-retry').click()")
-    alice.wait(lambda _: alice.connection() == "online", message="Alice never reconnected")
-    alice.wait(lambda _: "pinned" in message_item(alice, "pinned while Alice was away").get_attribute("class"),
-               message="the pin made while away never showed")
-
-
 def test_a_banned_members_reactions_no_longer_count(server, alice, bob):
     """Carol (registered as Dana: this module's community has a Carol already) reacts beside Bob, Alice (the owner)
     bans Carol: Alice's page shows the counts without Carol's at once, with no reload (member_removed makes it read
@@ -283,3 +260,26 @@ def test_a_banned_members_reactions_no_longer_count(server, alice, bob):
                message=f"Carol's reactions still count: {chip_counts(alice, 'react before the ban')}")
     alice.screenshot("c10-reactions-after-ban.png")
     carol.close()
+
+
+def test_a_pin_made_while_away_shows_after_reconnecting(server, alice, bob):
+    """pin_changed updates missed while the connection was down: the pins are read again on reconnecting. The pin is
+    written into the database while the server is stopped, so it cannot arrive as a live update. (Last: it stops the
+    server, which closes Bob's connection.)"""
+    import sqlite3
+    import time
+
+    message = call(bob, "send_message", {"message": "pinned while Alice was away"})["payload"]["message_id"]
+    alice.wait_message("pinned while Alice was away")
+    user_id = alice.driver.execute_script("return JSON.parse(localStorage.getItem('commune.identity.v1')).user_id")
+    server.stop()
+    alice.wait(lambda _: alice.connection() in ("reconnecting", "connecting"), message="no reconnect state")
+    with sqlite3.connect(Path(server.data) / "commune.sqlite") as db:
+        channel = db.execute("SELECT id FROM interactables WHERE name = 'General' AND codec = 'text'").fetchone()[0]
+        db.execute("INSERT INTO pins (channel_id, message_id, pinned_by, time) VALUES (?, ?, ?, ?)",
+                   (channel, message, user_id, int(time.time() * 1000)))
+    server.start()
+    alice.driver.execute_script("document.getElementById('conn-retry').click()")
+    alice.wait(lambda _: alice.connection() == "online", message="Alice never reconnected")
+    alice.wait(lambda _: "pinned" in message_item(alice, "pinned while Alice was away").get_attribute("class"),
+               message="the pin made while away never showed")
