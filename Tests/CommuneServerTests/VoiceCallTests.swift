@@ -214,7 +214,8 @@ struct VoiceCallTests {
         try await alice.connection.remove(bob.identity.userID, ban: true)
         let left = try await carol.events.nextUpdate("user_left")
         #expect(left.payload["user_id"]?.stringValue == bob.identity.userID.value)
-        #expect(try await bobSocket.next("ended")["reason"]?.stringValue == "disconnected")
+        #expect(left.payload["reason"]?.stringValue == "removed")
+        #expect(try await bobSocket.next("ended")["reason"]?.stringValue == "removed")
         #expect(try await self.activeUsers(server, carol.identity).isEmpty)
     }
 

@@ -127,8 +127,14 @@ struct MemberFunctions: Capability {
         let result = CommunityFunctions.result(
             Self.memberRemoved, ["user_id": .string(member.id.value), "banned": .bool(banning), "vengeance": .bool(vengeance)]
         )
+        // Their call ends before the moderator hears it is done: their media admission is revoked by then.
+        var updates: [Update] = []
+        if let participant = community.calls.leave(member.id) {
+            updates += await community.participantLeft(participant, reason: .removed, tellConnection: false)
+        }
+        updates.append(Update(result, to: .community))
         return Effect(
-            reply: result, updates: [Update(result, to: .community)],
+            reply: result, updates: updates,
             disconnects: [Disconnect(member: member.id, reason: banning ? "banned" : "removed from the community")]
         )
     }

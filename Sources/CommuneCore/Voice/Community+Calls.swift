@@ -106,4 +106,6 @@ public enum CallEndReason: String, Sendable {
     case mediaRestarted = "media_restarted"
     /// The member may no longer see the voice channel (it was made private, or their group changed).
     case noAccess = "no_access"
+    /// The member was removed from the community or banned.
+    case removed
 }

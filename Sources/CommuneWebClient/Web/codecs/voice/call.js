@@ -165,7 +165,7 @@ function teardown(call) {
   playback.clear();
 }
 
-/** The server ended my call (reason: moved, channel_removed, media_restarted, no_access, disconnected, left). */
+/** The server ended my call (reason: moved, channel_removed, media_restarted, no_access, removed, disconnected, left). */
 export function ended(reason) {
   const call = model.call;
   if (!call) return;
@@ -184,7 +184,8 @@ export function ended(reason) {
   releaseMicrophone();
   releaseCamera();
   changed();
-  if (reason === "left") return;
+  // Removed or banned: the connection closes next and says so itself.
+  if (reason === "left" || reason === "removed") return;
   if (reason === "moved") {
     toast({ kind: "info", title: "Call moved", message: ["You joined ", channelLabel(key), " from another device or page, so this page left the call."], timeout: 9000 });
   } else if (reason === "channel_removed") {
