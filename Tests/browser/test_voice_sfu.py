@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 
 from browserkit import Browser, CommuneServer, PyClient, free_port, save_figures
-from test_voice import COMMUNE_BIN, MEDIA_FLAGS, hear_each_other, inbound, occupant, open_voice, stats, user_id, voice_state
+from test_voice import COMMUNE_BIN, hear_each_other, media_flags, inbound, occupant, open_voice, stats, user_id, voice_state
 from test_web_client import dismiss_toasts, open_channel
 
 MEDIA_IP = os.environ.get("COMMUNE_TEST_MEDIA_IP")
@@ -100,7 +100,7 @@ def pair(sfu):
     made: list[Browser] = []
     try:
         for name, link in (("Alice", sfu.owner_invite), ("Bob", sfu.invite())):
-            browser = Browser(f"voice-sfu-{name.lower()}", flags=MEDIA_FLAGS)
+            browser = Browser(f"voice-sfu-{name.lower()}", flags=media_flags(name))
             made.append(browser)
             browser.driver.get(link)
             browser.wait_screen("join")
