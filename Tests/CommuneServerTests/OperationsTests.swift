@@ -3,6 +3,7 @@ import CommuneCore
 import CommuneProtocol
 import CommuneServer
 import Foundation
+import Synchronization
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -83,6 +84,69 @@ struct OperationsTests {
         #expect(late.status == 503)
         #expect(late.body == "not ready: the store did not answer within 0.3 seconds\n")
         await hanging.stopAndRemove()
+    }
+
+    /// A store check that hangs until released (then answers at once), counting how often it was asked.
+    final class HangingCheck: StoreHealthCheck {
+        let pings = Atomic<Int>(0)
+        private let waiting = Mutex<(released: Bool, pings: [CheckedContinuation<Void, Never>])>((false, []))
+
+        func ping() async throws {
+            self.pings.add(1, ordering: .relaxed)
+            await withCheckedContinuation { continuation in
+                let released = self.waiting.withLock { waiting in
+                    if !waiting.released { waiting.pings.append(continuation) }
+                    return waiting.released
+                }
+                if released { continuation.resume() }
+            }
+        }
+
+        func release() {
+            let pings = self.waiting.withLock { waiting in
+                waiting.released = true
+                defer { waiting.pings = [] }
+                return waiting.pings
+            }
+            for ping in pings { ping.resume() }
+        }
+    }
+
+    /// `GET /readyz` on a connection of its own, with its own socket, so that many can be in flight at once.
+    func readyz(_ server: TestServer) async throws -> String {
+        let connection = try RawHTTP(port: server.ready.port)
+        return try await connection.run { connection in
+            connection.write("GET /readyz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            return String(decoding: try connection.readUntilClosed(), as: UTF8.self)
+        }
+    }
+
+    @Test("/readyz on a hung store: 50 probes at once share one store check and are all answered 503; later probes wait for the same check")
+    func readinessSharesOneCheck() async throws {
+        let check = HangingCheck()
+        let server = try await TestServer.start(healthCheck: check) { $0.readinessTimeout = .milliseconds(500) }
+        let answers = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<50 { group.addTask { try await self.readyz(server) } }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        #expect(answers.count == 50)
+        for answer in answers {
+            #expect(answer.hasPrefix("HTTP/1.1 503 "))
+            #expect(answer.hasSuffix("\r\n\r\nnot ready: the store did not answer within 0.5 seconds\n"))
+        }
+        #expect(check.pings.load(ordering: .relaxed) == 1)
+        // The hung check is not started again: the next probe waits for the same one, and is told the same.
+        #expect(try await self.readyz(server).hasPrefix("HTTP/1.1 503 "))
+        #expect(check.pings.load(ordering: .relaxed) == 1)
+        // Once the store answers, the node is ready again.
+        check.release()
+        var answer = try await self.readyz(server)
+        for _ in 0..<100 where !answer.hasPrefix("HTTP/1.1 200 ") {
+            try await Task.sleep(for: .milliseconds(20))
+            answer = try await self.readyz(server)
+        }
+        #expect(answer.hasSuffix("\r\n\r\nready\n"))
+        await server.stopAndRemove()
     }
 
     @Test("During a graceful shutdown /readyz answers 503 'shutting down' while members are still served")

@@ -10,8 +10,8 @@ import Synchronization
 /// "shutting down" while the other services still run, for ``ServerConfiguration/shutdownDelay`` and then for as
 /// long as they take to stop, so that a load balancer stops sending new clients before connections are closed.
 final class Readiness: Service, Sendable {
-    private let store: any StoreHealthCheck
-    private let timeout: Duration
+    /// The store's health check, one at a time however many probes ask.
+    private let ping: SharedPing
     private let shutdownDelay: Duration
     private let logger: Logger
     private let shuttingDown = Atomic<Bool>(false)
@@ -19,8 +19,7 @@ final class Readiness: Service, Sendable {
     private let lastFailed = Atomic<Bool>(false)
 
     init(store: any StoreHealthCheck, timeout: Duration, shutdownDelay: Duration, logger: Logger) {
-        self.store = store
-        self.timeout = timeout
+        self.ping = SharedPing(store: store, timeout: timeout)
         self.shutdownDelay = shutdownDelay
         self.logger = logger
     }
@@ -37,7 +36,7 @@ final class Readiness: Service, Sendable {
     /// `nil` when ready, or why not, in a few words fit for anyone who can reach `/readyz` (details go to the log).
     func check() async -> String? {
         if self.shuttingDown.load(ordering: .relaxed) { return "shutting down" }
-        let failure = await Self.ping(self.store, within: self.timeout)
+        let failure = await self.ping.verdict()
         let failedBefore = self.lastFailed.exchange(failure != nil, ordering: .relaxed)
         if let failure, !failedBefore {
             self.logger.error("Not ready: the store's health check failed: \(failure.detail)")
@@ -52,37 +51,84 @@ final class Readiness: Service, Sendable {
         var detail: String
     }
 
-    /// Pings `store`, giving up after `timeout` without waiting for the ping (a hung store must not hang the probe).
-    private static func ping(_ store: any StoreHealthCheck, within timeout: Duration) async -> Failure? {
-        let verdict = FirstVerdict()
-        return await withCheckedContinuation { continuation in
-            verdict.set(continuation)
-            let timer = Task {
-                try? await Task.sleep(for: timeout)
-                verdict.give(Failure(reason: "the store did not answer within \(timeout)", detail: "no answer within \(timeout)"))
-            }
-            Task {
-                do {
-                    try await store.ping()
-                    verdict.give(nil)
-                } catch {
-                    verdict.give(Failure(reason: "the store failed a read", detail: "\(error)"))
+    /// The store's ping, shared: the checks that arrive while one runs wait for its verdict instead of each pinging
+    /// the store (a hung store would otherwise hold one ping per probe for as long as it hangs).
+    ///
+    /// A round of checks waits at most `timeout` from the first of them; when that passes first they are answered
+    /// "did not answer", and the ping is not started again while it still runs: later rounds wait for the same one.
+    /// So a store is pinged by at most one task at a time, whatever the number of probes.
+    private final class SharedPing: Sendable {
+        private let store: any StoreHealthCheck
+        private let timeout: Duration
+
+        private struct State {
+            /// Whether the store's ping is running (it may outlive the round that started it).
+            var pinging = false
+            /// The checks waiting for a verdict, and the timer that answers them when the ping takes too long.
+            var waiters: [CheckedContinuation<Failure?, Never>] = []
+            var timer: Task<Void, Never>?
+            /// Which round the timer belongs to, so that a late timer never answers the next round early.
+            var round = 0
+        }
+
+        private let state = Mutex(State())
+
+        init(store: any StoreHealthCheck, timeout: Duration) {
+            self.store = store
+            self.timeout = timeout
+        }
+
+        /// The verdict of the running ping, or of a new one; a failure if none comes within the timeout.
+        func verdict() async -> Failure? {
+            await withCheckedContinuation { continuation in
+                let (startPing, startTimer, round) = self.state.withLock { state in
+                    state.waiters.append(continuation)
+                    let startPing = !state.pinging
+                    state.pinging = true
+                    let startTimer = state.waiters.count == 1
+                    if startTimer { state.round += 1 }
+                    return (startPing, startTimer, state.round)
                 }
-                timer.cancel()
+                if startTimer {
+                    let timer = Task {
+                        try? await Task.sleep(for: self.timeout)
+                        guard !Task.isCancelled else { return }
+                        self.answer(
+                            Failure(reason: "the store did not answer within \(self.timeout)", detail: "no answer within \(self.timeout)"),
+                            round: round
+                        )
+                    }
+                    self.state.withLock { state in
+                        if state.round == round, !state.waiters.isEmpty { state.timer = timer } else { timer.cancel() }
+                    }
+                }
+                if startPing {
+                    Task {
+                        var verdict: Failure?
+                        do {
+                            try await self.store.ping()
+                        } catch {
+                            verdict = Failure(reason: "the store failed a read", detail: "\(error)")
+                        }
+                        self.state.withLock { $0.pinging = false }
+                        self.answer(verdict, round: nil)
+                    }
+                }
             }
         }
-    }
 
-    /// Resumes its continuation once, with whichever verdict comes first.
-    private final class FirstVerdict: Sendable {
-        private let continuation = Mutex<CheckedContinuation<Failure?, Never>?>(nil)
-
-        func set(_ continuation: CheckedContinuation<Failure?, Never>) {
-            self.continuation.withLock { $0 = continuation }
-        }
-
-        func give(_ verdict: Failure?) {
-            self.continuation.withLock { $0.take() }?.resume(returning: verdict)
+        /// Answers the waiting checks (of `round`, when a timer answers) with `verdict`.
+        private func answer(_ verdict: Failure?, round: Int?) {
+            let (waiters, timer) = self.state.withLock { state -> ([CheckedContinuation<Failure?, Never>], Task<Void, Never>?) in
+                guard round == nil || round == state.round else { return ([], nil) }
+                defer {
+                    state.waiters = []
+                    state.timer = nil
+                }
+                return (state.waiters, state.timer)
+            }
+            timer?.cancel()
+            for waiter in waiters { waiter.resume(returning: verdict) }
         }
     }
 }
