@@ -1,5 +1,8 @@
 import CommuneCore
+import CommuneProtocol
+import Foundation
 import Logging
+import PostgresNIO
 import Testing
 
 @testable import CommunePostgres
@@ -28,6 +31,47 @@ struct PostgresStoreTests {
         #expect(throws: PostgresAddressError.self) { try PostgresAddress(url: "postgres://a@localhost/") }
         #expect(throws: PostgresAddressError.self) { try PostgresAddress(url: "postgres://a@localhost:99999/c") }
         #expect(throws: PostgresAddressError.self) { try PostgresAddress(url: "postgres://a@localhost/c?sslmode=sometimes") }
+    }
+
+    @Test("a test run drops the test databases earlier runs left, not one in use nor one just made")
+    func leftoverTestDatabases() async throws {
+        let cluster = try PostgresAddress(url: try #require(TestPostgres.clusterURL))
+        let tag = UUIDString.random().value.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
+        let (old, legacy, inUse) = ("commune_test_1000_\(tag)", "commune_test_legacy\(tag)", "commune_test_1001_\(tag)")
+        let recent = try await TestPostgres.freshDatabase().database
+        func databases() async throws -> Set<String> {
+            try await TestPostgres.withCluster(cluster) { client in
+                var names = Set<String>()
+                for try await name in try await client.query("SELECT datname FROM pg_database", logger: TestPostgres.logger).decode(String.self) {
+                    names.insert(name)
+                }
+                return names
+            }
+        }
+        try await TestPostgres.withCluster(cluster) { client in
+            for name in [old, legacy, inUse] { try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: TestPostgres.logger) }
+        }
+        var busy = cluster
+        busy.database = inUse
+        let dropped = try await TestPostgres.withCluster(busy) { client in
+            // A connection to `inUse` stays open in the pool while this runs.
+            try await client.query("SELECT 1", logger: TestPostgres.logger)
+            return try await TestPostgres.dropLeftoverDatabases(olderThan: TestPostgres.leftoverAge, on: cluster)
+        }
+        #expect(dropped.contains(old) && dropped.contains(legacy))
+        #expect(!dropped.contains(inUse) && !dropped.contains(recent))
+        let left = try await databases()
+        #expect(!left.contains(old) && !left.contains(legacy) && left.contains(inUse) && left.contains(recent))
+        // Once no one uses it (the closed connection's backend may take a moment to leave), the old one goes too.
+        var later = try await TestPostgres.dropLeftoverDatabases(olderThan: TestPostgres.leftoverAge, on: cluster)
+        for _ in 0..<50 where !later.contains(inUse) {
+            try await Task.sleep(for: .milliseconds(100))
+            later = try await TestPostgres.dropLeftoverDatabases(olderThan: TestPostgres.leftoverAge, on: cluster)
+        }
+        #expect(later.contains(inUse))
+        try await TestPostgres.withCluster(cluster) { client in
+            try await client.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(recent)"), logger: TestPostgres.logger)
+        }
     }
 
     @Test("nodes starting together apply each migration once")
