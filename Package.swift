@@ -176,6 +176,7 @@ let package = Package(
             name: "CommuneSQLiteTests",
             dependencies: [
                 "CommuneSQLite", "CommunePostgres", "CommuneCore", "CommuneProtocol", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "CoreMetrics", package: "swift-metrics"), .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),

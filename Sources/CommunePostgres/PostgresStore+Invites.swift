@@ -2,7 +2,8 @@ import CommuneCore
 import CommuneProtocol
 import PostgresNIO
 
-/// Invites, listed in the order they were created (the `position` identity column).
+/// Invites, listed by creation time, then code, as every store lists them (the `position` identity column keeps the
+/// order rows were written in, which a copied database does not share).
 extension PostgresStore: InviteStore {
     public func createInvite(_ invite: Invite) async throws {
         try await self.execute(
@@ -15,7 +16,7 @@ extension PostgresStore: InviteStore {
 
     public func invites() async throws -> [Invite] {
         try await self.rows(
-            "SELECT code, group_name, uses_left, expires_at, created_at, revoked FROM invites ORDER BY position", Self.invite
+            "SELECT code, group_name, uses_left, expires_at, created_at, revoked FROM invites ORDER BY created_at, code", Self.invite
         )
     }
 

@@ -9,7 +9,9 @@ import PostgresNIO
 /// `channel_heads` row, then advances it), read and paged by id like the SQLite store.
 extension PostgresStore: MessageStore {
     public func appendMessage(_ message: NewMessage) async throws -> AppendedMessage {
-        try await self.messageQueue.submit(message) { batch in try await self.writeMessages(batch) }
+        try await self.messageQueue.submit(message) { batch in
+            try await self.metrics.measuringCommit({ try await self.writeMessages(batch) }, newMessages: { $0.count(where: \.isNew) })
+        }
     }
 
     /// Writes one batch in one transaction, retrying it (a bounded number of times) when the database refused it for

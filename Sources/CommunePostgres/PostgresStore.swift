@@ -18,10 +18,14 @@ public final class PostgresStore: Sendable, Service {
     let logger: Logger
     /// Appends go through one group commit per node (``PostgresStore/appendMessage(_:)``).
     let messageQueue = GroupCommit<NewMessage, AppendedMessage>(maxBatch: 1_000)
+    /// Where each group commit's duration and stored messages are reported (the server's `/metrics`).
+    let metrics: StoreMetrics
 
-    /// A store on the database at `address`; nothing is connected until ``run()`` runs.
-    public init(address: PostgresAddress, maximumConnections: Int = 20, logger: Logger) {
+    /// A store on the database at `address`; nothing is connected until ``run()`` runs. `metrics` receives each
+    /// message commit's duration and count, as the SQLite store's does.
+    public init(address: PostgresAddress, maximumConnections: Int = 20, metrics: StoreMetrics = .disabled, logger: Logger) {
         self.address = address
+        self.metrics = metrics
         var configuration = address.clientConfiguration
         configuration.options.maximumConnections = maximumConnections
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
@@ -71,12 +75,13 @@ public final class PostgresStore: Sendable, Service {
         }
     }
 
-    /// The names of the migrations this database has had, in the order they were applied.
+    /// The names of the migrations this database has had, in version order (``MigrationOrder``: `v10` after `v9`,
+    /// whenever each was applied; a new database has them all with one time).
     public func appliedMigrations() async throws -> [String] {
         var names: [String] = []
-        let rows = try await self.client.query("SELECT name FROM commune_migrations ORDER BY applied_at, name", logger: self.logger)
+        let rows = try await self.client.query("SELECT name FROM commune_migrations", logger: self.logger)
         for try await name in rows.decode(String.self) { names.append(name) }
-        return names
+        return MigrationOrder.sorted(names)
     }
 }
 

@@ -18,7 +18,7 @@ extension SQLiteStore {
         try await self.pool.read { db in
             try Row.fetchAll(
                 db,
-                sql: "SELECT code, group_name, uses_left, expires_at, created_at, revoked FROM invites ORDER BY created_at"
+                sql: "SELECT code, group_name, uses_left, expires_at, created_at, revoked FROM invites ORDER BY created_at, code"
             ).map(Self.invite)
         }
     }

@@ -90,6 +90,11 @@ extension SQLiteStore {
                 )
             }
             guard vengeance else { return [] }
+            // The masked messages mention nobody: their rows leave the mentions index, as on the other stores.
+            try db.execute(
+                sql: "DELETE FROM mentions WHERE (channel_id, message_id) IN (SELECT channel_id, message_id FROM messages WHERE sender_id = ?)",
+                arguments: [id.value]
+            )
             try db.execute(
                 sql: "UPDATE messages SET body = ?, sender_id = NULL, attachments = '', mentions = '', mentions_everyone = 0, edited = 0 WHERE sender_id = ?",
                 arguments: [TextFunction.removedText, id.value]

@@ -43,17 +43,29 @@ extension SQLiteStore {
         }
     }
 
+    /// Deletes the nodes, their descendants (the foreign key's cascade) and everything kept per channel for each:
+    /// messages, the mentions index, reactions, pins and members' read marks, as the other stores do.
     public func deleteInteractables(_ ids: [Int64]) async throws {
         try await self.pool.write { db in
-            for id in ids {
-                try db.execute(sql: "DELETE FROM messages WHERE channel_id = ?", arguments: [id])
-                try db.execute(sql: "DELETE FROM reactions WHERE channel_id = ?", arguments: [id])
-                try db.execute(sql: "DELETE FROM pins WHERE channel_id = ?", arguments: [id])
-                try db.execute(sql: "DELETE FROM mentions WHERE channel_id = ?", arguments: [id])
+            var doomed = Set(ids)
+            var parents = ids
+            while !parents.isEmpty {
+                let marks = Array(repeating: "?", count: parents.count).joined(separator: ", ")
+                parents = try Int64.fetchAll(
+                    db, sql: "SELECT id FROM interactables WHERE parent_id IN (\(marks))", arguments: StatementArguments(parents)
+                ).filter { doomed.insert($0).inserted }
+            }
+            for id in doomed.sorted() {
+                for table in Self.perChannelTables {
+                    try db.execute(sql: "DELETE FROM \(table) WHERE channel_id = ?", arguments: [id])
+                }
                 try db.execute(sql: "DELETE FROM interactables WHERE id = ?", arguments: [id])
             }
         }
     }
+
+    /// The tables that keep rows per channel (`channel_id`), emptied for a channel that is deleted.
+    static let perChannelTables = ["messages", "mentions", "reactions", "pins", "read_marks"]
 
     static func interactable(_ row: Row) -> Interactable {
         Interactable(

@@ -58,6 +58,12 @@ public final class SQLiteStore: CommunityStore {
         FileManager.default.fileExists(atPath: directory.appendingPathComponent(Self.fileName).path)
     }
 
+    /// The names of the migrations this file has had (GRDB's `grdb_migrations`), in version order
+    /// (``MigrationOrder``: `v10` after `v9`), as ``PostgresStore`` lists its own.
+    public func appliedMigrations() async throws -> [String] {
+        MigrationOrder.sorted(try await self.pool.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") })
+    }
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommuneCore
 import CommunePostgres
 import CommuneProtocol
 import CommuneServer
@@ -243,12 +244,14 @@ struct Serve: AsyncParsableCommand {
         if let webRoot = self.webRoot ?? ProcessInfo.processInfo.environment["COMMUNE_WEB_ROOT"], !webRoot.isEmpty {
             configuration.webRoot = URL(fileURLWithPath: webRoot).standardizedFileURL
         }
-        let database = try await self.openDatabase()
+        // Made first so that a PostgreSQL store reports its commits to it, as the SQLite store the server opens does.
+        let metrics = ServerMetrics()
+        let database = try await self.openDatabase(metrics: metrics.store)
         defer { database?.pool.cancel() }
         let logger = Logger(label: "commune")
         let server: CommuneServer
         do {
-            server = try await CommuneServer(configuration: configuration, store: database?.store, logger: logger)
+            server = try await CommuneServer(configuration: configuration, store: database?.store, metrics: metrics, logger: logger)
         } catch {
             throw CommandFailure("cannot open the community in \(configuration.dataDirectory.path): \(error)")
         }
@@ -275,7 +278,8 @@ extension Serve {
     /// The PostgreSQL store `--database` (or `COMMUNE_DATABASE_URL`) names, its connection pool running and its schema
     /// migrated, so that the community opens on it before the server listens; `nil` for the data folder's SQLite.
     /// The pool runs until the returned task is cancelled, after the server has stopped (its last writes included).
-    func openDatabase() async throws -> (store: PostgresStore, pool: Task<Void, Never>)? {
+    /// The store reports its message commits to `metrics` (the server's `/metrics`).
+    func openDatabase(metrics: StoreMetrics) async throws -> (store: PostgresStore, pool: Task<Void, Never>)? {
         guard let url = self.database ?? ProcessInfo.processInfo.environment["COMMUNE_DATABASE_URL"], !url.isEmpty else { return nil }
         let address: PostgresAddress
         do {
@@ -283,7 +287,7 @@ extension Serve {
         } catch {
             throw CommandFailure("--database: \(error)")
         }
-        let store = PostgresStore(address: address, logger: Logger(label: "commune.postgres"))
+        let store = PostgresStore(address: address, metrics: metrics, logger: Logger(label: "commune.postgres"))
         let pool = Task { await store.run() }
         do {
             // The pool retries a database it cannot reach for ever: at start, give up after a while and say so.

@@ -1,9 +1,13 @@
 import CommuneCore
-import CommunePostgres
 import CommuneProtocol
+import CoreMetrics
 import Foundation
+import GRDB
+import MetricsTestKit
+import PostgresNIO
 import Testing
 
+@testable import CommunePostgres
 @testable import CommuneSQLite
 
 /// A fresh data folder under the system's temporary directory, removed when the test ends.
@@ -44,16 +48,17 @@ final class StoreFixture: Sendable {
         self.pool = pool
     }
 
-    /// A new, empty store of `kind` (for PostgreSQL a database of its own, migrated).
-    static func make(_ kind: StoreKind) async throws -> StoreFixture {
+    /// A new, empty store of `kind` (for PostgreSQL a database of its own, migrated) that reports its message
+    /// commits to `metrics`.
+    static func make(_ kind: StoreKind, metrics: StoreMetrics = .disabled) async throws -> StoreFixture {
         switch kind {
         case .sqlite:
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("commune-test-\(UUIDString.random().value)")
-            return StoreFixture(store: try SQLiteStore(directory: directory), directory: directory)
+            return StoreFixture(store: try SQLiteStore(directory: directory, metrics: metrics), directory: directory)
         case .memory:
-            return StoreFixture(store: InMemoryStore())
+            return StoreFixture(store: InMemoryStore(metrics: metrics))
         case .postgres:
-            let store = PostgresStore(address: try await TestPostgres.freshDatabase(), logger: TestPostgres.logger)
+            let store = PostgresStore(address: try await TestPostgres.freshDatabase(), metrics: metrics, logger: TestPostgres.logger)
             let pool = Task { await store.run() }
             do {
                 try await store.migrate()
@@ -68,6 +73,41 @@ final class StoreFixture: Sendable {
     deinit {
         self.pool?.cancel()
         if let directory { try? FileManager.default.removeItem(at: directory) }
+    }
+
+    /// Runs one SQL statement on the store's database (SQLite and PostgreSQL only).
+    func execute(_ sql: String) async throws {
+        switch self.store {
+        case let sqlite as SQLiteStore: try await sqlite.pool.write { try $0.execute(sql: sql) }
+        case let postgres as PostgresStore: try await postgres.client.query(PostgresQuery(unsafeSQL: sql), logger: TestPostgres.logger)
+        default: throw TestPostgresError("\(type(of: self.store)) has no SQL")
+        }
+    }
+
+    /// The mentions index of `channels` as "user channel message" (user "" for everyone): the `mentions` table's rows
+    /// in SQLite and PostgreSQL; in memory, where mentions are read from the messages, what the stored messages mention.
+    func mentionIndex(channels: [Int64]) async throws -> Set<String> {
+        let query = "SELECT user_id || ' ' || channel_id || ' ' || message_id FROM mentions WHERE channel_id IN (\(channels.map(String.init).joined(separator: ", ")))"
+        switch self.store {
+        case let sqlite as SQLiteStore:
+            return Set(try await sqlite.pool.read { try String.fetchAll($0, sql: query) })
+        case let postgres as PostgresStore:
+            var rows = Set<String>()
+            for try await row in try await postgres.client.query(PostgresQuery(unsafeSQL: query), logger: TestPostgres.logger).decode(String.self) {
+                rows.insert(row)
+            }
+            return rows
+        default:
+            var rows = Set<String>()
+            for channel in channels {
+                for message in try await self.store.messages(channelID: channel, before: nil, skip: 0, limit: 1_000) {
+                    for user in message.mentions.map(\.value) + (message.mentionsEveryone ? [""] : []) {
+                        rows.insert("\(user) \(channel) \(message.messageID)")
+                    }
+                }
+            }
+            return rows
+        }
     }
 }
 
@@ -137,6 +177,27 @@ struct StoreContractTests {
         }
         #expect(ids[1]?.sorted() == Array(1...100))
         #expect(ids[2]?.sorted() == Array(1...100))
+    }
+
+    @Test("each message commit reports its duration and the new messages it stored (a resend is not new)", arguments: StoreKind.allCases)
+    func commitMetrics(kind: StoreKind) async throws {
+        let recorded = TestMetrics()
+        let metrics = StoreMetrics(
+            messagesStored: Counter(label: StoreMetrics.messagesStoredName, factory: recorded),
+            commitDuration: CoreMetrics.Timer(label: StoreMetrics.commitDurationName, factory: recorded)
+        )
+        let fixture = try await StoreFixture.make(kind, metrics: metrics)
+        let sender = UUIDString.random()
+        for number in 1...3 {
+            _ = try await fixture.store.appendMessage(NewMessage(channelID: 1, senderID: sender, text: "m\(number)", sendTime: 1, senderNumber: Int64(number)))
+        }
+        let resent = try await fixture.store.appendMessage(NewMessage(channelID: 1, senderID: sender, text: "m3", sendTime: 1, senderNumber: 3))
+        #expect(!resent.isNew)
+        // One commit per append here: each waited for the previous one.
+        let commits = try recorded.expectTimer(StoreMetrics.commitDurationName).values
+        #expect(commits.count == 4)
+        #expect(commits.allSatisfy { $0 >= 0 })
+        #expect(try recorded.expectCounter(StoreMetrics.messagesStoredName).totalValue == 3)
     }
 
     @Test("history pages newest first, skipping the loaded ones, and honours before", arguments: StoreKind.allCases)
@@ -371,6 +432,76 @@ struct StoreContractTests {
         #expect(try await store.messages(channelID: inner[0].id, before: nil, skip: 0, limit: 5).isEmpty)
         #expect(try await store.interactables().count == 2)
         #expect(try await store.groups().map(\.name) == Group.defaults.map(\.name))
+    }
+
+    @Test(
+        "a removed node takes its sub-channels and, for each, messages, mentions, reactions, pins and read marks; vengeance takes the member's mentions",
+        arguments: StoreKind.allCases
+    )
+    func removalsLeaveNothingBehind(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture.make(kind)
+        let store = fixture.store
+        let (alice, bob, carol) = try await self.registered("alice", "bob", "carol", in: store)
+        let category = try await store.createInteractables([NewInteractable(parentID: nil, name: "Cat", codec: "category", position: 0)])[0].id
+        let nodes = try await store.createInteractables([
+            NewInteractable(parentID: category, name: "inner", codec: "text", position: 0), NewInteractable(parentID: nil, name: "kept", codec: "text", position: 1),
+        ])
+        let (inner, kept) = (nodes[0].id, nodes[1].id)
+        for channel in [inner, kept] {
+            _ = try await store.appendMessage(NewMessage(channelID: channel, senderID: bob.id, text: "@alice", sendTime: 1, mentions: [alice.id]))
+            _ = try await store.appendMessage(
+                NewMessage(channelID: channel, senderID: carol.id, text: "@alice @everyone", sendTime: 2, mentions: [alice.id], mentionsEveryone: true)
+            )
+            _ = try await store.addReaction(
+                Reaction(channelID: channel, messageID: 1, emoji: "👍", member: alice.id, time: 3), limits: ReactionLimits(maxPerMessage: 5, maxPerMember: 5)
+            )
+            #expect(try await store.pin(Pin(channelID: channel, messageID: 1, pinnedBy: alice.id, time: 4), limit: 5) == .pinned)
+            try await store.saveReadMarks([ReadMark(memberID: alice.id, channelID: channel, messageID: 2)])
+        }
+        // Only the category is named: its channel goes with it, and everything kept for it.
+        try await store.deleteInteractables([category])
+        #expect(try await store.interactables().map(\.id) == [kept])
+        #expect(try await store.readMarks(memberID: alice.id) == [kept: 2])
+        #expect(try await store.messages(channelID: inner, before: nil, skip: 0, limit: 10).isEmpty)
+        #expect(try await store.lastMessageIDs(channelIDs: [inner]) == [inner: 0])
+        #expect(try await store.pins(channelID: inner).isEmpty)
+        #expect(try await store.pins(channelID: kept).count == 1)
+        #expect(try await store.reactions(channelID: inner, messageIDs: [1], viewer: alice.id).isEmpty)
+        #expect(try await store.reactions(channelID: kept, messageIDs: [1], viewer: alice.id)[1]?.first?.count == 1)
+        let keptMentions: Set<String> = ["\(alice.id) \(kept) 1", "\(alice.id) \(kept) 2", " \(kept) 2"]
+        #expect(try await fixture.mentionIndex(channels: [inner, kept]) == keptMentions)
+        // Carol's masked message mentions nobody any more, in the index too; Bob's keeps his.
+        _ = try await store.removeMember(carol.id, ban: nil, vengeance: true)
+        #expect(try await fixture.mentionIndex(channels: [inner, kept]) == ["\(alice.id) \(kept) 1"])
+        #expect(try await store.mentionCounts(memberID: alice.id, after: [kept: 0]) == [kept: 1])
+    }
+
+    @Test("invites list by creation time, then code, whatever order they were written in", arguments: StoreKind.allCases)
+    func inviteOrder(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture.make(kind)
+        for (code, createdAt) in [("b", Int64(300)), ("z", 100), ("a", 300), ("m", 200)] {
+            try await fixture.store.createInvite(Invite(code: code, group: "member", usesLeft: 1, expiresAt: nil, createdAt: createdAt))
+        }
+        #expect(try await fixture.store.invites().map(\.code) == ["z", "m", "a", "b"])
+    }
+
+    @Test("applied migrations are listed by version number (v12 before v100), as the schema applies them", arguments: [StoreKind.sqlite, .postgres])
+    func appliedMigrationsInVersionOrder(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture.make(kind)
+        func applied() async throws -> [String] {
+            switch fixture.store {
+            case let sqlite as SQLiteStore: try await sqlite.appliedMigrations()
+            case let postgres as PostgresStore: try await postgres.appliedMigrations()
+            default: []
+            }
+        }
+        let schema = kind == .sqlite ? SQLiteStore.migrator.migrations : PostgresSchema.migrations.map(\.name)
+        #expect(try await applied() == schema)
+        // Two more, written at one time (as a newer build would apply them in one go): sorted text would put v100 first.
+        let table = kind == .sqlite ? "grdb_migrations (identifier)" : "commune_migrations (name)"
+        try await fixture.execute("INSERT INTO \(table) VALUES ('v100-newest'), ('v12-newer')")
+        #expect(try await applied() == schema + ["v12-newer", "v100-newest"])
+        #expect(MigrationOrder.sorted(["v10-x", "v9-y", "notes", "v1"]) == ["v1", "v9-y", "v10-x", "notes"])
     }
 
     @Test("SQLite: everything survives closing and reopening the file")

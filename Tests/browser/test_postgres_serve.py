@@ -122,3 +122,33 @@ def test_community_survives_a_restart_on_an_empty_data_folder_and_is_shared_by_a
         first.cleanup()
         if second:
             second.cleanup()
+
+
+def metric(exposition: str, series: str) -> float | None:
+    """The value of the sample `series` (a name, with its labels as written) in a Prometheus text exposition."""
+    for line in exposition.splitlines():
+        if line.startswith(series + " "):
+            return float(line[len(series) + 1 :])
+    return None
+
+
+def test_metrics_of_a_node_on_postgresql_show_its_message_commits():
+    database = fresh_database()
+    server = CommuneServer(COMMUNE_BIN, ("--database", database, "--voice", "off"))
+    try:
+        server.start()
+        alice = PyClient(server.url.replace("http", "ws"), new_identity())
+        alice.register(server.owner_invite, "Alice")
+        alice.login()
+        assert [alice.send_message("General", "General", text)["message_id"] for text in ("one", HOSTILE, "three")] == [1, 2, 3]
+        alice.close()
+        with urllib.request.urlopen(f"{server.url}metrics", timeout=10) as response:
+            exposition = response.read().decode()
+        assert metric(exposition, "commune_messages_stored_total") == 3, exposition
+        commits = metric(exposition, "commune_store_commit_seconds_count")
+        # Each send is acknowledged after its commit; sends waiting together may share one.
+        assert commits is not None and 1 <= commits <= 3, exposition
+        assert metric(exposition, 'commune_store_commit_seconds_bucket{le="+Inf"}') == commits
+        assert metric(exposition, "commune_store_commit_seconds_sum") > 0
+    finally:
+        server.cleanup()

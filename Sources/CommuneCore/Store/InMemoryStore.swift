@@ -15,7 +15,6 @@ public final class InMemoryStore: CommunityStore {
         var bans: [UUIDString: Ban] = [:]
         var groups: [String: Group] = Dictionary(uniqueKeysWithValues: Group.defaults.map { ($0.name, $0) })
         var invites: [String: Invite] = [:]
-        var inviteOrder: [String] = []
         var attachments: [String: (info: AttachmentInfo, uploader: UUIDString)] = [:]
         var audit: [AuditEntry] = []
         /// Per channel, messages by id - 1 (ids are dense from 1).
@@ -41,8 +40,12 @@ public final class InMemoryStore: CommunityStore {
     }
 
     private let state = Mutex(State())
+    /// Where each append is reported as a commit of one message, as the other stores report their group commits.
+    private let metrics: StoreMetrics
 
-    public init() {}
+    public init(metrics: StoreMetrics = .disabled) {
+        self.metrics = metrics
+    }
 
     /// Memory always answers.
     public func ping() async throws {}
@@ -118,25 +121,25 @@ public final class InMemoryStore: CommunityStore {
         }
     }
 
+    /// Deletes the nodes, their descendants (as the SQLite store's foreign key cascades) and everything kept per
+    /// channel for each: messages, reactions, pins and members' read marks.
     public func deleteInteractables(_ ids: [Int64]) async throws {
         self.state.withLock { state in
-            for id in ids {
+            var doomed = Set(ids)
+            var parents = Set(ids)
+            while !parents.isEmpty {
+                parents = Set(state.nodes.values.filter { node in node.parentID.map(parents.contains) ?? false }.map(\.id)).subtracting(doomed)
+                doomed.formUnion(parents)
+            }
+            for id in doomed {
                 state.nodes[id] = nil
                 state.messages[id] = nil
-                state.numbers = state.numbers.filter { $0.value.channel != id }
-                state.reactions = state.reactions.filter { $0.key.channel != id }
                 state.pins[id] = nil
             }
-            // Children go with their parent, as the SQLite store's foreign key cascades.
-            var orphaned = state.nodes.values.filter { node in node.parentID.map { state.nodes[$0] == nil } ?? false }
-            while !orphaned.isEmpty {
-                for node in orphaned {
-                    state.nodes[node.id] = nil
-                    state.messages[node.id] = nil
-                    state.reactions = state.reactions.filter { $0.key.channel != node.id }
-                    state.pins[node.id] = nil
-                }
-                orphaned = state.nodes.values.filter { node in node.parentID.map { state.nodes[$0] == nil } ?? false }
+            state.numbers = state.numbers.filter { !doomed.contains($0.value.channel) }
+            state.reactions = state.reactions.filter { !doomed.contains($0.key.channel) }
+            for member in state.readMarks.keys {
+                state.readMarks[member] = state.readMarks[member]?.filter { !doomed.contains($0.key) }
             }
         }
     }
@@ -239,12 +242,12 @@ public final class InMemoryStore: CommunityStore {
         try self.state.withLock { state in
             guard state.invites[invite.code] == nil else { throw InMemoryStoreError.constraint("The invite code exists already.") }
             state.invites[invite.code] = invite
-            state.inviteOrder.append(invite.code)
         }
     }
 
     public func invites() async throws -> [Invite] {
-        self.state.withLock { state in state.inviteOrder.compactMap { state.invites[$0] } }
+        // By creation time, then code, as the other stores list them.
+        self.state.withLock { Array($0.invites.values) }.sorted { ($0.createdAt, $0.code) < ($1.createdAt, $1.code) }
     }
 
     public func revokeInvite(_ code: String) async throws -> Bool {
@@ -278,7 +281,14 @@ public final class InMemoryStore: CommunityStore {
     // MARK: Messages
 
     public func appendMessage(_ message: NewMessage) async throws -> AppendedMessage {
-        let appended = self.state.withLock { state -> AppendedMessage in
+        let appended = try await self.metrics.measuringCommit({ self.insert(message) }, newMessages: { $0.isNew ? 1 : 0 })
+        // Committed as soon as it is in the table: the next write may start.
+        PipelinedWrite.queued()
+        return appended
+    }
+
+    private func insert(_ message: NewMessage) -> AppendedMessage {
+        self.state.withLock { state -> AppendedMessage in
             if let number = message.senderNumber,
                 let earlier = state.numbers[SenderNumber(sender: message.senderID, number: number)],
                 let stored = state.messages[earlier.channel]?[Int(earlier.id - 1)]
@@ -297,9 +307,6 @@ public final class InMemoryStore: CommunityStore {
             }
             return AppendedMessage(message: stored, isNew: true)
         }
-        // Committed as soon as it is in the table: the next write may start.
-        PipelinedWrite.queued()
-        return appended
     }
 
     public func messages(channelID: Int64, before: Int64?, skip: Int, limit: Int) async throws -> [StoredMessage] {
