@@ -11,9 +11,11 @@ Needs COMMUNE_BIN (an already built `commune`) and COMMUNE_TEST_POSTGRES_URL (th
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -37,9 +39,40 @@ GENERAL = {"codec": "text", "path": "General", "name": "General"}
 HOSTILE = "\u202eevil\u200b ||spoiler|| " + "ü" * 1_000
 
 
+DATABASE_PREFIX = "commune_serve_"
+# An unused database made longer ago than this was left by an earlier run (a test uses one for seconds).
+LEFTOVER_AGE_SECONDS = 600
+swept = False
+
+
+def drop_leftover_databases() -> list[str]:
+    """Drops the databases earlier runs of this module left (as the Swift tests' TestPostgres does with theirs): named
+    commune_serve_<seconds since 1970>_<random>, made over 10 minutes ago (or named before names carried a time), and
+    connected to by no one. A drop that fails (someone connected meanwhile) is skipped. Returns the names dropped."""
+    listed = subprocess.run(
+        ["psql", CLUSTER, "-Atc",
+         f"SELECT datname FROM pg_database WHERE starts_with(datname, '{DATABASE_PREFIX}') "
+         "AND datname NOT IN (SELECT datname FROM pg_stat_activity WHERE datname IS NOT NULL)"],
+        check=True, capture_output=True, text=True, timeout=30,
+    ).stdout.split()
+    cutoff = time.time() - LEFTOVER_AGE_SECONDS
+    dropped = []
+    for name in listed:
+        made = name.removeprefix(DATABASE_PREFIX).split("_")[0]
+        if (made.isdigit() and int(made) >= cutoff) or not re.fullmatch(r"[a-z0-9_]+", name):
+            continue
+        if subprocess.run(["psql", CLUSTER, "-qc", f"DROP DATABASE IF EXISTS {name}"], capture_output=True, timeout=30).returncode == 0:
+            dropped.append(name)
+    return dropped
+
+
 def fresh_database() -> str:
-    """A new, empty database on the test cluster; its URL."""
-    name = f"commune_serve_{uuid.uuid4().hex[:16]}"
+    """A new, empty database on the test cluster; its URL. The first of a run first drops earlier runs' leftovers."""
+    global swept
+    if not swept:
+        swept = True
+        drop_leftover_databases()
+    name = f"{DATABASE_PREFIX}{int(time.time())}_{uuid.uuid4().hex[:16]}"
     subprocess.run(["psql", CLUSTER, "-qc", f"CREATE DATABASE {name}"], check=True, capture_output=True, timeout=30)
     parts = urlsplit(CLUSTER)
     return urlunsplit(parts._replace(path=f"/{name}"))
@@ -152,3 +185,40 @@ def test_metrics_of_a_node_on_postgresql_show_its_message_commits():
         assert metric(exposition, "commune_store_commit_seconds_sum") > 0
     finally:
         server.cleanup()
+
+
+def test_a_run_drops_the_databases_earlier_runs_left():
+    tag = uuid.uuid4().hex[:12]
+    old, legacy, busy = f"{DATABASE_PREFIX}1000_{tag}", f"{DATABASE_PREFIX}legacy{tag}", f"{DATABASE_PREFIX}1001_{tag}"
+    recent = urlsplit(fresh_database()).path.lstrip("/")
+    for name in (old, legacy, busy):
+        subprocess.run(["psql", CLUSTER, "-qc", f"CREATE DATABASE {name}"], check=True, capture_output=True, timeout=30)
+    # An idle session connected to `busy` (psql waiting for input) for as long as the sweep takes.
+    holder = subprocess.Popen(
+        ["psql", urlunsplit(urlsplit(CLUSTER)._replace(path=f"/{busy}"))],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            connected = subprocess.run(
+                ["psql", CLUSTER, "-Atc", f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{busy}'"],
+                check=True, capture_output=True, text=True, timeout=30,
+            ).stdout.strip()
+            if connected != "0":
+                break
+            time.sleep(0.05)
+        dropped = drop_leftover_databases()
+        assert old in dropped and legacy in dropped, dropped
+        assert busy not in dropped and recent not in dropped, dropped
+        left = subprocess.run(["psql", CLUSTER, "-Atc", "SELECT datname FROM pg_database"], check=True, capture_output=True, text=True, timeout=30).stdout.split()
+        assert old not in left and legacy not in left and busy in left and recent in left
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    for _ in range(100):
+        if busy in drop_leftover_databases():
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError(f"{busy} was not dropped once no one used it")
+    subprocess.run(["psql", CLUSTER, "-qc", f"DROP DATABASE IF EXISTS {recent}"], check=True, capture_output=True, timeout=30)
