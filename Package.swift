@@ -183,9 +183,9 @@ let package = Package(
         .testTarget(
             name: "CommuneServerTests",
             dependencies: [
-                "CommuneServer", "CommuneClient", "CommuneCore", "CommuneProtocol", "CommuneSQLite",
+                "CommuneServer", "CommuneClient", "CommuneCore", "CommuneProtocol", "CommuneSQLite", "CommunePostgres",
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -219,6 +219,33 @@ enum PostgresSchema {
             name: "v5-message-search-order",
             statements: ["CREATE INDEX messages_newest ON messages (send_time DESC, channel_id DESC, message_id DESC)"]
         ),
+        // The stream the nodes of a cluster share (PostgresClusterStream): one row holding the newest position (its
+        // row lock orders the appends), the records, the nodes alive and who is online on each.
+        Migration(
+            name: "v6-cluster-stream",
+            statements: [
+                """
+                CREATE TABLE cluster_stream (
+                    singleton BOOLEAN PRIMARY KEY DEFAULT true CHECK (singleton),
+                    stream_id TEXT NOT NULL,
+                    position BIGINT NOT NULL
+                )
+                """,
+                "INSERT INTO cluster_stream (stream_id, position) VALUES (gen_random_uuid()::text, 0)",
+                """
+                CREATE TABLE cluster_records (
+                    position BIGINT PRIMARY KEY,
+                    origin TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    member_id TEXT NOT NULL DEFAULT '',
+                    body TEXT NOT NULL DEFAULT '',
+                    created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+                )
+                """,
+                "CREATE TABLE cluster_nodes (node TEXT PRIMARY KEY, seen_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+                "CREATE TABLE cluster_presence (node TEXT NOT NULL, member_id TEXT NOT NULL, PRIMARY KEY (node, member_id))",
+            ]
+        ),
     ]
 
     /// `text` as an SQL string literal (standard_conforming_strings, PostgreSQL's default since 9.1).

@@ -31,6 +31,8 @@ public final class CommuneServer: Sendable {
     public let metrics: ServerMetrics
     /// `GET /readyz`: the store answers and the server is not shutting down.
     let readiness: Readiness
+    /// The other nodes serving the same community, through the cluster's stream (`nil`: this node is alone).
+    let cluster: ClusterLink?
     private let serviceGroup = Mutex<ServiceGroup?>(nil)
 
     /// What a started server tells its caller.
@@ -45,10 +47,11 @@ public final class CommuneServer: Sendable {
 
     /// Opens the community in `store`, or in the data folder's SQLite database when `store` is `nil` (creating the
     /// community on first use). A store opened by the caller reports its commits to `metrics` if it was given
-    /// `metrics.store`. `healthCheck` is what `/readyz` asks (the store by default).
+    /// `metrics.store`. `healthCheck` is what `/readyz` asks (the store by default). With a `cluster` stream (a
+    /// shared database's), this server is one node of several serving the community.
     public init(
         configuration: ServerConfiguration, store: (any CommunityStore)? = nil, metrics: ServerMetrics = ServerMetrics(),
-        healthCheck: (any StoreHealthCheck)? = nil, logger: Logger
+        healthCheck: (any StoreHealthCheck)? = nil, cluster: (any ClusterStream)? = nil, logger: Logger
     ) async throws {
         self.configuration = configuration
         self.logger = logger
@@ -58,13 +61,18 @@ public final class CommuneServer: Sendable {
         self.readiness = Readiness(
             store: healthCheck ?? self.store, timeout: configuration.readinessTimeout, shutdownDelay: configuration.shutdownDelay, logger: logger
         )
+        // Where the stream stands is read before the community is loaded: what other nodes change in between is
+        // read again from the stream (reloading it twice is harmless; missing it is not).
+        var link: ClusterLink?
+        if let cluster { link = try await ClusterLink.open(cluster, logger: logger) }
+        self.cluster = link
         self.community = try await Community.open(
             // A store that keeps session tokens itself (PostgreSQL: shared by every node) keeps them; else this process.
             store: self.store, sessions: (self.store as? any SessionStore) ?? InMemorySessionStore(), configuration: configuration.community,
             codecs: configuration.codecs,
             attachments: AttachmentFiles(directory: configuration.dataDirectory.appendingPathComponent("attachments")), logger: logger
         )
-        let hub = ConnectionHub(community: self.community, configuration: self.configuration)
+        let hub = ConnectionHub(community: self.community, configuration: self.configuration, cluster: link)
         self.hub = hub
         self.limiter = configuration.rateLimits.map(RequestLimiter.init)
         let events = CallEvents(community: self.community) { updates in
@@ -99,7 +107,8 @@ public final class CommuneServer: Sendable {
         let application = self.makeApplication(onReady: onReady)
         let serviceGroup = ServiceGroup(
             configuration: .init(
-                services: [application, HeapTrimmer(period: self.configuration.heapTrimPeriod), ReadMarkFlusher(community: self.community, logger: self.logger)]
+                // The cluster's link first, so that it stops last: what closing connections say still goes out.
+                services: [self.cluster as (any Service)?].compactMap { $0 } + [application, HeapTrimmer(period: self.configuration.heapTrimPeriod), ReadMarkFlusher(community: self.community, logger: self.logger)]
                     + [self.callBackend as? any Service].compactMap { $0 }
                     + [self.ownTURN.map { TURNSupervisor(server: $0, logger: self.logger) as any Service }].compactMap { $0 }
                     // Last, so that a graceful shutdown reaches it first: /readyz fails while the rest still serves.

@@ -251,7 +251,10 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "commune")
         let server: CommuneServer
         do {
-            server = try await CommuneServer(configuration: configuration, store: database?.store, metrics: metrics, logger: logger)
+            server = try await CommuneServer(
+                configuration: configuration, store: database?.store, metrics: metrics,
+                cluster: database.map { PostgresClusterStream(store: $0.store) }, logger: logger
+            )
         } catch {
             throw CommandFailure("cannot open the community in \(configuration.dataDirectory.path): \(error)")
         }

@@ -10,6 +10,7 @@ extension Community {
         do {
             let tree = InteractableTree(try await self.store.interactables())
             self.state.withLock { $0.tree = tree }
+            self.cacheChanged(.tree)
             return tree
         } catch {
             self.logger.error("Reloading the tree failed: \(error)")
@@ -64,6 +65,7 @@ extension Community {
             throw .internalError("The group could not be saved.")
         }
         self.state.withLock { $0.groups[group.name] = group }
+        self.cacheChanged(.groups)
     }
 
     func deleteGroup(_ name: String) async throws(CommuneError) {
@@ -73,6 +75,7 @@ extension Community {
             throw .internalError("The group could not be removed.")
         }
         _ = self.state.withLock { $0.groups.removeValue(forKey: name) }
+        self.cacheChanged(.groups)
     }
 
     func groupsList() -> [Group] {
@@ -90,11 +93,13 @@ extension Community {
             self.logger.error("Updating a member failed: \(error)")
             throw .internalError("The member could not be changed.")
         }
-        return try self.state.withLock { state throws(CommuneError) -> Member in
+        let saved = try self.state.withLock { state throws(CommuneError) -> Member in
             guard state.members[member.id] != nil else { throw .notFound("No member \(member.id).") }
             state.members[member.id] = member
             return member
         }
+        self.cacheChanged(.member(member.id))
+        return saved
     }
 
     /// Removes a member (and bans them when `ban` is given): their key no longer logs in, their HTTP tokens stop
@@ -111,6 +116,7 @@ extension Community {
             state.members[member.id] = nil
             state.membersByKey.remove(X25519Key.canonical(member.publicKey))
         }
+        self.cacheChanged(.member(member.id))
         do {
             try await self.sessions.revokeAll(of: member.id)
         } catch {
@@ -130,6 +136,7 @@ extension Community {
             throw .internalError("The community's information could not be saved.")
         }
         self.state.withLock { $0.info = info }
+        self.cacheChanged(.info)
     }
 
     /// The `member_changed` update for `member`.

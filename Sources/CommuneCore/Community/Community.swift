@@ -33,10 +33,14 @@ public final class Community: Sendable {
         var members: MemberRoster
         var membersByKey: Set<[UInt8]>
         var onlineConnections: [UUIDString: Int] = [:]
+        /// With several nodes: the nodes each member is online on, as the cluster's stream says.
+        var clusterOnline: [UUIDString: Set<String>] = [:]
         var groups: [String: Group]
     }
 
     let state: Mutex<State>
+    /// Told of each change to what is kept in memory (``observeCacheChanges(_:)``).
+    let cacheObserver = Mutex<(@Sendable (CacheChange) -> Void)?>(nil)
 
     private init(
         store: any CommunityStore,
@@ -152,7 +156,7 @@ public final class Community: Sendable {
     }
 
     public func isOnline(_ id: UUIDString) -> Bool {
-        self.state.withLock { ($0.onlineConnections[id] ?? 0) > 0 }
+        self.state.withLock { ($0.onlineConnections[id] ?? 0) > 0 || $0.clusterOnline[id] != nil }
     }
 
     /// The whole tree of interactables in wire form (what the owner sees).
@@ -224,6 +228,7 @@ public final class Community: Sendable {
             state.members[member.id] = member
             state.membersByKey.insert(X25519Key.canonical(member.publicKey))
         }
+        self.cacheChanged(.member(member.id))
         self.logger.info("Member registered", metadata: ["user_id": "\(member.id)", "group": "\(member.group)"])
         return member
     }

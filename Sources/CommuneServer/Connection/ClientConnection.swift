@@ -159,7 +159,7 @@ final class ClientConnection: Sendable {
             }
         }
         if let member, self.community.connectionClosed(by: member.id) {
-            self.hub.publish(CommunityFunctions.presenceUpdate(member.id, online: false), to: .community)
+            self.hub.presenceChanged(member.id, online: false)
         }
         self.logger.debug("Connection closed")
     }
@@ -222,7 +222,7 @@ final class ClientConnection: Sendable {
             return true
         case .effect(let effect, let id):
             self.state.withLock { $0.consecutiveErrors = 0 }
-            self.hub.apply(effect)
+            await self.hub.apply(effect)
             self.send(Envelope(type: .function, id: id, logLevel: .debug, logMessage: "ran function", data: effect.reply.data))
             return true
         case .failure(let error) where error.code == .challengeFailed:
@@ -323,7 +323,7 @@ final class ClientConnection: Sendable {
                 // A resumed connection was just sent its own going offline among what it missed: it hears that it
                 // is back too.
                 let audience = if case .resumed? = outcome { Audience.community } else { Audience.community.excluding(self.id) }
-                self.hub.publish(CommunityFunctions.presenceUpdate(member.id, online: true), to: audience)
+                self.hub.presenceChanged(member.id, online: true, audience: audience)
             }
             switch outcome {
             case nil: self.logger.info("Member logged in", metadata: ["user_id": "\(member.id)"])

@@ -1,5 +1,6 @@
 import CommuneCore
 import CommuneProtocol
+import Logging
 import NIOCore
 import NIOWebSocket
 import Synchronization
@@ -14,6 +15,11 @@ import Synchronization
 /// Updates to members get consecutive positions in the community's stream (``UpdateLog``), given and queued under
 /// one lock, so every connection receives its updates in position order; a login that resumes is queued its
 /// missed updates and joins the recipients under the same lock, so nothing falls between the two.
+///
+/// With several nodes (``cluster``), an update to members, a disconnection and a change to what nodes keep in memory
+/// go to the cluster's stream instead; every node, this one included, carries them out when it reads them back
+/// (``receive(_:)``), at the stream's position, so positions are the same everywhere. Updates for one connection
+/// stay on its node.
 final class ConnectionHub: Sendable {
     private struct Entry {
         let member: UUIDString
@@ -33,17 +39,33 @@ final class ConnectionHub: Sendable {
 
     /// Resolves audiences to members (who holds a permission, who sees a channel).
     private let community: Community
+    /// The other nodes, when there are any.
+    let cluster: ClusterLink?
 
-    init(community: Community, configuration: ServerConfiguration = ServerConfiguration()) {
+    init(community: Community, configuration: ServerConfiguration = ServerConfiguration(), cluster: ClusterLink? = nil) {
         self.community = community
+        self.cluster = cluster
         var generator = SystemRandomNumberGenerator()
         self.updateIDBase = (generator.next(), generator.next())
-        let streamID = UUIDString(high: generator.next(), low: generator.next()).value
+        let streamID = cluster?.snapshot.streamID ?? UUIDString(high: generator.next(), low: generator.next()).value
         self.state = Mutex(
             State(
-                log: UpdateLog(id: streamID, maxEntries: configuration.resumeWindowUpdates, maxBytes: configuration.resumeWindowBytes)
+                log: UpdateLog(
+                    id: streamID, position: cluster?.snapshot.position ?? 0, maxEntries: configuration.resumeWindowUpdates,
+                    maxBytes: configuration.resumeWindowBytes
+                )
             )
         )
+        if let cluster {
+            community.startClusterPresence(cluster.snapshot.online)
+            community.observeCacheChanges { change in cluster.send([cluster.record(.changed(change))]) }
+            cluster.attach { [weak self] record in await self?.receive(record) }
+        }
+    }
+
+    /// A connection's key in the stream (``StreamPoint/connection``): its number, after the node's name in a cluster.
+    private func key(_ id: ConnectionID) -> String {
+        self.cluster.map { "\($0.node).\(id.rawValue)" } ?? String(id.rawValue)
     }
 
     func makeConnectionID() -> ConnectionID {
@@ -62,7 +84,7 @@ final class ConnectionHub: Sendable {
         let encoded = reply.jsonBytes
         var needsDrain = false
         let outcome = self.state.withLock { state -> ResumeOutcome? in
-            let stream = StreamPoint(id: state.log.id, position: state.log.position, connection: String(id.rawValue))
+            let stream = StreamPoint(id: state.log.id, position: state.log.position, connection: self.key(id))
             var missed: [ByteBuffer] = []
             var outcome: ResumeOutcome?
             if let resume {
@@ -99,25 +121,132 @@ final class ConnectionHub: Sendable {
     var count: Int { self.state.withLock { $0.connections.count } }
 
     /// Carries out what a handler decided besides its reply: closes the connections of removed members, then
-    /// pushes each update to its audience.
-    func apply(_ effect: Effect) {
+    /// pushes each update to its audience. With several nodes, returns once the other nodes are sure to carry it
+    /// out too (it is committed to the cluster's stream): the caller's reply says it is done.
+    func apply(_ effect: Effect) async {
         for disconnect in effect.disconnects {
             self.disconnect(member: disconnect.member, reason: disconnect.reason)
         }
-        for update in effect.updates {
-            self.publish(update.result, to: update.audience)
+        guard let cluster = self.cluster else {
+            for update in effect.updates {
+                self.publish(update.result, to: update.audience)
+            }
+            return
         }
+        var records = effect.disconnects.map { cluster.record(.disconnect(member: $0.member, reason: $0.reason)) }
+        for update in effect.updates {
+            if let record = self.clusterRecord(update.result, to: update.audience) { records.append(record) }
+        }
+        guard !records.isEmpty else { return }
+        await cluster.sendAndWait(records)
+    }
+
+    /// `update` as a record of the cluster's stream, or `nil` when it goes to one connection (sent here and now).
+    private func clusterRecord(_ update: FunctionResult, to audience: Audience) -> ClusterRecord? {
+        guard let cluster = self.cluster else { return nil }
+        if case .connection = audience.scope {
+            self.deliver(update, to: audience)
+            return nil
+        }
+        let envelope = String(decoding: self.encode(update), as: UTF8.self)
+        return cluster.record(.update(envelope: envelope, scope: audience.scope, excluded: audience.excluded?.rawValue))
+    }
+
+    private func encode(_ update: FunctionResult) -> [UInt8] {
+        Envelope(type: .update, id: self.nextUpdateID(), logLevel: .debug, logMessage: "\(update.codec) update", data: update.data).jsonBytes
     }
 
     /// Sends `update` to the logged-in connections in `audience`; an update to members takes the stream's next
-    /// position (one meant for a single connection has none and is not kept).
+    /// position (one meant for a single connection has none and is not kept). With several nodes it goes through
+    /// the cluster's stream.
     func publish(_ update: FunctionResult, to audience: Audience) {
+        if let cluster = self.cluster {
+            if let record = self.clusterRecord(update, to: audience) { cluster.send([record]) }
+            return
+        }
+        self.deliver(update, to: audience)
+    }
+
+    /// A member's first connection here opened, or their last one closed: everyone hears whether they are online
+    /// (with several nodes, once the cluster's stream says whether that changed anything anywhere).
+    func presenceChanged(_ member: UUIDString, online: Bool, audience: Audience = .community) {
+        if let cluster = self.cluster {
+            cluster.send([cluster.presence(member, online: online)])
+        } else {
+            self.publish(CommunityFunctions.presenceUpdate(member, online: online), to: audience)
+        }
+    }
+
+    /// Carries out one record of the cluster's stream, in stream order.
+    func receive(_ record: ClusterRecord) async {
+        guard let cluster = self.cluster else { return }
+        let mine = record.origin == cluster.node
+        switch record.kind {
+        case .presence(let member, let online):
+            guard let id = UUIDString(member), self.community.clusterPresence(id, node: record.origin, online: online) else {
+                self.skip(to: record.position)
+                return
+            }
+            let encoded = self.encode(CommunityFunctions.presenceUpdate(id, online: online))
+            self.deliver(encoded, recipients: .everyone, excluded: nil, at: record.position)
+        case .event(let body):
+            let event: ClusterEvent
+            do {
+                event = try ClusterEvent(body: body)
+            } catch {
+                cluster.logger.error("Cluster: \(error)")
+                self.skip(to: record.position)
+                return
+            }
+            switch event {
+            case .update(let envelope, let scope, let excluded):
+                let recipients = self.community.recipients(of: Audience(scope))
+                let connection = mine ? excluded.map(ConnectionID.init) : nil
+                self.deliver(Array(envelope.utf8), recipients: recipients, excluded: connection, at: record.position)
+            case .disconnect(let member, let reason):
+                if !mine { self.disconnect(member: member, reason: reason) }
+                self.skip(to: record.position)
+            case .changed(let change):
+                if !mine {
+                    do {
+                        try await self.community.reload(change)
+                    } catch {
+                        cluster.logger.error("Cluster: reloading \(change) after another node changed it failed: \(error)")
+                    }
+                }
+                self.skip(to: record.position)
+            }
+        }
+    }
+
+    private func skip(to position: Int64) {
+        self.state.withLock { $0.log.skip(to: position) }
+    }
+
+    /// Queues an update read from the cluster's stream at `position` on this node's connections among `recipients`.
+    private func deliver(_ encoded: [UInt8], recipients: Recipients, excluded: ConnectionID?, at position: Int64) {
+        var due: [ObjectIdentifier: (flusher: LoopFlusher, outboxes: [Outbox])] = [:]
+        self.state.withLock { state in
+            guard position > state.log.position else { return }
+            state.log.skip(to: position - 1)
+            let frame = state.log.append(recipients: recipients, excluded: excluded.map(self.key)) {
+                WebSocketTextFrame.make(Envelope.adding(position: $0, to: encoded))
+            }
+            for (id, entry) in state.connections where id != excluded && recipients.includes(member: entry.member, connection: id) {
+                guard case .needsDrain = entry.outbox.enqueue(frame) else { continue }
+                due[ObjectIdentifier(entry.outbox.flusher), default: (entry.outbox.flusher, [])].outboxes.append(entry.outbox)
+            }
+        }
+        for (flusher, waiting) in due.values {
+            flusher.schedule(waiting)
+        }
+    }
+
+    /// Sends `update` to this node's logged-in connections in `audience`.
+    private func deliver(_ update: FunctionResult, to audience: Audience) {
         let recipients = self.community.recipients(of: audience)
         let excluded = audience.excluded
-        let encoded = Envelope(
-            type: .update, id: self.nextUpdateID(), logLevel: .debug, logMessage: "\(update.codec) update",
-            data: update.data
-        ).jsonBytes
+        let encoded = self.encode(update)
         // One flush round per event loop writes to every recipient on it that had nothing queued yet.
         var due: [ObjectIdentifier: (flusher: LoopFlusher, outboxes: [Outbox])] = [:]
         self.state.withLock { state in
@@ -129,12 +258,12 @@ final class ConnectionHub: Sendable {
                 frame = WebSocketTextFrame.make(encoded)
                 outboxes = [entry.outbox]
             case .everyone:
-                frame = state.log.append(recipients: recipients, excluded: excluded) {
+                frame = state.log.append(recipients: recipients, excluded: excluded.map(self.key)) {
                     WebSocketTextFrame.make(Envelope.adding(position: $0, to: encoded))
                 }
                 outboxes = state.connections.compactMap { id, entry in id == excluded ? nil : entry.outbox }
             case .members(let members):
-                frame = state.log.append(recipients: recipients, excluded: excluded) {
+                frame = state.log.append(recipients: recipients, excluded: excluded.map(self.key)) {
                     WebSocketTextFrame.make(Envelope.adding(position: $0, to: encoded))
                 }
                 outboxes = state.connections.compactMap { id, entry in

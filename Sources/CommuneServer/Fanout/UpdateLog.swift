@@ -8,13 +8,15 @@ import NIOCore
 /// members it reached and its framed bytes (the same buffer the fan-out queued, shared). The log keeps the newest
 /// ``maxEntries`` updates and at most ``maxBytes`` of frames; a resume from further back is told to refetch. On
 /// one node the stream lives in memory: its ``id`` is new at every start, so a resume across a restart refetches.
-/// Used under the ``ConnectionHub``'s lock only.
+/// With several nodes the positions are the cluster stream's (``ClusterStream``), the same on every node, and the
+/// log keeps what this node read of it since it started; positions that carried nothing for members are kept as
+/// empty entries. Used under the ``ConnectionHub``'s lock only.
 struct UpdateLog {
     struct Entry {
         var position: Int64
         var recipients: Recipients
-        /// The connection that got a reply instead of this update.
-        var excluded: ConnectionID?
+        /// The key (``StreamPoint/connection``) of the connection that got a reply instead of this update.
+        var excluded: String?
         var frame: ByteBuffer
     }
 
@@ -29,14 +31,15 @@ struct UpdateLog {
     private var head = 0
     private var bytes = 0
 
-    init(id: String, maxEntries: Int, maxBytes: Int) {
+    init(id: String, position: Int64 = 0, maxEntries: Int, maxBytes: Int) {
         self.id = id
+        self.position = position
         self.maxEntries = max(0, maxEntries)
         self.maxBytes = max(0, maxBytes)
     }
 
     /// Gives the next update its position and keeps it; `frame(position)` makes its framed bytes.
-    mutating func append(recipients: Recipients, excluded: ConnectionID?, frame: (Int64) -> ByteBuffer) -> ByteBuffer {
+    mutating func append(recipients: Recipients, excluded: String?, frame: (Int64) -> ByteBuffer) -> ByteBuffer {
         self.position += 1
         let framed = frame(self.position)
         guard self.maxEntries > 0, framed.readableBytes <= self.maxBytes else {
@@ -57,6 +60,13 @@ struct UpdateLog {
         return framed
     }
 
+    /// Moves to `position` (a stream position that carried nothing for members), keeping an empty entry for it.
+    mutating func skip(to position: Int64) {
+        while self.position < position {
+            _ = self.append(recipients: .members([]), excluded: nil) { _ in ByteBuffer() }
+        }
+    }
+
     private mutating func dropAll() {
         self.entries.removeAll(keepingCapacity: true)
         self.head = 0
@@ -75,12 +85,11 @@ struct UpdateLog {
         guard point.stream == self.id else { return .failure(.otherStream) }
         guard point.position <= self.position else { return .failure(.ahead(self.position)) }
         guard point.position >= self.oldestResumable else { return .failure(.tooOld(self.entries.count - self.head)) }
-        let previous = point.connection.flatMap(UInt64.init).map(ConnectionID.init)
         var frames: [ByteBuffer] = []
         var total = 0
         let first = self.head + Int(point.position - self.oldestResumable)
         for entry in self.entries[first...] {
-            guard entry.excluded == nil || entry.excluded != previous else { continue }
+            guard entry.excluded == nil || entry.excluded != point.connection else { continue }
             switch entry.recipients {
             case .everyone: break
             case .members(let members): guard members.contains(member) else { continue }

@@ -17,11 +17,12 @@ final class TestServer: Sendable {
     var webSocketURL: String { "ws://127.0.0.1:\(self.ready.port)/" }
     var baseURL: String { self.ready.baseURL }
 
-    /// Starts a server on `directory` (a new temporary folder by default); `healthCheck` stands in for the store's
-    /// own in `/readyz`.
+    /// Starts a server on `directory` (a new temporary folder by default); `store` instead of the folder's SQLite file
+    /// (the attachments' files stay in the folder); `healthCheck` stands in for the store's own in `/readyz`; with
+    /// `cluster`, one node of several on the store's database.
     static func start(
-        directory: URL? = nil, healthCheck: (any StoreHealthCheck)? = nil,
-        configure: (inout ServerConfiguration) -> Void = { _ in }
+        directory: URL? = nil, store: (any CommunityStore)? = nil, healthCheck: (any StoreHealthCheck)? = nil,
+        cluster: (any ClusterStream)? = nil, configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws -> TestServer {
         let directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("commune-\(UUIDString.random().value)")
         var configuration = ServerConfiguration()
@@ -40,7 +41,7 @@ final class TestServer: Sendable {
         configure(&configuration)
         var logger = Logger(label: "commune.test")
         logger.logLevel = .warning
-        let server = try await CommuneServer(configuration: configuration, healthCheck: healthCheck, logger: logger)
+        let server = try await CommuneServer(configuration: configuration, store: store, healthCheck: healthCheck, cluster: cluster, logger: logger)
         let (stream, continuation) = AsyncStream<CommuneServer.Ready>.makeStream()
         let task = Task {
             try await server.run { ready in continuation.yield(ready) }

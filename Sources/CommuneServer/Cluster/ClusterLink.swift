@@ -1,0 +1,249 @@
+import CommuneCore
+import CommuneProtocol
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// This node's side of a cluster: it appends what this node decides to the shared ``ClusterStream`` (one writer,
+/// in order, many records per transaction), reads back every node's records in position order and hands each to
+/// the ``ConnectionHub``, says it is alive, and forgets old records.
+///
+/// Reading is woken by the stream's notifications, by a poll every second (a notification missed while the
+/// listening connection reconnected costs at most that), and after each append of its own.
+final class ClusterLink: Service, Sendable {
+    let stream: any ClusterStream
+    /// This node's name in the stream: new at every start.
+    let node: String
+    let logger: Logger
+    /// Where reading started: the stream's identity and the position this node's log starts at.
+    let snapshot: ClusterSnapshot
+    /// How long a node may stay silent before the others take its members offline.
+    static let nodeTimeout: Duration = .seconds(10)
+    static let heartbeatPeriod: Duration = .seconds(2)
+    static let pollPeriod: Duration = .seconds(1)
+    /// Records kept for nodes that read behind, and for resumes.
+    static let keptRecords: Int64 = 100_000
+    static let batchLimit = 1_000
+
+    private struct Outgoing {
+        var queue: [ClusterRecord] = []
+        /// Records ever queued and ever committed: a waiter waits for `committed` to reach its ticket.
+        var queued = 0
+        var committed = 0
+        var waiters: [(ticket: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        var stopped = false
+    }
+
+    private let outgoing = Mutex(Outgoing())
+    private let receiver = Mutex<(@Sendable (ClusterRecord) async -> Void)?>(nil)
+    private let writeWake: AsyncStream<Void>.Continuation
+    private let writeWakes: AsyncStream<Void>
+    private let readWake: AsyncStream<Void>.Continuation
+    private let readWakes: AsyncStream<Void>
+    /// The newest position read and handed on.
+    private let applied: Atomic<Int64>
+
+    init(stream: any ClusterStream, node: String, snapshot: ClusterSnapshot, logger: Logger) {
+        self.stream = stream
+        self.snapshot = snapshot
+        self.node = node
+        self.logger = logger
+        (self.writeWakes, self.writeWake) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+        (self.readWakes, self.readWake) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+        self.applied = Atomic(snapshot.position)
+    }
+
+    /// Opens the cluster's stream: reads where it stands (for the hub's log and the community's presence).
+    /// The node says it is alive first: the others take the presence of a node they do not know for a leftover.
+    static func open(_ stream: any ClusterStream, logger: Logger) async throws -> ClusterLink {
+        var generator = SystemRandomNumberGenerator()
+        let node = String(generator.next(upperBound: UInt64(1) << 60), radix: 36)
+        try await stream.heartbeat(node: node, timeout: Self.nodeTimeout)
+        return ClusterLink(stream: stream, node: node, snapshot: try await stream.snapshot(), logger: logger)
+    }
+
+    /// Gives every record read, in order, to `receive` (the hub).
+    func attach(_ receive: @escaping @Sendable (ClusterRecord) async -> Void) {
+        self.receiver.withLock { $0 = receive }
+    }
+
+    /// Queues records to append, in order after everything queued before.
+    func send(_ records: [ClusterRecord]) {
+        _ = self.queue(records)
+    }
+
+    /// Queues records and returns once they (and everything queued before) are committed, or the link stopped.
+    func sendAndWait(_ records: [ClusterRecord]) async {
+        let ticket = self.queue(records)
+        await withCheckedContinuation { continuation in
+            let done = self.outgoing.withLock { outgoing in
+                if outgoing.committed >= ticket || outgoing.stopped { return true }
+                outgoing.waiters.append((ticket, continuation))
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    private func queue(_ records: [ClusterRecord]) -> Int {
+        let ticket = self.outgoing.withLock { outgoing in
+            outgoing.queue += records
+            outgoing.queued += records.count
+            return outgoing.queued
+        }
+        self.writeWake.yield()
+        return ticket
+    }
+
+    /// A record of `event` from this node.
+    func record(_ event: ClusterEvent) -> ClusterRecord {
+        ClusterRecord(origin: self.node, kind: .event(event.body))
+    }
+
+    /// A member's first connection to this node opened (`true`) or their last one closed.
+    func presence(_ member: UUIDString, online: Bool) -> ClusterRecord {
+        ClusterRecord(origin: self.node, kind: .presence(member: member.value, online: online))
+    }
+
+    func run() async throws {
+        self.logger.info("Cluster: joined as node \(self.node) at position \(self.snapshot.position) of stream \(self.snapshot.streamID)")
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.writeLoop() }
+                group.addTask { await self.readLoop() }
+                group.addTask { await self.listenLoop() }
+                group.addTask { await self.tick(every: Self.pollPeriod) { self.readWake.yield() } }
+                group.addTask { await self.tick(every: Self.heartbeatPeriod) { await self.heartbeat() } }
+            }
+        }
+        // What is still queued goes out (connections closing as the server stops), then this node says it leaves;
+        // in a task of its own, since the service group may have cancelled this one already; bounded, since the
+        // database may be what is gone.
+        let farewell = Task {
+            await self.writeBatches()
+            try await self.stream.leave(node: self.node)
+        }
+        let timeout = Task {
+            try await Task.sleep(for: .seconds(5))
+            farewell.cancel()
+        }
+        do {
+            try await farewell.value
+        } catch {
+            self.logger.warning("Cluster: could not say this node leaves (the others will time it out): \(error)")
+        }
+        timeout.cancel()
+        let waiters = self.outgoing.withLock { outgoing in
+            outgoing.stopped = true
+            defer { outgoing.waiters = [] }
+            return outgoing.waiters
+        }
+        for waiter in waiters { waiter.continuation.resume() }
+    }
+
+    private func tick(every period: Duration, _ body: @Sendable () async -> Void) async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: period) } catch { return }
+            await body()
+        }
+    }
+
+    private let prunedAt = Mutex(ContinuousClock.now)
+
+    private func heartbeat() async {
+        do {
+            try await self.stream.heartbeat(node: self.node, timeout: Self.nodeTimeout)
+            let due = self.prunedAt.withLock { last in
+                guard ContinuousClock.now - last > .seconds(60) else { return false }
+                last = .now
+                return true
+            }
+            if due {
+                let gone = try await self.stream.prune(keeping: Self.keptRecords)
+                if gone > 0 { self.logger.debug("Cluster: forgot \(gone) old records") }
+            }
+        } catch {
+            self.logger.warning("Cluster: heartbeat failed: \(error)")
+        }
+    }
+
+    private func writeLoop() async {
+        for await _ in self.writeWakes {
+            await self.writeBatches()
+        }
+    }
+
+    /// Appends what is queued, a batch at a time, retrying a batch that failed (the database restarting, say)
+    /// until it is written or the task is cancelled.
+    private func writeBatches() async {
+        while true {
+            let batch = self.outgoing.withLock { Array($0.queue.prefix(Self.batchLimit)) }
+            guard !batch.isEmpty else { return }
+            do {
+                try await self.stream.append(batch)
+            } catch {
+                if Task.isCancelled { return }
+                self.logger.error("Cluster: appending \(batch.count) record(s) failed; retrying: \(error)")
+                do { try await Task.sleep(for: .milliseconds(500)) } catch { return }
+                continue
+            }
+            let resumed = self.outgoing.withLock { outgoing in
+                outgoing.queue.removeFirst(batch.count)
+                outgoing.committed += batch.count
+                let committed = outgoing.committed
+                let (due, waiting) = (outgoing.waiters.filter { $0.ticket <= committed }, outgoing.waiters.filter { $0.ticket > committed })
+                outgoing.waiters = waiting
+                return due
+            }
+            for waiter in resumed { waiter.continuation.resume() }
+            self.readWake.yield()
+        }
+    }
+
+    private func readLoop() async {
+        for await _ in self.readWakes {
+            await self.readNew()
+        }
+    }
+
+    /// Reads and hands on every record after the last one applied.
+    private func readNew() async {
+        guard let receive = self.receiver.withLock({ $0 }) else { return }
+        while !Task.isCancelled {
+            let after = self.applied.load(ordering: .relaxed)
+            let records: [ClusterRecord]
+            do {
+                records = try await self.stream.records(after: after, limit: Self.batchLimit)
+            } catch {
+                if !Task.isCancelled { self.logger.warning("Cluster: reading the stream failed: \(error)") }
+                return
+            }
+            for record in records {
+                if record.position != self.applied.load(ordering: .relaxed) + 1 {
+                    self.logger.error(
+                        "Cluster: the stream skipped from \(self.applied.load(ordering: .relaxed)) to \(record.position) (records were forgotten before this node read them)"
+                    )
+                }
+                await receive(record)
+                self.applied.store(record.position, ordering: .relaxed)
+            }
+            if records.count < Self.batchLimit { return }
+        }
+    }
+
+    private func listenLoop() async {
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                try await self.stream.listen { [readWake] in readWake.yield() }
+            } catch {
+                if Task.isCancelled { return }
+                failures += 1
+                if failures == 1 || failures % 60 == 0 {
+                    self.logger.warning("Cluster: listening for other nodes' records failed (polling meanwhile): \(error)")
+                }
+            }
+            do { try await Task.sleep(for: .seconds(1)) } catch { return }
+        }
+    }
+}
