@@ -74,6 +74,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // `commune migrate-store`: copies a community from the SQLite store to the PostgreSQL one (raw SQL on both sides:
+        // one read snapshot, COPY in one transaction), so that the CLI and the tests share it.
+        .target(
+            name: "CommuneMigration",
+            dependencies: [
+                "CommuneCore",
+                "CommuneSQLite",
+                "CommunePostgres",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The web client's static files (its own modules per codec and feature), served by the server.
         .target(
             name: "CommuneWebClient",
@@ -125,6 +140,7 @@ let package = Package(
                 "CommuneProtocol",
                 "CommuneSQLite",
                 "CommunePostgres",
+                "CommuneMigration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -183,9 +199,10 @@ let package = Package(
         .testTarget(
             name: "CommuneServerTests",
             dependencies: [
-                "CommuneServer", "CommuneClient", "CommuneCore", "CommuneProtocol", "CommuneSQLite", "CommunePostgres",
+                "CommuneServer", "CommuneClient", "CommuneCore", "CommuneProtocol", "CommuneSQLite", "CommunePostgres", "CommuneMigration",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Logging", package: "swift-log"), .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -18,10 +18,12 @@ struct Commune: AsyncParsableCommand {
                                   commune member ban troll --reason spam
                                   commune audit
                                   commune check-names
+            Move to PostgreSQL:   commune migrate-store --from DATA --to postgres://…
             """,
         subcommands: [
             Serve.self, InviteCommand.self, Join.self, Channels.self, Send.self, History.self, Tail.self, Members.self,
             VoiceCommand.self, ChannelCommand.self, MemberCommand.self, Audit.self, CheckNames.self, Search.self, React.self, Pins.self,
+            MigrateStore.self,
         ]
     )
 }

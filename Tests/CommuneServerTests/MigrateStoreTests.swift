@@ -1,0 +1,256 @@
+import CommuneClient
+import CommuneCore
+import CommuneMigration
+import CommunePostgres
+import CommuneProtocol
+import CommuneSQLite
+import CommuneServer
+import Foundation
+import Logging
+import PostgresNIO
+import Testing
+
+/// `commune migrate-store` (``StoreMigration``): a community filled through a real server on its SQLite file, copied
+/// to a fresh PostgreSQL database of the test cluster, then served from that database: the same history, tree,
+/// members, bans, invites, audit log and attachment (from the same data folder), logins that still work, and new
+/// messages numbered after the copied ones. A destination that holds a community, and a folder without one, are
+/// refused with their sentences and change nothing.
+@Suite("migrate-store", .serialized)
+struct MigrateStoreTests {
+    let general = ChannelAddress(path: "General", name: "General")
+    let plans = ChannelAddress(path: "General", name: "plans ✨")
+    /// Message text no store may alter: bidi overrides and isolates, zero-width characters, emoji with joiners and
+    /// skin tones, combining marks, a backslash and a tab and a new line (COPY's escapes).
+    let hostile = "\u{202E}txt.exe\u{202C} \u{2066}isolated\u{2069} zero\u{200B}width\u{200D}joiner \u{FEFF}bom 👩‍👩‍👧‍👦 👍🏽 e\u{301}\u{302} back\\slash\ttab\nline \\N"
+
+    static let logger: Logger = {
+        var logger = Logger(label: "commune.test.migrate-store")
+        logger.logLevel = .error
+        return logger
+    }()
+
+    /// What a client and the store show of the community, to compare before and after the copy.
+    struct View: Equatable {
+        var pages: [[ChatMessage]]
+        var tree: [InteractableNode]
+        var members: [String]
+        var storedMembers: Set<Member>
+        var readState: [ChannelReadState]
+        var pins: [FunctionResult]
+        var settings: [String: String]
+        var interactables: [Interactable]
+        var groups: Set<Group>
+        var bans: [Ban]
+        var invites: [Invite]
+        var audit: [AuditEntry]
+    }
+
+    func view(_ server: TestServer, owner: Client, reader: Client) async throws -> View {
+        var pages: [[ChatMessage]] = []
+        for channel in [self.general, self.plans] {
+            pages.append(try await owner.connection.messages(in: channel, amount: 50))
+            pages.append(try await owner.connection.messages(in: channel, amount: 50, before: 51))
+        }
+        let store = server.server.store
+        let login = try await server.connect()
+        defer { Task { await login.close() } }
+        return View(
+            pages: pages,
+            tree: try await login.login(owner.identity).interactables,
+            members: try await owner.connection.members().map { "\($0.userID.value) \($0.username) \($0.group)" }.sorted(),
+            storedMembers: Set(try await store.members()),
+            readState: try await reader.connection.readState(),
+            pins: [
+                try await owner.connection.call(TextFunction.getPins, on: self.general),
+                try await owner.connection.call(TextFunction.getPins, on: self.plans),
+            ],
+            // The community key and the rest; the public URL a server records is its own (each test server's port).
+            settings: try await store.settings().filter { $0.key != "server.public_url" },
+            interactables: try await store.interactables().sorted { $0.id < $1.id },
+            groups: Set(try await store.groups()),
+            bans: try await store.bans(),
+            invites: try await store.invites(),
+            audit: try await store.auditLog(limit: 1_000)
+        )
+    }
+
+    @Test("a filled SQLite community (10,000 messages, an attachment) is served from PostgreSQL after the copy")
+    func migrateFilledCommunity() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("commune-migrate-\(UUIDString.random().value)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let server = try await TestServer.start(directory: directory)
+        let owner = try await server.owner("Olivia 🦊")
+        try await owner.connection.community("create_group", ["group": "staff ☕", "power": 60, "changes": [["add": "manage_channels"]]])
+        let alice = try await server.member("Zoë", group: "staff ☕")
+        let bob = try await server.member("Bob 李")
+        let mallory = try await server.member("mallory")
+        _ = try await owner.connection.call("create", on: self.plans, payload: ["codec": "text", "access": ["staff ☕"]])
+        try await owner.connection.remove(mallory.identity.userID, ban: true, reason: "spam 🤖 «Ωmega» back\\slash")
+        _ = try await server.invite(uses: 5)
+
+        // 4,990 messages in each channel straight into the store (the server's own writer, group commit), then ten
+        // through the server: hostile text, a reply, reactions, pins, mentions, an attachment.
+        let nodes = try await server.server.store.interactables()
+        let generalID = try #require(nodes.first { $0.name == self.general.name && $0.parentID != nil }?.id)
+        let plansID = try #require(nodes.first { $0.name == self.plans.name }?.id)
+        let senders = [owner.identity.userID, alice.identity.userID]
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (lane, sender) in senders.enumerated() {
+                for channel in [generalID, plansID] {
+                    group.addTask {
+                        for number in 0..<(lane == 0 ? 2_495 : 2_500) {
+                            let text = "message \(number) from \(lane) \(number % 97 == 0 ? self.hostile : "")"
+                            _ = try await server.server.store.appendMessage(
+                                NewMessage(channelID: channel, senderID: sender, text: text, sendTime: UnixTime.nowMilliseconds())
+                            )
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let file = try await AttachmentUploader.upload(AttachmentTests.png, baseURL: server.baseURL, sessionToken: alice.welcome.sessionToken)
+        for channel in [self.general, self.plans] {
+            let first = try await alice.connection.sendMessage(self.hostile, to: channel)
+            let reply = try await owner.connection.sendMessage(
+                "re: <@\(alice.identity.userID.value)> \(self.hostile)", to: channel, kind: .text, replyTo: first.messageID
+            )
+            try await alice.connection.react("👍🏽", to: first.messageID, in: channel)
+            try await owner.connection.react("🏳️‍🌈", to: first.messageID, in: channel)
+            try await alice.connection.react("👩‍👩‍👧‍👦", to: reply.messageID, in: channel)
+            _ = try await owner.connection.call(TextFunction.pinMessage, on: channel, payload: ["message_id": .int(first.messageID)])
+            _ = try await owner.connection.call(TextFunction.pinMessage, on: channel, payload: ["message_id": .int(1)])
+            _ = try await alice.connection.sendMessage("see the picture", to: channel, kind: .text, attachments: [file.attachmentID])
+            _ = try await owner.connection.sendMessage("@everyone \(self.hostile)", to: channel)
+            _ = try await alice.connection.sendMessage("the last one", to: channel)
+        }
+        _ = try await bob.connection.markRead(self.general, upTo: 4_000)
+        _ = try await alice.connection.markRead(self.plans, upTo: 2_000)
+        let before = try await self.view(server, owner: owner, reader: alice)
+        #expect(before.pages[0].map(\.messageID).max() == 5_000 && before.pages[3].map(\.messageID).min() == 1)
+        let (_, bytes) = try await AttachmentUploader.download(file.attachmentID, baseURL: server.baseURL, sessionToken: bob.welcome.sessionToken)
+        for client in [owner, alice, bob, mallory] { await client.connection.close() }
+        await server.stop()
+
+        let address = try await freshTestDatabase()
+        try await PostgresStore.withStore(address, logger: Self.logger) { store in
+            var seen: [StoreMigration.Progress] = []
+            var migration = StoreMigration(source: directory, destination: store)
+            migration.batchSize = 700
+            let counts = try await migration.run { seen.append($0) }
+            let byTable = Dictionary(uniqueKeysWithValues: counts.map { ($0.table, $0) })
+            #expect(counts.filter { !$0.matches }.isEmpty, "\(counts)")
+            #expect(byTable["messages"]?.destination == 10_000)
+            #expect(byTable["members"]?.destination == 3 && byTable["bans"]?.destination == 1)
+            #expect(byTable["channel_heads"]?.destination == 2 && byTable["attachments"]?.destination == 1)
+            #expect(byTable["reactions"]?.destination == 6 && byTable["pins"]?.destination == 4)
+            #expect((byTable["mentions"]?.destination ?? 0) >= 4 && (byTable["read_marks"]?.destination ?? 0) >= 2)
+            // Progress comes in batches: messages 0, 700, 1,400, …, 10,000 of 10,000.
+            let messages = seen.filter { $0.table == "messages" }
+            #expect(messages.map(\.done) == Array(stride(from: 0, to: 10_000, by: 700)) + [10_000])
+            #expect(messages.allSatisfy { $0.total == 10_000 })
+
+            // The same data folder (its attachments), the community in PostgreSQL.
+            let node = try await TestServer.start(directory: directory, store: store)
+            #expect(node.ready.ownerInvite == nil)
+            func again(_ client: Client) async throws -> Client {
+                let connection = try await node.connect()
+                let welcome = try await connection.login(client.identity)
+                return Client(connection: connection, identity: client.identity, welcome: welcome, events: EventReader(connection))
+            }
+            let owner2 = try await again(owner)
+            let alice2 = try await again(alice)
+            let bob2 = try await again(bob)
+            let after = try await self.view(node, owner: owner2, reader: alice2)
+            #expect(after.pages == before.pages)
+            #expect(after.tree == before.tree)
+            #expect(after.members == before.members)
+            #expect(after.readState == before.readState)
+            #expect(after.pins == before.pins)
+            #expect(after.settings == before.settings)
+            #expect(after.interactables == before.interactables)
+            #expect(after.groups == before.groups)
+            #expect(after.bans == before.bans)
+            #expect(after.invites == before.invites)
+            #expect(after.audit == before.audit)
+            #expect(before.pages.flatMap { $0 }.filter { $0.message.contains(self.hostile) }.count >= 4)
+            let (_, downloaded) = try await AttachmentUploader.download(file.attachmentID, baseURL: node.baseURL, sessionToken: bob2.welcome.sessionToken)
+            #expect(downloaded == bytes)
+            // The next messages continue each channel's numbering.
+            #expect(try await bob2.connection.sendMessage("after the move", to: self.general).messageID == 5_001)
+            #expect(try await alice2.connection.sendMessage("after the move", to: self.plans).messageID == 5_001)
+            // The banned identity stays banned.
+            let evading = try await node.connect()
+            await expectError(.banned) { try await evading.register(mallory.identity, invite: try await node.invite(), username: "mallory2") }
+            for client in [owner2, alice2, bob2] { await client.connection.close() }
+            await evading.close()
+            await node.stop()
+        }
+    }
+
+    @Test("a database that holds a community is refused with its counts, and nothing in it changes")
+    func refuseNonEmptyDestination() async throws {
+        let address = try await freshTestDatabase()
+        let source = try await TestServer.start()
+        let sourceOwner = try await source.owner()
+        _ = try await sourceOwner.connection.sendMessage("from SQLite", to: self.general)
+        await sourceOwner.connection.close()
+        await source.stop()
+        defer { try? FileManager.default.removeItem(at: source.directory) }
+        try await PostgresStore.withStore(address, logger: Self.logger) { store in
+            let node = try await TestServer.start(store: store)
+            let owner = try await node.owner("Olivia")
+            let bob = try await node.member("Bob")
+            _ = try await owner.connection.sendMessage("already here \(self.hostile)", to: self.general)
+            await owner.connection.close()
+            await bob.connection.close()
+            await node.stopAndRemove()
+            let before = try await Self.snapshot(store)
+            await #expect {
+                _ = try await StoreMigration(source: source.directory, destination: store).run()
+            } throws: { error in
+                "\(error)" == "The database \(address) already holds a community (2 members, 1 message); migrate-store copies into an empty database only. Nothing was changed."
+            }
+            #expect(try await Self.snapshot(store) == before)
+        }
+    }
+
+    @Test("a folder without a community is refused, and the database is not touched")
+    func refuseMissingSource() async throws {
+        let address = try await freshTestDatabase()
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("commune-empty-\(UUIDString.random().value)")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: empty) }
+        let store = PostgresStore(address: address, logger: Self.logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await store.run() }
+            defer { group.cancelAll() }
+            await #expect {
+                _ = try await StoreMigration(source: empty, destination: store).run()
+            } throws: { error in
+                "\(error)" == "No community in \(empty.path): there is no commune.sqlite there (give --from the data folder of `commune serve --data`)."
+            }
+        }
+        // Not even the schema was made.
+        let tables = try await address.withClient(logger: Self.logger) { client in
+            var names: [String] = []
+            let rows = try await client.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'", logger: Self.logger)
+            for try await name in rows.decode(String.self) { names.append(name) }
+            return names
+        }
+        #expect(tables == [])
+    }
+
+    /// The database's community as the store reads it (members, settings, the newest messages, groups, invites).
+    static func snapshot(_ store: PostgresStore) async throws -> String {
+        let members = try await store.members().map { "\($0.id.value) \($0.username)" }.sorted()
+        var messages: [String] = []
+        for node in try await store.interactables() {
+            messages += try await store.messages(channelID: node.id, before: nil, skip: 0, limit: 100).map { "\(node.id) \($0.messageID) \($0.text)" }
+        }
+        let groups = try await store.groups().map(\.name).sorted()
+        let invites = try await store.invites().map(\.code)
+        let settings = try await store.settings().sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        return (members + messages + groups + invites + settings).joined(separator: "\n")
+    }
+}
