@@ -65,9 +65,10 @@ extension StoreMigration {
                     buffer.writeInteger(Self.hexDigits[Int(byte & 0xF)])
                 }
             case (.string(let text), .text):
-                Self.appendEscaped(text.utf8, to: &buffer)
+                var text = text
+                text.withUTF8 { Self.appendEscaped($0, to: &buffer) }
             case (.blob(let data), .text):
-                Self.appendEscaped(data, to: &buffer)
+                data.withUnsafeBytes { Self.appendEscaped($0.bindMemory(to: UInt8.self), to: &buffer) }
             default:
                 throw StoreMigrationError.unexpectedValue(table: table, column: column.name, value: value.description)
             }
@@ -75,7 +76,12 @@ extension StoreMigration {
 
         private static let hexDigits = Array("0123456789abcdef".utf8)
 
-        private static func appendEscaped(_ bytes: some Sequence<UInt8>, to buffer: inout ByteBuffer) {
+        private static func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to buffer: inout ByteBuffer) {
+            // Most text needs no escape: one copy.
+            guard bytes.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "\\") }) else {
+                buffer.writeBytes(bytes)
+                return
+            }
             for byte in bytes {
                 if byte == UInt8(ascii: "\\") {
                     buffer.writeStaticString("\\\\")
