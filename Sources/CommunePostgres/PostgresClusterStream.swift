@@ -38,6 +38,13 @@ public final class PostgresClusterStream: ClusterStream {
         }
     }
 
+    public func head() async throws -> Int64 {
+        guard let position = try await self.store.rows("SELECT position FROM cluster_stream", { try $0.decode(Int64.self) }).first else {
+            throw PostgresClusterStreamError.missingHead
+        }
+        return position
+    }
+
     public func append(_ records: [ClusterRecord]) async throws {
         guard !records.isEmpty else { return }
         try await self.store.transaction { connection in

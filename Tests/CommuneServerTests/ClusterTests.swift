@@ -85,6 +85,54 @@ struct ClusterTests {
         await nodes.stop()
     }
 
+    @Test("a member who was on node 2 resumes on node 3: exactly the updates they missed, in order, then live ones")
+    func resumeOnAnotherNode() async throws {
+        let nodes = try await Nodes.start(3)
+        do {
+            let alice = try await nodes[0].owner("alice")
+            let bob = try await nodes[1].member("bob")
+            try await alice.connection.sendMessage("before", to: self.general)
+            #expect(try await bob.events.nextUpdate(TextFunction.messageLive).payload["message"] == "before")
+            await bob.connection.close()
+            while try await bob.events.next() != nil {}
+            let point = try #require(bob.connection.resumePoint)
+
+            for text in ["one", "two", "three"] { try await alice.connection.sendMessage(text, to: self.general) }
+            let again = try await nodes[2].connect()
+            let events = EventReader(again)
+            let welcome = try await again.login(bob.identity, resume: point)
+            guard case .resumed(let missed)? = welcome.resume else {
+                Issue.record("expected resumed, got \(String(describing: welcome.resume))")
+                throw TestFailure("not resumed")
+            }
+            var frames: [Envelope] = []
+            while frames.count < missed {
+                guard let frame = try await events.next() else { throw TestFailure("closed") }
+                if frame.type == .update { frames.append(frame) }
+            }
+            let texts = frames.compactMap { frame -> String? in
+                guard let update = try? FunctionResult(data: frame.data), update.result == TextFunction.messageLive else { return nil }
+                return update.payload["message"]?.stringValue
+            }
+            // Whatever node 3 had not read yet when Bob came follows live, after the missed ones.
+            var live: [String] = []
+            while texts.count + live.count < 3 {
+                live.append(try #require(try await events.nextUpdate(TextFunction.messageLive).payload["message"]?.stringValue))
+            }
+            #expect(texts + live == ["one", "two", "three"])
+            let positions = frames.compactMap(\.position)
+            #expect(positions == positions.sorted() && Set(positions).count == positions.count)
+            #expect(positions.allSatisfy { $0 > point.position })
+
+            try await alice.connection.sendMessage("live", to: self.general)
+            #expect(try await events.nextUpdate(TextFunction.messageLive).payload["message"] == "live")
+        } catch {
+            await nodes.stop()
+            throw error
+        }
+        await nodes.stop()
+    }
+
     @Test("a structure change on node 3 is seen everywhere; a ban on node 2 disconnects the member on nodes 1 and 3 within a second")
     func structureAndBans() async throws {
         let nodes = try await Nodes.start(3)

@@ -12,6 +12,9 @@ public protocol ClusterStream: Sendable {
     /// The stream's identity, its newest position and who is online on which node, read in one snapshot.
     func snapshot() async throws -> ClusterSnapshot
 
+    /// The newest position committed.
+    func head() async throws -> Int64
+
     /// Appends `records` in order, in one transaction, and returns once it committed (their positions are assigned
     /// then; the `position` given is ignored). Presence records also change who is online where.
     func append(_ records: [ClusterRecord]) async throws

@@ -95,6 +95,26 @@ final class ClusterLink: Service, Sendable {
         return ticket
     }
 
+    /// Waits (at most `limit`) until this node has read the stream up to `position`: a client resuming here from a
+    /// point another node had reached is not told it is ahead of the stream while this node catches up.
+    func waitUntilRead(_ position: Int64, within limit: Duration = .seconds(2)) async {
+        let deadline = ContinuousClock.now + limit
+        while self.applied.load(ordering: .relaxed) < position, ContinuousClock.now < deadline {
+            self.readWake.yield()
+            do { try await Task.sleep(for: .milliseconds(5)) } catch { return }
+        }
+    }
+
+    /// Waits (briefly) until this node has read everything committed so far: a member registered on another node
+    /// a moment ago is known here once it has.
+    func catchUp() async {
+        do {
+            await self.waitUntilRead(try await self.stream.head())
+        } catch {
+            self.logger.warning("Cluster: reading the stream's head failed: \(error)")
+        }
+    }
+
     /// A record of `event` from this node.
     func record(_ event: ClusterEvent) -> ClusterRecord {
         ClusterRecord(origin: self.node, kind: .event(event.body))

@@ -298,6 +298,10 @@ final class ClientConnection: Sendable {
 
         case .identification:
             let request = try IdentificationRequest(data: envelope.data)
+            if self.community.member(request.userID) == nil, let cluster = self.hub.cluster {
+                // Registered on another node a moment ago, perhaps: this node may not have read it yet.
+                await cluster.catchUp()
+            }
             let (member, challenge, secret) = try self.community.makeChallenge(for: request.userID)
             let expiresAt = UnixTime.nowMilliseconds() + self.community.configuration.challengeLifetimeMilliseconds
             try self.state.withLock { state throws(CommuneError) in
@@ -316,6 +320,9 @@ final class ClientConnection: Sendable {
                 type: .identificationResponse, id: envelope.id, logMessage: "Challenge solved you are logged in",
                 data: try await self.community.identificationResponse(for: member).data
             )
+            if let resume, resume.stream == self.hub.cluster?.snapshot.streamID {
+                await self.hub.cluster?.waitUntilRead(resume.position)
+            }
             // The hub queues the reply (with where this login joins the stream), then what a resume missed, then
             // lets updates in: the reply precedes every update, and nothing falls between.
             let outcome = self.hub.add(self.id, member: member.id, outbox: self.outbox, reply: reply, resume: resume)

@@ -210,9 +210,9 @@ final class ConnectionHub: Sendable {
                 if !mine {
                     do {
                         try await self.community.reload(change)
-                    } catch {
+                    } catch where !Task.isCancelled {
                         cluster.logger.error("Cluster: reloading \(change) after another node changed it failed: \(error)")
-                    }
+                    } catch {}
                 }
                 self.skip(to: record.position)
             }
