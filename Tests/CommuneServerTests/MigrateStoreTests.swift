@@ -6,8 +6,10 @@ import CommuneProtocol
 import CommuneSQLite
 import CommuneServer
 import Foundation
+import GRDB
 import Logging
 import PostgresNIO
+import Synchronization
 import Testing
 
 /// `commune migrate-store` (``StoreMigration``): a community filled through a real server on its SQLite file, copied
@@ -222,7 +224,7 @@ struct MigrateStoreTests {
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: empty) }
         let store = PostgresStore(address: address, logger: Self.logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        await withTaskGroup(of: Void.self) { group in
             group.addTask { await store.run() }
             defer { group.cancelAll() }
             await #expect {
@@ -239,6 +241,66 @@ struct MigrateStoreTests {
             return names
         }
         #expect(tables == [])
+    }
+
+    @Test("a copy taken while the server keeps storing messages is one consistent moment: every message up to one id, no gap")
+    func migrateWhileServing() async throws {
+        let server = try await TestServer.start()
+        defer { try? FileManager.default.removeItem(at: server.directory) }
+        let owner = try await server.owner()
+        let channel = try #require(try await server.server.store.interactables().first { $0.name == self.general.name && $0.parentID != nil }?.id)
+        for _ in 0..<20 { _ = try await owner.connection.sendMessage("before \(self.hostile)", to: self.general) }
+        // A member keeps sending (at most 3,000 messages) until the copy has finished; the copy starts after 200.
+        let copied = Mutex(false)
+        let progress = Mutex(0)
+        let sender = Task {
+            var sent = 0
+            while !copied.withLock({ $0 }) && sent < 3_000 {
+                _ = try await owner.connection.sendMessage("during \(sent)", to: self.general)
+                sent += 1
+                progress.withLock { $0 = sent }
+            }
+            return sent
+        }
+        let address = try await freshTestDatabase()
+        for _ in 0..<3_000 where progress.withLock({ $0 }) < 200 { try await Task.sleep(for: .milliseconds(10)) }
+        try await PostgresStore.withStore(address, logger: Self.logger) { store in
+            var migration = StoreMigration(source: server.directory, destination: store)
+            migration.batchSize = 50
+            let counts = try await migration.run()
+            copied.withLock { $0 = true }
+            let sent = try await sender.value
+            #expect(counts.filter { !$0.matches }.isEmpty, "\(counts)")
+            let messages = try #require(counts.first { $0.table == "messages" }?.destination)
+            let head = try #require(try await store.lastMessageIDs(channelIDs: [channel])[channel])
+            // Dense from 1 to the head: a prefix of what the server stored, never a hole from a half-read batch.
+            #expect(messages >= 220 && Int64(messages) == head && messages <= 20 + sent)
+            let stored = try await store.messages(channelID: channel, ids: Array(1...head))
+            #expect(stored.map(\.messageID) == Array(1...head))
+        }
+        await owner.connection.close()
+        await server.stop()
+    }
+
+    @Test("a data folder whose file an older commune wrote is refused until a server has updated it")
+    func refuseOlderSchema() async throws {
+        let server = try await TestServer.start()
+        defer { try? FileManager.default.removeItem(at: server.directory) }
+        await server.stop()
+        let last = try #require(SQLiteStore.migrationNames.last)
+        let queue = try DatabaseQueue(path: server.directory.appendingPathComponent(SQLiteStore.fileName).path)
+        try await queue.write { try $0.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = ?", arguments: [last]) }
+        try queue.close()
+        let address = try await freshTestDatabase()
+        try await PostgresStore.withStore(address, logger: Self.logger) { store in
+            await #expect {
+                _ = try await StoreMigration(source: server.directory, destination: store).run()
+            } throws: { error in
+                "\(error)" == "Cannot copy \(server.directory.appendingPathComponent(SQLiteStore.fileName).path): it was written by an older commune; start `commune serve --data \(server.directory.path)` once with this version (it updates the file), stop it, then migrate."
+            }
+            let members = try await store.members()
+            #expect(members.isEmpty)
+        }
     }
 
     /// The database's community as the store reads it (members, settings, the newest messages, groups, invites).
