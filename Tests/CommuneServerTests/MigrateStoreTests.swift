@@ -181,6 +181,12 @@ struct MigrateStoreTests {
             // The next messages continue each channel's numbering.
             #expect(try await bob2.connection.sendMessage("after the move", to: self.general).messageID == 5_001)
             #expect(try await alice2.connection.sendMessage("after the move", to: self.plans).messageID == 5_001)
+            // New nodes of the tree and audit entries take ids after the copied ones.
+            _ = try await owner2.connection.call("create", on: ChannelAddress(path: "General", name: "after 🚚"), payload: ["codec": "text"])
+            let created = try #require(try await store.interactables().first { $0.name == "after 🚚" })
+            #expect(created.id == (before.interactables.map(\.id).max() ?? 0) + 1)
+            let audit = try await store.auditLog(limit: 1_000)
+            #expect(audit.count == before.audit.count + 1 && Array(audit.dropFirst()) == before.audit)
             // The banned identity stays banned.
             let evading = try await node.connect()
             await expectError(.banned) { try await evading.register(mallory.identity, invite: try await node.invite(), username: "mallory2") }
