@@ -18,11 +18,15 @@ extension StoreMigration {
         var name: String
         var columns: [Column]
         var key: [String]
+        /// Where each key column is among `columns`.
+        var keyIndexes: [Int]
 
         init(_ name: String, key: [String], _ columns: [(String, Kind)]) {
             self.name = name
             self.columns = columns.map { Column(name: $0.0, kind: $0.1) }
             self.key = key
+            self.keyIndexes = key.compactMap { key in columns.firstIndex { $0.0 == key } }
+            precondition(self.keyIndexes.count == key.count, "\(name)'s key columns must be among its columns")
         }
 
         /// Up to `limit` rows after `after` (the key of the previous batch's last row), in COPY's text format.
@@ -31,7 +35,6 @@ extension StoreMigration {
             let placeholders = self.key.map { _ in "?" }.joined(separator: ", ")
             let condition = after == nil ? "" : "WHERE (\(keyList)) > (\(placeholders))"
             let sql = "SELECT \(self.columns.map(\.name).joined(separator: ", ")) FROM \(self.name) \(condition) ORDER BY \(keyList) LIMIT \(limit)"
-            let keyIndexes = self.key.map { key in self.columns.firstIndex { $0.name == key }! }
             var buffer = ByteBuffer()
             var rows = 0
             var lastKey: [DatabaseValue]? = nil
@@ -43,7 +46,7 @@ extension StoreMigration {
                 }
                 buffer.writeInteger(UInt8(ascii: "\n"))
                 rows += 1
-                lastKey = keyIndexes.map { row[$0] as DatabaseValue }
+                lastKey = self.keyIndexes.map { row[$0] as DatabaseValue }
             }
             return (buffer, rows, lastKey)
         }

@@ -90,53 +90,6 @@ struct MigrateStore: AsyncParsableCommand {
     }
 }
 
-/// The copy's progress on standard error: a bar redrawn in place on a terminal (table, rows done of total, rate),
-/// else a plain line per table and at most one a second in between.
-final class ProgressMeter: @unchecked Sendable {
-    private let terminal: Bool
-    private let lock = NSLock()
-    private var table = ""
-    private var tableStart = ContinuousClock.now
-    private var lastLine = ContinuousClock.now
-    private var drawn = false
-
-    init(terminal: Bool) { self.terminal = terminal }
-
-    func show(_ progress: StoreMigration.Progress) {
-        self.lock.withLock {
-            let now = ContinuousClock.now
-            if progress.table != self.table {
-                if self.drawn && self.terminal { FileHandle.standardError.write(Data("\n".utf8)) }
-                self.table = progress.table
-                self.tableStart = now
-                self.lastLine = now
-                self.drawn = false
-            }
-            let seconds = (now - self.tableStart).inSeconds
-            let rate = seconds > 0 ? Int(Double(progress.done) / seconds) : 0
-            let finished = progress.done >= progress.total
-            let text = "\(progress.table.padding(toLength: 13, withPad: " ", startingAt: 0)) \(progress.done)/\(progress.total) rows, \(rate) rows/s"
-            if self.terminal {
-                let filled = progress.total == 0 ? 30 : 30 * progress.done / progress.total
-                let bar = "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: 30 - filled) + "] "
-                FileHandle.standardError.write(Data(("\r\u{1B}[K" + bar + text).utf8))
-                self.drawn = true
-            } else if finished || now - self.lastLine >= .seconds(1) {
-                FileHandle.standardError.write(Data(("migrate-store: " + text + "\n").utf8))
-                self.lastLine = now
-            }
-        }
-    }
-
-    /// Ends the bar's line.
-    func end() {
-        self.lock.withLock {
-            if self.drawn && self.terminal { FileHandle.standardError.write(Data("\n".utf8)) }
-            self.drawn = false
-        }
-    }
-}
-
 extension Duration {
-    fileprivate var inSeconds: Double { Double(self.components.seconds) + Double(self.components.attoseconds) / 1e18 }
+    var inSeconds: Double { Double(self.components.seconds) + Double(self.components.attoseconds) / 1e18 }
 }
