@@ -124,7 +124,8 @@ public struct TextChannelCodec: ChannelCodec {
         return .broadcast(result, to: Audience.viewers(ofChannel: node.id).excluding(context.connection))
     }
 
-    /// Validates, commits, then acknowledges to the sender and pushes `message_live` to the channel's other viewers.
+    /// Validates, commits, then acknowledges to the sender and pushes `message_live` to the channel's other viewers
+    /// (again on a resend).
     ///
     /// `{message, kind?, number?, attachments?, reply_to?}`: `kind` `action` is a `/me` action; `number` is the sender's own
     /// increasing number for the message, so that a resend after a lost reply returns the first reply instead of
@@ -176,7 +177,8 @@ public struct TextChannelCodec: ChannelCodec {
         let reply = self.result(
             TextFunction.messageReceived, at: call.address, ["message_id": .int(stored.messageID), "send_time": .int(stored.sendTime)]
         )
-        guard appended.isNew else { return .reply(reply) }
+        // A resend publishes the message again: the first `message_live` may never have left a node that stopped
+        // between storing the message and publishing it. Clients apply `message_live` by id, so a repeat is harmless.
         let live = try await TextReplies.chatMessages([stored], channelID: node.id, community: community)[0]
         return Effect(reply: reply).publishing(
             self.result(TextFunction.messageLive, at: call.address, live.json),
