@@ -5,6 +5,9 @@
                                          figure and shape, with Commune's ratio to Prosody and to the bare
                                          broadcaster (lower is better for CPU and latency, higher for rates)
     bench-table.py --runs FILE.jsonl     one row per run (scripts/bench)
+    bench-table.py --cluster FILE.jsonl  scripts/bench --cluster: runs labelled cluster/SETUP/STEP (ingest, latency,
+                                         catchup), one column per setup (one node on SQLite, one on PostgreSQL,
+                                         three on PostgreSQL)
 """
 import json
 import sys
@@ -104,6 +107,65 @@ def per_run(runs):
             print("| {} | {:,} | {} | {} |".format(label, run.get("clients", 0), name, value))
 
 
+CLUSTER_SETUPS = [("sqlite-1", "1 node, SQLite"), ("pg-1", "1 node, PostgreSQL"), ("pg-3", "3 nodes, PostgreSQL")]
+
+
+def postgres_cpu_per(count_key):
+    """PostgreSQL's CPU µs per acknowledged message or per delivery."""
+    return lambda r: r["postgres_cpu_s"] * 1e6 / r[count_key] if r.get("postgres_cpu_s") is not None and r.get(count_key) else None
+
+
+def paced_figures(step, title):
+    return [
+        (step, f"{title}: deliveries/s reached", lambda r: r.get("deliveries_per_s"), "{:,.0f}"),
+        (step, f"{title}: send→receive p50 ms", lambda r: r.get("latency", {}).get("p50_ms"), "{:.2f}"),
+        (step, f"{title}: send→receive p99 ms", lambda r: r.get("latency", {}).get("p99_ms"), "{:.2f}"),
+        (step, f"{title}: send→receive max ms", lambda r: r.get("latency", {}).get("max_ms"), "{:.1f}"),
+        (step, f"{title}: nodes' CPU µs/delivery", lambda r: r.get("cpu_us_per_delivery"), "{:.2f}"),
+        (step, f"{title}: PostgreSQL CPU µs/delivery", postgres_cpu_per("deliveries"), "{:.2f}"),
+    ]
+
+
+CLUSTER_FIGURES = [
+    ("ingest", "ingest: acked messages/s", lambda r: r.get("acked_per_s"), "{:,.0f}"),
+    ("ingest", "ingest: send→ack p99 ms", lambda r: r.get("ack_latency", {}).get("p99_ms"), "{:.1f}"),
+    ("ingest", "ingest: nodes' CPU µs/acked message", lambda r: r.get("cpu_us_per_ack"), "{:.1f}"),
+    ("ingest", "ingest: PostgreSQL CPU µs/acked message", postgres_cpu_per("acknowledged"), "{:.1f}"),
+    *paced_figures("latency", "paced"),
+    *paced_figures("latency-half", "half rate"),
+    ("catchup", "catch-up of 1,000 missed: median ms (rounds)",
+     lambda r: "{:.0f} ({})".format(r["catchup_ms_median"], ", ".join("{:.0f}".format(x["catchup_ms"]) for x in r["rounds"])),
+     "{}"),
+]
+
+
+def cluster(runs):
+    by = {run.get("label"): run for run in runs}
+    print("| figure | " + " | ".join(name for _, name in CLUSTER_SETUPS) + " |")
+    print("| --- |" + " ---: |" * len(CLUSTER_SETUPS))
+    for step, name, get, fmt in CLUSTER_FIGURES:
+        cells = []
+        for setup, _ in CLUSTER_SETUPS:
+            run = by.get(f"cluster/{setup}/{step}")
+            value = get(run) if run is not None else None
+            text = "—" if value is None else fmt.format(value)
+            if run is not None and value is not None and not run.get("complete", True):
+                text += "*"
+            cells.append(text)
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    print()
+    print("`*` the run did not receive every expected delivery or acknowledgement (see its notes in the JSON lines).")
+    ceiling = [(label.split("/")[-1], run.get("tps")) for label, run in by.items() if label.startswith("cluster/stream/")]
+    if ceiling:
+        print()
+        print("| cluster stream appends (pgbench, one record each) | transactions/s |")
+        print("| --- | ---: |")
+        for name, tps in ceiling:
+            kind, clients = name.rsplit("-", 1)
+            what = "cluster_stream row (as the nodes append)" if kind == "row" else "a sequence instead (no lock to the commit)"
+            print("| {}, {} client{} | {} |".format(what, clients, "" if clients == "1" else "s", "—" if tps is None else "{:,.0f}".format(tps)))
+
+
 def main():
     args = sys.argv[1:]
     if not args:
@@ -111,6 +173,8 @@ def main():
         return 64
     if args[0] == "--runs":
         per_run(load(args[1]))
+    elif args[0] == "--cluster":
+        cluster(load(args[1]))
     else:
         peers(load(args[0]))
     return 0

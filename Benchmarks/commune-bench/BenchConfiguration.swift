@@ -28,8 +28,14 @@ struct BenchConfiguration: Sendable {
     var mode: Mode = .fanout
     var host = "127.0.0.1"
     var port = 1984
+    /// Commune on a cluster: every node's port (`--ports`), the first being `port`. Fan-out puts the senders on the
+    /// first node and the other members on the rest, in turn; ingest spreads everyone over all nodes in turn.
+    var ports: [Int] = []
     /// The invite code (Commune).
     var inviteCode = ""
+    /// Commune: members register as PREFIX0, PREFIX1, … (runs on one community need prefixes of their own: look-alike
+    /// names are refused).
+    var namePrefix = "bench"
     /// The text channel (Commune).
     var channel = ChannelAddress(path: "General", name: "General")
     /// XMPP: the server's domain, the room's JID, account names `prefix1…prefixN`, their password.
@@ -61,6 +67,10 @@ struct BenchConfiguration: Sendable {
     var setupTimeout: Double = 300
 
     var serverPID: Int32?
+    /// The other nodes' process ids: their CPU time counts as the server's.
+    var otherServerPIDs: [Int32] = []
+    /// The PostgreSQL server's postmaster: its CPU time and its processes' is reported apart.
+    var postgresPID: Int32?
 
     /// History mode.
     var fillTo = 0
@@ -69,6 +79,15 @@ struct BenchConfiguration: Sendable {
     var historyPageSize = 50
 
     var label = ""
+
+    /// The port client `index` connects to.
+    func port(for index: Int) -> Int {
+        guard self.ports.count > 1 else { return self.port }
+        if self.mode == .fanout {
+            return index < self.senders ? self.ports[0] : self.ports[1 + (index - self.senders) % (self.ports.count - 1)]
+        }
+        return self.ports[index % self.ports.count]
+    }
 
     /// How many members receive each message: everyone else, or (XMPP, which reflects the sender's own
     /// groupchat message back) everyone.

@@ -20,6 +20,8 @@ struct BenchReport: Sendable {
     var ackSeconds: Double?
     var ackLatency: LatencySummary?
     var serverCPUSeconds: Double?
+    /// PostgreSQL's CPU time over the measured phase (its postmaster and backends).
+    var postgresCPUSeconds: Double?
     var serverRSSEndKiB: Int?
     var serverErrors = 0
     var disconnects = 0
@@ -105,6 +107,12 @@ struct BenchReport: Sendable {
                 if config.mode != .fanout, let perAck = self.cpuMicrosPerAck { line += ", \(Self.format(perAck)) µs per acked message" }
                 lines.append(line)
             }
+            if let cpu = self.postgresCPUSeconds {
+                var line = "  PostgreSQL CPU:  \(Self.format(cpu)) s"
+                if self.deliveries > 0 { line += ", \(Self.format(cpu * 1_000_000 / Double(self.deliveries))) µs per delivery" }
+                if self.acknowledged > 0 { line += ", \(Self.format(cpu * 1_000_000 / Double(self.acknowledged))) µs per acked message" }
+                lines.append(line)
+            }
             if let rss = self.serverRSSEndKiB { lines.append("  server RSS end:  \(rss) KiB") }
         }
         if let total = self.historyMessages {
@@ -154,6 +162,7 @@ struct BenchReport: Sendable {
         put("cpu_us_per_delivery", self.cpuMicrosPerDelivery)
         put("cpu_us_per_ack", self.cpuMicrosPerAck)
         put("server_rss_end_kib", self.serverRSSEndKiB)
+        put("postgres_cpu_s", self.postgresCPUSeconds)
         if let latency = self.latency { object["latency"] = latency.json }
         if let latency = self.ackLatency { object["ack_latency"] = latency.json }
         if let total = self.historyMessages {

@@ -45,6 +45,7 @@ final class BenchRun: @unchecked Sendable {
     private var lastDelivery: UInt64 = 0
     private var lastAck: UInt64 = 0
     private var cpuAtStart: Double?
+    private var postgresCPUAtStart: [Int32: Double]?
     private var ticker: RepeatedTask?
     private var drainTimer: Scheduled<Void>?
     private var latency = LatencySummary.makeHistogram()
@@ -130,9 +131,9 @@ final class BenchRun: @unchecked Sendable {
                     try channel.pipeline.syncOperations.addHandler(SessionHandler(session: box.value))
                 }
             }
-            .connect(host: self.config.host, port: self.config.port)
+            .connect(host: self.config.host, port: self.config.port(for: index))
             .whenFailure { error in
-                self.abort("client \(index) could not connect to \(self.config.host):\(self.config.port): \(error)")
+                self.abort("client \(index) could not connect to \(self.config.host):\(self.config.port(for: index)): \(error)")
             }
     }
 
@@ -206,7 +207,8 @@ final class BenchRun: @unchecked Sendable {
         self.sent = Array(repeating: 0, count: senders)
         self.inFlight = Array(repeating: 0, count: senders)
         self.measureStart = Monotonic.nanoseconds()
-        if let pid = self.config.serverPID { self.cpuAtStart = ProcessStats.read(pid: pid)?.cpuSeconds }
+        self.cpuAtStart = self.serversCPU()
+        if let pid = self.config.postgresPID { self.postgresCPUAtStart = ProcessStats.treeCPU(root: pid) }
         let budget = self.config.duration + self.config.drainSeconds
         self.drainTimer = self.loop.scheduleTask(in: .milliseconds(Int64(budget * 1000))) {
             self.report.notes.append("stopped at the duration cap (\(Int(budget)) s)")
@@ -328,8 +330,11 @@ final class BenchRun: @unchecked Sendable {
         if self.latency.totalCount > 0 { report.latency = LatencySummary(self.latency) }
         if self.ackLatency.totalCount > 0 { report.ackLatency = LatencySummary(self.ackLatency) }
         if let pid = self.config.serverPID, let stats = ProcessStats.read(pid: pid) {
-            if let start = self.cpuAtStart { report.serverCPUSeconds = stats.cpuSeconds - start }
             report.serverRSSEndKiB = stats.residentKiB
+        }
+        if let start = self.cpuAtStart, let end = self.serversCPU() { report.serverCPUSeconds = end - start }
+        if let pid = self.config.postgresPID, let start = self.postgresCPUAtStart {
+            report.postgresCPUSeconds = ProcessStats.cpuBetween(start, ProcessStats.treeCPU(root: pid))
         }
         self.report = report
         if self.filling {
@@ -340,6 +345,16 @@ final class BenchRun: @unchecked Sendable {
         } else {
             self.finish()
         }
+    }
+
+    /// The CPU time of the server (of every node, on a cluster), in seconds.
+    private func serversCPU() -> Double? {
+        guard let pid = self.config.serverPID, var total = ProcessStats.read(pid: pid)?.cpuSeconds else { return nil }
+        for other in self.config.otherServerPIDs {
+            guard let seconds = ProcessStats.read(pid: other)?.cpuSeconds else { return nil }
+            total += seconds
+        }
+        return total
     }
 
     // MARK: - History

@@ -31,6 +31,8 @@ struct CommuneBench: ParsableCommand {
     @Option(help: "xmpp: accounts are PREFIX1 … PREFIXN.") var userPrefix: String = "u"
     @Option(help: "xmpp: the accounts' password.") var password: String = "pw"
     @Option(help: "Commune: the text channel, as path/name.") var channel: String = "General/General"
+    @Option(help: "Commune: members register as PREFIX0, PREFIX1, … (another prefix for another run on the same community).")
+    var namePrefix: String = "bench"
 
     @Option(help: "Connections (members).") var clients: Int = 50
     @Option(help: "How many of them send.") var senders: Int = 1
@@ -44,6 +46,10 @@ struct CommuneBench: ParsableCommand {
     @Option(help: "Seconds to wait for outstanding deliveries after the last send.") var drain: Double = 10
     @Option(help: "Longest connecting and logging in may take, in seconds.") var setupTimeout: Double = 300
     @Option(help: "The server's process id, for CPU time and resident memory.") var serverPid: Int32?
+    @Option(help: "Commune on a cluster: every node's port, comma-separated, the invite's first (fanout: senders on the first node, the others spread over the rest; ingest: everyone spread over all).")
+    var ports: String?
+    @Option(help: "The other nodes' process ids, comma-separated: their CPU time counts as the server's.") var otherServerPids: String?
+    @Option(help: "The PostgreSQL postmaster's process id: its and its backends' CPU time is reported.") var postgresPid: Int32?
 
     @Option(help: "history: fill the channel to this many messages first (ingest from --senders).") var fillTo: Int = 0
     @Option(help: "history: page depths (newest messages skipped), comma-separated.")
@@ -84,6 +90,11 @@ struct CommuneBench: ParsableCommand {
             config.inviteCode = link.code
             guard let address = ChannelAddress(slashed: self.channel) else { throw ValidationError("--channel is empty") }
             config.channel = address
+            config.namePrefix = self.namePrefix
+            if let ports = self.ports {
+                config.ports = ports.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+                guard config.ports.first == port else { throw ValidationError("--ports must start with the invite's port \(port)") }
+            }
         case .bare:
             guard let url = self.url else { throw ValidationError("--protocol bare needs --url ws://127.0.0.1:PORT/") }
             (config.host, config.port) = try Self.hostAndPort(of: url, defaultPort: 80)
@@ -119,6 +130,8 @@ struct CommuneBench: ParsableCommand {
         config.drainSeconds = self.drain
         config.setupTimeout = self.setupTimeout
         config.serverPID = self.serverPid
+        config.otherServerPIDs = (self.otherServerPids ?? "").split(separator: ",").compactMap { Int32($0.trimmingCharacters(in: .whitespaces)) }
+        config.postgresPID = self.postgresPid
         config.fillTo = self.fillTo
         config.historyDepths = self.depths.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         config.historyPagesPerDepth = self.pages

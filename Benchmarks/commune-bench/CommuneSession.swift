@@ -47,7 +47,7 @@ final class CommuneSession: BenchSession {
     func attach(context: ChannelHandlerContext) {
         self.context = context
         let request = WebSocketClientCodec.upgradeRequest(
-            host: self.run.config.host, port: self.run.config.port, allocator: context.channel.allocator)
+            host: self.run.config.host, port: self.run.config.port(for: self.index), allocator: context.channel.allocator)
         context.writeAndFlush(NIOAny(request), promise: nil)
     }
 
@@ -66,7 +66,7 @@ final class CommuneSession: BenchSession {
                 self.state = .registering
                 let request = RegisterRequest(
                     userID: self.userID, publicKey: self.privateKey.publicKey.base64,
-                    invite: self.run.config.inviteCode, username: "bench\(self.index)")
+                    invite: self.run.config.inviteCode, username: "\(self.run.config.namePrefix)\(self.index)")
                 self.send(Envelope(type: .register, id: "r", logMessage: "Client registering", data: request.data))
             case .message(let message):
                 if self.state == .loggedIn {

@@ -25,6 +25,33 @@ struct ProcessStats: Sendable {
         return ProcessStats(cpuSeconds: (utime + stime) / ticks, residentKiB: rss)
     }
 
+    /// The CPU time of `pid` and of its children (a PostgreSQL postmaster and its backends), in seconds, by
+    /// process id: a backend that ended meanwhile is missing from a later reading.
+    static func treeCPU(root: Int32) -> [Int32: Double] {
+        var times: [Int32: Double] = [:]
+        if let stats = self.read(pid: root) { times[root] = stats.cpuSeconds }
+        guard let directory = opendir("/proc") else { return times }
+        defer { closedir(directory) }
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard let pid = Int32(name), pid != root, let stat = self.readFile("/proc/\(pid)/stat"),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            // ppid is field 4 (1-based), the second after the command name.
+            guard fields.count > 13, Int32(fields[1]) == root, let utime = Double(fields[11]), let stime = Double(fields[12]) else {
+                continue
+            }
+            times[pid] = (utime + stime) / Double(sysconf(Int32(_SC_CLK_TCK)))
+        }
+        return times
+    }
+
+    /// CPU seconds spent between two ``treeCPU(root:)`` readings (a process new in the second counts from zero).
+    static func cpuBetween(_ start: [Int32: Double], _ end: [Int32: Double]) -> Double {
+        end.reduce(0) { sum, entry in sum + entry.value - (start[entry.key] ?? 0) }
+    }
+
     private static func readFile(_ path: String) -> String? {
         guard let file = fopen(path, "r") else { return nil }
         defer { fclose(file) }
