@@ -101,18 +101,18 @@ public final class PostgresClusterStream: ClusterStream {
     public func records(after position: Int64, limit: Int) async throws -> [ClusterRecord] {
         try await self.store.rows(
             """
-            SELECT position, origin, kind, member_id, body FROM cluster_records
+            SELECT position, origin, kind, member_id, body, (extract(epoch FROM created_at) * 1000)::bigint FROM cluster_records
             WHERE position > \(position) ORDER BY position LIMIT \(Int64(limit))
             """
         ) { row in
-            let (position, origin, kind, member, body) = try row.decode((Int64, String, String, String, String).self)
+            let (position, origin, kind, member, body, appendedAt) = try row.decode((Int64, String, String, String, String, Int64).self)
             let recordKind: ClusterRecord.Kind =
                 switch kind {
                 case "online": .presence(member: member, online: true)
                 case "offline": .presence(member: member, online: false)
                 default: .event(body)
                 }
-            return ClusterRecord(position: position, origin: origin, kind: recordKind)
+            return ClusterRecord(position: position, origin: origin, kind: recordKind, appendedAt: appendedAt)
         }
     }
 

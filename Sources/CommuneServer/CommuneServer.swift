@@ -64,7 +64,7 @@ public final class CommuneServer: Sendable {
         // Where the stream stands is read before the community is loaded: what other nodes change in between is
         // read again from the stream (reloading it twice is harmless; missing it is not).
         var link: ClusterLink?
-        if let cluster { link = try await ClusterLink.open(cluster, logger: logger) }
+        if let cluster { link = try await ClusterLink.open(cluster, lag: metrics.clusterLag, logger: logger) }
         self.cluster = link
         self.community = try await Community.open(
             // A store that keeps session tokens itself (PostgreSQL: shared by every node) keeps them; else this process.

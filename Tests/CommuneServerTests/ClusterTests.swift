@@ -79,6 +79,10 @@ struct ClusterTests {
             // Each node shows the others' members online.
             let members = try await bob.connection.members()
             #expect(Set(members.filter(\.online).map(\.username)) == ["alice", "bob", "carol"])
+            // Node 2's /metrics shows how long the records took to reach it.
+            let exposition = String(decoding: nodes[1].server.metrics.exposition(connections: 0), as: UTF8.self)
+            let count = exposition.split(separator: "\n").first { $0.hasPrefix("commune_cluster_lag_seconds_count") }
+            #expect((count?.split(separator: " ").last.flatMap { Double($0) } ?? 0) >= 20, "\(String(describing: count))")
         } catch {
             await nodes.stop()
             throw error

@@ -51,11 +51,14 @@ public struct ClusterRecord: Sendable, Hashable {
     /// The node that appended it.
     public var origin: String
     public var kind: Kind
+    /// When its append started (Unix milliseconds), as the stream read back says; `nil` before it is appended.
+    public var appendedAt: Int64?
 
-    public init(position: Int64 = 0, origin: String, kind: Kind) {
+    public init(position: Int64 = 0, origin: String, kind: Kind, appendedAt: Int64? = nil) {
         self.position = position
         self.origin = origin
         self.kind = kind
+        self.appendedAt = appendedAt
     }
 }
 

@@ -1,5 +1,6 @@
 import CommuneCore
 import CommuneProtocol
+import CoreMetrics
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -43,8 +44,12 @@ final class ClusterLink: Service, Sendable {
     /// The newest position read and handed on.
     private let applied: Atomic<Int64>
 
-    init(stream: any ClusterStream, node: String, snapshot: ClusterSnapshot, logger: Logger) {
+    /// How long records take from their append (on any node) to being carried out here.
+    private let lag: CoreMetrics.Timer?
+
+    init(stream: any ClusterStream, node: String, snapshot: ClusterSnapshot, lag: CoreMetrics.Timer? = nil, logger: Logger) {
         self.stream = stream
+        self.lag = lag
         self.snapshot = snapshot
         self.node = node
         self.logger = logger
@@ -55,11 +60,11 @@ final class ClusterLink: Service, Sendable {
 
     /// Opens the cluster's stream: reads where it stands (for the hub's log and the community's presence).
     /// The node says it is alive first: the others take the presence of a node they do not know for a leftover.
-    static func open(_ stream: any ClusterStream, logger: Logger) async throws -> ClusterLink {
+    static func open(_ stream: any ClusterStream, lag: CoreMetrics.Timer? = nil, logger: Logger) async throws -> ClusterLink {
         var generator = SystemRandomNumberGenerator()
         let node = String(generator.next(upperBound: UInt64(1) << 60), radix: 36)
         try await stream.heartbeat(node: node, timeout: Self.nodeTimeout)
-        return ClusterLink(stream: stream, node: node, snapshot: try await stream.snapshot(), logger: logger)
+        return ClusterLink(stream: stream, node: node, snapshot: try await stream.snapshot(), lag: lag, logger: logger)
     }
 
     /// Gives every record read, in order, to `receive` (the hub).
@@ -246,6 +251,9 @@ final class ClusterLink: Service, Sendable {
                 }
                 await receive(record)
                 self.applied.store(record.position, ordering: .relaxed)
+                if let lag = self.lag, let appendedAt = record.appendedAt {
+                    lag.recordMilliseconds(max(0, UnixTime.nowMilliseconds() - appendedAt))
+                }
             }
             if records.count < Self.batchLimit { return }
         }

@@ -23,6 +23,8 @@ public final class ServerMetrics: Sendable {
     private let loginsSucceeded: CoreMetrics.Counter
     private let loginsFailed: CoreMetrics.Counter
     private let loginsRefused: CoreMetrics.Counter
+    /// With several nodes: from a record's append on any node to this node carrying it out.
+    let clusterLag: CoreMetrics.Timer
 
     /// How a login attempt ended, the `result` label of `commune_logins_total`.
     enum LoginResult {
@@ -58,6 +60,17 @@ public final class ServerMetrics: Sendable {
         self.loginsRefused = counter(logins, [("result", "refused")], help: loginsHelp)
         self.fanout = FanoutMetrics(
             deliveries: counter("commune_deliveries_total", help: "Updates written to members' sockets (one per recipient per update).")
+        )
+        self.clusterLag = CoreMetrics.Timer(
+            label: "commune_cluster_lag_seconds", dimensions: [],
+            handler: registry.makeDurationHistogram(
+                descriptor: MetricNameDescriptor(
+                    metricName: "commune_cluster_lag_seconds", unitName: "",
+                    helpText: "With several nodes: from the start of a record's append to the cluster stream (on any node) to this node carrying it out."
+                ),
+                buckets: Self.commitBuckets
+            ),
+            factory: factory
         )
         let commitName = StoreMetrics.commitDurationName
         self.store = StoreMetrics(
