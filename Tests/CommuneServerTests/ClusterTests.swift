@@ -55,6 +55,27 @@ struct ClusterTests {
         }
     }
 
+    @Test("records round-trip: updates keep their envelope byte for byte (tabs, line breaks, bidi), scopes, exclusions, disconnections and changes")
+    func recordBodies() throws {
+        let member = UUIDString.random()
+        let envelope = #"{"type":"update","data":{"payload":{"message":"a\tb\nc \u202e evil"}}}"# + "\n\t‮ raw"
+        let events: [ClusterEvent] = [
+            .update(envelope: envelope, scope: .community, excluded: 17),
+            .update(envelope: envelope, scope: .channelViewers(42), excluded: nil),
+            .update(envelope: "{}", scope: .permissionHolders(.banUsers), excluded: nil),
+            .update(envelope: "{}", scope: .members([member, UUIDString.random()]), excluded: 3),
+            .disconnect(member: member, reason: "banned\nfor\tthis"),
+            .changed(.tree), .changed(.groups), .changed(.info), .changed(.member(member)),
+        ]
+        for event in events {
+            #expect(try ClusterEvent(body: event.body) == event)
+        }
+        #expect(try ClusterEvent(body: ClusterEvent.update(envelope: "{}", scope: .member(member), excluded: nil).body) == .update(envelope: "{}", scope: .members([member]), excluded: nil))
+        for garbage in ["", "u", "u\tq\t\n{}", "d\tnot-a-uuid\nx", "x\tmember:nope", "z\t1"] {
+            #expect(throws: ClusterEventError.self) { try ClusterEvent(body: garbage) }
+        }
+    }
+
     @Test("a message sent on node 1 reaches members on nodes 2 and 3, in order; an invite made on one node works on another; presence is community-wide")
     func messages() async throws {
         let nodes = try await Nodes.start(3)

@@ -11,74 +11,87 @@ enum ClusterEvent: Sendable, Equatable {
     /// Reload from the store what the origin changed.
     case changed(CacheChange)
 
+    /// The record's body: one header line of tab-separated fields, then (for an update) the envelope exactly as
+    /// the origin encoded it, so that a node reading it splits a line instead of parsing and unescaping JSON:
+    ///
+    ///     u<TAB>SCOPE<TAB>EXCLUDED-CONNECTION-OR-EMPTY<LF>ENVELOPE
+    ///     d<TAB>USER_ID<LF>REASON
+    ///     x<TAB>tree | groups | info | member:USER_ID
+    ///
+    /// SCOPE is `c` (community), `v:ID` (viewers of channel ID), `p:NAME` (holders of a permission) or
+    /// `m:ID,ID,…` (members).
     var body: String {
-        let object: JSONValue =
-            switch self {
-            case .update(let envelope, let scope, let excluded):
-                ["update": .string(envelope), "to": Self.json(scope), "excluded": excluded.map { .string(String($0)) } ?? .null]
-            case .disconnect(let member, let reason):
-                ["disconnect": .string(member.value), "reason": .string(reason)]
-            case .changed(let change):
-                ["changed": Self.json(change)]
-            }
-        return object.jsonString
+        switch self {
+        case .update(let envelope, let scope, let excluded):
+            "u\t\(Self.encode(scope))\t\(excluded.map(String.init) ?? "")\n\(envelope)"
+        case .disconnect(let member, let reason):
+            "d\t\(member.value)\n\(reason)"
+        case .changed(let change):
+            "x\t\(Self.encode(change))"
+        }
     }
 
     init(body: String) throws(ClusterEventError) {
-        let object: [String: JSONValue]
-        do {
-            guard let parsed = try JSONValue.parse(body).objectValue else { throw ClusterEventError(body) }
-            object = parsed
-        } catch {
-            throw ClusterEventError(body)
-        }
-        if let envelope = object["update"]?.stringValue {
-            guard let to = object["to"], let scope = Self.scope(to) else { throw ClusterEventError(body) }
-            self = .update(envelope: envelope, scope: scope, excluded: object["excluded"]?.stringValue.flatMap(UInt64.init))
-        } else if let member = object["disconnect"]?.stringValue.flatMap(UUIDString.init) {
-            self = .disconnect(member: member, reason: object["reason"]?.stringValue ?? "")
-        } else if let changed = object["changed"], let change = Self.change(changed) {
+        let utf8 = body.utf8
+        let newline = utf8.firstIndex(of: UInt8(ascii: "\n")) ?? utf8.endIndex
+        let header = body[..<newline].split(separator: "\t", omittingEmptySubsequences: false)
+        let rest = newline == utf8.endIndex ? Substring("") : body[utf8.index(after: newline)...]
+        switch (header.first, header.count) {
+        case ("u", 3):
+            guard let scope = Self.scope(header[1]) else { throw ClusterEventError(body) }
+            self = .update(envelope: String(rest), scope: scope, excluded: UInt64(header[2]))
+        case ("d", 2):
+            guard let member = UUIDString(String(header[1])) else { throw ClusterEventError(body) }
+            self = .disconnect(member: member, reason: String(rest))
+        case ("x", 2):
+            guard let change = Self.change(header[1]) else { throw ClusterEventError(body) }
             self = .changed(change)
-        } else {
+        default:
             throw ClusterEventError(body)
         }
     }
 
-    private static func json(_ scope: Audience.Scope) -> JSONValue {
+    private static func encode(_ scope: Audience.Scope) -> String {
         switch scope {
-        case .community: ["community": true]
-        case .channelViewers(let id): ["channel": .int(id)]
-        case .permissionHolders(let permission): ["permission": .string(permission.rawValue)]
-        case .member(let id): ["members": [.string(id.value)]]
-        case .members(let ids): ["members": .array(ids.map { .string($0.value) })]
+        case .community: "c"
+        case .channelViewers(let id): "v:\(id)"
+        case .permissionHolders(let permission): "p:\(permission.rawValue)"
+        case .member(let id): "m:\(id.value)"
+        case .members(let ids): "m:" + ids.map(\.value).joined(separator: ",")
         // Never sent: an update for one connection stays on its node.
-        case .connection: ["nobody": true]
+        case .connection: "m:"
         }
     }
 
-    private static func scope(_ json: JSONValue) -> Audience.Scope? {
-        if json["community"] != nil { return .community }
-        if let id = json["channel"]?.intValue { return .channelViewers(id) }
-        if let name = json["permission"]?.stringValue { return .permissionHolders(Permission(rawValue: name)) }
-        if let ids = json["members"]?.arrayValue { return .members(Set(ids.compactMap { $0.stringValue.flatMap(UUIDString.init) })) }
-        return nil
+    private static func scope(_ text: Substring) -> Audience.Scope? {
+        if text == "c" { return .community }
+        guard let colon = text.firstIndex(of: ":") else { return nil }
+        let value = text[text.index(after: colon)...]
+        switch text[..<colon] {
+        case "v": return Int64(value).map(Audience.Scope.channelViewers)
+        case "p": return .permissionHolders(Permission(rawValue: String(value)))
+        case "m": return .members(Set(value.split(separator: ",").compactMap { UUIDString(String($0)) }))
+        default: return nil
+        }
     }
 
-    private static func json(_ change: CacheChange) -> JSONValue {
+    private static func encode(_ change: CacheChange) -> String {
         switch change {
         case .tree: "tree"
         case .groups: "groups"
         case .info: "info"
-        case .member(let id): ["member": .string(id.value)]
+        case .member(let id): "member:\(id.value)"
         }
     }
 
-    private static func change(_ json: JSONValue) -> CacheChange? {
-        switch json.stringValue {
+    private static func change(_ text: Substring) -> CacheChange? {
+        switch text {
         case "tree": return .tree
         case "groups": return .groups
         case "info": return .info
-        default: return json["member"]?.stringValue.flatMap(UUIDString.init).map(CacheChange.member)
+        default:
+            guard text.hasPrefix("member:") else { return nil }
+            return UUIDString(String(text.dropFirst("member:".count))).map(CacheChange.member)
         }
     }
 }
