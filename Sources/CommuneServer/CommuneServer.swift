@@ -66,12 +66,15 @@ public final class CommuneServer: Sendable {
         var link: ClusterLink?
         if let cluster { link = try await ClusterLink.open(cluster, lag: metrics.clusterLag, logger: logger) }
         self.cluster = link
-        self.community = try await Community.open(
-            // A store that keeps session tokens itself (PostgreSQL: shared by every node) keeps them; else this process.
-            store: self.store, sessions: (self.store as? any SessionStore) ?? InMemorySessionStore(), configuration: configuration.community,
-            codecs: configuration.codecs,
-            attachments: AttachmentFiles(directory: configuration.dataDirectory.appendingPathComponent("attachments")), logger: logger
-        )
+        let store = self.store
+        self.community = try await Self.openCommunity(retrying: link != nil, logger: logger) {
+            try await Community.open(
+                // A store that keeps session tokens itself (PostgreSQL: shared by every node) keeps them; else this process.
+                store: store, sessions: (store as? any SessionStore) ?? InMemorySessionStore(), configuration: configuration.community,
+                codecs: configuration.codecs,
+                attachments: AttachmentFiles(directory: configuration.dataDirectory.appendingPathComponent("attachments")), logger: logger
+            )
+        }
         let hub = ConnectionHub(community: self.community, configuration: self.configuration, cluster: link)
         self.hub = hub
         self.limiter = configuration.rateLimits.map(RequestLimiter.init)
@@ -79,13 +82,41 @@ public final class CommuneServer: Sendable {
             for update in updates { hub.publish(update.result, to: update.audience) }
         }
         self.callEvents = events
-        let ownTURN = try TURNServer.own(for: configuration.voice, dataDirectory: configuration.dataDirectory, logger: logger)
+        // Janus's and coturn's config, secrets and pid files are one node's own: nodes sharing a data folder (a
+        // cluster's attachments) keep them apart, by host and port, instead of stopping each other's.
+        let voiceHome = link == nil ? configuration.dataDirectory : Self.nodeDirectory(configuration)
+        let ownTURN = try TURNServer.own(for: configuration.voice, dataDirectory: voiceHome, logger: logger)
         self.ownTURN = ownTURN
         self.callBackend = try Self.makeCallBackend(
-            ownTURN?.serving(configuration.voice) ?? configuration.voice, dataDirectory: configuration.dataDirectory, sockets: self.callSockets,
+            ownTURN?.serving(configuration.voice) ?? configuration.voice, dataDirectory: voiceHome, sockets: self.callSockets,
             events: events, logger: logger
         )
         if let backend = self.callBackend { self.community.calls.attach(backend) }
+    }
+
+    /// Opens the community; with `retrying` (several nodes), tries again a few times: nodes started together on a
+    /// new database race to create the community (its key, default tree), and the losers find it made.
+    static func openCommunity(retrying: Bool, logger: Logger, _ open: () async throws -> Community) async throws -> Community {
+        var attempt = 1
+        while true {
+            do {
+                return try await open()
+            } catch {
+                guard retrying, attempt < 5 else { throw error }
+                logger.notice("Opening the community failed (another node may be creating it); trying again: \(String(reflecting: error))")
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(200 * attempt))
+            }
+        }
+    }
+
+    /// A node's own folder inside a data folder that several nodes share: `nodes/HOST-PORT`.
+    static func nodeDirectory(_ configuration: ServerConfiguration) -> URL {
+        let host = String(ProcessInfo.processInfo.hostName.unicodeScalars.map { scalar -> Character in
+            let kept = scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "." || scalar == "-")
+            return kept ? Character(scalar) : "_"
+        })
+        return configuration.dataDirectory.appendingPathComponent("nodes").appendingPathComponent("\(host)-\(configuration.port)")
     }
 
     /// Logged-in connections right now.
