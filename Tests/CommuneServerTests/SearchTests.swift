@@ -43,15 +43,17 @@ struct SearchTests {
         #expect(page.nextCursor == nil)
         let hit = try #require(page.results.first)
         #expect(page.results.count == 1)
-        #expect(hit.channel == self.general && hit.messageID == 31_337 && hit.senderID == owner.identity.userID)
+        // Its id is its place in the commit order of the fill's concurrent appends: about 31,337.
+        let zebra = hit.messageID
+        #expect(hit.channel == self.general && hit.senderID == owner.identity.userID)
         #expect(hit.snippet.contains("zebra crossing"))
         // Jumping to it: the page of history that ends with it.
-        let context = try await bob.connection.messages(in: hit.channel, amount: 5, before: hit.messageID + 3)
-        #expect(context.map(\.messageID) == [31_339, 31_338, 31_337, 31_336, 31_335])
+        let context = try await bob.connection.messages(in: hit.channel, amount: 5, before: zebra + 3)
+        #expect(context.map(\.messageID) == [zebra + 2, zebra + 1, zebra, zebra - 1, zebra - 2])
         #expect(context[2].message == "meet me at the zebra crossing, message 31337")
         // Filters: the channel itself and its category find it; another channel does not.
-        #expect(try await bob.connection.search("zebra", channel: self.general).results.map(\.messageID) == [31_337])
-        #expect(try await bob.connection.search("zebra", channel: self.category).results.map(\.messageID) == [31_337])
+        #expect(try await bob.connection.search("zebra", channel: self.general).results.map(\.messageID) == [zebra])
+        #expect(try await bob.connection.search("zebra", channel: self.category).results.map(\.messageID) == [zebra])
         try await owner.connection.sendMessage("a zebra in the rules", to: self.rules)
         #expect(try await bob.connection.search("zebra", channel: self.rules).results.map(\.snippet) == ["a zebra in the rules"])
         #expect(try await bob.connection.search("zebra").results.map(\.channel) == [self.rules, self.general])
@@ -61,7 +63,7 @@ struct SearchTests {
         let next = try await bob.connection.search("filler", channel: self.general, cursor: filler.nextCursor, amount: 3)
         #expect(next.results.map(\.messageID) == [99_950, 99_949, 99_948])
         // Removed: never found again.
-        _ = try await owner.connection.call("remove_message", on: self.general, codec: "text", payload: ["message_id": 31_337])
+        _ = try await owner.connection.call("remove_message", on: self.general, codec: "text", payload: ["message_id": .int(zebra)])
         #expect(try await bob.connection.search("zebra", channel: self.general).results.isEmpty)
         #expect(try await bob.connection.search("crossing").results.isEmpty)
         await server.stopAndRemove()
