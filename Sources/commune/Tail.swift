@@ -43,7 +43,7 @@ struct Tail: AsyncParsableCommand {
                 // only what is newer than what was printed.
                 let resumed = if case .resumed? = welcome.resume { true } else { false }
                 switch welcome.resume {
-                case .resumed(let missed)?: Output.error("Reconnected; \(missed) missed update\(missed == 1 ? "" : "s") follow.")
+                case .resumed(let missed)?: Output.error(missed == 1 ? "Reconnected; 1 missed update follows." : "Reconnected; \(missed) missed updates follow.")
                 case .refetch?: Output.error("Reconnected; reading what was missed from the history.")
                 case nil: break
                 }

@@ -31,7 +31,7 @@ final class ClusterLink: Service, Sendable {
         /// Records ever queued and ever committed: a waiter waits for `committed` to reach its ticket.
         var queued = 0
         var committed = 0
-        var waiters: [(ticket: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        var waiters: [(ticket: Int, signal: OneShotSignal)] = []
         var stopped = false
     }
 
@@ -77,17 +77,18 @@ final class ClusterLink: Service, Sendable {
         _ = self.queue(records)
     }
 
-    /// Queues records and returns once they (and everything queued before) are committed, or the link stopped.
-    func sendAndWait(_ records: [ClusterRecord]) async {
+    /// Queues records (in order, now) and returns a signal that opens once they (and everything queued before) are
+    /// committed, or the link stopped.
+    func sendSignalling(_ records: [ClusterRecord]) -> OneShotSignal {
+        let signal = OneShotSignal()
         let ticket = self.queue(records)
-        await withCheckedContinuation { continuation in
-            let done = self.outgoing.withLock { outgoing in
-                if outgoing.committed >= ticket || outgoing.stopped { return true }
-                outgoing.waiters.append((ticket, continuation))
-                return false
-            }
-            if done { continuation.resume() }
+        let done = self.outgoing.withLock { outgoing in
+            if outgoing.committed >= ticket || outgoing.stopped { return true }
+            outgoing.waiters.append((ticket, signal))
+            return false
         }
+        if done { signal.open() }
+        return signal
     }
 
     private func queue(_ records: [ClusterRecord]) -> Int {
@@ -163,7 +164,7 @@ final class ClusterLink: Service, Sendable {
             defer { outgoing.waiters = [] }
             return outgoing.waiters
         }
-        for waiter in waiters { waiter.continuation.resume() }
+        for waiter in waiters { waiter.signal.open() }
     }
 
     private func tick(every period: Duration, _ body: @Sendable () async -> Void) async {
@@ -220,7 +221,7 @@ final class ClusterLink: Service, Sendable {
                 outgoing.waiters = waiting
                 return due
             }
-            for waiter in resumed { waiter.continuation.resume() }
+            for waiter in resumed { waiter.signal.open() }
             self.readWake.yield()
         }
     }

@@ -113,7 +113,7 @@ final class ClientConnection: Sendable {
     /// finished. Replies, updates and errors always go out in request order.
     private func readLoop(_ inbound: WebSocketInboundStream) async {
         await withTaskGroup(of: Void.self) { group in
-            var previous = OneShotSignal.opened
+            var previous = (applied: OneShotSignal.opened, finished: OneShotSignal.opened)
             var inFlight = 0
             do {
                 for try await message in inbound.messages(maxSize: self.configuration.maxFrameBytes) {
@@ -123,13 +123,15 @@ final class ClientConnection: Sendable {
                     }
                     let started = OneShotSignal()
                     let finished = OneShotSignal()
+                    let applied = OneShotSignal()
                     let predecessor = previous
-                    previous = finished
+                    previous = (applied, finished)
                     group.addTask {
-                        if await !self.receive(message, after: predecessor, started: started) {
+                        if await !self.receive(message, after: predecessor.finished, applied: predecessor.applied, signalling: applied, started: started) {
                             self.state.withLock { $0.mustClose = true }
                         }
                         started.open()
+                        applied.open()
                         finished.open()
                     }
                     inFlight += 1
@@ -177,8 +179,14 @@ final class ClientConnection: Sendable {
 
     /// Handles one inbound message; `false` when the connection must close. Runs once `predecessor` (the
     /// connection's previous request) has finished, unless it is a pipelined function, which starts at once and
-    /// opens `started` when its write is queued; either way its outcome is applied only after `predecessor`.
-    func receive(_ message: WebSocketMessage, after predecessor: OneShotSignal = .opened, started: OneShotSignal? = nil) async -> Bool {
+    /// opens `started` when its write is queued; either way its outcome is applied only after `predecessor`'s
+    /// (`predecessorApplied`), and its reply sent after `predecessor`'s. A function's effect opens `applied` once
+    /// its updates are queued: with several nodes the reply waits for the cluster's stream to commit them, and the
+    /// next request's updates may be queued meanwhile (one stream transaction carries many).
+    func receive(
+        _ message: WebSocketMessage, after predecessor: OneShotSignal = .opened, applied predecessorApplied: OneShotSignal = .opened,
+        signalling applied: OneShotSignal? = nil, started: OneShotSignal? = nil
+    ) async -> Bool {
         let envelope: Envelope
         switch self.envelope(of: message) {
         case .success(let parsed):
@@ -213,7 +221,11 @@ final class ClientConnection: Sendable {
                 return Outcome.failure(error)
             }
         }
-        await predecessor.wait()
+        if case .effect = outcome {
+            await predecessorApplied.wait()
+        } else {
+            await predecessor.wait()
+        }
         self.countLogin(envelope.type, outcome)
         switch outcome {
         case .reply(let reply):
@@ -222,7 +234,11 @@ final class ClientConnection: Sendable {
             return true
         case .effect(let effect, let id):
             self.state.withLock { $0.consecutiveErrors = 0 }
-            await self.hub.apply(effect)
+            if let committed = self.hub.apply(effect) {
+                applied?.open()
+                await committed.wait()
+                await predecessor.wait()
+            }
             self.send(Envelope(type: .function, id: id, logLevel: .debug, logMessage: "ran function", data: effect.reply.data))
             return true
         case .failure(let error) where error.code == .challengeFailed:

@@ -121,9 +121,10 @@ final class ConnectionHub: Sendable {
     var count: Int { self.state.withLock { $0.connections.count } }
 
     /// Carries out what a handler decided besides its reply: closes the connections of removed members, then
-    /// pushes each update to its audience. With several nodes, returns once the other nodes are sure to carry it
-    /// out too (it is committed to the cluster's stream): the caller's reply says it is done.
-    func apply(_ effect: Effect) async {
+    /// pushes each update to its audience. With several nodes the updates are queued for the cluster's stream, in
+    /// order, and the signal returned opens once they are committed there (the other nodes are then sure to carry
+    /// them out): the caller's reply, which says it is done, waits for it.
+    func apply(_ effect: Effect) -> OneShotSignal? {
         for disconnect in effect.disconnects {
             self.disconnect(member: disconnect.member, reason: disconnect.reason)
         }
@@ -131,14 +132,14 @@ final class ConnectionHub: Sendable {
             for update in effect.updates {
                 self.publish(update.result, to: update.audience)
             }
-            return
+            return nil
         }
         var records = effect.disconnects.map { cluster.record(.disconnect(member: $0.member, reason: $0.reason)) }
         for update in effect.updates {
             if let record = self.clusterRecord(update.result, to: update.audience) { records.append(record) }
         }
-        guard !records.isEmpty else { return }
-        await cluster.sendAndWait(records)
+        guard !records.isEmpty else { return nil }
+        return cluster.sendSignalling(records)
     }
 
     /// `update` as a record of the cluster's stream, or `nil` when it goes to one connection (sent here and now).
