@@ -230,6 +230,11 @@ export async function validateIdentity(input) {
     private_key: bytesToBase64(priv),
     public_key: bytesToBase64(pub),
   };
+  if (obj.home !== undefined && obj.home !== null) {
+    const home = homeUrl(obj.home);
+    if (!home) throw new Error("The identity file's home is not a community's address (http://host:port).");
+    identity.home = home;
+  }
   let derived;
   try {
     derived = await publicKeyOf(await importPrivateKey(identity));
@@ -245,20 +250,31 @@ export async function validateIdentity(input) {
 
 /**
  * The identity as the JSON text of an identity file (the CLI's format), with the communities it joined:
- * [{url, username, name, community_key}].
+ * [{url, username, name, community_key}], and its home's base URL when it has one (`home`).
  */
 export function identityFileText(identity, communities = []) {
-  return `${JSON.stringify(
-    {
-      version: IDENTITY_VERSION,
-      user_id: identity.user_id,
-      private_key: identity.private_key,
-      public_key: identity.public_key,
-      communities,
-    },
-    null,
-    2,
-  )}\n`;
+  const file = {
+    version: IDENTITY_VERSION,
+    user_id: identity.user_id,
+    private_key: identity.private_key,
+    public_key: identity.public_key,
+  };
+  if (identity.home) file.home = identity.home;
+  file.communities = communities;
+  return `${JSON.stringify(file, null, 2)}\n`;
+}
+
+/** A home's base URL as the identity file keeps it (`http://host:port`, no path), or null when text is not one. */
+export function homeUrl(text) {
+  if (typeof text !== "string") return null;
+  try {
+    const url = new URL(text);
+    if (url.protocol !== "http:" && url.protocol !== "https:") return null;
+    if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash || url.username || url.password) return null;
+    return url.origin;
+  } catch {
+    return null;
+  }
 }
 
 /** The entry for a community's base URL in an identity file's `communities`, or null. */
