@@ -6,6 +6,7 @@ reactions and pins reach Alice live.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -139,6 +140,21 @@ def test_reactions_live_both_ways_with_who_reacted(alice, bob):
     alice.wait(lambda _: "Bob" in (chip.get_attribute("title") or "") and "Alice" in chip.get_attribute("title"),
                message="the chip never said who reacted")
     alice.screenshot("c05-reactions.png")
+    # A long-press with a finger (touch events, as a phone sends them; iOS Safari sends no contextmenu): who
+    # reacted, as a toast, and lifting the finger does not also take Alice's reaction back.
+    dismiss_toasts(alice)
+    box = alice.driver.execute_script(
+        "const r = arguments[0].getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]", chip)
+    point = [{"x": box[0], "y": box[1]}]
+    alice.driver.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": point})
+    time.sleep(0.8)
+    alice.driver.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    toast_text = alice.wait_visible(".toast").text
+    assert "Bob" in toast_text and "Alice" in toast_text, toast_text
+    time.sleep(0.5)
+    assert chip_counts(alice, "react to this") == {"🎉": "2", "👍": "1"}, "the long-press toggled the reaction"
+    alice.screenshot("c05b-reactions-long-press.png")
+    dismiss_toasts(alice)
     # Bob takes his back: live.
     call(bob, "remove_reaction", {"message_id": message, "emoji": "🎉"})
     alice.wait(lambda _: chip_counts(alice, "react to this") == {"🎉": "1", "👍": "1"})

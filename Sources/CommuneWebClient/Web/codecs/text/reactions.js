@@ -56,8 +56,20 @@ async function whoReacted(key, m, emoji) {
   return users.length ? `${emoji} ${users.join(", ")}${more}` : "";
 }
 
+/** How long a finger rests on a chip before it counts as a long-press. */
+const LONG_PRESS_MS = 500;
+
 function chip(key, m, r) {
   let asked = false;
+  // A long-press on a touch screen, timed here: iOS Safari fires no contextmenu for one. `pressed` keeps the
+  // finger's lifting from also toggling the reaction, and Android's own contextmenu from showing it twice.
+  let pressTimer = 0;
+  let pressed = false;
+  const cancelPress = () => clearTimeout(pressTimer);
+  const showWho = async () => {
+    const text = await whoReacted(key, m, r.emoji).catch(() => "");
+    if (text) toast({ kind: "info", title: "Reactions", message: text, timeout: 5000 });
+  };
   const button = h(
     "button",
     {
@@ -67,15 +79,34 @@ function chip(key, m, r) {
       dataset: { emoji: r.emoji },
       attrs: { "aria-pressed": r.me ? "true" : "false", "aria-label": `${r.emoji} ${r.count}${r.me ? ", including you" : ""}` },
       on: {
-        click: () => toggle(key, m, r.emoji),
+        click: (e) => {
+          if (pressed) {
+            pressed = false;
+            e.preventDefault();
+            return;
+          }
+          toggle(key, m, r.emoji);
+        },
         // Hover or focus: who reacted, asked once per chip.
         mouseenter: () => describe(),
         focus: () => describe(),
-        // Long-press on a touch screen (or a right click): who reacted, as a toast.
-        contextmenu: async (e) => {
+        // Long-press on a touch screen: who reacted, as a toast.
+        pointerdown: (e) => {
+          if (e.pointerType !== "touch") return;
+          pressed = false;
+          cancelPress();
+          pressTimer = setTimeout(() => {
+            pressed = true;
+            showWho();
+          }, LONG_PRESS_MS);
+        },
+        pointerup: cancelPress,
+        pointercancel: cancelPress,
+        pointerleave: cancelPress,
+        // A right click (and Android's long-press): the same toast, once.
+        contextmenu: (e) => {
           e.preventDefault();
-          const text = await whoReacted(key, m, r.emoji).catch(() => "");
-          if (text) toast({ kind: "info", title: "Reactions", message: text, timeout: 5000 });
+          if (!pressed) showWho();
         },
       },
     },
