@@ -235,32 +235,18 @@ extension PostgresStore: MessageStore {
         )
     }
 
-    public func updateMessage(channelID: Int64, messageID: Int64, text: String, senderID: UUIDString?) async throws {
+    public func updateMessage(
+        channelID: Int64, messageID: Int64, text: String, senderID: UUIDString?, mentions: [UUIDString], everyone: Bool
+    ) async throws {
+        // A removal (no sender) drops what the message carried: attachments and mentions.
+        let mentions = senderID == nil ? [] : mentions
+        let everyone = senderID != nil && everyone
         try await self.transaction { connection in
-            // A removal (no sender) drops what the message carried: attachments and mentions.
             try await connection.query(
                 """
                 UPDATE messages SET body = \(text), sender_id = \(senderID?.value), edited = \(senderID != nil),
                     attachments = CASE WHEN \(senderID == nil) THEN '' ELSE attachments END,
-                    mentions = CASE WHEN \(senderID == nil) THEN '' ELSE mentions END,
-                    mentions_everyone = mentions_everyone AND \(senderID != nil)
-                WHERE channel_id = \(channelID) AND message_id = \(messageID)
-                """,
-                logger: self.logger
-            )
-            if senderID == nil {
-                try await connection.query(
-                    "DELETE FROM mentions WHERE channel_id = \(channelID) AND message_id = \(messageID)", logger: self.logger
-                )
-            }
-        }
-    }
-
-    public func setMentions(channelID: Int64, messageID: Int64, mentions: [UUIDString], everyone: Bool) async throws {
-        try await self.transaction { connection in
-            try await connection.query(
-                """
-                UPDATE messages SET mentions = \(StoredColumns.encode(mentions: mentions)), mentions_everyone = \(everyone)
+                    mentions = \(StoredColumns.encode(mentions: mentions)), mentions_everyone = \(everyone)
                 WHERE channel_id = \(channelID) AND message_id = \(messageID)
                 """,
                 logger: self.logger

@@ -28,30 +28,24 @@ extension SQLiteStore {
         }
     }
 
-    public func updateMessage(channelID: Int64, messageID: Int64, text: String, senderID: UUIDString?) async throws {
-        try await self.pool.write { db in
-            try db.execute(
-                sql: """
-                    UPDATE messages SET body = ?, sender_id = ?, edited = ?,
-                        attachments = CASE WHEN ? IS NULL THEN '' ELSE attachments END,
-                        mentions = CASE WHEN ? IS NULL THEN '' ELSE mentions END,
-                        mentions_everyone = CASE WHEN ? IS NULL THEN 0 ELSE mentions_everyone END
-                    WHERE channel_id = ? AND message_id = ?
-                    """,
-                arguments: [text, senderID?.value, senderID != nil, senderID?.value, senderID?.value, senderID?.value, channelID, messageID]
-            )
-            if senderID == nil {
-                try db.execute(sql: "DELETE FROM mentions WHERE channel_id = ? AND message_id = ?", arguments: [channelID, messageID])
-            }
-        }
-    }
-
-    public func setMentions(channelID: Int64, messageID: Int64, mentions: [UUIDString], everyone: Bool) async throws {
+    public func updateMessage(
+        channelID: Int64, messageID: Int64, text: String, senderID: UUIDString?, mentions: [UUIDString], everyone: Bool
+    ) async throws {
+        // A removal (no sender) drops what the message carried: attachments and mentions.
+        let mentions = senderID == nil ? [] : mentions
+        let everyone = senderID != nil && everyone
         try await Self.mappingFullDisk {
             try await self.pool.write { db in
                 try db.execute(
-                    sql: "UPDATE messages SET mentions = ?, mentions_everyone = ? WHERE channel_id = ? AND message_id = ?",
-                    arguments: [StoredColumns.encode(mentions: mentions), everyone, channelID, messageID]
+                    sql: """
+                        UPDATE messages SET body = ?, sender_id = ?, edited = ?,
+                            attachments = CASE WHEN ? IS NULL THEN '' ELSE attachments END,
+                            mentions = ?, mentions_everyone = ?
+                        WHERE channel_id = ? AND message_id = ?
+                        """,
+                    arguments: [
+                        text, senderID?.value, senderID != nil, senderID?.value, StoredColumns.encode(mentions: mentions), everyone, channelID, messageID,
+                    ]
                 )
                 try db.execute(sql: "DELETE FROM mentions WHERE channel_id = ? AND message_id = ?", arguments: [channelID, messageID])
                 for member in mentions.map(\.value) + (everyone ? [""] : []) {

@@ -35,14 +35,15 @@ struct MentionStoreTests {
         #expect(try await store.mentionCounts(memberID: alice, after: [chat: 1]) == [chat: 1])
         #expect(try await store.mentionCounts(memberID: bob, after: [chat: 0, other: 0]) == [chat: 2, other: 1])
         #expect(try await store.mentionCounts(memberID: carol, after: [chat: 0]) == [chat: 2])
-        // An edit's mentions replace the message's.
-        try await store.setMentions(channelID: chat, messageID: 2, mentions: [alice], everyone: false)
-        #expect(try await store.message(channelID: chat, messageID: 2)?.mentions == [alice])
+        // An edit's mentions replace the message's, with its text.
+        try await store.updateMessage(channelID: chat, messageID: 2, text: "now for alice", senderID: bob, mentions: [alice], everyone: false)
+        let edited = try #require(try await store.message(channelID: chat, messageID: 2))
+        #expect(edited.mentions == [alice] && edited.text == "now for alice" && edited.edited)
         #expect(try await store.mentionCounts(memberID: alice, after: [chat: 0]) == [chat: 3])
-        try await store.setMentions(channelID: chat, messageID: 2, mentions: [], everyone: false)
+        try await store.updateMessage(channelID: chat, messageID: 2, text: "for nobody", senderID: bob, mentions: [], everyone: false)
         #expect(try await store.mentionCounts(memberID: alice, after: [chat: 0]) == [chat: 2])
         // A removed message mentions nobody.
-        try await store.updateMessage(channelID: chat, messageID: 1, text: TextFunction.removedText, senderID: nil)
+        try await store.updateMessage(channelID: chat, messageID: 1, text: TextFunction.removedText, senderID: nil, mentions: [], everyone: false)
         #expect(try await store.message(channelID: chat, messageID: 1)?.mentions == [])
         #expect(try await store.mentionCounts(memberID: alice, after: [chat: 0]) == [chat: 1])
         // Vengeance masks carol's messages: their mentions go.

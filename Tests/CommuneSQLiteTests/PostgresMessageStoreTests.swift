@@ -175,14 +175,14 @@ struct PostgresMessageStoreTests {
             )
             _ = try await store.appendMessage(NewMessage(channelID: 1, senderID: alice, text: "second", sendTime: 2))
             #expect(try await store.mentionCounts(memberID: bob, after: [1: 0]) == [1: 1])
-            try await store.updateMessage(channelID: 1, messageID: 1, text: "look again", senderID: alice)
+            try await store.updateMessage(channelID: 1, messageID: 1, text: "look again", senderID: alice, mentions: [bob], everyone: true)
             let edited = try #require(try await store.message(channelID: 1, messageID: 1))
             #expect(edited.edited && edited.text == "look again" && edited.attachments == [self.picture] && edited.mentions == [bob] && edited.mentionsEveryone)
-            try await store.setMentions(channelID: 1, messageID: 1, mentions: [], everyone: false)
+            try await store.updateMessage(channelID: 1, messageID: 1, text: "look", senderID: alice, mentions: [], everyone: false)
             #expect(try await store.mentionCounts(memberID: bob, after: [1: 0]) == [1: 0])
-            try await store.setMentions(channelID: 1, messageID: 1, mentions: [bob], everyone: false)
+            try await store.updateMessage(channelID: 1, messageID: 1, text: "look @bob", senderID: alice, mentions: [bob], everyone: false)
             #expect(try await store.mentionCounts(memberID: bob, after: [1: 0]) == [1: 1])
-            try await store.updateMessage(channelID: 1, messageID: 1, text: "", senderID: nil)
+            try await store.updateMessage(channelID: 1, messageID: 1, text: "", senderID: nil, mentions: [], everyone: false)
             let removed = try #require(try await store.message(channelID: 1, messageID: 1))
             #expect(removed.senderID == nil && removed.text == "" && !removed.edited && removed.attachments.isEmpty)
             #expect(removed.mentions.isEmpty && !removed.mentionsEveryone)
@@ -225,12 +225,12 @@ struct PostgresMessageStoreTests {
             await #expect(throws: SearchCursorError.self) { try await self.search(store, "deploy", cursor: "12x") }
 
             // An edit is found by its new words only; a removal never.
-            try await store.updateMessage(channelID: 1, messageID: 1, text: "The rollout is done", senderID: alice)
+            try await store.updateMessage(channelID: 1, messageID: 1, text: "The rollout is done", senderID: alice, mentions: [], everyone: false)
             #expect(try await self.search(store, "rollout").map(\.message.messageID) == [1])
             #expect(!texts(try await self.search(store, "deploy")).contains("The deploy is done"))
-            try await store.updateMessage(channelID: 2, messageID: 1, text: "", senderID: nil)
+            try await store.updateMessage(channelID: 2, messageID: 1, text: "", senderID: nil, mentions: [], everyone: false)
             #expect(texts(try await self.search(store, "café")) == ["lunch at the café"])
-            try await store.updateMessage(channelID: 1, messageID: 3, text: "lunch at the café", senderID: nil)
+            try await store.updateMessage(channelID: 1, messageID: 3, text: "lunch at the café", senderID: nil, mentions: [], everyone: false)
             #expect(try await self.search(store, "lunch").isEmpty)
         }
     }
@@ -333,7 +333,7 @@ struct PostgresMessageStoreTests {
             // Unread after 2: message 4 (mentions bob, but his own) and 5 (@everyone): one.
             #expect(try await store.mentionCounts(memberID: bob, after: [1: 2, 2: 0]) == [1: 1, 2: 0])
             #expect(try await store.mentionCounts(memberID: bob, after: [1: 0]) == [1: 2])
-            try await store.updateMessage(channelID: 1, messageID: 5, text: "", senderID: nil)
+            try await store.updateMessage(channelID: 1, messageID: 5, text: "", senderID: nil, mentions: [], everyone: false)
             #expect(try await store.mentionCounts(memberID: bob, after: [1: 0]) == [1: 1])
         }
     }

@@ -100,10 +100,9 @@ public struct TextChannelCodec: ChannelCodec {
         }
         let sender: UUIDString? = removing ? nil : author
         do {
-            try await community.store.updateMessage(channelID: node.id, messageID: messageID, text: text, senderID: sender)
-            if !removing {
-                try await community.store.setMentions(channelID: node.id, messageID: messageID, mentions: mentions.members, everyone: mentions.everyone)
-            }
+            try await community.store.updateMessage(
+                channelID: node.id, messageID: messageID, text: text, senderID: sender, mentions: mentions.members, everyone: mentions.everyone
+            )
         } catch {
             throw .internalError("The message could not be changed.")
         }

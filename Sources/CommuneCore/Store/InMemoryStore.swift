@@ -334,26 +334,18 @@ public final class InMemoryStore: CommunityStore {
         }
     }
 
-    public func updateMessage(channelID: Int64, messageID: Int64, text: String, senderID: UUIDString?) async throws {
+    public func updateMessage(
+        channelID: Int64, messageID: Int64, text: String, senderID: UUIDString?, mentions: [UUIDString], everyone: Bool
+    ) async throws {
         self.state.withLock { state in
             guard let count = state.messages[channelID]?.count, messageID >= 1, messageID <= Int64(count) else { return }
             let index = Int(messageID - 1)
             state.messages[channelID]![index].text = text
             state.messages[channelID]![index].senderID = senderID
             state.messages[channelID]![index].edited = senderID != nil
-            if senderID == nil {
-                state.messages[channelID]![index].attachments = []
-                state.messages[channelID]![index].mentions = []
-                state.messages[channelID]![index].mentionsEveryone = false
-            }
-        }
-    }
-
-    public func setMentions(channelID: Int64, messageID: Int64, mentions: [UUIDString], everyone: Bool) async throws {
-        self.state.withLock { state in
-            guard let count = state.messages[channelID]?.count, messageID >= 1, messageID <= Int64(count) else { return }
-            state.messages[channelID]![Int(messageID - 1)].mentions = mentions
-            state.messages[channelID]![Int(messageID - 1)].mentionsEveryone = everyone
+            if senderID == nil { state.messages[channelID]![index].attachments = [] }
+            state.messages[channelID]![index].mentions = senderID == nil ? [] : mentions
+            state.messages[channelID]![index].mentionsEveryone = senderID != nil && everyone
         }
     }
 

@@ -14,9 +14,10 @@ public protocol MessageStore: Sendable {
     func messages(channelID: Int64, ids: [Int64]) async throws -> [StoredMessage]
     /// One message, if it exists.
     func message(channelID: Int64, messageID: Int64) async throws -> StoredMessage?
-    /// Replaces a message's text and sender, marks it edited, and with a `nil` sender (a removed message) drops its
-    /// attachments; the slot and its id stay.
-    func updateMessage(channelID: Int64, messageID: Int64, text: String, senderID: UUIDString?) async throws
-    /// Replaces the members an (edited) message mentions and whether it mentions everyone.
-    func setMentions(channelID: Int64, messageID: Int64, mentions: [UUIDString], everyone: Bool) async throws
+    /// Replaces a message's text and sender in one transaction. An edit (a sender) marks it edited and replaces the
+    /// members it mentions and whether it mentions everyone; a removal (a `nil` sender) drops its attachments and
+    /// mentions (`mentions` and `everyone` are then ignored). The slot and its id stay.
+    func updateMessage(
+        channelID: Int64, messageID: Int64, text: String, senderID: UUIDString?, mentions: [UUIDString], everyone: Bool
+    ) async throws
 }
