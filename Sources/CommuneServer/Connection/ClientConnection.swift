@@ -63,38 +63,30 @@ final class ClientConnection: Sendable {
     var member: Member? { self.state.withLock { $0.session.member } }
 
     /// Runs the connection until the client leaves or the server closes it.
+    ///
+    /// One child task reads; this task waits for a reason to close, and the login timeout is a timer on the event
+    /// loop: an idle connection keeps two tasks, not four (each task keeps the stack it once used until it ends).
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
-        enum Finished { case reader, writer, timer }
-        await withTaskGroup(of: Finished.self) { group in
-            group.addTask {
-                await self.readLoop(inbound)
-                return .reader
-            }
-            group.addTask {
-                await self.closeLoop(outbound)
-                return .writer
-            }
-            group.addTask {
-                try? await Task.sleep(for: self.configuration.loginTimeout)
-                if !Task.isCancelled, self.member == nil {
-                    self.logger.debug("Closing: no login within the timeout")
-                    self.outbox.close(code: .policyViolation, reason: "login timeout")
-                }
-                return .timer
-            }
-            while let finished = await group.next() {
-                switch finished {
-                case .reader: self.outbox.finish()
-                case .writer: group.cancelAll()
-                case .timer: continue
-                }
+        let loginTimer = self.outbox.eventLoop.scheduleTask(in: TimeAmount(self.configuration.loginTimeout)) {
+            if self.member == nil {
+                self.logger.debug("Closing: no login within the timeout")
+                self.outbox.close(code: .policyViolation, reason: "login timeout")
             }
         }
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                await self.readLoop(inbound)
+                self.outbox.finish()
+            }
+            await self.closeLoop(outbound)
+            group.cancelAll()
+        }
+        loginTimer.cancel()
         await self.disconnected()
     }
 
-    /// Frames go to the socket through the ``Outbox``; this task only waits for a reason to close, then sends
-    /// the close frame after them.
+    /// Frames go to the socket through the ``Outbox``; this only waits for a reason to close, then sends the close
+    /// frame after them.
     private func closeLoop(_ outbound: WebSocketOutboundWriter) async {
         guard case .close(let code, let reason) = await self.outbox.ending() else { return }
         if self.outbox.didOverflow {
@@ -111,21 +103,26 @@ final class ClientConnection: Sendable {
     /// send) lets the next request start once its write is queued in the store (``PipelinedWrite``), so up to
     /// ``maxPipelinedRequests`` sends share commits; everything else runs after the requests before it have
     /// finished. Replies, updates and errors always go out in request order.
+    ///
+    /// Each request runs in a child task of a discarding group, so that a finished request's task (and the stack it
+    /// used) is freed at once rather than kept until the group is drained.
     private func readLoop(_ inbound: WebSocketInboundStream) async {
-        await withTaskGroup(of: Void.self) { group in
+        await withDiscardingTaskGroup { group in
             var previous = (applied: OneShotSignal.opened, finished: OneShotSignal.opened)
-            var inFlight = 0
+            // The requests started and not known to have finished, oldest first: at most maxPipelinedRequests.
+            var inFlight: [OneShotSignal] = []
             do {
                 for try await message in inbound.messages(maxSize: self.configuration.maxFrameBytes) {
-                    if inFlight >= Self.maxPipelinedRequests {
-                        await group.next()
-                        inFlight -= 1
+                    inFlight.removeAll { $0.isOpen }
+                    if inFlight.count >= Self.maxPipelinedRequests {
+                        await inFlight.removeFirst().wait()
                     }
                     let started = OneShotSignal()
                     let finished = OneShotSignal()
                     let applied = OneShotSignal()
                     let predecessor = previous
                     previous = (applied, finished)
+                    inFlight.append(finished)
                     group.addTask {
                         if await !self.receive(message, after: predecessor.finished, applied: predecessor.applied, signalling: applied, started: started) {
                             self.state.withLock { $0.mustClose = true }
@@ -134,14 +131,12 @@ final class ClientConnection: Sendable {
                         applied.open()
                         finished.open()
                     }
-                    inFlight += 1
                     await started.wait()
                     if self.state.withLock({ $0.mustClose }) { break }
                 }
             } catch {
                 self.logger.debug("Reading ended: \(error)")
             }
-            await group.waitForAll()
         }
     }
 

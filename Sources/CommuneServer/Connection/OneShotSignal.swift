@@ -27,9 +27,12 @@ final class OneShotSignal: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
+    /// Whether the signal has opened.
+    var isOpen: Bool { self.state.withLock { $0.isOpen } }
+
     /// Returns once the signal is open.
     func wait() async {
-        if self.state.withLock({ $0.isOpen }) { return }
+        if self.isOpen { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let openAlready = self.state.withLock { state -> Bool in
                 if state.isOpen { return true }
