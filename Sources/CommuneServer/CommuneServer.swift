@@ -162,6 +162,7 @@ public final class CommuneServer: Sendable {
     func makeApplication(onReady: @escaping @Sendable (Ready) async -> Void) -> some ApplicationProtocol {
         let router = Router(context: HTTPRequestContext.self)
         router.add(middleware: WebHeadersMiddleware())
+        router.add(middleware: AttachmentCORSMiddleware())
         OperationsRoutes(
             readiness: self.readiness, metrics: self.metrics,
             access: MetricsAccess(token: self.configuration.metricsToken, trustedProxies: self.configuration.trustedProxies),

@@ -4,14 +4,20 @@ import Logging
 
 /// Adds the web client's security and caching headers to every HTTP response, errors (404, 500) included.
 ///
-/// The Content-Security-Policy forbids inline script and any origin but this server's, so no message content can
-/// ever run as script even if a client bug inserted it as HTML. `connect-src 'self'` lets the client reach only its
-/// own server: `fetch` to the same origin and, by CSP Level 3, the WebSocket on the same host and port (`ws:` for an
-/// `http:` page, `wss:` for an `https:` one); no other host.
+/// The Content-Security-Policy forbids inline script and script, styles, frames, plugins and forms from any origin
+/// but this server's, so no message content can ever run as script even if a client bug inserted it as HTML.
+///
+/// `connect-src` is the one directive that reaches other hosts: a member's page talks to every community in their
+/// home (their WebSockets and attachments), and which those are is known only inside the page, after it has opened
+/// the home with the member's key; this server never learns them. A page's policy cannot grow after load (a `<meta>`
+/// policy can only add restrictions), so the policy names the schemes instead: `http: https: ws: wss:` (the browser
+/// still blocks `http:`/`ws:` from an `https:` page as mixed content). Images stay `'self' data: blob:`: another
+/// community's attachments are fetched with its bearer token and shown as `blob:` URLs, never loaded by address.
 struct WebHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     static var contentSecurityPolicy: String {
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-            + "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+            + "connect-src 'self' http: https: ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+            + "form-action 'self'"
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
