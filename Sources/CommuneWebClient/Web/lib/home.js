@@ -59,8 +59,9 @@ export function homeKey(identity) {
   return promise;
 }
 
+/** The additional data of a field: the entry id in lower case (as the server stores it; Swift's HomeSeal does the same). */
 function additionalData(id, field) {
-  return encoder.encode(`commune-home:${id}:${field}`);
+  return encoder.encode(`commune-home:${id.toLowerCase()}:${field}`);
 }
 
 /** Seals one field's text: base64(nonce ‖ ciphertext ‖ tag), a fresh nonce each time. */
@@ -114,7 +115,7 @@ export async function openField(key, id, field, value) {
  * (an update); secret null clears it.
  */
 export async function sealEntry(key, entry) {
-  const id = entry.id || newId().toLowerCase();
+  const id = (entry.id || newId()).toLowerCase();
   const payload = { id };
   if (entry.address !== undefined) payload.community_address = await sealField(key, id, "community_address", entry.address);
   if (entry.title !== undefined) payload.community_title = await sealField(key, id, "community_title", entry.title);

@@ -1,0 +1,179 @@
+"""The home's crypto and rail model (lib/home.js) in a real Chromium, without a Commune server: the files are served
+by test_client_units' static server with the community server's Content-Security-Policy.
+
+- The key and every sealed field of the shared vector (Tests/Fixtures/home-seal-vector.json, also read by Swift's
+  HomeSealTests) open in WebCrypto; the same fields changed by one byte, moved to another field or another entry, cut
+  short or not base64 are refused, and an entry with one such field is left out and counted.
+- What the browser seals opens in Python's `cryptography` (the spec's construction, independently).
+- Positions: the server's pattern, component-wise order, folders and labels, the next top-level position.
+- The identity file's `home` survives import and export, and a bad one is refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from browserkit import REPO, Browser, new_identity
+from test_client_units import page, run_module, static_url  # noqa: F401 (fixtures)
+
+VECTOR = json.loads((REPO / "Tests" / "Fixtures" / "home-seal-vector.json").read_text())
+
+
+def run_home(browser: Browser, body: str, *args):
+    """Runs `body` (an async function body with `H` = home.js, `P` = protocol.js, `args`) in the page."""
+    return run_module(browser, f"const H = await import('/lib/home.js'); {body}", *args)
+
+
+VECTOR_IDENTITY = {"private_key": VECTOR["private_key_base64"]}
+OPEN = "const key = await H.homeKey(args[0]); return await H.openField(key, args[1], args[2], args[3]);"
+
+
+def test_vector_opens_in_the_browser(page):
+    for field in VECTOR["fields"] + [VECTOR["folder_label_address"]]:
+        got = run_home(page, OPEN, VECTOR_IDENTITY, VECTOR["entry_id"], field["field"], field["sealed"])
+        assert got == field["plaintext"]
+    entry = {
+        "id": VECTOR["entry_id"],
+        **{f["field"]: f["sealed"] for f in VECTOR["fields"]},
+        "position": "3.1",
+        "updated_at": "2026-12-02T03:00:00Z",
+    }
+    opened = run_home(page, "return await H.openEntry(await H.homeKey(args[0]), args[1]);", VECTOR_IDENTITY, entry)
+    assert opened == {
+        "id": VECTOR["entry_id"],
+        "address": "http://127.0.0.1:1984",
+        "title": "Café ☕ Work",
+        "secret": json.loads(VECTOR["fields"][2]["plaintext"]),
+        "position": "3.1",
+        "updatedAt": "2026-12-02T03:00:00Z",
+    }
+
+
+def flipped(sealed: str, index: int) -> str:
+    raw = bytearray(base64.b64decode(sealed))
+    raw[index] ^= 0x01
+    return base64.b64encode(bytes(raw)).decode()
+
+
+def test_tampered_vector_is_refused(page):
+    address, _, secret = VECTOR["fields"]
+    entry_id = VECTOR["entry_id"]
+    other_id = "00000000-0000-4000-8000-000000000000"
+    cases = {
+        "nonce": (entry_id, "community_address", flipped(address["sealed"], 0)),
+        "ciphertext": (entry_id, "community_address", flipped(address["sealed"], 14)),
+        "tag": (entry_id, "community_address", flipped(address["sealed"], -1)),
+        "moved to another field": (entry_id, "community_title", address["sealed"]),
+        "moved to another entry": (other_id, "community_address", address["sealed"]),
+        "cut short": (entry_id, "community_address", base64.b64encode(base64.b64decode(address["sealed"])[:27]).decode()),
+        "not base64": (entry_id, "community_address", "not base64!"),
+        "url-safe base64": (entry_id, "community_secret", secret["sealed"].replace("+", "-").replace("/", "_")),
+    }
+    assert cases["url-safe base64"][2] != secret["sealed"]
+    for eid, field, sealed in cases.values():
+        with pytest.raises(AssertionError, match="could not be read"):
+            run_home(page, OPEN, VECTOR_IDENTITY, eid, field, sealed)
+    # The id in the additional data is the lower-case one the server stores: an upper-case copy opens the same.
+    assert run_home(page, OPEN, VECTOR_IDENTITY, entry_id.upper(), "community_address", address["sealed"]) == address["plaintext"]
+    # With another identity's key nothing opens.
+    with pytest.raises(AssertionError, match="authentication failed"):
+        run_home(page, OPEN, new_identity(), entry_id, "community_address", address["sealed"])
+    # A list with one tampered entry: the good one is shown, the bad one left out and counted.
+    good = {"id": entry_id, **{f["field"]: f["sealed"] for f in VECTOR["fields"]}, "position": "1"}
+    bad = {**good, "id": other_id, "position": "2"}
+    got = run_home(
+        page,
+        "const r = await H.openEntries(await H.homeKey(args[0]), args[1]);"
+        "return {ids: r.entries.map(e => e.id), unreadable: r.unreadable, text: H.unreadableText(r.unreadable.length)};",
+        VECTOR_IDENTITY,
+        [bad, good],
+    )
+    assert got == {
+        "ids": [entry_id],
+        "unreadable": [other_id],
+        "text": "1 entry in your home could not be read — it was changed by someone without your key.",
+    }
+
+
+def test_browser_seals_what_python_opens(page):
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    member = new_identity()
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"commune home v1").derive(base64.b64decode(member["private_key"]))
+    entry_id = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    hostile = "\u202eevil\u200b\u0007 title " + "x" * 2000
+    sealed = run_home(
+        page,
+        "return await H.sealEntry(await H.homeKey(args[0]), {id: args[1], address: 'http://127.0.0.1:2000', title: args[2],"
+        " secret: {community_key: 'k', username: 'ann'}, position: '4.2'});",
+        member,
+        entry_id,
+        hostile,
+    )
+    assert sealed["id"] == entry_id and sealed["position"] == "4.2"
+    plain = {}
+    for field in ("community_address", "community_title", "community_secret"):
+        raw = base64.b64decode(sealed[field], validate=True)
+        assert len(raw) >= 28
+        plain[field] = AESGCM(key).decrypt(raw[:12], raw[12:], f"commune-home:{entry_id}:{field}".encode()).decode()
+    assert plain["community_address"] == "http://127.0.0.1:2000"
+    assert plain["community_title"] == hostile
+    assert json.loads(plain["community_secret"]) == {"community_key": "k", "username": "ann"}
+    # A fresh nonce per field per write: sealing the same text twice differs.
+    twice = run_home(
+        page,
+        "const k = await H.homeKey(args[0]); return [await H.sealField(k, 'a', 'community_title', 'x'), await H.sealField(k, 'a', 'community_title', 'x')];",
+        member,
+    )
+    assert twice[0] != twice[1]
+    # Over the server's 4,096 characters: refused before anything is sent.
+    with pytest.raises(AssertionError, match="too long"):
+        run_home(page, "return await H.sealField(await H.homeKey(args[0]), 'a', 'community_title', 'y'.repeat(3100));", member)
+
+
+def test_positions_and_folders(page):
+    got = run_home(
+        page,
+        "return ['0', '7', '999999', '1.2.3', '01', '1.', '1.2.3.4', '1000000', '', ' 1', '1..2', 'a'].map(H.isPosition);",
+    )
+    assert got == [True, True, True, True, False, False, False, False, False, False, False, False]
+    order = run_home(page, "return args[0].sort(H.comparePositions);", ["10", "2", "2.10", "2.9", "2.0", "1.5.3", "1.5"])
+    assert order == ["1.5", "1.5.3", "2", "2.0", "2.9", "2.10", "10"]
+    entries = [
+        {"id": "a", "address": "http://a", "title": "A", "position": "1"},
+        {"id": "w", "address": "", "title": "Work", "position": "2"},
+        {"id": "c", "address": "http://c", "title": "C", "position": "2.5"},
+        {"id": "b", "address": "http://b", "title": "B", "position": "2.1"},
+        {"id": "d", "address": "http://d", "title": "D", "position": "3.1"},
+        {"id": "e", "address": "http://e", "title": "E", "position": "0"},
+    ]
+    rail = run_home(
+        page,
+        "return H.buildRail(args[0]).map(i => i.kind === 'folder' ? ['folder', i.title, i.label && i.label.id, i.entries.map(e => e.id)] : ['community', i.entry.id]);",
+        entries,
+    )
+    assert rail == [
+        ["community", "e"],
+        ["community", "a"],
+        ["folder", "Work", "w", ["b", "c"]],
+        ["folder", "Folder 3", None, ["d"]],
+    ]
+    assert run_home(page, "return [H.nextTopLevelPosition(args[0]), H.nextTopLevelPosition([])];", entries) == ["4", "0"]
+
+
+def test_identity_file_keeps_home(page):
+    member = new_identity()
+    file = {**member, "home": "http://127.0.0.1:1984/", "communities": []}
+    back = run_home(page, "return JSON.parse(P.identityFileText(await P.validateIdentity(JSON.stringify(args[0]))));", file)
+    assert back["home"] == "http://127.0.0.1:1984"
+    # Without a home the file has none (the CLI's older files, and a member who chose none).
+    plain = run_home(page, "return JSON.parse(P.identityFileText(await P.validateIdentity(args[0])));", member)
+    assert "home" not in plain
+    for bad in ("javascript:alert(1)", "http://127.0.0.1:1984/some/path", "not a url", 7):
+        with pytest.raises(AssertionError, match="home is not"):
+            run_home(page, "return await P.validateIdentity(args[0]);", {**member, "home": bad})
