@@ -165,6 +165,28 @@ struct TextPolicyTests {
         #expect(throws: CommuneError.invalidArgument(message)) { try TextChannelCodec.validate(message: text, limit: 100) }
     }
 
+    @Test("messages: each of the 128 ASCII characters, alone and after a letter, is judged as its Unicode properties say")
+    func messagesASCII() {
+        for value in UInt32(0)..<0x80 {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            let properties = scalar.properties
+            let allowedControl = scalar == "\t" || scalar == "\n" || scalar == "\r"
+            let refused = properties.generalCategory == .control && !allowedControl
+            let control = "data.payload.message must not contain control characters (U+00\(value < 0x10 ? "0" : "")\(String(value, radix: 16, uppercase: true)))."
+            for text in [String(scalar), "a" + String(scalar)] {
+                if refused {
+                    #expect(throws: CommuneError.invalidArgument(control), "\(value)") { try TextChannelCodec.validate(message: text, limit: 10) }
+                } else if text.count == 1, properties.isWhitespace || allowedControl {
+                    #expect(throws: CommuneError.invalidArgument("data.payload.message must not be empty."), "\(value)") {
+                        try TextChannelCodec.validate(message: text, limit: 10)
+                    }
+                } else {
+                    #expect(throws: Never.self, "\(value)") { try TextChannelCodec.validate(message: text, limit: 10) }
+                }
+            }
+        }
+    }
+
     @Test("skeleton: the UTS #39 mapping, case kept")
     func skeleton() {
         #expect(TextPolicy.skeleton("Аlice") == TextPolicy.skeleton("Alice"))  // Cyrillic А

@@ -162,6 +162,19 @@ public enum TextPolicy {
         var invisible: Refusal?
         var marks = 0
         for scalar in text.unicodeScalars {
+            // ASCII without looking its properties up (a table search per property; most of a message's cost to
+            // check): no ASCII character is a mark, blank-looking, default-ignorable or a format character; the
+            // controls are 0x00-0x1F and 0x7F, the white space left is the space.
+            if scalar.isASCII {
+                marks = 0
+                switch scalar.value {
+                case 0x09, 0x0A, 0x0D, 0x20: continue
+                case 0x00..<0x20, 0x7F: throw .invalidArgument("\(field) must not contain \(Refusal.control(scalar).description).")
+                default:
+                    visible = true
+                    continue
+                }
+            }
             let properties = scalar.properties
             let category = properties.generalCategory
             if self.isStackingMark(category) {
