@@ -36,7 +36,7 @@ final class ClusterLink: Service, Sendable {
     }
 
     private let outgoing = Mutex(Outgoing())
-    private let receiver = Mutex<(@Sendable (ClusterRecord) async -> Void)?>(nil)
+    private let receiver = Mutex<(@Sendable ([ClusterRecord]) async -> Void)?>(nil)
     private let writeWake: AsyncStream<Void>.Continuation
     private let writeWakes: AsyncStream<Void>
     private let readWake: AsyncStream<Void>.Continuation
@@ -67,8 +67,8 @@ final class ClusterLink: Service, Sendable {
         return ClusterLink(stream: stream, node: node, snapshot: try await stream.snapshot(), lag: lag, logger: logger)
     }
 
-    /// Gives every record read, in order, to `receive` (the hub).
-    func attach(_ receive: @escaping @Sendable (ClusterRecord) async -> Void) {
+    /// Gives every record read, in order, to `receive` (the hub), as many at a time as one read returned.
+    func attach(_ receive: @escaping @Sendable ([ClusterRecord]) async -> Void) {
         self.receiver.withLock { $0 = receive }
     }
 
@@ -244,16 +244,24 @@ final class ClusterLink: Service, Sendable {
                 if !Task.isCancelled { self.logger.warning("Cluster: reading the stream failed: \(error)") }
                 return
             }
+            guard let last = records.last else { return }
+            var expected = after + 1
             for record in records {
-                if record.position != self.applied.load(ordering: .relaxed) + 1 {
+                if record.position != expected {
                     self.logger.error(
-                        "Cluster: the stream skipped from \(self.applied.load(ordering: .relaxed)) to \(record.position) (records were forgotten before this node read them)"
+                        "Cluster: the stream skipped from \(expected - 1) to \(record.position) (records were forgotten before this node read them)"
                     )
                 }
-                await receive(record)
-                self.applied.store(record.position, ordering: .relaxed)
-                if let lag = self.lag, let appendedAt = record.appendedAt {
-                    lag.recordMilliseconds(max(0, UnixTime.nowMilliseconds() - appendedAt))
+                expected = record.position + 1
+            }
+            // The whole read at once: the hub takes its lock and wakes each event loop's flusher once per run of
+            // updates instead of once per record.
+            await receive(records)
+            self.applied.store(last.position, ordering: .relaxed)
+            if let lag = self.lag {
+                let now = UnixTime.nowMilliseconds()
+                for record in records {
+                    if let appendedAt = record.appendedAt { lag.recordMilliseconds(max(0, now - appendedAt)) }
                 }
             }
             if records.count < Self.batchLimit { return }

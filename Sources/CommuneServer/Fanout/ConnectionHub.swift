@@ -59,7 +59,7 @@ final class ConnectionHub: Sendable {
         if let cluster {
             community.startClusterPresence(cluster.snapshot.online)
             community.observeCacheChanges { change in cluster.send([cluster.record(.changed(change))]) }
-            cluster.attach { [weak self] record in await self?.receive(record) }
+            cluster.attach { [weak self] records in await self?.receive(records) }
         }
     }
 
@@ -178,64 +178,96 @@ final class ConnectionHub: Sendable {
         }
     }
 
-    /// Carries out one record of the cluster's stream, in stream order.
-    func receive(_ record: ClusterRecord) async {
+    /// What one record of the cluster's stream comes to on this node's connections: an update queued at its position
+    /// to those among its recipients, or only its position taken (nothing here to send).
+    private enum Delivery {
+        case update(encoded: [UInt8], recipients: Recipients, excluded: ConnectionID?, position: Int64)
+        case skip(Int64)
+    }
+
+    /// The most records carried out under one take of the lock: connections logging in wait at most that long.
+    static let deliveryRun = 64
+
+    /// Carries out records of the cluster's stream, in stream order. Runs of updates are queued under one take of
+    /// the lock (at most ``deliveryRun`` records) and each event loop's flusher is woken once per run; a disconnection
+    /// or a reload ends a run, so what came before it is queued first.
+    func receive(_ records: [ClusterRecord]) async {
         guard let cluster = self.cluster else { return }
-        let mine = record.origin == cluster.node
-        switch record.kind {
-        case .presence(let member, let online):
-            guard let id = UUIDString(member), self.community.clusterPresence(id, node: record.origin, online: online) else {
-                self.skip(to: record.position)
-                return
-            }
-            let encoded = self.encode(CommunityFunctions.presenceUpdate(id, online: online))
-            self.deliver(encoded, recipients: .everyone, excluded: nil, at: record.position)
-        case .event(let body):
-            let event: ClusterEvent
-            do {
-                event = try ClusterEvent(body: body)
-            } catch {
-                cluster.logger.error("Cluster: \(error)")
-                self.skip(to: record.position)
-                return
-            }
-            switch event {
-            case .update(let envelope, let scope, let excluded):
-                let recipients = self.community.recipients(of: Audience(scope))
-                let connection = mine ? excluded.map(ConnectionID.init) : nil
-                self.deliver(Array(envelope.utf8), recipients: recipients, excluded: connection, at: record.position)
-            case .disconnect(let member, let reason):
-                if !mine { self.disconnect(member: member, reason: reason) }
-                self.skip(to: record.position)
-            case .changed(let change):
-                if !mine {
-                    do {
-                        try await self.community.reload(change)
-                    } catch where !Task.isCancelled {
-                        cluster.logger.error("Cluster: reloading \(change) after another node changed it failed: \(error)")
-                    } catch {}
+        var run: [Delivery] = []
+        run.reserveCapacity(min(records.count, Self.deliveryRun))
+        for record in records {
+            let mine = record.origin == cluster.node
+            switch record.kind {
+            case .presence(let member, let online):
+                guard let id = UUIDString(member), self.community.clusterPresence(id, node: record.origin, online: online) else {
+                    run.append(.skip(record.position))
+                    break
                 }
-                self.skip(to: record.position)
+                let encoded = self.encode(CommunityFunctions.presenceUpdate(id, online: online))
+                run.append(.update(encoded: encoded, recipients: .everyone, excluded: nil, position: record.position))
+            case .event(let body):
+                let event: ClusterEvent
+                do {
+                    event = try ClusterEvent(body: body)
+                } catch {
+                    cluster.logger.error("Cluster: \(error)")
+                    run.append(.skip(record.position))
+                    break
+                }
+                switch event {
+                case .update(let envelope, let scope, let excluded):
+                    let recipients = self.community.recipients(of: Audience(scope))
+                    let connection = mine ? excluded.map(ConnectionID.init) : nil
+                    run.append(.update(encoded: Array(envelope.utf8), recipients: recipients, excluded: connection, position: record.position))
+                case .disconnect(let member, let reason):
+                    if !mine {
+                        self.deliver(run)
+                        run.removeAll(keepingCapacity: true)
+                        self.disconnect(member: member, reason: reason)
+                    }
+                    run.append(.skip(record.position))
+                case .changed(let change):
+                    if !mine {
+                        self.deliver(run)
+                        run.removeAll(keepingCapacity: true)
+                        do {
+                            try await self.community.reload(change)
+                        } catch where !Task.isCancelled {
+                            cluster.logger.error("Cluster: reloading \(change) after another node changed it failed: \(error)")
+                        } catch {}
+                    }
+                    run.append(.skip(record.position))
+                }
+            }
+            if run.count >= Self.deliveryRun {
+                self.deliver(run)
+                run.removeAll(keepingCapacity: true)
             }
         }
+        self.deliver(run)
     }
 
-    private func skip(to position: Int64) {
-        self.state.withLock { $0.log.skip(to: position) }
-    }
-
-    /// Queues an update read from the cluster's stream at `position` on this node's connections among `recipients`.
-    private func deliver(_ encoded: [UInt8], recipients: Recipients, excluded: ConnectionID?, at position: Int64) {
+    /// Queues a run of records read from the cluster's stream on this node's connections, under one take of the
+    /// lock, then wakes each event loop's flusher once.
+    private func deliver(_ run: [Delivery]) {
+        guard !run.isEmpty else { return }
         var due: [ObjectIdentifier: (flusher: LoopFlusher, outboxes: [Outbox])] = [:]
         self.state.withLock { state in
-            guard position > state.log.position else { return }
-            state.log.skip(to: position - 1)
-            let frame = state.log.append(recipients: recipients, excluded: excluded.map(self.key)) {
-                WebSocketTextFrame.make(Envelope.adding(position: $0, to: encoded))
-            }
-            for (id, entry) in state.connections where id != excluded && recipients.includes(member: entry.member, connection: id) {
-                guard case .needsDrain = entry.outbox.enqueue(frame) else { continue }
-                due[ObjectIdentifier(entry.outbox.flusher), default: (entry.outbox.flusher, [])].outboxes.append(entry.outbox)
+            for delivery in run {
+                switch delivery {
+                case .skip(let position):
+                    state.log.skip(to: position)
+                case .update(let encoded, let recipients, let excluded, let position):
+                    guard position > state.log.position else { continue }
+                    state.log.skip(to: position - 1)
+                    let frame = state.log.append(recipients: recipients, excluded: excluded.map(self.key)) {
+                        WebSocketTextFrame.make(Envelope.adding(position: $0, to: encoded))
+                    }
+                    for (id, entry) in state.connections where id != excluded && recipients.includes(member: entry.member, connection: id) {
+                        guard case .needsDrain = entry.outbox.enqueue(frame) else { continue }
+                        due[ObjectIdentifier(entry.outbox.flusher), default: (entry.outbox.flusher, [])].outboxes.append(entry.outbox)
+                    }
+                }
             }
         }
         for (flusher, waiting) in due.values {
