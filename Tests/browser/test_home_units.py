@@ -87,14 +87,16 @@ def test_tampered_vector_is_refused(page):
     got = run_home(
         page,
         "const r = await H.openEntries(await H.homeKey(args[0]), args[1]);"
-        "return {ids: r.entries.map(e => e.id), unreadable: r.unreadable, text: H.unreadableText(r.unreadable.length)};",
+        "return {ids: r.entries.map(e => e.id), unreadable: r.unreadable, text: H.unreadableText(r.unreadable.length),"
+        " next: H.nextTopLevelPosition([...r.entries, ...r.unreadable])};",
         VECTOR_IDENTITY,
         [bad, good],
     )
     assert got == {
         "ids": [entry_id],
-        "unreadable": [other_id],
+        "unreadable": [{"id": other_id, "position": "2"}],
         "text": "1 entry in your home could not be read — it was changed by someone without your key.",
+        "next": "3",  # the unreadable entry's position stays taken
     }
 
 

@@ -12,6 +12,7 @@ import { CODECS } from "./codecs/index.js";
 import * as attachments from "./features/attachments.js";
 import * as channel from "./features/channel.js";
 import * as community from "./features/community.js";
+import * as home from "./features/home.js";
 import * as identity from "./features/identity.js";
 import * as layout from "./features/layout.js";
 import * as members from "./features/members.js";
@@ -26,7 +27,7 @@ import { keyOf } from "./lib/tree.js";
 import { $, errorToast, setFormError, show, showScreen, toast } from "./lib/ui.js";
 
 /** In install order, which is also the order in which they hear the bus (members load before history catches up). */
-const FEATURES = [layout, identity, community, structure, channel, members, attachments, search];
+const FEATURES = [layout, identity, community, home, structure, channel, members, attachments, search];
 
 const store = createStore({
   identity: null, // the stored identity (lib/storage.js)
@@ -44,6 +45,7 @@ const store = createStore({
   unread: new Map(), // channel key → messages not seen yet
   mentions: new Map(), // channel key → unread messages mentioning me (codecs/text/mentions.js)
   staged: [], // images uploaded for the next message: {localId, file, previewUrl, info, state}
+  home: { state: "none", entries: [], unreadable: [], error: "" }, // the member's communities (features/home.js)
 });
 const bus = createBus();
 const ctx = createContext({ store, bus, codecs: CODECS });

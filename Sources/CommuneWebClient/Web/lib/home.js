@@ -149,8 +149,8 @@ export async function openEntry(key, wire) {
 }
 
 /**
- * Opens every entry of a get_communities reply: {entries: [opened…] (sorted by position), unreadable: [ids]}.
- * An entry that does not open is left out and counted, never shown.
+ * Opens every entry of a get_communities reply: {entries: [opened…] (sorted by position), unreadable: [{id,
+ * position}]}. An entry that does not open is left out and counted, never shown; its position stays taken.
  */
 export async function openEntries(key, wireEntries) {
   const entries = [];
@@ -160,11 +160,16 @@ export async function openEntries(key, wireEntries) {
       entries.push(await openEntry(key, wire));
     } catch (e) {
       if (!(e instanceof UnreadableEntry)) throw e;
-      unreadable.push(e.id);
+      unreadable.push(unreadableOf(e, wire));
     }
   }
   entries.sort(compareEntries);
   return { entries, unreadable };
+}
+
+/** What is kept of an entry that did not open: its id and, when well-formed, its position (still taken on the server). */
+export function unreadableOf(error, wire) {
+  return { id: error.id, position: wire && isPosition(wire.position) ? wire.position : null };
 }
 
 /** The sentence the rail shows for entries that could not be read, or "" for none. */
@@ -249,6 +254,6 @@ export function buildRail(entries) {
 /** The position after the last top-level entry (what joining a community appends at): "0" for an empty home. */
 export function nextTopLevelPosition(entries) {
   let last = -1;
-  for (const entry of entries) last = Math.max(last, positionParts(entry.position)[0]);
+  for (const entry of entries) if (isPosition(entry.position)) last = Math.max(last, positionParts(entry.position)[0]);
   return String(Math.min(last + 1, 999999));
 }
