@@ -138,6 +138,18 @@ def test_browser_seals_what_python_opens(page):
         run_home(page, "return await H.sealField(await H.homeKey(args[0]), 'a', 'community_title', 'y'.repeat(3100));", member)
 
 
+# A home as opened: a community at 0 and 1, folder 2 labelled "Work" with B and C (listed out of order), D alone in
+# folder 3 (no label).
+ENTRIES = [
+    {"id": "a", "address": "http://a", "title": "A", "position": "1"},
+    {"id": "w", "address": "", "title": "Work", "position": "2"},
+    {"id": "c", "address": "http://c", "title": "C", "position": "2.5"},
+    {"id": "b", "address": "http://b", "title": "B", "position": "2.1"},
+    {"id": "d", "address": "http://d", "title": "D", "position": "3.1"},
+    {"id": "e", "address": "http://e", "title": "E", "position": "0"},
+]
+
+
 def test_positions_and_folders(page):
     got = run_home(
         page,
@@ -146,14 +158,7 @@ def test_positions_and_folders(page):
     assert got == [True, True, True, True, False, False, False, False, False, False, False, False]
     order = run_home(page, "return args[0].sort(H.comparePositions);", ["10", "2", "2.10", "2.9", "2.0", "1.5.3", "1.5"])
     assert order == ["1.5", "1.5.3", "2", "2.0", "2.9", "2.10", "10"]
-    entries = [
-        {"id": "a", "address": "http://a", "title": "A", "position": "1"},
-        {"id": "w", "address": "", "title": "Work", "position": "2"},
-        {"id": "c", "address": "http://c", "title": "C", "position": "2.5"},
-        {"id": "b", "address": "http://b", "title": "B", "position": "2.1"},
-        {"id": "d", "address": "http://d", "title": "D", "position": "3.1"},
-        {"id": "e", "address": "http://e", "title": "E", "position": "0"},
-    ]
+    entries = ENTRIES
     rail = run_home(
         page,
         "return H.buildRail(args[0]).map(i => i.kind === 'folder' ? ['folder', i.title, i.label && i.label.id, i.entries.map(e => e.id)] : ['community', i.entry.id]);",
@@ -179,3 +184,41 @@ def test_identity_file_keeps_home(page):
     for bad in ("javascript:alert(1)", "http://127.0.0.1:1984/some/path", "not a url", 7):
         with pytest.raises(AssertionError, match="home is not"):
             run_home(page, "return await P.validateIdentity(args[0]);", {**member, "home": bad})
+
+
+def apply_plan(entries: list[dict], plan: list[dict]) -> dict[str, str]:
+    """Applies a planned move's updates in order as the server would, refusing a position another entry holds."""
+    positions = {e["id"]: e["position"] for e in entries}
+    for step in plan:
+        taken = {p for i, p in positions.items() if i != step["id"]}
+        assert step["position"] not in taken, f"{step} collides with a position still taken: {positions}"
+        positions[step["id"]] = step["position"]
+    return positions
+
+
+def test_moves_plan_positions_without_collisions(page):
+    entries = ENTRIES
+    plan = lambda moving, folder, before: run_home(page, "return H.planMove(args[0], args[1], args[2]);", entries, moving, {"folder": folder, "beforeId": before})  # noqa: E731
+    order = lambda positions: run_home(  # noqa: E731
+        page,
+        "return H.buildRail(args[0]).map(i => i.kind === 'folder' ? [i.title, i.entries.map(e => e.id)] : i.entry.id);",
+        [{**e, "position": positions[e["id"]]} for e in entries],
+    )
+    # Room between the neighbours: one update, in the middle.
+    assert plan("a", 2, "c") == [{"id": "a", "position": "2.3"}]
+    assert plan("e", None, None) == [{"id": "e", "position": "4"}]
+    assert plan("a", 2, None) == [{"id": "a", "position": "2.6"}]
+    # No room: the level is renumbered through parked positions, and the folder moves with its number.
+    steps = plan("d", None, "a")
+    moved = apply_plan(entries, steps)
+    assert order(moved) == ["e", "d", "a", ["Work", ["b", "c"]]]
+    assert moved["b"].split(".")[1] == "1" and moved["b"].split(".")[0] == moved["w"]
+    # Out of a folder to the top level, before another folder's community.
+    assert order(apply_plan(entries, plan("b", None, "d"))) == ["e", "a", ["Work", ["c"]], "b", ["Folder 50", ["d"]]]
+    # Into a full spot inside a folder: renumbered within the folder only.
+    crowded = entries + [{"id": "f", "address": "http://f", "title": "F", "position": "2.2"}]
+    steps = run_home(page, "return H.planMove(args[0], 'e', {folder: 2, beforeId: 'f'});", crowded)
+    assert {s["id"] for s in steps} <= {"b", "c", "e", "f"}
+    after = apply_plan(crowded, steps)
+    got = run_home(page, "return H.buildRail(args[0]).map(i => i.kind === 'folder' ? i.entries.map(e => e.id) : i.entry.id);", [{**e, "position": after[e["id"]]} for e in crowded])
+    assert got == ["a", ["b", "e", "f", "c"], ["d"]]

@@ -6,12 +6,13 @@
 //
 // "Join a community" registers this identity with another community's invite link and adds it to the home; "Use as
 // my home" makes the community serving this page the home when the identity has none. Removing a community from the
-// rail removes the home's entry only: the membership stays.
+// rail removes the home's entry only: the membership stays. Dragging a community on the rail moves it
+// (update_community position, planned by lib/home.js planMove); another device sees the move live.
 
 import { Connection, ServerError } from "../lib/connection.js";
 import { COMMUNITY } from "../lib/context.js";
 import { openDialog } from "../lib/dialogs.js";
-import { buildRail, homeKey, isFolderLabel, nextTopLevelPosition, openEntries, openEntry, sealEntry, unreadableOf, unreadableText, UnreadableEntry } from "../lib/home.js";
+import { buildRail, homeKey, isFolderLabel, nextTopLevelPosition, openEntries, openEntry, planMove, sealEntry, unreadableOf, unreadableText, UnreadableEntry } from "../lib/home.js";
 import { codePointLength, homeUrl, parseInvite, webSocketUrl } from "../lib/protocol.js";
 import * as storage from "../lib/storage.js";
 import { $, errorText, h, show, toast } from "../lib/ui.js";
@@ -234,6 +235,7 @@ function communityItem(entry) {
     "li",
     {
       className: `rail-community${here ? " current" : ""}`,
+      draggable: Boolean(entry.id),
       dataset: { address: entry.address, entryId: entry.id || "", state: reach.state, position: entry.position || "" },
     },
     h(
@@ -279,7 +281,7 @@ function renderRail() {
         h(
           "li",
           { className: "rail-folder", dataset: { folder: String(item.folder) } },
-          h("span", { className: "rail-folder-title", textContent: item.title }),
+          h("span", { className: "rail-folder-title", textContent: item.title, title: "Drop a community here to put it in this folder" }),
           h("ul", { className: "rail-folder-list" }, item.entries.map(communityItem)),
         ),
       );
@@ -292,6 +294,65 @@ function renderRail() {
   document.body.dataset.home = home.state;
   show($("rail-use-home"), !identity.home);
   show($("rail-join"), Boolean(identity.home));
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// Drag to reorder: a community dropped on another goes before it (in its folder, if it is in one), dropped on a
+// folder's title goes to the end of that folder, dropped below the list goes to the end of the top level.
+
+let dragging = null; // the entry id being dragged
+
+function dropTarget(event) {
+  const item = event.target.closest(".rail-community");
+  const folder = event.target.closest(".rail-folder");
+  if (item && item.dataset.entryId) {
+    return { folder: folder ? Number(folder.dataset.folder) : null, beforeId: item.dataset.entryId };
+  }
+  if (folder) return { folder: Number(folder.dataset.folder), beforeId: null };
+  if (item) return null; // the page's community when the home does not list it
+  return { folder: null, beforeId: null };
+}
+
+async function moveEntry(id, target) {
+  const home = ctx.store.get("home");
+  // Unreadable entries keep their positions on the server: they take part so that nothing collides with them.
+  const all = [...home.entries, ...home.unreadable.filter((u) => u.position).map((u) => ({ id: u.id, position: u.position, address: null, title: "" }))];
+  try {
+    for (const step of planMove(all, id, target)) {
+      const reply = await callHome("update_community", step);
+      if (reply.payload && reply.payload.community) await applyEntry(reply.payload.community);
+    }
+  } catch (e) {
+    toast({ kind: "error", title: "Not moved", message: errorText(e), timeout: 6000 });
+    loadHome();
+  }
+}
+
+function installDrag(list) {
+  list.addEventListener("dragstart", (e) => {
+    const item = e.target.closest(".rail-community");
+    if (!item || !item.dataset.entryId) return;
+    dragging = item.dataset.entryId;
+    e.dataTransfer.effectAllowed = "move";
+    e.dataTransfer.setData("text/plain", item.dataset.address);
+    item.classList.add("dragging");
+  });
+  list.addEventListener("dragend", (e) => {
+    dragging = null;
+    const item = e.target.closest(".rail-community");
+    if (item) item.classList.remove("dragging");
+  });
+  list.addEventListener("dragover", (e) => {
+    if (dragging && dropTarget(e)) e.preventDefault();
+  });
+  list.addEventListener("drop", (e) => {
+    const id = dragging;
+    const target = dropTarget(e);
+    dragging = null;
+    if (!id || !target || target.beforeId === id) return;
+    e.preventDefault();
+    moveEntry(id, target);
+  });
 }
 
 // -------------------------------------------------------------------------------------------------------------
@@ -430,6 +491,7 @@ export function install(context) {
   });
   ctx.store.subscribe(["home"], syncOthers);
   ctx.store.subscribe(["community", "identity"], renderRail);
+  installDrag($("rail-list"));
   $("rail-use-home").addEventListener("click", useAsHome);
   $("rail-join").addEventListener("click", openJoinDialog);
 }

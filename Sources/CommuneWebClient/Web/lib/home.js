@@ -257,3 +257,59 @@ export function nextTopLevelPosition(entries) {
   for (const entry of entries) if (isPosition(entry.position)) last = Math.max(last, positionParts(entry.position)[0]);
   return String(Math.min(last + 1, 999999));
 }
+
+const MAX_COMPONENT = 999999;
+/** Where a renumbering parks entries first, so that no step takes a position another entry still holds. */
+const PARKING = 900000;
+
+/**
+ * The position updates ([{id, position}], to send in order) that move the entry movingId to a place in the rail:
+ * target {folder: x or null (the top level), beforeId: the entry it goes before, or null for the end}. One update
+ * when there is room between the neighbours (the middle); otherwise the level is renumbered in steps of 10, each
+ * entry first parked at 900000 and up so that no update collides with a position still taken. A top-level move
+ * carries a folder's entries and label with its number.
+ */
+export function planMove(entries, movingId, target) {
+  const moving = entries.find((e) => e.id === movingId);
+  if (!moving) return [];
+  const rest = entries.filter((e) => e.id !== movingId).sort(compareEntries);
+  const first = (e) => positionParts(e.position)[0];
+  if (target.folder === null || target.folder === undefined) {
+    // The top level: units by first component (a community "x" and folder x move together).
+    const units = [];
+    for (const e of rest) {
+      const key = first(e);
+      const unit = units.find((u) => u.key === key);
+      if (unit) unit.entries.push(e);
+      else units.push({ key, entries: [e] });
+    }
+    const before = target.beforeId ? rest.find((e) => e.id === target.beforeId) : null;
+    const index = before ? units.findIndex((u) => u.key === first(before)) : units.length;
+    const at = index < 0 ? units.length : index;
+    const prev = at > 0 ? units[at - 1].key : -1;
+    const next = at < units.length ? units[at].key : MAX_COMPONENT + 1;
+    if (next - prev >= 2) return [{ id: movingId, position: String(at < units.length ? Math.floor((prev + next) / 2) : Math.min(prev + 1, MAX_COMPONENT)) }];
+    const order = [...units.slice(0, at), { key: null, entries: [{ ...moving, position: "0" }] }, ...units.slice(at)];
+    return renumber(order.map((u, i) => u.entries.map((e) => ({ id: e.id, from: e.position, parts: positionParts(e.position).slice(1), key: (i + 1) * 10, park: PARKING + i }))).flat(), (x, parts) => [x, ...parts]);
+  }
+  // Inside folder x: ordered by the rest of the position; the moved entry gets two components.
+  const x = target.folder;
+  const members = rest.filter((e) => first(e) === x && positionParts(e.position).length >= 2 && !isFolderLabel(e));
+  const before = target.beforeId ? members.findIndex((e) => e.id === target.beforeId) : -1;
+  const at = before < 0 ? members.length : before;
+  const second = (e) => positionParts(e.position)[1];
+  const prev = at > 0 ? second(members[at - 1]) : -1;
+  const next = at < members.length ? second(members[at]) : MAX_COMPONENT + 1;
+  // Room between two neighbours that have no third components in the way.
+  if (next - prev >= 2) return [{ id: movingId, position: `${x}.${at < members.length ? Math.floor((prev + next) / 2) : Math.min(prev + 1, MAX_COMPONENT)}` }];
+  const order = [...members.slice(0, at), { ...moving, position: `${x}.0` }, ...members.slice(at)];
+  return renumber(order.map((e, i) => ({ id: e.id, from: e.position, parts: positionParts(e.position).slice(2), key: (i + 1) * 10, park: PARKING + i })), (k, parts) => [x, k, ...parts].slice(0, 3));
+}
+
+/** The updates of a renumbering: every moved entry parked first, then each to its place (make(key, rest) → parts). */
+function renumber(items, make) {
+  const changed = items.filter((it) => make(it.key, it.parts).join(".") !== it.from);
+  const parked = changed.map((it) => ({ id: it.id, position: make(it.park, it.parts).join(".") }));
+  const placed = changed.map((it) => ({ id: it.id, position: make(it.key, it.parts).join(".") }));
+  return [...parked, ...placed];
+}
