@@ -6,8 +6,11 @@ import Foundation
 ///
 /// ```json
 /// {"version": 1, "user_id": "…", "private_key": "<base64 raw 32 bytes>", "public_key": "<base64>",
-///  "communities": [{"url": "http://127.0.0.1:1984", "username": "alice", "name": "Commune", "community_key": "…"}]}
+///  "communities": [{"url": "http://127.0.0.1:1984", "username": "alice", "name": "Commune", "community_key": "…"}],
+///  "home": "http://127.0.0.1:1984"}
 /// ```
+/// `home` (optional) is the base URL of the community that keeps the member's home: their list of communities,
+/// sealed with their key (``HomeSeal``).
 /// Written with mode 0600: whoever can read it can log in as its owner.
 public struct IdentityFile: Codable, Sendable {
     public struct CommunityEntry: Codable, Sendable, Hashable {
@@ -36,6 +39,8 @@ public struct IdentityFile: Codable, Sendable {
     public var privateKey: String
     public var publicKey: String
     public var communities: [CommunityEntry]
+    /// The base URL of the member's home (one of ``communities``), or `nil` when they keep none.
+    public var home: String?
 
     enum CodingKeys: String, CodingKey {
         case version
@@ -43,6 +48,7 @@ public struct IdentityFile: Codable, Sendable {
         case privateKey = "private_key"
         case publicKey = "public_key"
         case communities
+        case home
     }
 
     public init(from decoder: any Decoder) throws {
@@ -53,6 +59,7 @@ public struct IdentityFile: Codable, Sendable {
         self.publicKey = try container.decodeIfPresent(String.self, forKey: .publicKey) ?? ""
         // A web client's export may carry only the key; the communities list is then empty.
         self.communities = try container.decodeIfPresent([CommunityEntry].self, forKey: .communities) ?? []
+        self.home = try container.decodeIfPresent(String.self, forKey: .home).flatMap { $0.isEmpty ? nil : $0 }
     }
 
     public init(identity: Identity, communities: [CommunityEntry] = []) {

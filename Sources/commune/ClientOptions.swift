@@ -12,6 +12,9 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "The community's URL (default: the community joined last).")
     var server: String?
 
+    @Option(help: "The community by its name or URL: one you joined with this identity, or one in your home.")
+    var community: String?
+
     var identityPath: String { self.identity ?? IdentityFile.defaultPath }
 
     /// Loads the identity and the chosen community, connects and logs in; failures end the command with a message.
@@ -35,17 +38,33 @@ struct ClientOptions: ParsableArguments {
         guard let file = try IdentityFile.load(from: self.identityPath) else {
             throw CommandFailure("No identity at \(self.identityPath): join a community first with `commune join <invite> --name <you>`.")
         }
+        let entry = try await self.chosenCommunity(in: file)
+        let (connection, welcome) = try await Self.login(to: entry.url, communityKey: entry.communityKey, as: file.identity(), resume: resume)
+        return (connection, welcome, entry)
+    }
+
+    /// The community `--community` or `--server` names, else the one joined last.
+    private func chosenCommunity(in file: IdentityFile) async throws -> IdentityFile.CommunityEntry {
+        if let name = self.community {
+            guard self.server == nil else { throw CommandFailure("Give --community or --server, not both.") }
+            return try await CommunityChoice.find(name, in: file)
+        }
         guard let entry = file.community(self.server) else {
             throw CommandFailure(
                 self.server.map { "This identity has not joined \($0); join it first with `commune join <invite>`." }
                     ?? "This identity has joined no community yet: `commune join <invite> --name <you>`."
             )
         }
-        let identity = try file.identity()
-        let connection = try await CommuneConnection.connect(to: entry.url, logger: Self.quietLogger)
+        return entry
+    }
+
+    /// Connects to the community at `url` and logs in, refusing a server whose key is not `communityKey` (when known).
+    static func login(
+        to url: String, communityKey: String?, as identity: Identity, resume: ResumePoint? = nil
+    ) async throws -> (CommuneConnection, IdentificationResponse) {
+        let connection = try await CommuneConnection.connect(to: url, logger: Self.quietLogger)
         do {
-            let welcome = try await connection.login(identity, communityKey: entry.communityKey, resume: resume)
-            return (connection, welcome, entry)
+            return (connection, try await connection.login(identity, communityKey: communityKey, resume: resume))
         } catch {
             await connection.close()
             throw error

@@ -14,6 +14,9 @@ struct Commune: AsyncParsableCommand {
                                   commune history General/General
                                   commune tail General/General
                                   commune voice status General/VC-1
+            Your communities:     commune home set http://127.0.0.1:1984
+                                  commune home list
+                                  commune channels --community "Book club"
             Administer:           commune channel create Projects/Swift
                                   commune member ban troll --reason spam
                                   commune audit
@@ -23,7 +26,7 @@ struct Commune: AsyncParsableCommand {
         subcommands: [
             Serve.self, InviteCommand.self, Join.self, Channels.self, Send.self, History.self, Tail.self, Members.self,
             VoiceCommand.self, ChannelCommand.self, MemberCommand.self, Audit.self, CheckNames.self, Search.self, React.self, Pins.self,
-            MigrateStore.self,
+            MigrateStore.self, HomeCommand.self,
         ]
     )
 }

@@ -10,6 +10,7 @@ struct Join: AsyncParsableCommand {
             Creates your identity (an X25519 key pair in a file only you can read) if you have none, registers
             with the invite, logs in with the challenge and remembers the community for the other commands.
             Keep the identity file safe: it is the only way to log in as you.
+            When your identity keeps a home (`commune home set`), the community is added to it.
             """
     )
 
@@ -55,8 +56,30 @@ struct Join: AsyncParsableCommand {
             )
             try file.save(to: path)
             Output.line("Joined '\(welcome.communityName)' at \(link.baseURL) as \(welcome.username).")
+            if file.home != nil, let entry = file.community(link.baseURL) {
+                await Self.addToHome(entry, file: file)
+            }
             Output.line("Channels:")
             Channels.printTree(welcome.interactables)
+        }
+    }
+
+    /// Adds the community just joined to the member's home; the join stands whatever happens there.
+    static func addToHome(_ entry: IdentityFile.CommunityEntry, file: IdentityFile) async {
+        do {
+            let session = try await HomeSession.open(file)
+            let added = try await closing(session.connection) {
+                try await session.add(entry.url, title: entry.name ?? entry.url, secret: .init(entry), position: nil)
+            }
+            if let added {
+                Output.line("Added it to your home at \(session.url) (position \(added.position)).")
+            } else {
+                Output.line("It is in your home at \(session.url) already.")
+            }
+        } catch let error as CommuneError {
+            Output.error("warning: could not add it to your home at \(file.home ?? ""): \(error.message) (\(error.code))")
+        } catch {
+            Output.error("warning: could not add it to your home at \(file.home ?? ""): \(error)")
         }
     }
 }

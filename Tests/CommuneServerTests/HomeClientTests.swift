@@ -1,0 +1,235 @@
+import CommuneClient
+import CommuneCore
+import CommuneProtocol
+import CommuneServer
+import CommuneSQLite
+import Foundation
+import GRDB
+import Testing
+
+/// The home from the clients' side: two communities and a home on three loopback ports, a member using the real
+/// `commune` CLI (join, home set/add/list/move/remove, `--community`) and the Swift library as a second device. The
+/// home's files never hold an address, a title or a username in any encoding; a tampered entry is reported, not
+/// shown; another identity neither reads nor changes the list; removing an entry does not leave the community.
+@Suite("Home (clients)")
+struct HomeClientTests {
+    /// Runs the `commune` executable built beside the test bundle with one identity file.
+    struct CLI {
+        let identity: URL
+
+        struct Outcome {
+            var status: Int32
+            var output: String
+            var errors: String
+        }
+
+        func run(_ arguments: [String], identity: URL? = nil) async throws -> Outcome {
+            let build = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+            let binary = build.appendingPathComponent("commune")
+            guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw TestFailure("\(binary.path) is missing: swift build first") }
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("commune-cli-\(UUIDString.random().value)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let output = folder.appendingPathComponent("out"), errors = folder.appendingPathComponent("err")
+            for file in [output, errors] { _ = FileManager.default.createFile(atPath: file.path, contents: nil) }
+            let process = Process()
+            process.executableURL = binary
+            process.arguments = arguments + ["--identity", (identity ?? self.identity).path]
+            process.environment = ["HOME": folder.path, "PATH": "/usr/bin:/bin"]
+            process.standardOutput = try FileHandle(forWritingTo: output)
+            process.standardError = try FileHandle(forWritingTo: errors)
+            try process.run()
+            // A debug build on a busy machine: at most 60 s.
+            for _ in 0..<600 where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+            guard !process.isRunning else {
+                process.terminate()
+                throw TestFailure("commune \(arguments.joined(separator: " ")) did not end within 60 s")
+            }
+            return Outcome(
+                status: process.terminationStatus,
+                output: (try? String(contentsOf: output, encoding: .utf8)) ?? "",
+                errors: (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
+            )
+        }
+
+        /// Runs and expects exit status 0.
+        @discardableResult
+        func succeed(_ arguments: [String], identity: URL? = nil) async throws -> Outcome {
+            let outcome = try await self.run(arguments, identity: identity)
+            #expect(outcome.status == 0, "commune \(arguments.joined(separator: " ")): \(outcome.output) \(outcome.errors)")
+            return outcome
+        }
+    }
+
+    /// A community with a name of its own, made by its owner.
+    static func community(named name: String) async throws -> TestServer {
+        let server = try await TestServer.start()
+        let owner = try await server.owner()
+        try await owner.connection.community("set_info", ["name": .string(name)])
+        await owner.connection.close()
+        return server
+    }
+
+    static func inviteLink(_ server: TestServer) async throws -> String { "\(server.baseURL)/#invite=\(try await server.invite())" }
+
+    /// Every byte of every file under `folder`.
+    static func files(under folder: URL) throws -> [(path: String, bytes: Data)] {
+        let paths = FileManager.default.enumerator(atPath: folder.path)?.allObjects as? [String] ?? []
+        return try paths.compactMap { relative in
+            let url = folder.appendingPathComponent(relative)
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), !isFolder.boolValue else { return nil }
+            return (relative, try Data(contentsOf: url))
+        }
+    }
+
+    /// `text` as UTF-8, UTF-16 in both byte orders, and the base64 of its UTF-8.
+    static func encodings(of text: String) -> [(String, Data)] {
+        var littleEndian = Data(), bigEndian = Data()
+        for unit in text.utf16 {
+            littleEndian += [UInt8(unit & 0xFF), UInt8(unit >> 8)]
+            bigEndian += [UInt8(unit >> 8), UInt8(unit & 0xFF)]
+        }
+        return [
+            ("UTF-8", Data(text.utf8)), ("UTF-16LE", littleEndian), ("UTF-16BE", bigEndian),
+            ("base64", Data(Data(text.utf8).base64EncodedString().utf8)),
+        ]
+    }
+
+    @Test("join two communities into a home; a second device sees and hears the list; the home's files hold no plaintext; tampering, other identities and removal")
+    func homeOfTwoCommunities() async throws {
+        let home = try await Self.community(named: "Hearth")
+        let alpha = try await Self.community(named: "Alpha Garden")
+        let beta = try await Self.community(named: "Beta Workshop")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("commune-home-\(UUIDString.random().value)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let cli = CLI(identity: folder.appendingPathComponent("identity.json"))
+
+        // Join the home's community, make it the home, then join the two others: each is added to the home.
+        try await cli.succeed(["join", try await Self.inviteLink(home), "--name", "Keeper"])
+        let set = try await cli.succeed(["home", "set", home.baseURL])
+        #expect(set.output.contains("Your home is now 'Hearth' at \(home.baseURL): 0 communities in it."))
+        let joinedAlpha = try await cli.succeed(["join", try await Self.inviteLink(alpha), "--name", "Zephyrine"])
+        #expect(joinedAlpha.output.contains("Joined 'Alpha Garden' at \(alpha.baseURL) as Zephyrine."))
+        #expect(joinedAlpha.output.contains("Added it to your home at \(home.baseURL) (position 0)."))
+        #expect(joinedAlpha.output.contains("General/"), "the channels are still printed")
+        let joinedBeta = try await cli.succeed(["join", try await Self.inviteLink(beta), "--name", "Quillon"])
+        #expect(joinedBeta.output.contains("Added it to your home at \(home.baseURL) (position 1)."))
+
+        let listed = try await cli.succeed(["home", "list"])
+        let lines = listed.output.split(separator: "\n").map(String.init)
+        #expect(lines.count == 2, "\(lines)")
+        #expect(lines.first?.hasPrefix("0  Alpha Garden  \(alpha.baseURL)  [") == true)
+        #expect(lines.last?.hasPrefix("1  Beta Workshop  \(beta.baseURL)  [") == true)
+        #expect(listed.errors.isEmpty)
+
+        // A second device with the same identity: the library opens the same list.
+        let file = try #require(try IdentityFile.load(from: cli.identity.path))
+        let identity = try file.identity()
+        let seal = HomeSeal(privateKey: identity.privateKey)
+        let device = try await home.connect()
+        _ = try await device.login(identity)
+        let deviceEvents = EventReader(device)
+        let list = try await device.getCommunities(seal: seal)
+        #expect(list.unreadable.isEmpty)
+        #expect(list.entries.map(\.address) == [alpha.baseURL, beta.baseURL])
+        #expect(list.entries.map(\.title) == ["Alpha Garden", "Beta Workshop"])
+        #expect(list.entries.map(\.position.description) == ["0", "1"])
+        #expect(list.entries.map { $0.secret?.username } == ["Zephyrine", "Quillon"])
+        #expect(list.entries.map { $0.secret?.communityKey } == [file.community(alpha.baseURL)?.communityKey, file.community(beta.baseURL)?.communityKey])
+        let alphaID = try #require(list.entries.first?.id), betaID = try #require(list.entries.last?.id)
+
+        // A move made with the CLI reaches the open device live, opened with the same key.
+        let moved = try await cli.succeed(["home", "move", "beta workshop", "5.1"])
+        #expect(moved.output.contains("Moved 'Beta Workshop' to position 5.1."))
+        let update = try await deviceEvents.nextUpdate(HomeFunction.communityUpdated)
+        guard case .updated(let entry)? = HomeEvent(update, seal: seal) else { throw TestFailure("not an opened update: \(update)") }
+        #expect(entry.id == betaID && entry.position.description == "5.1" && entry.title == "Beta Workshop" && entry.folder == 5)
+        #expect(try await device.getCommunities(seal: seal).entries.map(\.position.description) == ["0", "5.1"])
+        let folders = try await cli.succeed(["home", "list"])
+        let folderLines: [String] = folders.output.split(separator: "\n").map { line in String(line.split(separator: "  [").first ?? line) }
+        let expectedLines: [String] = ["0  Alpha Garden  \(alpha.baseURL)", "5  Folder 5/", "  5.1  Beta Workshop  \(beta.baseURL)"]
+        #expect(folderLines == expectedLines)
+
+        // A folder label added on the device names folder 5 in the CLI's list.
+        let label = HomeCommunity(id: .random(), position: HomePosition([5]), address: "", title: "Workbench")
+        try await device.addCommunity(label, seal: seal)
+        let labelled = try await cli.succeed(["home", "list"])
+        #expect(labelled.output.contains("\n5  Workbench/\n  5.1  Beta Workshop"))
+
+        // The home's files, while it runs (the WAL included): no address, title, username or community key.
+        var secrets = [alpha.baseURL, beta.baseURL, "Alpha Garden", "Beta Workshop", "Workbench", "Zephyrine", "Quillon"]
+        secrets += [alpha.baseURL, beta.baseURL].compactMap { file.community($0)?.communityKey }
+        let stored = try Self.files(under: home.directory)
+        #expect(stored.contains { $0.path == SQLiteStore.fileName })
+        // The scan does see what the home stores in plain text: the member's own name there.
+        #expect(stored.contains { $0.bytes.range(of: Data("Keeper".utf8)) != nil })
+        for (path, bytes) in stored {
+            for secret in secrets {
+                for (encoding, needle) in Self.encodings(of: secret) {
+                    #expect(bytes.range(of: needle) == nil, "\(path) holds '\(secret)' as \(encoding)")
+                }
+            }
+        }
+
+        // Another identity on the home: its own list is empty; the first member's entry is not its to change.
+        let mallory = try await home.member("mallory")
+        let malloryHome = try await mallory.connection.getCommunities(seal: HomeSeal(privateKey: mallory.identity.privateKey))
+        #expect(malloryHome.entries.isEmpty && malloryHome.unreadable.isEmpty)
+        await expectError(.forbidden) {
+            try await mallory.connection.updateCommunity(betaID, position: HomePosition([9]), seal: HomeSeal(privateKey: mallory.identity.privateKey))
+        }
+        await expectError(.forbidden) { try await mallory.connection.removeCommunity(betaID) }
+        #expect(try await device.getCommunities(seal: seal).entries.map(\.position.description) == ["0", "5", "5.1"])
+        await device.close()
+
+        // `--community` picks by name (any case) or URL; from the home alone, an identity that joined nothing here.
+        let members = try await cli.succeed(["members", "--community", "alpha garden"])
+        #expect(members.output.contains("Zephyrine"))
+        let keyOnly = folder.appendingPathComponent("key-and-home.json")
+        var bare = IdentityFile(identity: identity)
+        bare.home = home.baseURL
+        try bare.save(to: keyOnly.path)
+        let fromHome = try await cli.succeed(["members", "--community", "Beta Workshop"], identity: keyOnly)
+        #expect(fromHome.output.contains("Quillon"))
+        let unknown = try await cli.run(["members", "--community", "Gamma"], identity: keyOnly)
+        #expect(unknown.status != 0 && unknown.errors.contains("No community called 'Gamma' in this identity or in your home"))
+
+        // Someone with the home's files but not the key changes Alpha's sealed title (the server stopped meanwhile).
+        let port = home.ready.port
+        await home.stop()
+        let queue = try DatabaseQueue(path: home.directory.appendingPathComponent(SQLiteStore.fileName).path)
+        try await queue.write { db in
+            let title = try #require(try String.fetchOne(db, sql: "SELECT title FROM home_entries WHERE entry_id = ?", arguments: [alphaID.value]))
+            var characters = Array(title)
+            characters[20] = characters[20] == "A" ? "B" : "A"
+            try db.execute(sql: "UPDATE home_entries SET title = ? WHERE entry_id = ?", arguments: [String(characters), alphaID.value])
+        }
+        try queue.close()
+        let restarted = try await TestServer.start(directory: home.directory) { $0.port = port }
+        let tampered = try await cli.succeed(["home", "list"])
+        #expect(tampered.errors.contains("warning: 1 entry in your home could not be read — it was changed by someone without your key."))
+        #expect(!tampered.output.contains("Alpha Garden") && !tampered.output.contains(alpha.baseURL))
+        #expect(tampered.output.contains("0  (could not be read)  [\(alphaID)]"))
+        #expect(tampered.output.contains("  5.1  Beta Workshop  \(beta.baseURL)"))
+        let again = try await restarted.connect()
+        _ = try await again.login(identity)
+        let read = try await again.getCommunities(seal: seal)
+        #expect(read.unreadable.map(\.id) == [alphaID.value])
+        #expect(read.communities.map(\.title) == ["Beta Workshop"])
+        await again.close()
+
+        // Removing an entry (here the unreadable one by id, and Beta by title) does not leave the community.
+        try await cli.succeed(["home", "remove", alphaID.value])
+        let removed = try await cli.succeed(["home", "remove", "Beta Workshop"])
+        #expect(removed.output.contains("you are still a member of that community"))
+        let rest = try await cli.succeed(["home", "list"])
+        #expect(rest.output == "5  Workbench/\n" && rest.errors.isEmpty)
+        let stillMember = try await cli.succeed(["members", "--server", beta.baseURL])
+        #expect(stillMember.output.contains("Quillon"))
+        try await cli.succeed(["channels", "--community", "Alpha Garden"])
+
+        for server in [restarted, alpha, beta] { await server.stopAndRemove() }
+        try? FileManager.default.removeItem(at: folder)
+    }
+}
