@@ -12,7 +12,7 @@ import FoundationNetworking
 struct WebHeadersTests {
     static let contentSecurityPolicy =
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-        + "connect-src 'self' http: https: ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+        + "connect-src 'self' http: https: ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'self'; "
         + "form-action 'self'"
 
     func get(_ server: TestServer, _ path: String, method: String = "GET", headers: [String: String] = [:]) async throws -> HTTPURLResponse {

@@ -21,7 +21,7 @@ from browserkit import WEB_DIR, Browser, challenge_key, new_identity, seal_chall
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-    "connect-src 'self' http: https: ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    "connect-src 'self' http: https: ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'self'; form-action 'self'"
 )
 
 

@@ -13,10 +13,12 @@ import Logging
 /// policy can only add restrictions), so the policy names the schemes instead: `http: https: ws: wss:` (the browser
 /// still blocks `http:`/`ws:` from an `https:` page as mixed content). Images stay `'self' data: blob:`: another
 /// community's attachments are fetched with its bearer token and shown as `blob:` URLs, never loaded by address.
+/// `frame-ancestors 'self'`: only the client itself may frame its pages (a community opened from the rail is the
+/// same client in a frame of the same origin); no other site can, against clickjacking.
 struct WebHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     static var contentSecurityPolicy: String {
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-            + "connect-src 'self' http: https: ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+            + "connect-src 'self' http: https: ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'self'; "
             + "form-action 'self'"
     }
 

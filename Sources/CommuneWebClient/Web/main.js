@@ -85,7 +85,7 @@ function startSession(registration) {
   showScreen(registration ? "join" : "loading");
   $("loading-text").textContent = "Connecting…";
   const pinned = (storage.loadCommunity(ctx.baseUrl) || {}).community_key || null;
-  const conn = new Connection({ url: webSocketUrl(location), identity: store.get("identity"), registration, communityKey: pinned });
+  const conn = new Connection({ url: webSocketUrl(new URL(ctx.baseUrl)), identity: store.get("identity"), registration, communityKey: pinned });
   store.set({ conn });
   conn.addEventListener("state", (e) => store.set({ connection: e.detail }));
   conn.addEventListener("registered", () => bus.emit("registered"));

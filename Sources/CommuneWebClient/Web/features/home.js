@@ -17,7 +17,11 @@ import { codePointLength, homeUrl, parseInvite, webSocketUrl } from "../lib/prot
 import * as storage from "../lib/storage.js";
 import { $, errorText, h, show, toast } from "../lib/ui.js";
 
+/** This page is another page's frame for one community (see "Switching"): no rail, no home of its own. */
+const EMBEDDED = new URLSearchParams(location.search).get("embedded") === "1";
+
 let ctx = null;
+let shown = null; // the base URL of the community shown: this page's own (ctx.baseUrl) or one in a frame
 let homeConn = null; // the Connection to the home when it is another community (else the page's own)
 const others = new Map(); // base URL → {conn, reach: {state, error}, unread, mentions, timer}
 
@@ -226,6 +230,7 @@ function initials(title) {
 
 function communityItem(entry) {
   const here = entry.address === ctx.baseUrl;
+  const current = entry.address === shown;
   const other = others.get(entry.address);
   const reach = here ? { state: "online", error: "" } : other ? other.reach : { state: "connecting", error: "" };
   const unread = other ? other.unread : 0;
@@ -234,8 +239,16 @@ function communityItem(entry) {
   return h(
     "li",
     {
-      className: `rail-community${here ? " current" : ""}`,
+      className: `rail-community${current ? " current" : ""}`,
       draggable: Boolean(entry.id),
+      tabIndex: 0,
+      attrs: { role: "button", "aria-current": current ? "page" : "false" },
+      on: {
+        click: () => showCommunity(entry.address, true),
+        keydown: (e) => {
+          if (e.key === "Enter" && e.target === e.currentTarget) showCommunity(entry.address, true);
+        },
+      },
       dataset: { address: entry.address, entryId: entry.id || "", state: reach.state, position: entry.position || "" },
     },
     h(
@@ -250,7 +263,6 @@ function communityItem(entry) {
       { className: "rail-text" },
       h("span", { className: "rail-title", textContent: title, title: entry.address }),
       reach.error ? h("span", { className: "rail-error", textContent: reach.error, attrs: { role: "status" } }) : null,
-      here ? h("span", { className: "rail-note muted", textContent: "this page" }) : null,
     ),
     entry.id
       ? h("button", {
@@ -259,7 +271,12 @@ function communityItem(entry) {
           title: `Remove ${title} from your home (you stay a member)`,
           attrs: { "aria-label": `Remove ${title} from your home` },
           textContent: "✕",
-          on: { click: () => removeFromHome(entry) },
+          on: {
+            click: (e) => {
+              e.stopPropagation();
+              removeFromHome(entry);
+            },
+          },
         })
       : null,
   );
@@ -294,6 +311,46 @@ function renderRail() {
   document.body.dataset.home = home.state;
   show($("rail-use-home"), !identity.home);
   show($("rail-join"), Boolean(identity.home));
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// Switching: another community is shown without a reload, as this same client in a frame of this origin
+// (`/?community=<its base URL>&embedded=1`: lib/storage.js pageCommunity), kept once opened so that switching back is
+// instant and its connection stays. The address bar says `?community=<base URL>`, so a reload (or a shared link on
+// this browser) opens that community as this page's own.
+
+function pageUrlFor(address) {
+  return address === location.origin ? "/" : `/?community=${encodeURIComponent(address)}`;
+}
+
+function showCommunity(address, push) {
+  if (address === shown) return;
+  if (address !== ctx.baseUrl) {
+    const known = storage.loadCommunity(address);
+    if (!known || !known.registered) {
+      toast({ kind: "error", title: "Not signed in there", message: `This browser has not signed in to ${address} yet; it is tried again by itself.`, timeout: 6000 });
+      return;
+    }
+  }
+  shown = address;
+  const frames = $("community-frames");
+  let frame = null;
+  for (const f of frames.querySelectorAll("iframe")) {
+    const mine = f.dataset.address === address;
+    f.hidden = !mine;
+    if (mine) frame = f;
+  }
+  if (address !== ctx.baseUrl && !frame) {
+    const src = address === location.origin ? "/?embedded=1" : `/?community=${encodeURIComponent(address)}&embedded=1`;
+    frame = h("iframe", { className: "community-frame", src, title: address, dataset: { address } });
+    frames.append(frame);
+  }
+  const framed = address !== ctx.baseUrl;
+  show(frames, framed);
+  document.body.classList.toggle("framed", framed);
+  document.body.dataset.shown = address;
+  if (push) history.pushState({ community: address }, "", pageUrlFor(address));
+  renderRail();
 }
 
 // -------------------------------------------------------------------------------------------------------------
@@ -485,6 +542,13 @@ function openJoinDialog() {
 
 export function install(context) {
   ctx = context;
+  shown = ctx.baseUrl;
+  if (EMBEDDED) {
+    document.body.dataset.embedded = "1";
+    return;
+  }
+  document.body.dataset.shown = shown;
+  window.addEventListener("popstate", () => showCommunity(storage.pageCommunity(), false));
   ctx.bus.on("signed-in", ({ first }) => {
     if (first) startHome();
     else if (homeHere()) loadHome();
@@ -498,5 +562,5 @@ export function install(context) {
 
 /** The home's updates when the home is the community serving this page (else they come on the home's connection). */
 export const updates = Object.fromEntries(
-  Object.entries(homeUpdates).map(([result, handler]) => [result, (update) => homeHere() && handler(update)]),
+  Object.entries(homeUpdates).map(([result, handler]) => [result, (update) => !EMBEDDED && homeHere() && handler(update)]),
 );

@@ -1,15 +1,20 @@
 // Image attachments over HTTP (docs/PROTOCOL.md, "Attachments (HTTP)"): uploads with POST /api/attachments and
-// downloads with GET /api/attachments/<id>, both with `Authorization: Bearer <session_token>`. Downloaded images
+// downloads with GET /api/attachments/<id> on the page's community (lib/storage.js pageCommunity), both with
+// `Authorization: Bearer <session_token>`. Downloaded images
 // are shown through blob: URLs (the page's Content-Security-Policy allows `img-src blob:`), in attachmentBox.
 
 import { ServerError } from "./connection.js";
 import { openDialog } from "./dialogs.js";
+import { pageCommunity } from "./storage.js";
 import { errorText, h } from "./ui.js";
 
 /** The largest upload the server takes (8 MiB). */
 export const MAX_ATTACHMENT_BYTES = 8 * 1024 * 1024;
 /** At most this many attachments per message. */
 export const MAX_ATTACHMENTS = 4;
+
+/** The community whose attachments this page uses (another origin's answer through its CORS, PROTOCOL.md). */
+const API = `${pageCommunity()}/api/attachments`;
 
 async function failure(response) {
   let body = null;
@@ -30,7 +35,7 @@ export async function uploadAttachment(file, token) {
   }
   let response;
   try {
-    response = await fetch("/api/attachments", {
+    response = await fetch(API, {
       method: "POST",
       headers: { Authorization: `Bearer ${token}`, "Content-Type": file.type || "application/octet-stream" },
       body: file,
@@ -58,7 +63,7 @@ export function attachmentUrl(id, token) {
     promise = (async () => {
       let used = token();
       for (let attempt = 0; attempt < 2; attempt++) {
-        const response = await fetch(`/api/attachments/${encodeURIComponent(id)}`, {
+        const response = await fetch(`${API}/${encodeURIComponent(id)}`, {
           headers: { Authorization: `Bearer ${used}` },
           credentials: "omit",
         });

@@ -3,6 +3,7 @@
 
 import { ConnectionLost } from "./connection.js";
 import { disambiguators, nameNode } from "./names.js";
+import { pageCommunity } from "./storage.js";
 import { firstKey } from "./tree.js";
 import { errorToast, h } from "./ui.js";
 
@@ -25,7 +26,8 @@ export function createContext({ store, bus, codecs }) {
     store,
     bus,
     codecs,
-    baseUrl: location.origin,
+    /** The base URL of the community this page is a client of (lib/storage.js pageCommunity). */
+    baseUrl: pageCommunity(),
 
     /** The codec module of a tree node, or null for a codec this client does not know. */
     codecOf,

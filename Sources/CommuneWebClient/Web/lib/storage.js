@@ -63,6 +63,25 @@ export function loadCommunity(baseUrl) {
   return communities()[baseUrl] || null;
 }
 
+/**
+ * The community this page is a client of: `?community=<base URL>` when it names a community this browser has
+ * signed in to (one of the member's home, opened from the rail), else the page's own origin. A link naming any
+ * other community is ignored, so that no link can point this identity at a server it never joined.
+ */
+export function pageCommunity(loc = location) {
+  const wanted = new URLSearchParams(loc.search).get("community");
+  if (!wanted) return loc.origin;
+  let origin = null;
+  try {
+    const url = new URL(wanted);
+    if (url.protocol === "http:" || url.protocol === "https:") origin = url.origin;
+  } catch {
+    return loc.origin;
+  }
+  const known = origin ? loadCommunity(origin) : null;
+  return known && known.registered ? origin : loc.origin;
+}
+
 /** Merges fields into the record of the community at baseUrl. */
 export function updateCommunity(baseUrl, fields) {
   const all = communities();
