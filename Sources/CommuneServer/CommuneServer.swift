@@ -178,6 +178,7 @@ public final class CommuneServer: Sendable {
         let webSocketRouter = Router(context: WebSocketChannelContext.self)
         webSocketRouter.ws("/") { inbound, outbound, context in
             let channel = context.requestContext.channel
+            ConnectionGuard.startKeepAlive(on: channel, every: self.configuration.pingInterval)
             let writer: NIOLoopBound<RawFrameWriter>
             do {
                 writer = try await RawFrameWriter.install(on: channel)
@@ -218,13 +219,15 @@ public final class CommuneServer: Sendable {
         if let backend = self.callBackend {
             let calls = CallSocketRoute(community: self.community, backend: backend, events: self.callEvents, logger: self.logger)
             webSocketRouter.ws(RouterPath(stringLiteral: VoiceChannelCodec.callSocketPath)) { inbound, outbound, context in
+                ConnectionGuard.startKeepAlive(on: context.requestContext.channel, every: self.configuration.pingInterval)
                 await calls.run(inbound: inbound, outbound: outbound, admission: await ConnectionGuard.admission(of: context.requestContext.channel))
             }
         }
 
         let webSocket = WebSocketServerConfiguration(
             maxFrameSize: self.configuration.maxFrameBytes,
-            autoPing: .enabled(timePeriod: self.configuration.pingInterval),
+            // Keep-alive pings are the ConnectionGuard's timer (ConnectionGuard.startKeepAlive), not a task per connection.
+            autoPing: .disabled,
             closeTimeout: self.configuration.closeTimeout,
             validateUTF8: true
         )

@@ -108,6 +108,7 @@ extension ConnectionGuard {
 
     func frameComplete() -> Failure? {
         self.frames.inPayload = false
+        if self.frames.opcode == 0xA { self.awaitingPong = false }
         guard self.frames.opcode < 0x8, self.frames.fin else { return nil }
         self.frames.inMessage = false
         self.frames.messageBytes = 0

@@ -18,6 +18,9 @@ import NIOCore
 ///   login or `maxMessageBytes` after (1009), checked from the frame header, before its payload is buffered; and the
 ///   first message must come within ``ConnectionLimits/requestHeadTimeout`` of the upgrade (1008).
 ///
+/// Keep-alive (``startKeepAlive(every:)``) is a timer here too: once a WebSocket is open, a ping every period, and a
+/// ping left unanswered for a whole period closes the connection (1001) as a refusal does.
+///
 /// A refusal is written straight to the socket, the write side is shut, and what the client still sends is read
 /// and discarded for ``ConnectionLimits/lingerTimeout`` (so the answer is not lost to a reset) before the socket is
 /// closed. Used on the channel's event loop only.
@@ -55,6 +58,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     var idleSince = NIODeadline.now()
     /// When the current request head began, or the WebSocket upgrade was read.
     var phaseStarted = NIODeadline.now()
+    /// The next keep-alive ping, and whether the last one is still unanswered.
+    var pingTimer: Scheduled<Void>?
+    var awaitingPong = false
 
     init(limits: ConnectionLimits, maxMessageBytes: Int, admission: ConnectionAdmission, refusal: ConnectionLimiter.Refusal? = nil) {
         self.limits = limits
@@ -81,6 +87,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         self.timer?.cancel()
         self.timer = nil
+        self.stopKeepAlive()
         // The end of the stream after a refusal closes the socket outright (its write side is already shut): tell the
         // handlers behind first, so an HTTP upgrade still waiting for a request ends quietly.
         if case .lingering = self.mode { self.signalInputClosed(context: context) }
@@ -99,6 +106,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         self.context = nil
         self.timer?.cancel()
         self.timer = nil
+        self.stopKeepAlive()
     }
 
     func start(context: ChannelHandlerContext) {
@@ -180,6 +188,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func fail(_ failure: Failure, context: ChannelHandlerContext) {
         self.timer?.cancel()
         self.timer = nil
+        self.stopKeepAlive()
         let bytes: ByteBuffer
         switch failure {
         case .silent:
@@ -206,6 +215,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func closeNow(context: ChannelHandlerContext) {
         self.timer?.cancel()
         self.timer = nil
+        self.stopKeepAlive()
         self.mode = .lingering
         guard context.channel.isActive else { return }
         // Tell the handlers behind that no more input comes (an HTTP upgrade still waiting ends quietly), then close.
@@ -268,6 +278,35 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             break
         }
         if case .head = self.mode, self.timer == nil, context.channel.isActive { self.armTimer(context: context) }
+    }
+
+    // MARK: Keep-alive
+
+    /// Pings the client every `interval` from now on; a ping still unanswered when the next is due closes the
+    /// connection with 1001. An event-loop timer per connection instead of a task (a task keeps its stack's memory).
+    func startKeepAlive(every interval: TimeAmount) {
+        guard let context = self.context, self.pingTimer == nil, case .webSocket = self.mode else { return }
+        self.pingTimer = context.eventLoop.assumeIsolated().scheduleTask(in: interval) {
+            self.pingTimer = nil
+            guard case .webSocket = self.mode, context.channel.isActive else { return }
+            if self.awaitingPong { return self.fail(.webSocket(1001, "ping timeout"), context: context) }
+            self.awaitingPong = true
+            // FIN, opcode 9 (ping), no payload: the client answers with an empty pong.
+            context.writeAndFlush(self.wrapOutboundOut(.byteBuffer(context.channel.allocator.buffer(bytes: [0x89, 0x00]))), promise: nil)
+            self.startKeepAlive(every: interval)
+        }
+    }
+
+    func stopKeepAlive() {
+        self.pingTimer?.cancel()
+        self.pingTimer = nil
+    }
+
+    /// Starts ``startKeepAlive(every:)`` on `channel`'s guard, from outside its event loop (once the WebSocket is open).
+    static func startKeepAlive(on channel: any Channel, every interval: Duration) {
+        channel.eventLoop.execute {
+            (try? channel.pipeline.syncOperations.handler(type: ConnectionGuard.self))?.startKeepAlive(every: TimeAmount(interval))
+        }
     }
 
     // MARK: HTTP request heads
