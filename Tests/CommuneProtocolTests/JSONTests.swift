@@ -27,6 +27,17 @@ struct JSONTests {
     }
 
     @Test(
+        "writes strings byte for byte: escapes first, last, side by side and between runs of other text",
+        arguments: [
+            ("", #""""#), ("plain é 😀", #""plain é 😀""#), ("\"", #""\"""#), ("\\\"\n", #""\\\"\n""#),
+            ("\u{1}a\rb\tc\u{7F}", #""\u0001a\rb\tc\u007f""#), ("\u{202E}x\"y\\", #""\#u{202E}x\"y\\""#),
+        ]
+    )
+    func writesStrings(text: String, json: String) {
+        #expect(JSONValue.string(text).jsonString == json)
+    }
+
+    @Test(
         "rejects malformed text",
         arguments: ["", "{", "{\"a\":}", "[1,]", "{\"a\":1}x", "tru", "\"\\q\"", "\"\\ud800\"", "01", "1.", "{'a':1}", "\"a\nb\""]
     )
