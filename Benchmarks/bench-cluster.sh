@@ -4,7 +4,8 @@
 # PostgreSQL is a private cluster (scripts/test-postgres) in a temporary folder, on a Unix socket, stopped at the
 # end; synchronous_commit and fsync stay on. Every setup gets a database of its own. The nodes and PostgreSQL run on
 # core 0 (PostgreSQL's processes are moved there once started; its backends, forked later, inherit it), the
-# generators on core 1. Nodes listen on 127.0.0.1 only.
+# generators on core 1; CLUSTER_PG_CORE (scripts/bench --postgres-core) puts PostgreSQL on another core instead.
+# Nodes listen on 127.0.0.1 only.
 
 CLUSTER_NODE_PIDS=()
 CLUSTER_PG_DIR=""
@@ -18,14 +19,14 @@ cluster_start_postgres() {
     CLUSTER_PG_PID="$(head -n 1 "$CLUSTER_PG_DIR/data/postmaster.pid")"
     local pid
     for pid in "$CLUSTER_PG_PID" $(pgrep -P "$CLUSTER_PG_PID"); do
-        taskset -a -p -c "$BENCH_SERVER_CORE" "$pid" >/dev/null 2>&1 || true
+        taskset -a -p -c "${CLUSTER_PG_CORE:-$BENCH_SERVER_CORE}" "$pid" >/dev/null 2>&1 || true
     done
     local version sync fsync
     version="$(psql "$CLUSTER_PG_URL" -Atc 'SHOW server_version')"
     sync="$(psql "$CLUSTER_PG_URL" -Atc 'SHOW synchronous_commit')"
     fsync="$(psql "$CLUSTER_PG_URL" -Atc 'SHOW fsync')"
     bench_log "PostgreSQL $version: synchronous_commit = $sync, fsync = $fsync"
-    CLUSTER_PG_SETTINGS="PostgreSQL $version, synchronous_commit = $sync, fsync = $fsync"
+    CLUSTER_PG_SETTINGS="PostgreSQL $version, synchronous_commit = $sync, fsync = $fsync, on core ${CLUSTER_PG_CORE:-$BENCH_SERVER_CORE} (nodes on core $BENCH_SERVER_CORE, generators on core $BENCH_CLIENT_CORE)"
 }
 
 # A fresh database; prints its URL.
