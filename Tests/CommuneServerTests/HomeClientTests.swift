@@ -232,4 +232,51 @@ struct HomeClientTests {
         for server in [restarted, alpha, beta] { await server.stopAndRemove() }
         try? FileManager.default.removeItem(at: folder)
     }
+
+    @Test("home add by hand, folders by position, and what the CLI refuses (no home, a home not joined, taken or malformed positions, an ambiguous title)")
+    func addByHand() async throws {
+        let home = try await Self.community(named: "Hearth")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("commune-home-\(UUIDString.random().value)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let cli = CLI(identity: folder.appendingPathComponent("identity.json"))
+        try await cli.succeed(["join", try await Self.inviteLink(home), "--name", "Keeper"])
+
+        let noHome = try await cli.run(["home", "list"])
+        #expect(noHome.status == 1 && noHome.errors.contains("This identity keeps no home: choose one of your communities with `commune home set URL`."))
+        let notJoined = try await cli.run(["home", "set", "http://127.0.0.1:9"])
+        #expect(notJoined.status == 1 && notJoined.errors.contains("This identity has not joined http://127.0.0.1:9"))
+        try await cli.succeed(["home", "set", home.baseURL])
+        let empty = try await cli.succeed(["home", "list"])
+        #expect(empty.output == "Your home is empty: `commune home add URL`, or join a community.\n")
+
+        let added = try await cli.succeed(["home", "add", "http://10.0.0.7:1984", "--title", "Book club", "--position", "2.1"])
+        #expect(added.output.hasPrefix("Added 'Book club' (http://10.0.0.7:1984) to your home at position 2.1 (id "))
+        let again = try await cli.run(["home", "add", "http://10.0.0.7:1984/"])
+        #expect(again.status == 1 && again.errors.contains("http://10.0.0.7:1984 is in your home already"))
+        let taken = try await cli.run(["home", "add", "http://10.0.0.8:1984", "--position", "2.1"])
+        #expect(taken.status == 1 && taken.errors.contains("(invalid_argument)") && taken.errors.contains("2.1"))
+        let malformed = try await cli.run(["home", "add", "http://10.0.0.8:1984", "--position", "01"])
+        #expect(malformed.status != 0 && malformed.errors.contains("'01' is not a position"))
+        // Without --position: after the last top-level number in use (folder 2), titled by its address.
+        let next = try await cli.succeed(["home", "add", "http://10.0.0.8:1984"])
+        #expect(next.output.contains("to your home at position 3 "))
+        try await cli.succeed(["home", "add", "http://10.0.0.9:1984", "--title", "book CLUB"])
+        let ambiguous = try await cli.run(["home", "move", "Book club", "7"])
+        #expect(ambiguous.status == 1 && ambiguous.errors.contains("'Book club' is the title of 2 entries"))
+
+        let listed = try await cli.succeed(["home", "list"])
+        let lines: [String] = listed.output.split(separator: "\n").map { line in String(line.split(separator: "  [").first ?? line) }
+        let expected: [String] = [
+            "2  Folder 2/", "  2.1  Book club  http://10.0.0.7:1984", "3  http://10.0.0.8:1984  http://10.0.0.8:1984", "4  book CLUB  http://10.0.0.9:1984",
+        ]
+        #expect(lines == expected)
+        // Nothing of it reached the home's files in plain text.
+        for (path, bytes) in try Self.files(under: home.directory) {
+            for secret in ["10.0.0.7", "10.0.0.8", "10.0.0.9", "Book club", "book CLUB"] {
+                #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(path) holds '\(secret)'")
+            }
+        }
+        await home.stopAndRemove()
+        try? FileManager.default.removeItem(at: folder)
+    }
 }
