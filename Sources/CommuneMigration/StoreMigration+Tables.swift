@@ -157,5 +157,12 @@ extension StoreMigration {
             [("channel_id", .integer), ("message_id", .integer), ("emoji", .text), ("user_id", .text), ("time", .integer)]
         ),
         Table("pins", key: ["channel_id", "message_id"], [("channel_id", .integer), ("message_id", .integer), ("pinned_by", .text), ("time", .integer)]),
+        Table(
+            "home_entries", key: ["member_id", "entry_id"],
+            [
+                ("member_id", .text), ("entry_id", .text), ("position", .text), ("address", .text), ("title", .text), ("secret", .text),
+                ("updated_at", .integer),
+            ]
+        ),
     ]
 }

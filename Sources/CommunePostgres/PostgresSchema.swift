@@ -246,6 +246,26 @@ enum PostgresSchema {
                 "CREATE TABLE cluster_presence (node TEXT NOT NULL, member_id TEXT NOT NULL, PRIMARY KEY (node, member_id))",
             ]
         ),
+        // Homes (PostgresStore+Home.swift), as the SQLite store's v12-home-entries.
+        Migration(
+            name: "v7-home-entries",
+            statements: [
+                """
+                CREATE TABLE home_entries (
+                    member_id TEXT NOT NULL,
+                    entry_id TEXT NOT NULL,
+                    position TEXT NOT NULL,
+                    address TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    secret TEXT,
+                    updated_at BIGINT NOT NULL,
+                    PRIMARY KEY (member_id, entry_id),
+                    UNIQUE (member_id, position)
+                )
+                """,
+                "CREATE INDEX home_entries_entry ON home_entries (entry_id)",
+            ]
+        ),
     ]
 
     /// `text` as an SQL string literal (standard_conforming_strings, PostgreSQL's default since 9.1).

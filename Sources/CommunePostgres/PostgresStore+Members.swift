@@ -92,6 +92,8 @@ extension PostgresStore: MemberStore {
             }
             try await connection.query("DELETE FROM members WHERE user_id = \(id.value)", logger: self.logger)
             try await connection.query("DELETE FROM reactions WHERE user_id = \(id.value)", logger: self.logger)
+            // Their home goes with them.
+            try await connection.query("DELETE FROM home_entries WHERE member_id = \(id.value)", logger: self.logger)
             if let ban {
                 // A ban replaces any earlier one of the same id or key (SQLite's INSERT OR REPLACE).
                 let key = ByteBuffer(bytes: ban.publicKey)

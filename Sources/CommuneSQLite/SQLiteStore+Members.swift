@@ -80,6 +80,8 @@ extension SQLiteStore {
             try db.execute(sql: "DELETE FROM members WHERE user_id = ?", arguments: [id.value])
             // A member who is gone no longer counts in any reaction (a scan of the reactions: removals are rare).
             try db.execute(sql: "DELETE FROM reactions WHERE user_id = ?", arguments: [id.value])
+            // Their home goes with them.
+            try db.execute(sql: "DELETE FROM home_entries WHERE member_id = ?", arguments: [id.value])
             if let ban {
                 try db.execute(
                     sql: """

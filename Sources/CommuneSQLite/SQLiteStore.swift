@@ -260,6 +260,26 @@ public final class SQLiteStore: CommunityStore {
                     """
             )
         }
+        // Homes (SQLiteStore+Home.swift): each member's list of communities, sealed by their client; positions are
+        // unique per member, and entry_id is indexed to tell another member's entry (forbidden) from none.
+        migrator.registerMigration("v12-home-entries") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE home_entries (
+                        member_id TEXT NOT NULL,
+                        entry_id TEXT NOT NULL,
+                        position TEXT NOT NULL,
+                        address TEXT NOT NULL,
+                        title TEXT NOT NULL,
+                        secret TEXT,
+                        updated_at INTEGER NOT NULL,
+                        PRIMARY KEY (member_id, entry_id),
+                        UNIQUE (member_id, position)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX home_entries_entry ON home_entries (entry_id);
+                    """
+            )
+        }
         return migrator
     }
 }

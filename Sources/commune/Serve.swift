@@ -63,6 +63,13 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
+            "Whether members may keep their home (their list of communities, sealed by their client) here.", valueName: "on|off"
+        )
+    )
+    var homes: OnOff = .on
+
+    @Option(
+        help: ArgumentHelp(
             "Voice calls: auto (through the SFU when Janus is installed, else browser to browser), sfu, mesh or off.",
             valueName: "auto|sfu|mesh|off"
         )
@@ -238,6 +245,7 @@ struct Serve: AsyncParsableCommand {
             configuration.connectionLimits.maxConnectionsBeforeLogin = .max
         }
         try self.configureVoice(&configuration.voice)
+        configuration.community.homes = self.homes == .on
         configuration.metricsToken = try self.metricsToken()
         guard (0...3_600).contains(self.shutdownDelay) else { throw CommandFailure("--shutdown-delay must be 0 to 3600 seconds.") }
         configuration.shutdownDelay = .seconds(self.shutdownDelay)
@@ -320,6 +328,12 @@ extension Serve {
 }
 
 extension VoiceConfiguration.Mode: ExpressibleByArgument {}
+
+/// A feature turned `on` or `off` on the command line (`--homes on|off`).
+enum OnOff: String, ExpressibleByArgument, Sendable {
+    case on
+    case off
+}
 
 /// A port range on the command line: `20000-20999`.
 struct PortRange: ExpressibleByArgument, CustomStringConvertible {

@@ -39,6 +39,8 @@ struct MigrateStoreTests {
         var storedMembers: Set<Member>
         var readState: [ChannelReadState]
         var pins: [FunctionResult]
+        /// The reader's home (get_communities).
+        var home: FunctionResult
         var settings: [String: String]
         var interactables: [Interactable]
         var groups: Set<Group>
@@ -66,6 +68,7 @@ struct MigrateStoreTests {
                 try await owner.connection.call(TextFunction.getPins, on: self.general),
                 try await owner.connection.call(TextFunction.getPins, on: self.plans),
             ],
+            home: try await reader.connection.community("get_communities"),
             // The community key and the rest; the public URL a server records is its own (each test server's port).
             settings: try await store.settings().filter { $0.key != "server.public_url" },
             interactables: try await store.interactables().sorted { $0.id < $1.id },
@@ -128,6 +131,9 @@ struct MigrateStoreTests {
         }
         _ = try await bob.connection.markRead(self.general, upTo: 4_000)
         _ = try await alice.connection.markRead(self.plans, upTo: 2_000)
+        // Two entries in Alice's home, one with a secret.
+        _ = try await alice.connection.community("add_community", HomeTests.entry(.random(), position: "1", secret: HomeTests.sealed(120)))
+        _ = try await alice.connection.community("add_community", HomeTests.entry(.random(), position: "1.1"))
         let before = try await self.view(server, owner: owner, reader: alice)
         #expect(before.pages[0].map(\.messageID).max() == 5_000 && before.pages[3].map(\.messageID).min() == 1)
         let (_, bytes) = try await AttachmentUploader.download(file.attachmentID, baseURL: server.baseURL, sessionToken: bob.welcome.sessionToken)
@@ -147,6 +153,7 @@ struct MigrateStoreTests {
             #expect(byTable["channel_heads"]?.destination == 2 && byTable["attachments"]?.destination == 1)
             #expect(byTable["reactions"]?.destination == 6 && byTable["pins"]?.destination == 4)
             #expect((byTable["mentions"]?.destination ?? 0) >= 4 && (byTable["read_marks"]?.destination ?? 0) >= 2)
+            #expect(byTable["home_entries"]?.destination == 2)
             // Progress comes in batches: messages 0, 700, 1,400, …, 10,000 of 10,000.
             let messages = seen.filter { $0.table == "messages" }
             #expect(messages.map(\.done) == Array(stride(from: 0, to: 10_000, by: 700)) + [10_000])
@@ -169,6 +176,7 @@ struct MigrateStoreTests {
             #expect(after.members == before.members)
             #expect(after.readState == before.readState)
             #expect(after.pins == before.pins)
+            #expect(after.home == before.home && before.home.payload["communities"]?.arrayValue?.count == 2)
             #expect(after.settings == before.settings)
             #expect(after.interactables == before.interactables)
             #expect(after.groups == before.groups)

@@ -38,7 +38,7 @@ public struct CodecRegistry: Sendable {
         features: [
             MemberListFeature(), MemberFunctions(), GroupFunctions(), InviteFunctions(), InfoFunctions(), AuditFunctions(),
             SearchFunctions(),
-            ReadStateFunctions(),
+            ReadStateFunctions(), HomeFunctions(),
         ]
     )
 

@@ -31,6 +31,11 @@ public struct CommunityConfiguration: Sendable {
     public var maxPinsPerChannel: Int = 50
     /// Most distinct members (and `@everyone`) one message may mention.
     public var maxMentionsPerMessage: Int = 20
+    /// Whether members may keep their home here (`add_community`, `get_communities`, …: ``HomeFunctions``);
+    /// `commune serve --homes off` turns it off.
+    public var homes: Bool = true
+    /// Most entries one member's home may hold.
+    public var maxHomeEntries: Int = 500
     /// How long an HTTP session token from login stays valid, in milliseconds.
     public var sessionTokenLifetimeMilliseconds: Int64 = 24 * 3_600_000
 

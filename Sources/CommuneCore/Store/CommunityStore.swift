@@ -8,7 +8,8 @@ import CommuneProtocol
 /// for a reason the client should hear about throw ``StoreError``; anything else is reported to the client as
 /// `internal_error`.
 public typealias CommunityStore = SettingsStore & StructureStore & MemberStore & GroupStore & InviteStore & AttachmentStore
-    & AuditStore & MessageStore & SearchStore & ReactionStore & PinStore & ReadStateStore & StoreHealthCheck
+    & AuditStore & MessageStore & SearchStore & ReactionStore & PinStore & ReadStateStore & HomeStore
+    & StoreHealthCheck
 
 /// A store failure the client is told about.
 public enum StoreError: Error, Sendable, Hashable {

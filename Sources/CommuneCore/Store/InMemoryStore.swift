@@ -27,6 +27,8 @@ public final class InMemoryStore: CommunityStore {
         var pins: [Int64: [Pin]] = [:]
         /// Read marks: member → channel → last message id read.
         var readMarks: [UUIDString: [Int64: Int64]] = [:]
+        /// Homes: member → entry id → entry.
+        var homes: [UUIDString: [UUIDString: HomeEntry]] = [:]
     }
 
     private struct MessageSlot: Hashable {
@@ -188,6 +190,7 @@ public final class InMemoryStore: CommunityStore {
     public func removeMember(_ id: UUIDString, ban: Ban?, vengeance: Bool) async throws -> [String] {
         self.state.withLock { state in
             state.members[id] = nil
+            state.homes[id] = nil
             if let ban { state.bans[ban.userID] = ban }
             // A member who is gone no longer counts in any reaction.
             for (slot, reactions) in state.reactions where reactions.contains(where: { $0.member == id }) {
@@ -461,6 +464,29 @@ public final class InMemoryStore: CommunityStore {
                     }
                 )
             }
+        }
+    }
+
+    // MARK: Homes
+
+    public func homeEntries(memberID: UUIDString) async throws -> [HomeEntry] {
+        self.state.withLock { state in (state.homes[memberID] ?? [:]).values.sorted(by: HomeEntry.listOrder) }
+    }
+
+    public func changeHome(memberID: UUIDString, _ change: HomeChange, limit: Int) async throws -> HomeOutcome {
+        self.state.withLock { state in
+            guard state.members[memberID] != nil else { return .notFound }
+            let home = state.homes[memberID] ?? [:]
+            let id = change.entryID
+            let elsewhere = home[id] == nil && state.homes.contains { $0.key != memberID && $0.value[id] != nil }
+            let slots = home.values.map { HomeRules.Slot(id: $0.id, position: $0.position) }
+            let decision = HomeRules.decide(change, slots: slots, target: home[id], elsewhere: elsewhere, limit: limit)
+            switch decision.write {
+            case .insert(let entry)?, .replace(let entry)?: state.homes[memberID, default: [:]][entry.id] = entry
+            case .delete(let id)?: state.homes[memberID]?[id] = nil
+            case nil: break
+            }
+            return decision.outcome
         }
     }
 }
