@@ -42,6 +42,7 @@ struct GuardedChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
         case .success(let admission):
             channel.closeFuture.whenComplete { _ in admission.closed() }
             do {
+                try channel.syncOptions?.setOption(ChannelOptions.recvAllocator, value: Self.receiveBuffers)
                 try channel.pipeline.syncOperations.addHandler(
                     ConnectionGuard(limits: limits, maxMessageBytes: self.maxMessageBytes, admission: admission)
                 )
@@ -53,6 +54,13 @@ struct GuardedChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
                 return .accepted(value)
             }
         }
+    }
+
+    /// How a connection's reads are buffered: swift-nio keeps each connection's receive buffers (up to four) for
+    /// reuse, at the size they were made; starting at 512 bytes instead of swift-nio's 2,048 keeps an idle chat
+    /// connection's small (its frames are a few hundred bytes), and a connection reading more grows them as it goes.
+    static var receiveBuffers: AdaptiveRecvByteBufferAllocator {
+        AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536)
     }
 
     func handle(value: Value, logger: Logger) async {
