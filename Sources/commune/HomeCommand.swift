@@ -82,17 +82,26 @@ struct HomeCommand: AsyncParsableCommand {
             if let position, HomePosition(position) == nil {
                 throw ValidationError("'\(position)' is not a position: 1 to 3 numbers 0 to 999999 joined by dots (3, 2.1).")
             }
+            if let title {
+                let trimmed = title.trimmingCharacters(in: .whitespacesAndNewlines)
+                guard (1...Self.maxTitleLength).contains(trimmed.unicodeScalars.count), HomeListing.shown(trimmed) == trimmed else {
+                    throw ValidationError("--title must be 1 to \(Self.maxTitleLength) characters without control characters.")
+                }
+            }
         }
+
+        /// As long as a community's name may be.
+        static let maxTitleLength = 64
 
         func run() async throws {
             try await self.options.withHome { session, file in
                 let joined = file.community(self.url)
-                let title = self.title ?? joined?.name ?? IdentityFile.normalized(self.url)
+                let title = self.title?.trimmingCharacters(in: .whitespacesAndNewlines) ?? joined?.name ?? IdentityFile.normalized(self.url)
                 let position = self.position.flatMap(HomePosition.init)
                 guard let added = try await session.add(self.url, title: title, secret: joined.map(HomeCommunity.Secret.init), position: position) else {
                     throw CommandFailure("\(IdentityFile.normalized(self.url)) is in your home already (`commune home list`).")
                 }
-                Output.line("Added '\(added.title)' (\(added.address)) to your home at position \(added.position) (id \(added.id)).")
+                Output.line("Added '\(HomeListing.shown(added.title))' (\(HomeListing.shown(added.address))) to your home at position \(added.position) (id \(added.id)).")
             }
         }
     }
@@ -133,7 +142,7 @@ struct HomeCommand: AsyncParsableCommand {
             try await self.options.withHome { session, _ in
                 let id = try HomeListing.find(self.entry, in: try await session.list())
                 let moved = try await session.connection.updateCommunity(id, position: HomePosition(self.position), seal: session.seal)
-                Output.line("Moved '\(moved.title)' to position \(moved.position).")
+                Output.line("Moved '\(HomeListing.shown(moved.title))' to position \(moved.position).")
             }
         }
     }

@@ -27,8 +27,8 @@ enum HomeListing {
             }
         }
         for entry in list.entries {
-            let text = entry.isFolderLabel ? "" : "\(entry.position)  \(entry.title)  \(entry.address)  [\(entry.id)]"
-            place(Row(position: entry.position.components, text: text), isLabel: entry.isFolderLabel, title: entry.title)
+            let text = entry.isFolderLabel ? "" : "\(entry.position)  \(Self.shown(entry.title))  \(Self.shown(entry.address))  [\(entry.id)]"
+            place(Row(position: entry.position.components, text: text), isLabel: entry.isFolderLabel, title: Self.shown(entry.title))
         }
         for entry in list.unreadable {
             let position = entry.position.flatMap(HomePosition.init)
@@ -44,6 +44,19 @@ enum HomeListing {
         return lines.enumerated().sorted { lhs, rhs in
             lhs.element.key == rhs.element.key ? lhs.offset < rhs.offset : lhs.element.key.lexicographicallyPrecedes(rhs.element.key)
         }.map(\.element.text)
+    }
+
+    /// A title or address as one line of a terminal: control characters and line separators (which another client
+    /// of the member could have sealed) become U+FFFD, so an entry cannot add lines or move the cursor.
+    static func shown(_ text: String) -> String {
+        var shown = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar.properties.generalCategory {
+            case .control, .lineSeparator, .paragraphSeparator: shown.append("\u{FFFD}")
+            default: shown.append(scalar)
+            }
+        }
+        return String(shown)
     }
 
     /// The id of the entry `text` names: its id (readable or not), else the one readable entry with that title.

@@ -3,6 +3,7 @@ import CommuneCore
 import CommuneProtocol
 import CommuneServer
 import CommuneSQLite
+import Crypto
 import Foundation
 import GRDB
 import Testing
@@ -270,13 +271,72 @@ struct HomeClientTests {
             "2  Folder 2/", "  2.1  Book club  http://10.0.0.7:1984", "3  http://10.0.0.8:1984  http://10.0.0.8:1984", "4  book CLUB  http://10.0.0.9:1984",
         ]
         #expect(lines == expected)
+
+        // Hostile titles: the CLI refuses control characters in --title; one sealed by another client of the member
+        // is listed on its one line, its control characters shown as U+FFFD (a bidi override stays: it is text).
+        let escape = try await cli.run(["home", "add", "http://10.0.0.10:1984", "--title", "a\u{1B}[2Jb"])
+        #expect(escape.status != 0 && escape.errors.contains("--title must be 1 to 64 characters without control characters."))
+        let file = try #require(try IdentityFile.load(from: cli.identity.path))
+        let identity = try file.identity()
+        let device = try await home.connect()
+        _ = try await device.login(identity)
+        let hostile = HomeCommunity(id: .random(), position: HomePosition([9]), address: "http://10.0.0.10:1984\r", title: "Evil\nline\u{202E}\u{1B}[2J")
+        try await device.addCommunity(hostile, seal: HomeSeal(privateKey: identity.privateKey))
+        await device.close()
+        let shown = try await cli.succeed(["home", "list"])
+        let last = try #require(shown.output.split(separator: "\n").last)
+        #expect(last == "9  Evil\u{FFFD}line\u{202E}\u{FFFD}[2J  http://10.0.0.10:1984\u{FFFD}  [\(hostile.id)]")
+        #expect(shown.output.split(separator: "\n").count == expected.count + 1)
+
         // Nothing of it reached the home's files in plain text.
         for (path, bytes) in try Self.files(under: home.directory) {
-            for secret in ["10.0.0.7", "10.0.0.8", "10.0.0.9", "Book club", "book CLUB"] {
+            for secret in ["10.0.0.7", "10.0.0.8", "10.0.0.9", "10.0.0.10", "Book club", "book CLUB", "Evil"] {
                 #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(path) holds '\(secret)'")
             }
         }
         await home.stopAndRemove()
         try? FileManager.default.removeItem(at: folder)
+    }
+
+    @Test("opening entries: a secret that is not a JSON object, a malformed id or position, a missing field are unreadable; where the next entry goes")
+    func opening() throws {
+        let seal = HomeSeal(privateKey: Curve25519.KeyAgreement.PrivateKey())
+        func wire(_ id: String, position: String = "1", title: String? = "T", secret: String? = nil) -> JSONValue {
+            var object: [String: JSONValue] = [
+                "id": .string(id), "position": .string(position), "updated_at": "2026-12-02T03:05:00.000Z",
+                "community_address": .string(seal.seal("http://h:1", field: .communityAddress, entryID: id)),
+            ]
+            if let title { object["community_title"] = .string(seal.seal(title, field: .communityTitle, entryID: id)) }
+            if let secret { object["community_secret"] = .string(seal.seal(secret, field: .communitySecret, entryID: id)) }
+            return .object(object)
+        }
+        let good = UUIDString.random().value
+        let upper = UUIDString.random().value
+        let values: [JSONValue] = [
+            wire(good, position: "2.1", secret: #"{"community_key":"a2V5","username":"z","later":1}"#),
+            wire(upper.uppercased(), position: "0"),
+            wire(UUIDString.random().value, secret: "[1, 2]"),
+            wire(UUIDString.random().value, secret: "not json"),
+            wire(UUIDString.random().value, title: nil),
+            wire("not-a-uuid"),
+            wire(UUIDString.random().value, position: "01"),
+        ]
+        let list = HomeList(opening: values, with: seal)
+        #expect(list.entries.map(\.id.value) == [upper, good])
+        #expect(list.entries.last?.secret == HomeCommunity.Secret(communityKey: "a2V5", username: "z"))
+        #expect(list.unreadable.map(\.reason) == [
+            "community_secret is not a JSON object", "community_secret is not a JSON object", "community_title is missing",
+            "its id is not a UUID", "its position is malformed",
+        ])
+        #expect(list.unreadableNotice == "5 entries in your home could not be read — they were changed by someone without your key.")
+        // After the last top-level number of every entry, the unreadable ones' included.
+        #expect(list.nextTopLevelPosition == HomePosition([3]))
+        #expect(HomeList(entries: []).nextTopLevelPosition == HomePosition([0]))
+        let full = HomeList(entries: [HomeCommunity(id: .random(), position: HomePosition([999_999]), address: "", title: "")])
+        #expect(full.nextTopLevelPosition == nil)
+        // An update that does not open is an event of its own, not an entry.
+        let tampered = FunctionResult(codec: "community", address: .community, result: HomeFunction.communityUpdated, payload: ["community": values[2]])
+        guard case .unreadable(let entry)? = HomeEvent(tampered, seal: seal) else { throw TestFailure("not reported as unreadable") }
+        #expect(entry.reason == "community_secret is not a JSON object")
     }
 }
