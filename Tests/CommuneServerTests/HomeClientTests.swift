@@ -298,6 +298,37 @@ struct HomeClientTests {
         try? FileManager.default.removeItem(at: folder)
     }
 
+    @Test("a join while the home is down still joins (a warning says the home was not changed); home add later fills the entry from the identity file")
+    func joinWithTheHomeDown() async throws {
+        let home = try await Self.community(named: "Hearth")
+        let garden = try await Self.community(named: "Garden")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("commune-home-\(UUIDString.random().value)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let cli = CLI(identity: folder.appendingPathComponent("identity.json"))
+        try await cli.succeed(["join", try await Self.inviteLink(home), "--name", "Keeper"])
+        try await cli.succeed(["home", "set", home.baseURL])
+        let port = home.ready.port
+        await home.stop()
+
+        let joined = try await cli.succeed(["join", try await Self.inviteLink(garden), "--name", "Rowan"])
+        #expect(joined.output.contains("Joined 'Garden' at \(garden.baseURL) as Rowan."))
+        #expect(joined.errors.hasPrefix("warning: could not add it to your home at \(home.baseURL): "))
+        #expect(try IdentityFile.load(from: cli.identity.path)?.community(garden.baseURL)?.username == "Rowan")
+
+        let restarted = try await TestServer.start(directory: home.directory) { $0.port = port }
+        let added = try await cli.succeed(["home", "add", garden.baseURL])
+        #expect(added.output.contains("Added 'Garden' (\(garden.baseURL)) to your home at position 0"))
+        let file = try #require(try IdentityFile.load(from: cli.identity.path))
+        let identity = try file.identity()
+        let device = try await restarted.connect()
+        _ = try await device.login(identity)
+        let list = try await device.getCommunities(seal: HomeSeal(privateKey: identity.privateKey))
+        #expect(list.communities.map(\.secret) == [HomeCommunity.Secret(communityKey: file.community(garden.baseURL)?.communityKey, username: "Rowan")])
+        await device.close()
+        for server in [restarted, garden] { await server.stopAndRemove() }
+        try? FileManager.default.removeItem(at: folder)
+    }
+
     @Test("opening entries: a secret that is not a JSON object, a malformed id or position, a missing field are unreadable; where the next entry goes")
     func opening() throws {
         let seal = HomeSeal(privateKey: Curve25519.KeyAgreement.PrivateKey())
