@@ -3,6 +3,7 @@ import CommuneCore
 import CommuneProtocol
 import CommuneServer
 import CommuneSQLite
+import CommunePostgres
 import Foundation
 import GRDB
 import Testing
@@ -278,6 +279,31 @@ struct HomeTests {
         let members = try await queue.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT member_id FROM home_entries") }
         #expect(members == [owner.identity.userID.value])
         try? FileManager.default.removeItem(at: server.directory)
+    }
+
+    @Test("on a cluster, a change made through one node reaches the member's device on another, and nobody else")
+    func acrossNodes() async throws {
+        let nodes = try await ClusterTests.Nodes.start(2)
+        do {
+            let alice = try await nodes[0].member("alice", invite: try #require(nodes[0].ready.ownerInvite).code)
+            let bob = try await nodes[1].member("bob")
+            let phone = try await nodes[1].connect()
+            _ = try await phone.login(alice.identity)
+            let phoneEvents = EventReader(phone)
+            let id = UUIDString.random()
+            let added = try await self.add(Self.entry(id, position: "1"), on: alice.connection)
+            #expect(try await phoneEvents.nextUpdate("community_added", timeout: .seconds(10)).payload["community"] == added)
+            let moved = try await phone.community("update_community", ["id": .string(id.value), "position": "2.1"])
+            #expect(try await alice.events.nextUpdate("community_updated", timeout: .seconds(10)).payload == moved.payload)
+            #expect(try await self.list(alice.connection) == [try #require(moved.payload["community"])])
+            // Bob, on the phone's node, heard none of it: his next update is Alice's message.
+            try await alice.connection.sendMessage("marker", to: ChannelAddress(path: "General", name: "General"))
+            #expect(try await bob.events.nextUpdate(TextFunction.messageLive, timeout: .seconds(10)).payload["message"]?.stringValue == "marker")
+        } catch {
+            await nodes.stop()
+            throw error
+        }
+        await nodes.stop()
     }
 
     @Test("the home survives a restart, and the file holds exactly the strings the client sent")
