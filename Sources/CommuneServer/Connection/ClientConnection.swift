@@ -17,7 +17,14 @@ final class ClientConnection: Sendable {
     let community: Community
     let hub: ConnectionHub
     let configuration: ServerConfiguration
-    let logger: Logger
+    /// The server's logger; ``logger`` adds this connection's id when something is logged (a logger kept with its
+    /// own metadata cost each idle connection about 1 KiB).
+    private let serverLogger: Logger
+    var logger: Logger {
+        var logger = self.serverLogger
+        logger[metadataKey: "connection"] = "\(self.id)"
+        return logger
+    }
 
     private struct State {
         var session = SessionStateMachine()
@@ -55,9 +62,7 @@ final class ClientConnection: Sendable {
         self.community = community
         self.hub = hub
         self.configuration = configuration
-        var logger = logger
-        logger[metadataKey: "connection"] = "\(id)"
-        self.logger = logger
+        self.serverLogger = logger
     }
 
     var member: Member? { self.state.withLock { $0.session.member } }
