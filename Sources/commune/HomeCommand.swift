@@ -8,9 +8,10 @@ struct HomeCommand: AsyncParsableCommand {
         commandName: "home",
         abstract: "Your home: the list of your communities, kept by one of them for all your devices.",
         discussion: """
-            Everything about a community in the list (address, title, your name and its key) is encrypted with a
-            key derived from your identity before it leaves this machine: the home's server keeps only sealed
+            Everything about a community in the list (address, title, your name and its key) is encrypted with a \
+            key derived from your identity before it leaves this machine: the home's server keeps only sealed \
             values and the positions. `commune join` adds each community you join to your home.
+
             Positions are "x", "x.y" or "x.y.z": entries sharing x with two or more numbers are in folder x.
             """,
         subcommands: [SetHome.self, AddEntry.self, ListEntries.self, MoveEntry.self, RemoveEntry.self]
