@@ -14,17 +14,28 @@ extension PostgresStore: MemberStore {
 
     public func members() async throws -> [Member] {
         try await self.rows(
-            "SELECT user_id, username, public_key, group_name, joined_at, status, status_text, suppressed FROM members ORDER BY joined_at, user_id"
-        ) { row in
-            let (id, username, key, group, joinedAt, status, statusText, suppressed) =
-                try row.decode((String, String, ByteBuffer, String, Int64, String, String, Bool).self)
-            guard let id = UUIDString(id) else { return nil }
-            var member = Member(id: id, username: username, publicKey: Array(key.readableBytesView), group: group, joinedAt: joinedAt)
-            member.status = MemberStatus(rawValue: status) ?? .online
-            member.statusText = statusText
-            member.suppressed = suppressed
-            return member
-        }.compactMap { $0 }
+            "SELECT user_id, username, public_key, group_name, joined_at, status, status_text, suppressed FROM members ORDER BY joined_at, user_id",
+            Self.member
+        ).compactMap { $0 }
+    }
+
+    public func member(_ id: UUIDString) async throws -> Member? {
+        try await self.rows(
+            "SELECT user_id, username, public_key, group_name, joined_at, status, status_text, suppressed FROM members WHERE user_id = \(id.value)",
+            Self.member
+        ).compactMap { $0 }.first
+    }
+
+    /// A member from a row of `user_id, username, public_key, group_name, joined_at, status, status_text, suppressed`.
+    private static func member(_ row: PostgresRow) throws -> Member? {
+        let (id, username, key, group, joinedAt, status, statusText, suppressed) =
+            try row.decode((String, String, ByteBuffer, String, Int64, String, String, Bool).self)
+        guard let id = UUIDString(id) else { return nil }
+        var member = Member(id: id, username: username, publicKey: Array(key.readableBytesView), group: group, joinedAt: joinedAt)
+        member.status = MemberStatus(rawValue: status) ?? .online
+        member.statusText = statusText
+        member.suppressed = suppressed
+        return member
     }
 
     public func registerMember(_ member: Member, inviteCode: String?, now: Int64) async throws -> Member {

@@ -7,18 +7,27 @@ import GRDB
 extension SQLiteStore {
     public func members() async throws -> [Member] {
         try await self.pool.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT user_id, username, public_key, group_name, joined_at, status, status_text, suppressed FROM members"
-            ).compactMap { row in
-                guard let id = UUIDString(row["user_id"]) else { return nil }
-                let key: Data = row["public_key"]
-                var member = Member(id: id, username: row["username"], publicKey: Array(key), group: row["group_name"], joinedAt: row["joined_at"])
-                member.status = MemberStatus(rawValue: row["status"]) ?? .online
-                member.statusText = row["status_text"]
-                member.suppressed = row["suppressed"]
-                return member
-            }
+            try Row.fetchAll(db, sql: "SELECT \(Self.memberColumns) FROM members").compactMap(Self.member)
         }
+    }
+
+    public func member(_ id: UUIDString) async throws -> Member? {
+        try await self.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.memberColumns) FROM members WHERE user_id = ?", arguments: [id.value]).flatMap(Self.member)
+        }
+    }
+
+    /// The columns ``member(_:)-swift.type.method`` reads.
+    private static let memberColumns = "user_id, username, public_key, group_name, joined_at, status, status_text, suppressed"
+
+    private static func member(_ row: Row) -> Member? {
+        guard let id = UUIDString(row["user_id"]) else { return nil }
+        let key: Data = row["public_key"]
+        var member = Member(id: id, username: row["username"], publicKey: Array(key), group: row["group_name"], joinedAt: row["joined_at"])
+        member.status = MemberStatus(rawValue: row["status"]) ?? .online
+        member.statusText = row["status_text"]
+        member.suppressed = row["suppressed"]
+        return member
     }
 
     public func registerMember(_ member: Member, inviteCode: String?, now: Int64) async throws -> Member {

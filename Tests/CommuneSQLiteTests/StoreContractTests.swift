@@ -125,6 +125,15 @@ struct StoreContractTests {
         let stored = try await store.registerMember(self.member("alice", key: 1), inviteCode: "abc", now: 10)
         #expect(stored.group == "moderator")
         #expect(try await store.invites().first?.usesLeft == 1)
+        // Read back by id as written, changes included; an unknown id is nobody.
+        var changed = stored
+        changed.username = "alice two"
+        changed.status = .away
+        changed.statusText = "lunch"
+        changed.suppressed = true
+        try await store.updateMember(changed)
+        #expect(try await store.member(stored.id) == changed)
+        #expect(try await store.member(.random()) == nil)
     }
 
     @Test("refused registrations change nothing", arguments: StoreKind.allCases)
@@ -336,6 +345,7 @@ struct StoreContractTests {
         #expect(try await store.messages(channelID: 1, before: nil, skip: 0, limit: 10).map(\.text) == ["hi", TextFunction.removedText])
         #expect(try await store.attachment("m1") == nil)
         #expect(try await store.members().map(\.username) == ["alice"])
+        #expect(try await store.member(mallory.id) == nil)
         #expect(try await store.bans() == [ban])
         await #expect(throws: StoreError.banned("This identity is banned from this community.")) {
             try await store.registerMember(mallory, inviteCode: nil, now: 6)

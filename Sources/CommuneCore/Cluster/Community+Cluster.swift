@@ -40,7 +40,7 @@ extension Community {
             let info = CommunityInfo(settings: try await self.store.settings(), defaultName: self.configuration.defaultName)
             self.state.withLock { $0.info = info }
         case .member(let id):
-            let member = try await self.store.members().first { $0.id == id }
+            let member = try await self.store.member(id)
             self.state.withLock { state in
                 if let old = state.members[id] { state.membersByKey.remove(X25519Key.canonical(old.publicKey)) }
                 state.members[id] = member

@@ -152,6 +152,10 @@ public final class InMemoryStore: CommunityStore {
         self.state.withLock { Array($0.members.values) }
     }
 
+    public func member(_ id: UUIDString) async throws -> Member? {
+        self.state.withLock { $0.members[id] }
+    }
+
     public func registerMember(_ member: Member, inviteCode: String?, now: Int64) async throws -> Member {
         try self.state.withLock { state in
             var group = member.group

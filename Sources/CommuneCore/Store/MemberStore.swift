@@ -3,6 +3,8 @@ import CommuneProtocol
 /// Members, their registration through invites, and bans.
 public protocol MemberStore: Sendable {
     func members() async throws -> [Member]
+    /// One member as stored, or `nil` when there is none with that id (another node's change, read by itself).
+    func member(_ id: UUIDString) async throws -> Member?
     /// Consumes one use of the invite and adds the member, atomically. A `nil` invite registers into the
     /// member's own group (a public community's open door).
     ///
