@@ -14,7 +14,7 @@ struct HomeCommand: AsyncParsableCommand {
 
             Positions are "x", "x.y" or "x.y.z": entries sharing x with two or more numbers are in folder x.
             """,
-        subcommands: [SetHome.self, AddEntry.self, ListEntries.self, MoveEntry.self, RemoveEntry.self]
+        subcommands: [SetHome.self, AddEntry.self, ListEntries.self, MoveEntry.self, NameFolder.self, RemoveEntry.self]
     )
 
     struct Options: ParsableArguments {
@@ -83,16 +83,20 @@ struct HomeCommand: AsyncParsableCommand {
             if let position, HomePosition(position) == nil {
                 throw ValidationError("'\(position)' is not a position: 1 to 3 numbers 0 to 999999 joined by dots (3, 2.1).")
             }
-            if let title {
-                let trimmed = title.trimmingCharacters(in: .whitespacesAndNewlines)
-                guard (1...Self.maxTitleLength).contains(trimmed.unicodeScalars.count), HomeListing.shown(trimmed) == trimmed else {
-                    throw ValidationError("--title must be 1 to \(Self.maxTitleLength) characters without control characters.")
-                }
-            }
+            if let title { _ = try Self.checkedTitle(title, option: "--title") }
         }
 
         /// As long as a community's name may be.
         static let maxTitleLength = 64
+
+        /// `title` trimmed, or a usage error when it is empty, too long or holds control characters.
+        static func checkedTitle(_ title: String, option: String) throws -> String {
+            let trimmed = title.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard (1...Self.maxTitleLength).contains(trimmed.unicodeScalars.count), HomeListing.shown(trimmed) == trimmed else {
+                throw ValidationError("\(option) must be 1 to \(Self.maxTitleLength) characters without control characters.")
+            }
+            return trimmed
+        }
 
         func run() async throws {
             try await self.options.withHome { session, file in
@@ -144,6 +148,47 @@ struct HomeCommand: AsyncParsableCommand {
                 let id = try HomeListing.find(self.entry, in: try await session.list())
                 let moved = try await session.connection.updateCommunity(id, position: HomePosition(self.position), seal: session.seal)
                 Output.line("Moved '\(HomeListing.shown(moved.title))' to position \(moved.position).")
+            }
+        }
+    }
+
+    struct NameFolder: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "folder",
+            abstract: "Name folder N: the entries at N.1, N.2, … (a label kept, sealed, at position N).",
+            discussion: "Naming it again renames it. Every client of yours shows the same name."
+        )
+
+        @Argument(help: "The folder's number (the x of x.y).") var number: Int
+        @Argument(help: "Its name.") var name: String
+        @OptionGroup var options: Options
+
+        func validate() throws {
+            guard (0...HomePosition.maxComponent).contains(self.number) else {
+                throw ValidationError("A folder's number is 0 to \(HomePosition.maxComponent), not \(self.number).")
+            }
+            _ = try AddEntry.checkedTitle(self.name, option: "The folder's name")
+        }
+
+        func run() async throws {
+            let name = try AddEntry.checkedTitle(self.name, option: "The folder's name")
+            let position = HomePosition([self.number])
+            try await self.options.withHome { session, _ in
+                let list = try await session.list()
+                if let label = list.entries.first(where: { $0.isFolderLabel && $0.position == position }) {
+                    try await session.connection.updateCommunity(label.id, title: name, seal: session.seal)
+                    Output.line("Folder \(self.number) is now called '\(HomeListing.shown(name))'.")
+                    return
+                }
+                if let holder = list.entries.first(where: { $0.position == position }) {
+                    throw CommandFailure(
+                        "Position \(position) holds '\(HomeListing.shown(holder.title))', and a folder's name is kept there: move it first (`commune home move`)."
+                    )
+                }
+                let label = HomeCommunity(id: .random(), position: position, address: "", title: name)
+                _ = try await session.connection.addCommunity(label, seal: session.seal)
+                let inside = list.communities.filter { $0.position.components.count >= 2 && $0.position.components[0] == self.number }.count
+                Output.line("Folder \(self.number) is called '\(HomeListing.shown(name))' (\(inside == 1 ? "1 community" : "\(inside) communities") in it).")
             }
         }
     }

@@ -272,6 +272,19 @@ struct HomeClientTests {
         ]
         #expect(lines == expected)
 
+        // Folder 2 named, then renamed: a label at position 2 (the same on every client); position 3 holds a community.
+        let named = try await cli.succeed(["home", "folder", "2", "Reading"])
+        #expect(named.output == "Folder 2 is called 'Reading' (1 community in it).\n")
+        let renamed = try await cli.succeed(["home", "folder", "2", "Books"])
+        #expect(renamed.output == "Folder 2 is now called 'Books'.\n")
+        let occupied = try await cli.run(["home", "folder", "3", "Work"])
+        #expect(occupied.status == 1 && occupied.errors.contains("Position 3 holds 'http://10.0.0.8:1984', and a folder's name is kept there"))
+        let badName = try await cli.run(["home", "folder", "5", "a\u{1B}b"])
+        #expect(badName.status != 0 && badName.errors.contains("The folder's name must be 1 to 64 characters without control characters."))
+        let folders = try await cli.succeed(["home", "list"])
+        #expect(folders.output.split(separator: "\n").prefix(2).map(String.init).first == "2  Books/")
+        #expect(folders.output.split(separator: "\n").count == expected.count)
+
         // Hostile titles: the CLI refuses control characters in --title; one sealed by another client of the member
         // is listed on its one line, its control characters shown as U+FFFD (a bidi override stays: it is text).
         let escape = try await cli.run(["home", "add", "http://10.0.0.10:1984", "--title", "a\u{1B}[2Jb"])
@@ -290,7 +303,7 @@ struct HomeClientTests {
 
         // Nothing of it reached the home's files in plain text.
         for (path, bytes) in try Self.files(under: home.directory) {
-            for secret in ["10.0.0.7", "10.0.0.8", "10.0.0.9", "10.0.0.10", "Book club", "book CLUB", "Evil"] {
+            for secret in ["10.0.0.7", "10.0.0.8", "10.0.0.9", "10.0.0.10", "Book club", "book CLUB", "Evil", "Reading", "Books"] {
                 #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(path) holds '\(secret)'")
             }
         }
