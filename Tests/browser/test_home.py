@@ -347,3 +347,29 @@ def test_an_unreachable_community_says_so_and_removing_does_not_leave(communitie
     finally:
         client.close()
     assert ann.css("#rail-list .rail-community .rail-error") == []
+
+
+def test_at_phone_width_the_rail_stays_above_a_framed_community(communities, browsers):
+    a, b = communities
+    ann = browsers("ann")
+    # B was removed from the rail above: Ann adds it again (she is still a member there: no second registration).
+    ann.one("#rail-join").click()
+    ann.wait_visible("#dlg-link")
+    ann.one("#dlg-link").send_keys(b.invite())
+    ann.one("#app-dialog .dialog-submit").click()
+    ann.wait(lambda _: any(r["address"] == base(b) and r["state"] == "online" for r in rail(ann)), message=f"{rail(ann)}")
+    ann.driver.set_window_size(400, 800)
+    try:
+        ann.one("#open-sidebar").click()  # the channels drawer holds the rail at this width
+        ann.wait(lambda _: rail_item(ann, base(b)).is_displayed())
+        rail_item(ann, base(b)).click()
+        ann.wait(lambda _: ann.one(f"#community-frames iframe[data-address='{base(b)}']").is_displayed())
+        assert ann.one("#home-rail").is_displayed()
+        rail_box = ann.one("#home-rail").rect
+        frame_box = ann.one("#community-frames").rect
+        assert rail_box["y"] + rail_box["height"] <= frame_box["y"] + 1 and frame_box["width"] >= 390
+        ann.screenshot("home-phone.png")
+        rail_item(ann, base(a)).click()
+        ann.wait(lambda _: ann.one("#chat").is_displayed())
+    finally:
+        ann.driver.set_window_size(1280, 860)

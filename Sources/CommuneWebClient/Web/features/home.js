@@ -348,6 +348,9 @@ function showCommunity(address, push) {
   const framed = address !== ctx.baseUrl;
   show(frames, framed);
   document.body.classList.toggle("framed", framed);
+  // At phone width the rail was opened in the channels drawer: the drawer closes (framed, the rail is a strip on top).
+  document.body.classList.remove("sidebar-open");
+  show($("scrim"), false);
   document.body.dataset.shown = address;
   if (push) history.pushState({ community: address }, "", pageUrlFor(address));
   renderRail();
