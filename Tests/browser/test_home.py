@@ -76,6 +76,14 @@ def rail(browser: Browser) -> list[dict]:
     )
 
 
+def join_from_rail(browser: Browser, invite: str) -> None:
+    """'+ Join a community' on the rail with another community's invite link."""
+    browser.one("#rail-join").click()
+    browser.wait_visible("#dlg-link")
+    browser.one("#dlg-link").send_keys(invite)
+    browser.one("#app-dialog .dialog-submit").click()
+
+
 def rail_problem(browser: Browser) -> str:
     return browser.driver.execute_script("const p = document.getElementById('rail-problem'); return p.hidden ? '' : p.textContent;")
 
@@ -105,10 +113,7 @@ def test_ann_makes_her_first_community_her_home(communities, browsers):
 def test_ann_joins_another_community_from_the_rail(communities, browsers):
     a, b = communities
     ann = browsers("ann")
-    ann.one("#rail-join").click()
-    ann.wait_visible("#dlg-link")
-    ann.one("#dlg-link").send_keys(b.invite())
-    ann.one("#app-dialog .dialog-submit").click()
+    join_from_rail(ann, b.invite())
     ann.wait(lambda _: len(rail(ann)) == 2, message="B never appeared on Ann's rail")
     ann.wait(lambda _: rail(ann)[1]["state"] == "online", message=f"B never connected: {rail(ann)}")
     entries = rail(ann)
@@ -321,10 +326,7 @@ def test_an_unreachable_community_says_so_and_removing_does_not_leave(communitie
     # Put B back in Ann's home through the page (the forged entry stays unreadable), then stop B.
     ann.driver.refresh()
     ann.wait_screen("main")
-    ann.one("#rail-join").click()
-    ann.wait_visible("#dlg-link")
-    ann.one("#dlg-link").send_keys(b.invite())
-    ann.one("#app-dialog .dialog-submit").click()
+    join_from_rail(ann, b.invite())
     ann.wait(
         lambda _: any(r["address"] == base(b) and r["state"] == "online" for r in rail(ann)),
         message=f"B not back on the rail: {rail(ann)}; the dialog says {dialog_error(ann)!r}",
@@ -353,10 +355,7 @@ def test_at_phone_width_the_rail_stays_above_a_framed_community(communities, bro
     a, b = communities
     ann = browsers("ann")
     # B was removed from the rail above: Ann adds it again (she is still a member there: no second registration).
-    ann.one("#rail-join").click()
-    ann.wait_visible("#dlg-link")
-    ann.one("#dlg-link").send_keys(b.invite())
-    ann.one("#app-dialog .dialog-submit").click()
+    join_from_rail(ann, b.invite())
     ann.wait(lambda _: any(r["address"] == base(b) and r["state"] == "online" for r in rail(ann)), message=f"{rail(ann)}")
     ann.driver.set_window_size(400, 800)
     try:
