@@ -85,7 +85,8 @@ def join_from_rail(browser: Browser, invite: str) -> None:
 
 
 def rail_problem(browser: Browser) -> str:
-    return browser.driver.execute_script("const p = document.getElementById('rail-problem'); return p.hidden ? '' : p.textContent;")
+    return browser.driver.execute_script(
+        "const p = document.getElementById('rail-problem'); return p.hidden ? '' : p.querySelector('.rail-problem-text').textContent;")
 
 
 def dialog_error(browser: Browser) -> str:
@@ -318,12 +319,20 @@ def test_a_forged_entry_is_reported_not_shown(communities, browsers):
         assert [r["address"] for r in rail(browser)] == [base(a)]
     path = laptop.screenshot("home-forged-entry.png")
     assert_not_blank(path)
+    # Ann removes it from her laptop: gone from her home on the server, and the report goes on both pages.
+    forged = entry_of(a, identity, base(b))["id"]
+    laptop.one("#rail-problem .rail-forget").click()
+    laptop.one("#app-dialog .dialog-submit").click()
+    for browser in (laptop, ann):
+        browser.wait(lambda _, br=browser: rail_problem(br) == "", message=f"{browser.name} still reports the removed entry")
+    ids = [e["id"] for e in home_call(a, identity, "get_communities", {})["communities"]]
+    assert forged not in ids and here["id"] in ids, ids
 
 
 def test_an_unreachable_community_says_so_and_removing_does_not_leave(communities, browsers):
     a, b = communities
     ann = browsers("ann")
-    # Put B back in Ann's home through the page (the forged entry stays unreadable), then stop B.
+    # Put B back in Ann's home through the page (the forged entry was removed), then stop B.
     ann.driver.refresh()
     ann.wait_screen("main")
     join_from_rail(ann, b.invite())

@@ -306,7 +306,12 @@ function renderRail() {
   }
   list.replaceChildren(...nodes);
   const problem = home.state === "error" ? home.error : unreadableText(home.unreadable.length);
-  $("rail-problem").textContent = problem;
+  // Entries nobody can read any more can still go: their ids are known, and they keep positions taken.
+  const forget =
+    home.state !== "error" && home.unreadable.length
+      ? h("button", { className: "link-button rail-forget", type: "button", textContent: "Remove", on: { click: () => removeUnreadable() } })
+      : null;
+  $("rail-problem").replaceChildren(h("span", { className: "rail-problem-text", textContent: problem }), ...(forget ? [" ", forget] : []));
   show($("rail-problem"), Boolean(problem));
   document.body.dataset.home = home.state;
   show($("rail-use-home"), !identity.home);
@@ -440,6 +445,25 @@ async function removeFromHome(entry) {
     },
   });
   if (ok) dropEntry(entry.id);
+}
+
+/** Removes the entries of the home that could not be read (changed by someone without the member's key). */
+async function removeUnreadable() {
+  const ids = ctx.store.get("home").unreadable.map((u) => u.id);
+  if (!ids.length) return;
+  const ok = await openDialog({
+    title: ids.length === 1 ? "Remove the entry that could not be read?" : `Remove the ${ids.length} entries that could not be read?`,
+    lead: [
+      "Someone without your key changed them, so what they held cannot be known. Removing them frees their places in your home; you stay a member of every community, and can add one again.",
+    ],
+    submitText: "Remove",
+    danger: true,
+    onSubmit: async () => {
+      for (const id of ids) await callHome("remove_community", { id });
+      return true;
+    },
+  });
+  if (ok) for (const id of ids) dropEntry(id);
 }
 
 function hereAsEntry() {
