@@ -43,9 +43,18 @@ struct TypingTests {
         let alice = try await server.member("alice")
         let bob = try await server.member("bob")
         let carol = try await server.member("carol")
-        for _ in 0..<5 { try await alice.connection.typing(in: self.general) }
+        // Five calls at once (each answered); only a burst that fits in the window must make one broadcast: on a
+        // starved machine (CI's 2 cores running every suite) five calls one after another once took over 3 s.
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<5 { group.addTask { try await alice.connection.typing(in: self.general) } }
+            try await group.waitForAll()
+        }
+        let burst = ContinuousClock.now - start
         #expect(try await self.hearsTyping(bob) != nil)
-        #expect(try await self.hearsTyping(bob) == nil, "a second broadcast inside the window")
+        if burst < TypingThrottle().window {  // the server's window (the default one)
+            #expect(try await self.hearsTyping(bob) == nil, "a second broadcast inside the window")
+        }
         // Another channel, and another member, are not held back by Alice's General.
         try await alice.connection.typing(in: self.rules)
         #expect(try await self.hearsTyping(bob)?.address == self.rules)
