@@ -135,21 +135,24 @@ SIDEBAR = "return Array.from(document.querySelectorAll('#channel-tree li.occupan
 # in `field` (or, with field null, becomes "present" or "absent") is kept in window.__seen[token]; it must show
 # something else first, so a change is timed, not a state. A MutationObserver sees each re-render as it happens, so
 # the time is the page's, not that of this test's polling.
+# Watches the whole page, not one #channel-tree element: a sidebar drawn anew (a reconnect on a loaded machine) would
+# leave an observer of the old element blind (a CI run's "never saw Bob join" with Bob shown in the sidebar). seen_at
+# also runs the check at each poll, so a change is caught even if no mutation reached the observer.
 ARM = """
 const [who, field, value, token] = arguments;
 window.__seen = window.__seen || {};
-const tree = document.getElementById('channel-tree');
+window.__checks = window.__checks || {};
 let before = false;
 const check = () => {
   if (window.__seen[token]) return;
-  const li = tree.querySelector(`li.occupant[data-user-id='${who}']`);
+  const li = document.querySelector(`#channel-tree li.occupant[data-user-id='${who}']`);
   const shown = field === null ? (li ? 'present' : 'absent') : li ? li.dataset[field] : undefined;
   if (shown !== value) before = true;
-  else if (before) { window.__seen[token] = Date.now(); observer.disconnect(); }
+  else if (before) { window.__seen[token] = Date.now(); observer.disconnect(); delete window.__checks[token]; }
 };
 const observer = new MutationObserver(check);
-observer.observe(tree, {subtree: true, childList: true, attributes: true});
-(window.__observers = window.__observers || []).push(observer); // kept alive until it has seen the change
+observer.observe(document.body, {subtree: true, childList: true, attributes: true});
+window.__checks[token] = check; // kept alive until it has seen the change
 check();
 """
 
@@ -162,7 +165,8 @@ def arm(browser: Browser, who: str, field: str | None, value: str) -> str:
 
 def seen_at(browser: Browser, token: str, what: str, timeout: float = 6.0) -> int:
     return browser.wait(
-        lambda _: browser.driver.execute_script("return (window.__seen || {})[arguments[0]] || false", token),
+        lambda _: browser.driver.execute_script(
+            "const c = (window.__checks || {})[arguments[0]]; if (c) c(); return (window.__seen || {})[arguments[0]] || false", token),
         timeout=timeout,
         message=f"{browser.name} never saw {what}; its sidebar: {browser.driver.execute_script(SIDEBAR)}",
     )
