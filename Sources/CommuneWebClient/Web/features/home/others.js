@@ -1,0 +1,86 @@
+// The other communities on the rail: a connection each (logged in with the same identity), for an honest state and
+// the unread and mention counts (get_read_state, kept current from their updates).
+
+import { Connection } from "../../lib/connection.js";
+import { COMMUNITY } from "../../lib/context.js";
+import { isFolderLabel } from "../../lib/home.js";
+import * as storage from "../../lib/storage.js";
+import { errorText } from "../../lib/ui.js";
+import { home, redraw, socketUrlOf } from "./shared.js";
+
+/** Opens a connection to each community of the home that is not this page's, and closes those no longer listed. */
+export function syncOthers() {
+  const { ctx, others } = home;
+  const wanted = new Set(ctx.store.get("home").entries.filter((e) => !isFolderLabel(e) && e.address !== ctx.baseUrl).map((e) => e.address));
+  for (const [address, other] of others) {
+    if (!wanted.has(address)) {
+      other.conn.stop();
+      clearTimeout(other.timer);
+      others.delete(address);
+    }
+  }
+  for (const address of wanted) if (!others.has(address)) connectOther(address);
+  redraw();
+}
+
+function connectOther(address) {
+  const { ctx, others } = home;
+  const identity = ctx.store.get("identity");
+  const entry = ctx.store.get("home").entries.find((e) => e.address === address);
+  const pinned = (entry && entry.secret && entry.secret.community_key) || (storage.loadCommunity(address) || {}).community_key || null;
+  let url;
+  try {
+    url = socketUrlOf(address);
+  } catch {
+    others.set(address, { conn: { stop() {} }, reach: { state: "failed", error: "This is not a community's address." }, unread: 0, mentions: 0 });
+    return;
+  }
+  const conn = new Connection({ url, identity, communityKey: pinned });
+  const other = { conn, reach: { state: "connecting", error: "" }, unread: 0, mentions: 0, timer: null };
+  others.set(address, other);
+  const setReach = (reach) => {
+    other.reach = reach;
+    redraw();
+  };
+  conn.addEventListener("state", (e) => {
+    const { state, reason } = e.detail;
+    if (state === "online") setReach({ state: "online", error: "" });
+    else if (state === "reconnecting") setReach({ state: "unreachable", error: `Cannot reach ${address} (${reason || "no answer"}). Retrying…` });
+  });
+  conn.addEventListener("fatal", (e) => {
+    const error = e.detail;
+    const why =
+      error && error.code === "unknown_user"
+        ? "This community does not know your identity: join it again with an invite."
+        : error && (error.code === "removed" || error.code === "banned")
+          ? errorText(error)
+          : `This community refused your identity: ${errorText(error)}`;
+    setReach({ state: "failed", error: why });
+  });
+  conn.addEventListener("login", () => {
+    storage.updateCommunity(address, { community_key: conn.communityKey, registered: true, user_id: identity.user_id });
+    refreshCounts(address);
+  });
+  conn.addEventListener("update", (e) => {
+    const result = e.detail && e.detail.result;
+    if (result === "message_live" || result === "read_marked" || result === "message_removed") {
+      clearTimeout(other.timer);
+      other.timer = setTimeout(() => refreshCounts(address), 300);
+    }
+  });
+  conn.start();
+}
+
+async function refreshCounts(address) {
+  const other = home.others.get(address);
+  if (!other || !other.conn.online) return;
+  try {
+    const reply = await other.conn.call(COMMUNITY, "get_read_state", {});
+    const channels = reply.payload && Array.isArray(reply.payload.channels) ? reply.payload.channels : [];
+    other.unread = channels.reduce((n, c) => n + (Number.isSafeInteger(c.unread) ? c.unread : 0), 0);
+    other.mentions = channels.reduce((n, c) => n + (Number.isSafeInteger(c.mentions) ? c.mentions : 0), 0);
+    redraw();
+  } catch {
+    /* the state shows the connection's trouble */
+  }
+}
