@@ -168,9 +168,47 @@ def test_positions_and_folders(page):
         ["community", "e"],
         ["community", "a"],
         ["folder", "Work", "w", ["b", "c"]],
-        ["folder", "Folder 3", None, ["d"]],
+        ["folder", "D", None, ["d"]],
     ]
+    # A folder without a name is called after its first two communities; an empty one with a label by its label.
+    unnamed = [{"id": i, "address": f"http://{i}", "title": t, "position": f"7.{n}"} for n, (i, t) in enumerate([("x", "Books"), ("y", "Chess"), ("z", "Darts")])]
+    titles = run_home(page, "return H.buildRail(args[0]).map(i => [i.title, i.named]);", unnamed + [{"id": "l", "address": "", "title": "Empty", "position": "8"}])
+    assert titles == [["Books, Chess…", False], ["Empty", True]]
     assert run_home(page, "return [H.nextTopLevelPosition(args[0]), H.nextTopLevelPosition([])];", entries) == ["4", "0"]
+
+
+def test_titles_and_folder_names_are_checked(page):
+    check = "try { return H.checkedTitle(args[0]); } catch (e) { return 'refused: ' + e.message; }"
+    assert run_home(page, check, "  Work  ") == "Work"
+    assert run_home(page, check, "é" * 64) == "é" * 64
+    for bad in ("", "   ", "x" * 65, "a\u0000b", "line\nbreak", "a\u2028b", "bell\u0007"):
+        assert run_home(page, check, bad) == "refused: A folder's name must be 1 to 64 characters without control characters.", repr(bad)
+    # Bidi and zero-width characters are not control characters: kept, and shown isolated like every name.
+    assert run_home(page, check, "\u202eevil\u200b") == "\u202eevil\u200b"
+
+
+def test_closes_are_said_in_words(page):
+    """lib/connection.js closeText: what the rail and the loading screen say when a socket closes (never a bare code)."""
+    said = run_module(
+        page,
+        "const C = await import('/lib/connection.js');"
+        "return args[0].map(([code, reason, opened]) => C.sentence(C.closeText({code, reason}, 'h:1', opened)));",
+        [[1006, "", False], [1000, "", True], [1001, "ping timeout", True], [1006, "", True], [1008, "slow consumer", True],
+         [1009, "", True], [1011, "", True], [1012, "", True], [4001, "no pong", True], [4001, "dropped by the client", True], [3999, "odd", True]],
+    )
+    assert said == [
+        "Cannot reach h:1 (nothing answers there, or the network is down)",
+        "The community at h:1 closed the connection (it may be restarting)",
+        "The community at h:1 heard nothing from this browser for too long and closed the connection",
+        "The connection to h:1 was lost (the network dropped, or the community stopped)",
+        "The community at h:1 closed the connection: slow consumer",
+        "The community at h:1 closed the connection: something this browser sent was too large",
+        "The community at h:1 closed the connection after an error of its own",
+        "The community at h:1 is restarting or too busy",
+        "The community at h:1 stopped answering (no reply to a keep-alive ping)",
+        "This page dropped the connection to h:1",
+        "The connection to h:1 closed (WebSocket code 3999: odd)",
+    ]
 
 
 def test_identity_file_keeps_home(page):
@@ -214,7 +252,7 @@ def test_moves_plan_positions_without_collisions(page):
     assert order(moved) == ["e", "d", "a", ["Work", ["b", "c"]]]
     assert moved["b"].split(".")[1] == "1" and moved["b"].split(".")[0] == moved["w"]
     # Out of a folder to the top level, before another folder's community.
-    assert order(apply_plan(entries, plan("b", None, "d"))) == ["e", "a", ["Work", ["c"]], "b", ["Folder 50", ["d"]]]
+    assert order(apply_plan(entries, plan("b", None, "d"))) == ["e", "a", ["Work", ["c"]], "b", ["D", ["d"]]]
     # Into a full spot inside a folder: renumbered within the folder only.
     crowded = entries + [{"id": "f", "address": "http://f", "title": "F", "position": "2.2"}]
     steps = run_home(page, "return H.planMove(args[0], 'e', {folder: 2, beforeId: 'f'});", crowded)

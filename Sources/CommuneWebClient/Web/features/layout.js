@@ -1,6 +1,7 @@
 // The page's frame: the sidebar and members drawers (overlays at narrow widths), and the banner that tells about a
 // lost connection and counts down to the next try.
 
+import { sentence } from "../lib/connection.js";
 import { $, show } from "../lib/ui.js";
 
 const WIDE = matchMedia("(min-width: 1100px)");
@@ -32,7 +33,7 @@ function renderConnection() {
   if (s === "online" || !loggedInOnce || s === "idle" || s === "failed") {
     show(banner, false);
     if (!loggedInOnce && s === "reconnecting") {
-      $("loading-text").textContent = `Cannot reach the community (${reason || "no answer"}). Retrying…`;
+      $("loading-text").textContent = `${sentence(reason)}. Retrying…`;
     }
     return;
   }

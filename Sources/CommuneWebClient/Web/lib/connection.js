@@ -51,6 +51,45 @@ function removalOf(event) {
   return null;
 }
 
+/**
+ * Why a socket closed, in words a member can act on (never a bare close code): `host` is the community's host:port,
+ * `opened` whether the socket ever opened. Lower case, no final stop: callers put it in a sentence (see sentence()).
+ */
+export function closeText(event, host, opened) {
+  const code = event && Number.isInteger(event.code) ? event.code : 1006;
+  const reason = String((event && event.reason) || "").trim();
+  if (!opened) return `cannot reach ${host} (nothing answers there, or the network is down)`;
+  switch (code) {
+    case 1000:
+    case 1001:
+      if (/ping timeout/i.test(reason)) return `the community at ${host} heard nothing from this browser for too long and closed the connection`;
+      return `the community at ${host} closed the connection (it may be restarting)`;
+    case 1006:
+      return `the connection to ${host} was lost (the network dropped, or the community stopped)`;
+    case 1008:
+      return `the community at ${host} closed the connection${reason ? `: ${reason}` : " (it refused something this browser sent)"}`;
+    case 1009:
+      return `the community at ${host} closed the connection: something this browser sent was too large`;
+    case 1011:
+      return `the community at ${host} closed the connection after an error of its own`;
+    case 1012:
+    case 1013:
+      return `the community at ${host} is restarting or too busy`;
+    case 4000:
+      return `the login at ${host} did not complete`;
+    case 4001:
+      return /dropped by the client/i.test(reason) ? `this page dropped the connection to ${host}` : `the community at ${host} stopped answering (no reply to a keep-alive ping)`;
+    default:
+      return `the connection to ${host} closed (WebSocket code ${code}${reason ? `: ${reason}` : ""})`;
+  }
+}
+
+/** A phrase from closeText (or any reason) as the start of a sentence. */
+export function sentence(text) {
+  const s = String(text || "no answer");
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
 const REQUEST_TIMEOUT_MS = 20000;
 const OPEN_TIMEOUT_MS = 10000;
 const PING_EVERY_MS = 25000;
@@ -85,6 +124,15 @@ export class Connection extends EventTarget {
     this.stream = null;
     this.position = 0;
     this.generation = 0;
+  }
+
+  /** The community's host:port, for messages. */
+  get host() {
+    try {
+      return new URL(this.url).host;
+    } catch {
+      return String(this.url);
+    }
   }
 
   /** Opens the connection (and keeps it open until stop()). */
@@ -125,14 +173,16 @@ export class Connection extends EventTarget {
     try {
       socket = new WebSocket(this.url);
     } catch (e) {
-      this.scheduleReconnect(String(e.message || e));
+      this.scheduleReconnect(`${this.host} is not an address this browser can connect to (${String(e.message || e)})`);
       return;
     }
     this.socket = socket;
     const openTimer = setTimeout(() => {
       if (socket.readyState === WebSocket.CONNECTING) socket.close();
     }, OPEN_TIMEOUT_MS);
+    let opened = false;
     socket.addEventListener("open", () => {
+      opened = true;
       clearTimeout(openTimer);
       if (generation !== this.generation) return;
       this.handshake(generation).catch((e) => this.handshakeFailed(e, generation));
@@ -143,7 +193,7 @@ export class Connection extends EventTarget {
     socket.addEventListener("close", (event) => {
       clearTimeout(openTimer);
       if (generation !== this.generation) return;
-      const reason = event.reason || (event.code === 1006 ? "connection lost" : `closed (${event.code})`);
+      const reason = closeText(event, this.host, opened);
       this.socket = null;
       this.failPending(new ConnectionLost());
       this.stopPing();

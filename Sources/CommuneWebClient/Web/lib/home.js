@@ -207,6 +207,19 @@ export function compareEntries(a, b) {
   return comparePositions(a.position, b.position) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
+/** The longest title or folder name, in code points (the CLI's `--title` and `commune home folder` check the same). */
+export const MAX_TITLE = 64;
+
+/** A title or folder name trimmed, or an Error: 1 to 64 code points, no control characters or line separators. */
+export function checkedTitle(text, what = "A folder's name") {
+  const trimmed = String(text || "").trim();
+  const length = Array.from(trimmed).length;
+  if (length < 1 || length > MAX_TITLE || /[\p{Cc}\u2028\u2029]/u.test(trimmed)) {
+    throw new Error(`${what} must be 1 to ${MAX_TITLE} characters without control characters.`);
+  }
+  return trimmed;
+}
+
 /** Whether an opened entry is a folder's label (its address is empty) rather than a community. */
 export function isFolderLabel(entry) {
   return entry.address === "";
@@ -214,8 +227,9 @@ export function isFolderLabel(entry) {
 
 /**
  * The rail from opened entries, in order: top-level items {kind: "community", entry} and
- * {kind: "folder", folder: x, title, label: entry | null, entries: [entry…]}. A folder is made by the entries with
- * two or more components sharing x; a label without members still shows (an empty folder).
+ * {kind: "folder", folder: x, title, named, label: entry | null, entries: [entry…]}. A folder is made by the entries
+ * with two or more components sharing x; a label without members still shows (an empty folder). A folder without a
+ * name (named false) is called after its first two communities ("Books, Chess…").
  */
 export function buildRail(entries) {
   const sorted = [...entries].sort(compareEntries);
@@ -224,7 +238,7 @@ export function buildRail(entries) {
   const folderOf = (x) => {
     let folder = folders.get(x);
     if (!folder) {
-      folder = { kind: "folder", folder: x, title: `Folder ${x}`, label: null, entries: [], order: x };
+      folder = { kind: "folder", folder: x, title: `Folder ${x}`, named: false, label: null, entries: [], order: x };
       folders.set(x, folder);
       items.push(folder);
     }
@@ -236,13 +250,21 @@ export function buildRail(entries) {
       const folder = folderOf(parts[0]);
       if (!folder.label) {
         folder.label = entry;
-        if (entry.title) folder.title = entry.title;
+        if (entry.title) {
+          folder.title = entry.title;
+          folder.named = true;
+        }
       }
     } else if (parts.length >= 2) {
       folderOf(parts[0]).entries.push(entry);
     } else {
       items.push({ kind: "community", entry, order: parts[0] });
     }
+  }
+  for (const folder of folders.values()) {
+    if (folder.named || !folder.entries.length) continue;
+    const names = folder.entries.slice(0, 2).map((e) => e.title || e.address);
+    folder.title = names.join(", ") + (folder.entries.length > 2 ? "…" : "");
   }
   // Stable: a community at "x" before folder x (its entries sort after "x").
   return items
