@@ -1,7 +1,7 @@
 // Changing the home: adding the community serving this page ("Use as my home"), joining another community by its
 // invite link (registering this identity there) and adding it, removing entries (the membership stays).
 
-import { Connection } from "../../lib/connection.js";
+import { Connection, sentence } from "../../lib/connection.js";
 import { openDialog } from "../../lib/dialogs.js";
 import { homeKey, nextTopLevelPosition, sealEntry } from "../../lib/home.js";
 import { codePointLength, homeUrl, parseInvite } from "../../lib/protocol.js";
@@ -83,7 +83,7 @@ export async function useAsHome() {
 }
 
 /** Logs in at another community (registering first when registration is given); resolves with {conn, login}. */
-function signIn(origin, registration) {
+export function signIn(origin, registration) {
   const known = storage.loadCommunity(origin) || {};
   const conn = new Connection({ url: socketUrlOf(origin), identity: home.ctx.store.get("identity"), registration, communityKey: known.community_key || null });
   return new Promise((resolve, reject) => {
@@ -99,7 +99,7 @@ function signIn(origin, registration) {
     });
     conn.addEventListener("fatal", (e) => fail(e.detail));
     conn.addEventListener("state", (e) => {
-      if (e.detail.state === "reconnecting" && e.detail.attempt >= 2) fail(new Error(`Cannot reach ${origin} (${e.detail.reason || "no answer"}).`));
+      if (e.detail.state === "reconnecting" && e.detail.attempt >= 2) fail(new Error(`${sentence(e.detail.reason)}.`));
     });
     conn.start();
   });

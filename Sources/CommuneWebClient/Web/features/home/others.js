@@ -1,7 +1,13 @@
 // The other communities on the rail: a connection each (logged in with the same identity), for an honest state and
-// the unread and mention counts (get_read_state, kept current from their updates).
+// the unread and mention counts (get_read_state, kept current from their updates). The member's own messages (sent
+// from another device, not yet behind a read mark) are not counted: the unread messages of each channel are read and
+// those whose author is the member left out.
+//
+// A community open in a frame (switching.js) has one connection, the frame's: the rail closes its own while the frame
+// is there, and the frame tells this page its counts and state (postMessage, this origin only: reportToParent below);
+// when the frame goes, the rail connects again.
 
-import { Connection } from "../../lib/connection.js";
+import { Connection, sentence } from "../../lib/connection.js";
 import { COMMUNITY } from "../../lib/context.js";
 import { isFolderLabel } from "../../lib/home.js";
 import * as storage from "../../lib/storage.js";
@@ -23,6 +29,43 @@ export function syncOthers() {
   redraw();
 }
 
+/** A frame shows this community now: the rail's connection to it closes; the frame reports its counts. */
+export function handOverToFrame(address) {
+  const other = home.others.get(address);
+  if (!other || other.framed) return;
+  other.conn.stop();
+  clearTimeout(other.timer);
+  other.framed = true;
+  other.reach = { state: "connecting", error: "" };
+  redraw();
+}
+
+/** The frame of this community went: the rail connects to it again (when the home still lists it). */
+export function takeBackFromFrame(address) {
+  const other = home.others.get(address);
+  if (!other || !other.framed) return;
+  home.others.delete(address);
+  syncOthers();
+}
+
+const MAX_REASON = 300;
+
+/** The counts and state a community's frame reports (features/home.js reportToParent), from a frame of this page only. */
+export function installFrameReports() {
+  window.addEventListener("message", (event) => {
+    if (event.origin !== location.origin || !event.data || event.data.type !== "commune-frame-counts") return;
+    const frame = Array.from(document.querySelectorAll("#community-frames iframe")).find((f) => f.contentWindow === event.source);
+    const other = frame ? home.others.get(frame.dataset.address) : null;
+    if (!other || !other.framed) return;
+    const { unread, mentions, state, reason } = event.data;
+    other.unread = Number.isSafeInteger(unread) && unread >= 0 ? unread : 0;
+    other.mentions = Number.isSafeInteger(mentions) && mentions >= 0 ? mentions : 0;
+    const why = typeof reason === "string" ? reason.slice(0, MAX_REASON) : "";
+    other.reach = state === "online" ? { state: "online", error: "" } : state === "reconnecting" ? { state: "unreachable", error: `${sentence(why)}. Retrying…` } : { state: "connecting", error: "" };
+    redraw();
+  });
+}
+
 function connectOther(address) {
   const { ctx, others } = home;
   const identity = ctx.store.get("identity");
@@ -36,7 +79,7 @@ function connectOther(address) {
     return;
   }
   const conn = new Connection({ url, identity, communityKey: pinned });
-  const other = { conn, reach: { state: "connecting", error: "" }, unread: 0, mentions: 0, timer: null };
+  const other = { conn, reach: { state: "connecting", error: "" }, unread: 0, mentions: 0, timer: null, framed: false, userId: identity.user_id };
   others.set(address, other);
   const setReach = (reach) => {
     other.reach = reach;
@@ -45,7 +88,7 @@ function connectOther(address) {
   conn.addEventListener("state", (e) => {
     const { state, reason } = e.detail;
     if (state === "online") setReach({ state: "online", error: "" });
-    else if (state === "reconnecting") setReach({ state: "unreachable", error: `Cannot reach ${address} (${reason || "no answer"}). Retrying…` });
+    else if (state === "reconnecting") setReach({ state: "unreachable", error: `${sentence(reason)}. Retrying…` });
   });
   conn.addEventListener("fatal", (e) => {
     const error = e.detail;
@@ -57,7 +100,8 @@ function connectOther(address) {
           : `This community refused your identity: ${errorText(error)}`;
     setReach({ state: "failed", error: why });
   });
-  conn.addEventListener("login", () => {
+  conn.addEventListener("login", (e) => {
+    if (e.detail && typeof e.detail.user_id === "string") other.userId = e.detail.user_id;
     storage.updateCommunity(address, { community_key: conn.communityKey, registered: true, user_id: identity.user_id });
     refreshCounts(address);
   });
@@ -71,13 +115,30 @@ function connectOther(address) {
   conn.start();
 }
 
+/** The most unread messages of a channel read to leave out the member's own (more show as 99+ anyway). */
+const MAX_READ = 100;
+
+/** How many of a channel's unread messages (after its mark) someone other than the member wrote. */
+async function othersUnread(other, channel) {
+  const unread = Number.isSafeInteger(channel.unread) && channel.unread > 0 ? channel.unread : 0;
+  if (!unread || typeof channel.path !== "string" || typeof channel.name !== "string") return 0;
+  const address = { codec: typeof channel.codec === "string" ? channel.codec : "text", path: channel.path, name: channel.name };
+  const reply = await other.conn.call(address, "get_messages", { loaded_messages: 0, amount: Math.min(unread, MAX_READ) });
+  const messages = reply.payload && Array.isArray(reply.payload.messages) ? reply.payload.messages : [];
+  const mark = Number.isSafeInteger(channel.last_read) ? channel.last_read : 0;
+  const own = messages.filter((m) => m && m.message_id > mark && m.sender_id === other.userId).length;
+  return Math.max(0, unread - own);
+}
+
 async function refreshCounts(address) {
   const other = home.others.get(address);
-  if (!other || !other.conn.online) return;
+  if (!other || other.framed || !other.conn.online) return;
   try {
     const reply = await other.conn.call(COMMUNITY, "get_read_state", {});
     const channels = reply.payload && Array.isArray(reply.payload.channels) ? reply.payload.channels : [];
-    other.unread = channels.reduce((n, c) => n + (Number.isSafeInteger(c.unread) ? c.unread : 0), 0);
+    let unread = 0;
+    for (const channel of channels) unread += await othersUnread(other, channel);
+    other.unread = unread;
     other.mentions = channels.reduce((n, c) => n + (Number.isSafeInteger(c.mentions) ? c.mentions : 0), 0);
     redraw();
   } catch {

@@ -1,14 +1,17 @@
 // The rail: the member's communities in the order and folders of their home, each with its state and its unread
-// and mention counts; the community shown is marked current.
+// and mention counts; the community shown is marked current. Titles and folder names are shown as names are
+// (lib/names.js: isolated, without invisible or direction-control characters), whoever chose them.
 
 import { buildRail, unreadableText } from "../../lib/home.js";
+import { cleanName, nameNode } from "../../lib/names.js";
 import { $, h, show } from "../../lib/ui.js";
 import { removeFromHome, removeUnreadable } from "./changes.js";
+import { openFolderDialog } from "./folders.js";
 import { home } from "./shared.js";
 import { showCommunity } from "./switching.js";
 
 function initials(title) {
-  const words = String(title || "?").trim().split(/\s+/u).filter(Boolean);
+  const words = cleanName(title).split(/\s+/u).filter(Boolean);
   const letters = words.slice(0, 2).map((w) => Array.from(w)[0]);
   return (letters.join("") || "?").toUpperCase();
 }
@@ -35,7 +38,8 @@ function communityItem(entry) {
           if (e.key === "Enter" && e.target === e.currentTarget) showCommunity(entry.address, true);
         },
       },
-      dataset: { address: entry.address, entryId: entry.id || "", state: reach.state, position: entry.position || "" },
+      // counts: whose connection the counts come from, the rail's own or (while it is shown there) the frame's.
+      dataset: { address: entry.address, entryId: entry.id || "", state: reach.state, position: entry.position || "", counts: other && other.framed ? "frame" : "rail" },
     },
     h(
       "span",
@@ -47,7 +51,7 @@ function communityItem(entry) {
     h(
       "span",
       { className: "rail-text" },
-      h("span", { className: "rail-title", textContent: title, title: entry.address }),
+      h("span", { className: "rail-title", title: entry.address }, nameNode(title)),
       reach.error ? h("span", { className: "rail-error", textContent: reach.error, attrs: { role: "status" } }) : null,
     ),
     entry.id
@@ -85,7 +89,19 @@ export function renderRail() {
         h(
           "li",
           { className: "rail-folder", dataset: { folder: String(item.folder) } },
-          h("span", { className: "rail-folder-title", textContent: item.title, title: "Drop a community here to put it in this folder" }),
+          h(
+            "span",
+            { className: `rail-folder-title${item.named ? "" : " unnamed"}`, title: "Drop a community here to put it in this folder" },
+            h("span", { className: "rail-folder-name" }, nameNode(item.title)),
+            h("button", {
+              type: "button",
+              className: "icon-button rail-folder-rename",
+              title: item.named ? `Rename ${item.title}` : "Name this folder",
+              attrs: { "aria-label": item.named ? `Rename the folder ${item.title}` : "Name this folder" },
+              textContent: "✎",
+              on: { click: () => openFolderDialog(item) },
+            }),
+          ),
           h("ul", { className: "rail-folder-list" }, item.entries.map(communityItem)),
         ),
       );
@@ -102,5 +118,5 @@ export function renderRail() {
   show($("rail-problem"), Boolean(problem));
   document.body.dataset.home = state.state;
   show($("rail-use-home"), !identity.home);
-  show($("rail-join"), Boolean(identity.home));
+  for (const id of ["rail-join", "rail-folder", "rail-change-home"]) show($(id), Boolean(identity.home));
 }

@@ -2,7 +2,7 @@
 // home and the list read from it (store key "home"), and the badge connections to the other communities. Only
 // features/home.js and its parts import this file.
 
-import { Connection, ServerError } from "../../lib/connection.js";
+import { Connection, sentence, ServerError } from "../../lib/connection.js";
 import { COMMUNITY } from "../../lib/context.js";
 import { homeKey, openEntries, openEntry, unreadableOf, unreadableText, UnreadableEntry } from "../../lib/home.js";
 import { webSocketUrl } from "../../lib/protocol.js";
@@ -135,7 +135,7 @@ export function startHome() {
   });
   conn.addEventListener("state", (e) => {
     if (e.detail.state === "reconnecting" && ctx.store.get("home").state !== "ready") {
-      setHome({ state: "error", error: `Cannot reach your home at ${address} (${e.detail.reason || "no answer"}). Retrying…` });
+      setHome({ state: "error", error: `Your home at ${address} is not connected. ${sentence(e.detail.reason)}. Retrying…` });
     }
   });
   conn.addEventListener("fatal", (e) => setHome({ state: "error", error: `Your home at ${address} refused this identity: ${errorText(e.detail)}` }));

@@ -1,10 +1,12 @@
 // Switching: another community is shown without a reload, as this same client in a frame of this origin
-// (`/?community=<its base URL>&embedded=1`: lib/storage.js pageCommunity), kept once opened so that switching back is
-// instant and its connection stays. The address bar says `?community=<base URL>`, so a reload (or a shared link on
-// this browser) opens that community as this page's own.
+// (`/?community=<its base URL>&embedded=1`: lib/storage.js pageCommunity). The frame's connection is the only one to
+// that community while it is shown: the rail's own closes (others.js handOverToFrame) and the frame reports the
+// counts; switching away removes the frame and the rail connects again. The address bar says `?community=<base URL>`,
+// so a reload (or a shared link on this browser) opens that community as this page's own.
 
 import * as storage from "../../lib/storage.js";
 import { $, h, show, toast } from "../../lib/ui.js";
+import { handOverToFrame, takeBackFromFrame } from "./others.js";
 import { home, redraw } from "./shared.js";
 
 function pageUrlFor(address) {
@@ -23,16 +25,15 @@ export function showCommunity(address, push) {
   }
   home.shown = address;
   const frames = $("community-frames");
-  let frame = null;
   for (const f of frames.querySelectorAll("iframe")) {
-    const mine = f.dataset.address === address;
-    f.hidden = !mine;
-    if (mine) frame = f;
+    if (f.dataset.address === address) continue;
+    f.remove();
+    takeBackFromFrame(f.dataset.address);
   }
-  if (address !== ctx.baseUrl && !frame) {
+  if (address !== ctx.baseUrl && !frames.querySelector("iframe")) {
+    handOverToFrame(address);
     const src = address === location.origin ? "/?embedded=1" : `/?community=${encodeURIComponent(address)}&embedded=1`;
-    frame = h("iframe", { className: "community-frame", src, title: address, dataset: { address } });
-    frames.append(frame);
+    frames.append(h("iframe", { className: "community-frame", src, title: address, dataset: { address } }));
   }
   const framed = address !== ctx.baseUrl;
   show(frames, framed);
