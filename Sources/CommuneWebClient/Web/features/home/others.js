@@ -25,18 +25,30 @@ export function syncOthers() {
       others.delete(address);
     }
   }
-  for (const address of wanted) if (!others.has(address)) connectOther(address);
+  for (const address of wanted) {
+    if (others.has(address)) continue;
+    // The community in the frame already has its connection there (the list can come after the frame, on a reload).
+    if (address === home.shown) others.set(address, framedOther());
+    else connectOther(address);
+  }
   redraw();
+}
+
+/** A community of the rail that the frame's connection serves: no connection of the rail's own. */
+function framedOther() {
+  const none = { online: false, stop() {} };
+  return { conn: none, reach: { state: "connecting", error: "" }, unread: 0, mentions: 0, timer: null, framed: true, userId: null };
 }
 
 /** A frame shows this community now: the rail's connection to it closes; the frame reports its counts. */
 export function handOverToFrame(address) {
   const other = home.others.get(address);
-  if (!other || other.framed) return;
-  other.conn.stop();
-  clearTimeout(other.timer);
-  other.framed = true;
-  other.reach = { state: "connecting", error: "" };
+  if (other && other.framed) return;
+  if (other) {
+    other.conn.stop();
+    clearTimeout(other.timer);
+  }
+  home.others.set(address, framedOther());
   redraw();
 }
 
