@@ -18,39 +18,10 @@ struct HomeClientTests {
     struct CLI {
         let identity: URL
 
-        struct Outcome {
-            var status: Int32
-            var output: String
-            var errors: String
-        }
+        typealias Outcome = CommandOutcome
 
         func run(_ arguments: [String], identity: URL? = nil) async throws -> Outcome {
-            let build = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-            let binary = build.appendingPathComponent("commune")
-            guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw TestFailure("\(binary.path) is missing: swift build first") }
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("commune-cli-\(UUIDString.random().value)")
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: folder) }
-            let output = folder.appendingPathComponent("out"), errors = folder.appendingPathComponent("err")
-            for file in [output, errors] { _ = FileManager.default.createFile(atPath: file.path, contents: nil) }
-            let process = Process()
-            process.executableURL = binary
-            process.arguments = arguments + ["--identity", (identity ?? self.identity).path]
-            process.environment = ["HOME": folder.path, "PATH": "/usr/bin:/bin"]
-            process.standardOutput = try FileHandle(forWritingTo: output)
-            process.standardError = try FileHandle(forWritingTo: errors)
-            try process.run()
-            // A debug build on a busy machine: at most 60 s.
-            for _ in 0..<600 where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
-            guard !process.isRunning else {
-                process.terminate()
-                throw TestFailure("commune \(arguments.joined(separator: " ")) did not end within 60 s")
-            }
-            return Outcome(
-                status: process.terminationStatus,
-                output: (try? String(contentsOf: output, encoding: .utf8)) ?? "",
-                errors: (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
-            )
+            try await runCommune(arguments + ["--identity", (identity ?? self.identity).path])
         }
 
         /// Runs and expects exit status 0.

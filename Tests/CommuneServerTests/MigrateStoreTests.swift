@@ -16,7 +16,8 @@ import Testing
 /// to a fresh PostgreSQL database of the test cluster, then served from that database: the same history, tree,
 /// members, bans, invites, audit log and attachment (from the same data folder), logins that still work, and new
 /// messages numbered after the copied ones. A destination that holds a community, and a folder without one, are
-/// refused with their sentences and change nothing.
+/// refused with their sentences and change nothing; a copy whose
+/// counts differ (the command run as a user runs it) shows the counts, exits with status 1 and leaves nothing.
 @Suite("migrate-store", .serialized)
 struct MigrateStoreTests {
     let general = ChannelAddress(path: "General", name: "General")
@@ -229,6 +230,64 @@ struct MigrateStoreTests {
             }
             #expect(try await Self.snapshot(store) == before)
         }
+    }
+
+    @Test("a copy whose counts differ is rolled back: the user sees the table, the mismatch and exit status 1, and the database stays empty")
+    func countMismatch() async throws {
+        let source = try await TestServer.start()
+        defer { try? FileManager.default.removeItem(at: source.directory) }
+        let owner = try await source.owner()
+        _ = try await owner.connection.sendMessage("before the copy \(self.hostile)", to: self.general)
+        await owner.connection.close()
+        await source.stop()
+        let settings = try DatabaseQueue(path: source.directory.appendingPathComponent(SQLiteStore.fileName).path)
+        let count = try await settings.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM settings") ?? 0 }
+        try settings.close()
+        let address = try await freshTestDatabase()
+        // The destination's schema, and a trigger in it that plants one more setting whenever settings are copied:
+        // what anything else writing to the database during the copy would do to a count.
+        try await PostgresStore.withStore(address, logger: Self.logger) { store in
+            try await address.withClient(logger: Self.logger) { client in
+                try await client.query(
+                    """
+                    CREATE FUNCTION plant_setting() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN
+                        IF pg_trigger_depth() = 1 THEN INSERT INTO settings (key, value) VALUES ('planted', 'x'); END IF;
+                        RETURN NULL;
+                    END $$
+                    """,
+                    logger: Self.logger
+                )
+                try await client.query(
+                    "CREATE TRIGGER plant_setting AFTER INSERT ON settings FOR EACH STATEMENT EXECUTE FUNCTION plant_setting()", logger: Self.logger
+                )
+            }
+            let before = try await Self.snapshot(store)
+            let outcome = try await runCommune(["migrate-store", "--from", source.directory.path, "--to", Self.url(of: address)])
+            #expect(outcome.status == 1)
+            let table = outcome.output.split(separator: "\n").filter { $0.hasPrefix("table ") || $0.hasPrefix("settings ") || $0.hasPrefix("members ") }
+            #expect(
+                table.map { $0.split(separator: " ").joined(separator: " ") } == [
+                    "table SQLite PostgreSQL", "settings \(count) \(count + 1) MISMATCH", "members 1 1 ok",
+                ]
+            )
+            // Standard error: the progress lines, then what went wrong.
+            #expect(
+                outcome.errors.split(separator: "\n").filter { !$0.hasPrefix("migrate-store: ") } == [
+                    "Error: The copy does not match (settings: \(count) in SQLite, \(count + 1) copied); it was rolled back, nothing was changed."
+                ]
+            )
+            #expect(!outcome.output.contains("Copied"))
+            // Rolled back: no member, no message, not even the planted setting.
+            #expect(try await Self.snapshot(store) == before)
+            #expect(try await store.members().isEmpty)
+        }
+    }
+
+    /// `address` as the `postgres://` URL a user would type.
+    static func url(of address: PostgresAddress) -> String {
+        if let folder = address.socketFolder { return "postgres://\(address.username)@/\(address.database)?host=\(folder)" }
+        return "postgres://\(address.username)@\(address.host ?? "localhost"):\(address.port)/\(address.database)"
     }
 
     @Test("a folder without a community is refused, and the database is not touched")
