@@ -6,14 +6,18 @@ import PostgresNIO
 ///
 /// Appends take the row lock of `cluster_stream` (whose `position` they advance) for the rest of their transaction,
 /// so transactions that append commit one after the other, in position order: a reader never sees a later record
-/// before an earlier one. Each append ends with `pg_notify('commune_stream', head)`, which PostgreSQL delivers at
-/// commit, carrying only the head (far below NOTIFY's 8,000-byte limit whatever the records hold); a node that
-/// misses notifications while its listening connection reconnects reads what it missed then, and polls anyway.
+/// before an earlier one. Each append ends with notifications on `commune_stream`, which PostgreSQL delivers at
+/// commit, in commit order: the records themselves, as many to a notification as fit under NOTIFY's 8,000-byte
+/// limit (``payloads(_:head:)``), so that a listening node applies them without reading them back; from
+/// the first record that does not fit, only the head, and the listeners read the rest from `cluster_records`. A node
+/// that misses notifications while its listening connection reconnects reads what it missed then, and polls anyway.
 /// Who is online where is kept in `cluster_presence`, changed in the same transaction as the presence records,
 /// so that a node starting reads it and the head in one snapshot.
 public final class PostgresClusterStream: ClusterStream {
     /// The NOTIFY channel.
     static let channel = "commune_stream"
+    /// The most bytes one notification's payload holds (PostgreSQL refuses 8,000 and more).
+    static let payloadLimit = 7_900
     let store: PostgresStore
 
     public init(store: PostgresStore) {
@@ -55,10 +59,12 @@ public final class PostgresClusterStream: ClusterStream {
     /// Appends `records` inside the caller's transaction.
     static func append(_ records: [ClusterRecord], on connection: PostgresConnection, logger: Logger) async throws {
         let count = Int64(records.count)
+        // The transaction's start, as `created_at` records it, for the records the notifications carry.
         let heads = try await PostgresStore.rows(
-            "UPDATE cluster_stream SET position = position + \(count) RETURNING position", on: connection, logger: logger
-        ) { row in try row.decode(Int64.self) }
-        guard let last = heads.first else { throw PostgresClusterStreamError.missingHead }
+            "UPDATE cluster_stream SET position = position + \(count) RETURNING position, (extract(epoch FROM now()) * 1000)::bigint",
+            on: connection, logger: logger
+        ) { row in try row.decode((Int64, Int64).self) }
+        guard let (last, appendedAt) = heads.first else { throw PostgresClusterStreamError.missingHead }
         let first = last - count + 1
         var positions: [Int64] = []
         var origins: [String] = []
@@ -68,15 +74,11 @@ public final class PostgresClusterStream: ClusterStream {
         for (offset, record) in records.enumerated() {
             positions.append(first + Int64(offset))
             origins.append(record.origin)
-            switch record.kind {
-            case .event(let body):
-                kinds.append("event")
-                members.append("")
-                bodies.append(body)
-            case .presence(let member, let online):
-                kinds.append(online ? "online" : "offline")
-                members.append(member)
-                bodies.append("")
+            let (kind, member, body) = Self.columns(of: record)
+            kinds.append(kind)
+            members.append(member)
+            bodies.append(body)
+            if case .presence(let member, let online) = record.kind {
                 if online {
                     try await connection.query(
                         "INSERT INTO cluster_presence (node, member_id) VALUES (\(record.origin), \(member)) ON CONFLICT DO NOTHING", logger: logger
@@ -95,7 +97,83 @@ public final class PostgresClusterStream: ClusterStream {
             """,
             logger: logger
         )
-        try await connection.query("SELECT pg_notify(\(Self.channel), \(String(last)))", logger: logger)
+        let positioned = records.enumerated().map { offset, record in
+            ClusterRecord(position: first + Int64(offset), origin: record.origin, kind: record.kind, appendedAt: appendedAt)
+        }
+        // One statement, the notifications in the array's order (the order the listeners get them in).
+        try await connection.query(
+            """
+            SELECT pg_notify(\(Self.channel), payload)
+            FROM (SELECT payload FROM unnest(\(Self.payloads(positioned, head: last))::text[]) WITH ORDINALITY AS n(payload, i) ORDER BY i) AS ordered
+            """,
+            logger: logger
+        )
+    }
+
+    /// The notifications of an append of `records` (positioned) that leaves the stream at `head`: each `R` followed
+    /// by records, each a header line `POSITION<TAB>KIND<TAB>ORIGIN<TAB>MEMBER<TAB>APPENDED-AT<TAB>BODY-BYTES` and
+    /// the body's bytes, as many as fit in ``payloadLimit``; from the first record that fits in none, one notification
+    /// of the head alone, in decimal, for the listeners to read the rest.
+    static func payloads(_ records: [ClusterRecord], head: Int64) -> [String] {
+        var payloads: [String] = []
+        var current = ""
+        for record in records {
+            let (kind, member, body) = Self.columns(of: record)
+            let piece = "\(record.position)\t\(kind)\t\(record.origin)\t\(member)\t\(record.appendedAt ?? 0)\t\(body.utf8.count)\n\(body)"
+            guard 1 + piece.utf8.count <= Self.payloadLimit else {
+                if !current.isEmpty { payloads.append(current) }
+                return payloads + [String(head)]
+            }
+            if !current.isEmpty, current.utf8.count + piece.utf8.count > Self.payloadLimit {
+                payloads.append(current)
+                current = ""
+            }
+            if current.isEmpty { current = "R" }
+            current += piece
+        }
+        if !current.isEmpty { payloads.append(current) }
+        return payloads
+    }
+
+    /// The records a notification carries (``payloads(_:head:)``), or `nil` when it carries the head alone or
+    /// cannot be read: the listener reads the table then.
+    static func records(inPayload payload: String) -> [ClusterRecord]? {
+        guard payload.hasPrefix("R") else { return nil }
+        var rest = payload.utf8.dropFirst()
+        var records: [ClusterRecord] = []
+        // Bounded: each record takes at least a header line.
+        for _ in 0..<Self.payloadLimit where !rest.isEmpty {
+            guard let newline = rest.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+            let fields = rest[..<newline].split(separator: UInt8(ascii: "\t"), omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+            guard fields.count == 6, let position = Int64(fields[0]), let appendedAt = Int64(fields[4]), let length = Int(fields[5]), length >= 0 else {
+                return nil
+            }
+            let start = rest.index(after: newline)
+            guard let end = rest.index(start, offsetBy: length, limitedBy: rest.endIndex) else { return nil }
+            let body = String(decoding: rest[start..<end], as: UTF8.self)
+            records.append(
+                ClusterRecord(position: position, origin: fields[2], kind: Self.kind(fields[1], member: fields[3], body: body), appendedAt: appendedAt)
+            )
+            rest = rest[end...]
+        }
+        return rest.isEmpty ? records : nil
+    }
+
+    /// A record's `kind`, `member_id` and `body` columns.
+    private static func columns(of record: ClusterRecord) -> (kind: String, member: String, body: String) {
+        switch record.kind {
+        case .event(let body): ("event", "", body)
+        case .presence(let member, let online): (online ? "online" : "offline", member, "")
+        }
+    }
+
+    /// A record's kind from its columns.
+    private static func kind(_ kind: String, member: String, body: String) -> ClusterRecord.Kind {
+        switch kind {
+        case "online": .presence(member: member, online: true)
+        case "offline": .presence(member: member, online: false)
+        default: .event(body)
+        }
     }
 
     public func records(after position: Int64, limit: Int) async throws -> [ClusterRecord] {
@@ -106,22 +184,16 @@ public final class PostgresClusterStream: ClusterStream {
             """
         ) { row in
             let (position, origin, kind, member, body, appendedAt) = try row.decode((Int64, String, String, String, String, Int64).self)
-            let recordKind: ClusterRecord.Kind =
-                switch kind {
-                case "online": .presence(member: member, online: true)
-                case "offline": .presence(member: member, online: false)
-                default: .event(body)
-                }
-            return ClusterRecord(position: position, origin: origin, kind: recordKind, appendedAt: appendedAt)
+            return ClusterRecord(position: position, origin: origin, kind: Self.kind(kind, member: member, body: body), appendedAt: appendedAt)
         }
     }
 
-    public func listen(_ notified: @escaping @Sendable () -> Void) async throws {
+    public func listen(_ notified: @escaping @Sendable ([ClusterRecord]?) -> Void) async throws {
         try await self.store.client.withConnection { connection in
             try await connection.listen(on: Self.channel) { notifications in
                 // Listening now: whatever committed before is read by the caller after this first call.
-                notified()
-                for try await _ in notifications { notified() }
+                notified(nil)
+                for try await notification in notifications { notified(Self.records(inPayload: notification.payload)) }
             }
         }
     }

@@ -76,6 +76,40 @@ struct ClusterTests {
         }
     }
 
+    @Test("notifications carry the records appended, as stored, byte for byte, several to one; from a record too big for one, the head alone")
+    func notifiedRecords() async throws {
+        let address = try await freshTestDatabase()
+        try await PostgresStore.withStore(address, logger: TestServer.quiet) { store in
+            let stream = PostgresClusterStream(store: store)
+            let notified = Mutex<[[ClusterRecord]?]>([])
+            let listener = Task { try await stream.listen { records in notified.withLock { $0.append(records) } } }
+            defer { listener.cancel() }
+            for _ in 0..<1_000 where notified.withLock({ $0.isEmpty }) { try await Task.sleep(for: .milliseconds(10)) }
+            let hostile = "a\tb\nc \u{202E}evil\u{202C} zero\u{200B}width\r\n 👩‍👩‍👧‍👦 e\u{301} back\\slash R1\t"
+            let updates = (0..<40).map { number in
+                ClusterRecord(origin: "node-a", kind: .event("u\tc\t\n{\"text\":\"\(hostile) \(number) \(String(repeating: "z", count: 300))\"}\n\(hostile)"))
+            }
+            let member = UUIDString.random().value
+            try await stream.append(updates + [ClusterRecord(origin: "node-a", kind: .presence(member: member, online: true))])
+            // A record that fits in no notification, then one after it in the same append.
+            try await stream.append([
+                ClusterRecord(origin: "node-b", kind: .event(String(repeating: "é", count: 4_000))), ClusterRecord(origin: "node-b", kind: .event("after")),
+            ])
+            let stored = try await stream.records(after: 0, limit: 100)
+            #expect(stored.count == 43)
+            for _ in 0..<1_000 where !notified.withLock({ $0.count >= 3 && $0.last.map { $0 == nil } == true }) {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            let seen = notified.withLock { $0 }
+            // Listening (nil), the first append's 41 records in a few notifications, then the head alone.
+            #expect(seen.first == .some(nil) && seen.last == .some(nil))
+            let carried = seen.dropFirst().dropLast()
+            #expect(carried.allSatisfy { $0 != nil } && carried.count >= 2 && carried.count < 10)
+            #expect(carried.flatMap { $0 ?? [] } == Array(stored.prefix(41)))
+            #expect(stored[40].kind == .presence(member: member, online: true) && stored[41].kind == .event(String(repeating: "é", count: 4_000)))
+        }
+    }
+
     @Test("a message sent on node 1 reaches members on nodes 2 and 3, in order; an invite made on one node works on another; presence is community-wide")
     func messages() async throws {
         let nodes = try await Nodes.start(3)

@@ -22,9 +22,11 @@ public protocol ClusterStream: Sendable {
     /// The records after `position`, oldest first, at most `limit`.
     func records(after position: Int64, limit: Int) async throws -> [ClusterRecord]
 
-    /// Calls `notified` whenever an append commits (on any node), until the task is cancelled; throws when the
-    /// connection listening for it is lost (the caller listens again, and reads what it may have missed meanwhile).
-    func listen(_ notified: @escaping @Sendable () -> Void) async throws
+    /// Calls `notified` once listening, then whenever an append commits (on any node), in commit order, with the
+    /// records appended when the notification carries them (`nil`: read them with ``records(after:limit:)``), until
+    /// the task is cancelled; throws when the connection listening for it is lost (the caller listens again, and
+    /// reads what it may have missed meanwhile).
+    func listen(_ notified: @escaping @Sendable ([ClusterRecord]?) -> Void) async throws
 
     /// Says `node` is alive, and ends the presence of every node not heard from for `timeout`: their members go
     /// offline through presence records appended as if those nodes had said so.

@@ -9,8 +9,9 @@ import Synchronization
 /// in order, many records per transaction), reads back every node's records in position order and hands each to
 /// the ``ConnectionHub``, says it is alive, and forgets old records.
 ///
-/// Reading is woken by the stream's notifications, by a poll every second (a notification missed while the
-/// listening connection reconnected costs at most that), and after each append of its own.
+/// Reading is woken by the stream's notifications, which carry the records themselves when they fit (applied as
+/// they come, in order, without reading them back), by a poll every second (a notification missed while the
+/// listening connection reconnected costs at most that), and after each append of its own while not listening.
 final class ClusterLink: Service, Sendable {
     let stream: any ClusterStream
     /// This node's name in the stream: new at every start.
@@ -43,6 +44,19 @@ final class ClusterLink: Service, Sendable {
     private let readWakes: AsyncStream<Void>
     /// The newest position read and handed on.
     private let applied: Atomic<Int64>
+
+    /// What woke the reader: records notifications carried, in commit order, and whether the table must be read
+    /// (a notification without its records, a poll, an append while not listening).
+    private struct Inbox {
+        var records: [ClusterRecord] = []
+        var readTable = false
+    }
+
+    private let inbox = Mutex(Inbox())
+    /// Whether the stream's notifications are being listened to (this node's own appends come back through them).
+    private let listening = Atomic(false)
+    /// The most records notifications may leave waiting for the reader; past it, the table is read instead.
+    static let inboxLimit = 10_000
 
     /// How long records take from their append (on any node) to being carried out here.
     private let lag: CoreMetrics.Timer?
@@ -106,7 +120,7 @@ final class ClusterLink: Service, Sendable {
     func waitUntilRead(_ position: Int64, within limit: Duration = .seconds(2)) async {
         let deadline = ContinuousClock.now + limit
         while self.applied.load(ordering: .relaxed) < position, ContinuousClock.now < deadline {
-            self.readWake.yield()
+            self.wakeToRead(records: nil)
             do { try await Task.sleep(for: .milliseconds(5)) } catch { return }
         }
     }
@@ -138,7 +152,7 @@ final class ClusterLink: Service, Sendable {
                 group.addTask { await self.writeLoop() }
                 group.addTask { await self.readLoop() }
                 group.addTask { await self.listenLoop() }
-                group.addTask { await self.tick(every: Self.pollPeriod) { self.readWake.yield() } }
+                group.addTask { await self.tick(every: Self.pollPeriod) { self.wakeToRead(records: nil) } }
                 group.addTask { await self.tick(every: Self.heartbeatPeriod) { await self.heartbeat() } }
             }
         }
@@ -222,8 +236,21 @@ final class ClusterLink: Service, Sendable {
                 return due
             }
             for waiter in resumed { waiter.signal.open() }
-            self.readWake.yield()
+            // While listening, the batch comes back with its notifications.
+            if !self.listening.load(ordering: .relaxed) { self.wakeToRead(records: nil) }
         }
+    }
+
+    /// Wakes the reader: with the records a notification carried, or (`nil`) to read the table.
+    private func wakeToRead(records: [ClusterRecord]?) {
+        self.inbox.withLock { inbox in
+            if let records, inbox.records.count + records.count <= Self.inboxLimit {
+                inbox.records += records
+            } else {
+                inbox.readTable = true
+            }
+        }
+        self.readWake.yield()
     }
 
     private func readLoop() async {
@@ -232,9 +259,23 @@ final class ClusterLink: Service, Sendable {
         }
     }
 
-    /// Reads and hands on every record after the last one applied.
+    /// Hands on the records notifications carried that continue from the last one applied, then, when something
+    /// asked for it or they do not continue from it, reads and hands on every record after the last one applied.
     private func readNew() async {
         guard let receive = self.receiver.withLock({ $0 }) else { return }
+        var (notified, readTable) = self.inbox.withLock { inbox in
+            defer { inbox = Inbox() }
+            return (inbox.records, inbox.readTable)
+        }
+        let after = self.applied.load(ordering: .relaxed)
+        // Those read already (from the table) are dropped; a hole (a notification missed, or one with the head
+        // alone) sends the reader to the table from there.
+        notified.removeAll { $0.position <= after }
+        var run = 0
+        while run < notified.count, notified[run].position == after + 1 + Int64(run) { run += 1 }
+        if run < notified.count { readTable = true }
+        if run > 0 { await self.hand(Array(notified.prefix(run)), to: receive) }
+        guard readTable else { return }
         while !Task.isCancelled {
             let after = self.applied.load(ordering: .relaxed)
             let records: [ClusterRecord]
@@ -244,7 +285,7 @@ final class ClusterLink: Service, Sendable {
                 if !Task.isCancelled { self.logger.warning("Cluster: reading the stream failed: \(error)") }
                 return
             }
-            guard let last = records.last else { return }
+            guard !records.isEmpty else { return }
             var expected = after + 1
             for record in records {
                 if record.position != expected {
@@ -254,17 +295,23 @@ final class ClusterLink: Service, Sendable {
                 }
                 expected = record.position + 1
             }
-            // The whole read at once: the hub takes its lock and wakes each event loop's flusher once per run of
-            // updates instead of once per record.
-            await receive(records)
-            self.applied.store(last.position, ordering: .relaxed)
-            if let lag = self.lag {
-                let now = UnixTime.nowMilliseconds()
-                for record in records {
-                    if let appendedAt = record.appendedAt { lag.recordMilliseconds(max(0, now - appendedAt)) }
-                }
-            }
+            await self.hand(records, to: receive)
             if records.count < Self.batchLimit { return }
+        }
+    }
+
+    /// Hands on `records` (in order, after the last one applied) and records how long they took to get here.
+    private func hand(_ records: [ClusterRecord], to receive: @Sendable ([ClusterRecord]) async -> Void) async {
+        guard let last = records.last else { return }
+        // The whole read at once: the hub takes its lock and wakes each event loop's flusher once per run of
+        // updates instead of once per record.
+        await receive(records)
+        self.applied.store(last.position, ordering: .relaxed)
+        if let lag = self.lag {
+            let now = UnixTime.nowMilliseconds()
+            for record in records {
+                if let appendedAt = record.appendedAt { lag.recordMilliseconds(max(0, now - appendedAt)) }
+            }
         }
     }
 
@@ -272,8 +319,13 @@ final class ClusterLink: Service, Sendable {
         var failures = 0
         while !Task.isCancelled {
             do {
-                try await self.stream.listen { [readWake] in readWake.yield() }
+                try await self.stream.listen { records in
+                    if records == nil { self.listening.store(true, ordering: .relaxed) }
+                    self.wakeToRead(records: records)
+                }
+                self.listening.store(false, ordering: .relaxed)
             } catch {
+                self.listening.store(false, ordering: .relaxed)
                 if Task.isCancelled { return }
                 failures += 1
                 if failures == 1 || failures % 60 == 0 {
