@@ -7,7 +7,7 @@ import Synchronization
 /// the store contract tests hold it and `SQLiteStore` to the same behaviour. Every method is one critical section,
 /// so each either completes its whole effect or none of it.
 public final class InMemoryStore: CommunityStore {
-    private struct State {
+    struct State {
         var settings: [String: String] = [:]
         var nodes: [Int64: Interactable] = [:]
         var nextNodeID: Int64 = 1
@@ -31,17 +31,18 @@ public final class InMemoryStore: CommunityStore {
         var homes: [UUIDString: [UUIDString: HomeEntry]] = [:]
     }
 
-    private struct MessageSlot: Hashable {
+    struct MessageSlot: Hashable {
         var channel: Int64
         var message: Int64
     }
 
-    private struct SenderNumber: Hashable {
+    struct SenderNumber: Hashable {
         var sender: UUIDString
         var number: Int64
     }
 
-    private let state = Mutex(State())
+    /// Internal, not private, so that the store's extensions in other files (InMemoryStore+Home.swift) reach it.
+    let state = Mutex(State())
     /// Where each append is reported as a commit of one message, as the other stores report their group commits.
     private let metrics: StoreMetrics
 
@@ -468,29 +469,6 @@ public final class InMemoryStore: CommunityStore {
                     }
                 )
             }
-        }
-    }
-
-    // MARK: Homes
-
-    public func homeEntries(memberID: UUIDString) async throws -> [HomeEntry] {
-        self.state.withLock { state in (state.homes[memberID] ?? [:]).values.sorted(by: HomeEntry.listOrder) }
-    }
-
-    public func changeHome(memberID: UUIDString, _ change: HomeChange, limit: Int) async throws -> HomeOutcome {
-        self.state.withLock { state in
-            guard state.members[memberID] != nil else { return .notFound }
-            let home = state.homes[memberID] ?? [:]
-            let id = change.entryID
-            let elsewhere = home[id] == nil && state.homes.contains { $0.key != memberID && $0.value[id] != nil }
-            let slots = home.values.map { HomeRules.Slot(id: $0.id, position: $0.position) }
-            let decision = HomeRules.decide(change, slots: slots, target: home[id], elsewhere: elsewhere, limit: limit)
-            switch decision.write {
-            case .insert(let entry)?, .replace(let entry)?: state.homes[memberID, default: [:]][entry.id] = entry
-            case .delete(let id)?: state.homes[memberID]?[id] = nil
-            case nil: break
-            }
-            return decision.outcome
         }
     }
 }
