@@ -65,9 +65,7 @@ struct HomeTests {
         let server = try await TestServer.start()
         let alice = try await server.owner("alice")
         let bob = try await server.member("bob")
-        let phone = try await server.connect()
-        _ = try await phone.login(alice.identity)
-        let phoneEvents = EventReader(phone)
+        let phone = try await server.secondDevice(of: alice)
 
         let work = UUIDString.random()
         let chat = UUIDString.random()
@@ -76,18 +74,18 @@ struct HomeTests {
         #expect(label["position"] == "3" && label["id"]?.stringValue == work.value && label["community_secret"] == .null)
         let updatedAt = try #require(label["updated_at"]?.stringValue)
         #expect(updatedAt.hasSuffix("Z") && updatedAt.count == "2026-12-02T03:05:00.123Z".count)
-        #expect(try await phoneEvents.nextUpdate("community_added").payload["community"] == label)
+        #expect(try await phone.events.nextUpdate("community_added").payload["community"] == label)
         let secret = Self.sealed(200)
         // An upper-case id is stored lower-cased.
         var inFolder = Self.entry(chat, position: "3.1", secret: secret).objectValue ?? [:]
         inFolder["id"] = .string(chat.value.uppercased())
         let chatEntry = try await self.add(.object(inFolder), on: alice.connection)
         #expect(chatEntry["id"]?.stringValue == chat.value && chatEntry["community_secret"]?.stringValue == secret)
-        #expect(try await phoneEvents.nextUpdate("community_added").payload["community"] == chatEntry)
-        let gamesEntry = try await self.add(Self.entry(games, position: "10"), on: phone)
+        #expect(try await phone.events.nextUpdate("community_added").payload["community"] == chatEntry)
+        let gamesEntry = try await self.add(Self.entry(games, position: "10"), on: phone.connection)
         #expect(try await alice.events.nextUpdate("community_added").payload["community"] == gamesEntry)
         // Sorted by position number by number: 3, 3.1, 10 (not as text: "10" < "3").
-        #expect(try await self.list(phone) == [label, chatEntry, gamesEntry])
+        #expect(try await self.list(phone.connection) == [label, chatEntry, gamesEntry])
 
         // Move the chat out of the folder and clear its secret; the other fields stay.
         let moved = try await alice.connection.community(
@@ -97,17 +95,17 @@ struct HomeTests {
         let movedEntry = try #require(moved.payload["community"])
         #expect(movedEntry["position"] == "1" && movedEntry["community_secret"] == .null)
         #expect(movedEntry["community_title"] == chatEntry["community_title"] && movedEntry["community_address"] == chatEntry["community_address"])
-        #expect(try await phoneEvents.nextUpdate("community_updated").payload["community"] == movedEntry)
+        #expect(try await phone.events.nextUpdate("community_updated").payload["community"] == movedEntry)
         let title = Self.sealed(64)
-        let renamed = try await phone.community("update_community", ["id": .string(games.value), "community_title": .string(title)])
+        let renamed = try await phone.connection.community("update_community", ["id": .string(games.value), "community_title": .string(title)])
         #expect(renamed.payload["community"]?["community_title"]?.stringValue == title)
         #expect(try await alice.events.nextUpdate("community_updated").payload == renamed.payload)
         #expect(try await self.list(alice.connection).map(self.stable) == [movedEntry, label, try #require(renamed.payload["community"])].map(self.stable))
 
         let removed = try await alice.connection.community("remove_community", ["id": .string(work.value)])
         #expect(removed.result == "community_removed" && removed.payload == ["id": .string(work.value)])
-        #expect(try await phoneEvents.nextUpdate("community_removed").payload == ["id": .string(work.value)])
-        #expect(try await self.list(phone).compactMap { $0["id"]?.stringValue } == [chat.value, games.value])
+        #expect(try await phone.events.nextUpdate("community_removed").payload == ["id": .string(work.value)])
+        #expect(try await self.list(phone.connection).compactMap { $0["id"]?.stringValue } == [chat.value, games.value])
 
         // Bob's home is his own and empty, and he heard none of it: his next update is the message Alice sends now.
         #expect(try await self.list(bob.connection).isEmpty)

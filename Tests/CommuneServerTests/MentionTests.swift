@@ -167,18 +167,21 @@ struct MentionTests {
         let alice = try await server.owner("alice")
         let bob = try await server.member("bob")
         let carol = try await server.member("carol")
-        _ = try await self.send(bob, "hello @alice")  // 1
-        _ = try await self.send(bob, "nothing for you")  // 2
-        _ = try await self.send(carol, "<@\(alice.identity.userID.value)> look")  // 3
-        _ = try await self.send(alice, "@everyone from me")  // 4: my own, not counted for me
+        let dave = try await server.member("dave")
+        // Sending marks read (PROTOCOL, mark_read): each sender has read up to their own last message.
+        _ = try await self.send(alice, "@everyone from me")  // 1: my own, not counted for me
+        _ = try await self.send(carol, "<@\(alice.identity.userID.value)> look")  // 2
+        _ = try await self.send(bob, "hello @alice")  // 3
+        _ = try await self.send(bob, "nothing for you")  // 4
         _ = try await self.send(bob, "hi @carol")  // 5
-        #expect(try self.mentions(try await alice.connection.readState()) == 2)
-        #expect(try self.mentions(try await carol.connection.readState()) == 2)
-        #expect(try self.mentions(try await bob.connection.readState()) == 1)
-        try await alice.connection.markRead(self.general, upTo: 1)
+        #expect(try self.mentions(try await alice.connection.readState()) == 2)  // 2 and 3
+        #expect(try self.mentions(try await carol.connection.readState()) == 1)  // 5, after her own 2
+        #expect(try self.mentions(try await bob.connection.readState()) == 0)  // he wrote the newest
+        #expect(try self.mentions(try await dave.connection.readState()) == 1)  // @everyone
+        try await alice.connection.markRead(self.general, upTo: 2)
         #expect(try self.mentions(try await alice.connection.readState()) == 1)
         // A removed message mentions nobody any more.
-        _ = try await carol.connection.call(TextFunction.removeMessage, on: self.general, payload: ["message_id": 3])
+        _ = try await bob.connection.call(TextFunction.removeMessage, on: self.general, payload: ["message_id": 3])
         #expect(try self.mentions(try await alice.connection.readState()) == 0)
         try await carol.connection.markRead(self.general, upTo: 4)
         #expect(try self.mentions(try await carol.connection.readState()) == 1)

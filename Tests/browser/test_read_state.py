@@ -127,3 +127,16 @@ def test_read_on_one_browser_clears_the_other(server, browsers):
     listed = cli("channels", "--identity", str(exported))
     assert any(line.strip().startswith("General  [text]") and line.endswith("(2 unread)") for line in listed.splitlines()), listed
     assert not any("Rules" in line and "unread" in line for line in listed.splitlines()), listed
+
+    # Alice answers from the CLI: having written, she has read up to her message, so neither browser counts it nor
+    # the two before it (PROTOCOL, mark_read: sending marks read), and a reload asks the server, which agrees.
+    cli("send", GENERAL, "mine", "--identity", str(exported))
+    for browser in (laptop, phone):
+        browser.wait(lambda _, b=browser: badge(b, "General") == 0, message=f"{browser.name}: Alice's own message counts as unread")
+    listed = cli("channels", "--identity", str(exported))
+    assert not any("unread" in line for line in listed.splitlines()), listed
+    laptop.driver.refresh()
+    laptop.wait_screen("main")
+    laptop.wait(lambda _: laptop.connection() == "online")
+    cli("send", GENERAL, "six", "--identity", str(bob))
+    laptop.wait(lambda _: badge(laptop, "General") == 1, message="after a reload, General does not show just Bob's newest")

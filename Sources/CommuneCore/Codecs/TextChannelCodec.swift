@@ -163,8 +163,12 @@ public struct TextChannelCodec: ChannelCodec {
         }
         community.storageHealth.wrote()
         let stored = appended.message
-        // Read state counts unread messages from each channel's newest id.
-        if appended.isNew { community.readMarks.messageStored(in: stored.channelID, id: stored.messageID) }
+        // Read state counts unread messages from each channel's newest id; the sender has read up to their message.
+        // No update says so: every device of the sender applies its own `message_live` as a mark (PROTOCOL, mark_read).
+        if appended.isNew {
+            community.readMarks.messageStored(in: stored.channelID, id: stored.messageID)
+            community.readMarks.sent(by: context.member.id, channel: stored.channelID, messageID: stored.messageID)
+        }
         if !appended.isNew, stored.channelID != node.id {
             throw .invalidArgument("data.payload.number \(number ?? 0) was already used for a message in another channel.")
         }

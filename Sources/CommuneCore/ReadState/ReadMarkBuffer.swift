@@ -31,6 +31,16 @@ public final class ReadMarkBuffer: Sendable {
         }
     }
 
+    /// `member` sent message `messageID` in `channel`: having written it, they have read the channel up to it, so
+    /// their mark moves there (never back).
+    func sent(by member: UUIDString, channel: Int64, messageID: Int64) {
+        self.state.withLock { state in
+            state.pending[member, default: [:]][channel] = max(state.pending[member]?[channel] ?? 0, messageID)
+            // Only a member whose marks were read from the store is known; a partial entry would hide the rest.
+            if let known = state.known[member] { state.known[member]?[channel] = max(known[channel] ?? 0, messageID) }
+        }
+    }
+
     /// `member`'s pending marks: channel → message id.
     func marks(of member: UUIDString) -> [Int64: Int64] {
         self.state.withLock { $0.pending[member] ?? [:] }

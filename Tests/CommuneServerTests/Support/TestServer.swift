@@ -109,6 +109,13 @@ final class TestServer: Sendable {
         return Client(connection: connection, identity: identity, welcome: welcome, events: EventReader(connection))
     }
 
+    /// Another device of `client`'s member: a new connection logged in with the same identity.
+    func secondDevice(of client: Client) async throws -> Client {
+        let connection = try await self.connect()
+        let welcome = try await connection.login(client.identity)
+        return Client(connection: connection, identity: client.identity, welcome: welcome, events: EventReader(connection))
+    }
+
     static var quiet: Logger {
         var logger = Logger(label: "commune.test.client")
         logger.logLevel = .critical

@@ -117,8 +117,17 @@ function messageLive({ key, payload }) {
   const { store, bus } = model.ctx;
   const added = mergeMessages(key, [payload]);
   if (payload.sender_id) typingStopped(key, payload.sender_id);
-  if (added) mentionLive(key, payload);
   if (payload.sender_id && !store.get("members").has(payload.sender_id)) bus.emit("unknown-member", payload.sender_id);
+  const me = store.get("me");
+  if (me && payload.sender_id === me.user_id && Number.isInteger(payload.message_id)) {
+    // Sent from this member's other device: the server moved their mark to it (PROTOCOL, sending marks read).
+    const read = { key, payload: { message_id: payload.message_id, unread: 0 } };
+    readMarked(read);
+    mentionsRead(read);
+    if (key === currentKey()) renderMessages();
+    return;
+  }
+  if (added) mentionLive(key, payload);
   if (key === currentKey() && !document.hidden) {
     renderMessages();
     markReadSoon(key);

@@ -1,7 +1,6 @@
 // The other communities on the rail: a connection each (logged in with the same identity), for an honest state and
-// the unread and mention counts (get_read_state, kept current from their updates). The member's own messages (sent
-// from another device, not yet behind a read mark) are not counted: the unread messages of each channel are read and
-// those whose author is the member left out.
+// the unread and mention counts (get_read_state, kept current from their updates). The member's own messages never
+// count: sending one moves the member's read mark to it on the server (PROTOCOL, mark_read: sending marks read).
 //
 // A community open in a frame (switching.js) has one connection, the frame's: the rail closes its own while the frame
 // is there, and the frame tells this page its counts and state (postMessage, this origin only: reportToParent below);
@@ -127,30 +126,13 @@ function connectOther(address) {
   conn.start();
 }
 
-/** The most unread messages of a channel read to leave out the member's own (more show as 99+ anyway). */
-const MAX_READ = 100;
-
-/** How many of a channel's unread messages (after its mark) someone other than the member wrote. */
-async function othersUnread(other, channel) {
-  const unread = Number.isSafeInteger(channel.unread) && channel.unread > 0 ? channel.unread : 0;
-  if (!unread || typeof channel.path !== "string" || typeof channel.name !== "string") return 0;
-  const address = { codec: typeof channel.codec === "string" ? channel.codec : "text", path: channel.path, name: channel.name };
-  const reply = await other.conn.call(address, "get_messages", { loaded_messages: 0, amount: Math.min(unread, MAX_READ) });
-  const messages = reply.payload && Array.isArray(reply.payload.messages) ? reply.payload.messages : [];
-  const mark = Number.isSafeInteger(channel.last_read) ? channel.last_read : 0;
-  const own = messages.filter((m) => m && m.message_id > mark && m.sender_id === other.userId).length;
-  return Math.max(0, unread - own);
-}
-
 async function refreshCounts(address) {
   const other = home.others.get(address);
   if (!other || other.framed || !other.conn.online) return;
   try {
     const reply = await other.conn.call(COMMUNITY, "get_read_state", {});
     const channels = reply.payload && Array.isArray(reply.payload.channels) ? reply.payload.channels : [];
-    let unread = 0;
-    for (const channel of channels) unread += await othersUnread(other, channel);
-    other.unread = unread;
+    other.unread = channels.reduce((n, c) => n + (Number.isSafeInteger(c.unread) && c.unread > 0 ? c.unread : 0), 0);
     other.mentions = channels.reduce((n, c) => n + (Number.isSafeInteger(c.mentions) ? c.mentions : 0), 0);
     redraw();
   } catch {
