@@ -85,16 +85,61 @@ extension CommuneConnection {
         return try messages.map { value throws(CommuneError) in try ChatMessage(json: value) }
     }
 
-    /// The community's members with their presence.
+    /// Every member with their presence, in username order, read a page at a time (the list's last page is what this
+    /// connection shows afterwards: see ``memberPage(offset:limit:)``).
     public func members() async throws -> [MemberInfo] {
-        let result = try await self.call("get_members", on: ChannelAddress(path: "", name: ""), codec: "community")
-        return (result.payload["members"]?.arrayValue ?? []).compactMap { value in
-            guard let id = value["user_id"]?.stringValue.flatMap(UUIDString.init) else { return nil }
-            return MemberInfo(
-                userID: id, username: value["username"]?.stringValue ?? "", group: value["group"]?.stringValue ?? "",
-                online: value["online"]?.boolValue ?? false
-            )
+        var all: [MemberInfo] = []
+        // Bounded: each page moves on by what it held, and a page never holds more than the server's limit.
+        for _ in 0..<100_000 {
+            let page = try await self.memberPage(offset: all.count, limit: 200)
+            all += page.members
+            if page.members.isEmpty || all.count >= page.total { break }
         }
+        return all
+    }
+
+    /// Members `offset ..< offset + limit` of the list (username order; `limit` at most 200, 0 for the counts only),
+    /// with how many there are and how many are online. From then on this connection hears `presence`,
+    /// `member_joined` and `member_changed` about the members of that range only (and about its own member), and
+    /// `member_counts` when it does not show them all.
+    public func memberPage(offset: Int = 0, limit: Int = 100) async throws -> MemberPage {
+        let result = try await self.community("get_members", ["offset": .int(Int64(offset)), "limit": .int(Int64(limit))])
+        return MemberPage(result.payload)
+    }
+
+    /// The members with these ids (at most 200; ids of no member are left out), in username order. Changes no
+    /// subscription.
+    public func members(ids: [UUIDString]) async throws -> [MemberInfo] {
+        let result = try await self.community("get_members", ["user_ids": .array(ids.map { .string($0.value) })])
+        return MemberPage(result.payload).members
+    }
+}
+
+/// A page of the member list (`member_list`).
+public struct MemberPage: Sendable, Hashable {
+    public var members: [MemberInfo]
+    /// Where the page starts (`nil` for members asked for by id).
+    public var offset: Int?
+    /// How many members the community has, and how many are online.
+    public var total: Int
+    public var online: Int
+
+    init(_ payload: JSONValue) {
+        self.members = (payload["members"]?.arrayValue ?? []).compactMap(MemberInfo.init)
+        self.offset = payload["offset"]?.intValue.map(Int.init)
+        self.total = payload["total"]?.intValue.map(Int.init) ?? self.members.count
+        self.online = payload["online"]?.intValue.map(Int.init) ?? self.members.count { $0.online }
+    }
+}
+
+extension MemberInfo {
+    /// A member object as `member_list`, `member_joined` and `member_changed` carry it.
+    public init?(_ value: JSONValue) {
+        guard let id = value["user_id"]?.stringValue.flatMap(UUIDString.init) else { return nil }
+        self.init(
+            userID: id, username: value["username"]?.stringValue ?? "", group: value["group"]?.stringValue ?? "",
+            online: value["online"]?.boolValue ?? false
+        )
     }
 }
 

@@ -10,16 +10,7 @@ struct ReadMarkFlusher: Service {
     static let period: Duration = .seconds(1)
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await Task.sleep(for: Self.period)
-                } catch {
-                    break
-                }
-                await self.flush()
-            }
-        }
+        await repeatEvery(Self.period) { await self.flush() }
         await self.flush()
     }
 

@@ -23,6 +23,8 @@ public final class Community: Sendable {
     public let calls: Calls
     /// Read marks on their way to the store (written together, at most once a second).
     public let readMarks = ReadMarkBuffer()
+    /// The part of the member list each connection shows: who hears of a member's presence and changes.
+    public let memberList = MemberListSubscriptions()
     let privateKey: Curve25519.KeyAgreement.PrivateKey
     /// Base64 of the community's X25519 public key, as `challenge` sends it.
     public let publicKey: String
@@ -147,7 +149,51 @@ public final class Community: Sendable {
 
     /// Every member, in username order.
     public func members() -> [Member] {
-        self.state.withLock { Array($0.members.values) }.sorted { ($0.username, $0.id) < ($1.username, $1.id) }
+        self.state.withLock { $0.members.members(in: 0..<$0.members.count) }
+    }
+
+    /// The members at places `range` of the list (username order), how many there are, and how many are online.
+    public func members(in range: Range<Int>) -> (members: [Member], total: Int, online: Int) {
+        self.state.withLock { state in
+            (state.members.members(in: range), state.members.count, Self.onlineCount(state))
+        }
+    }
+
+    /// The members with these ids that exist, in username order, with the counts.
+    public func members(_ ids: [UUIDString]) -> (members: [Member], total: Int, online: Int) {
+        self.state.withLock { state in
+            let found = ids.compactMap { state.members[$0] }.sorted { MemberRoster.ListKey($0) < MemberRoster.ListKey($1) }
+            return (found, state.members.count, Self.onlineCount(state))
+        }
+    }
+
+    /// The `member_counts` update.
+    public func memberCountsUpdate(total: Int, online: Int) -> FunctionResult {
+        MemberListFeature.counts(total: total, online: online)
+    }
+
+    /// How many members there are, and how many of them are online.
+    public func memberCounts() -> (total: Int, online: Int) {
+        self.state.withLock { ($0.members.count, Self.onlineCount($0)) }
+    }
+
+    private static func onlineCount(_ state: State) -> Int {
+        // With several nodes, the cluster's count holds this node's members too (each presence comes back).
+        state.clusterOnline.isEmpty
+            ? state.onlineConnections.count
+            : state.clusterOnline.count + state.onlineConnections.keys.count { state.clusterOnline[$0] == nil }
+    }
+
+    /// The member's place in the list (username order), or `nil` for no member.
+    public func listRank(of member: UUIDString) -> Int? {
+        self.state.withLock { $0.members.rank(of: member) }
+    }
+
+    /// Who hears what the member list says of `member` (presence, a join, a change): the connections that show
+    /// their place (and `also`, their place before a rename), and the member's own connections.
+    public func listingAudience(of member: UUIDString, also previous: Int? = nil) -> Audience {
+        let ranks = [previous, self.listRank(of: member)].compactMap { $0 }
+        return .listing(member, ranks: Array(Set(ranks)).sorted())
     }
 
     /// The permission rules as they stand now.
@@ -423,6 +469,8 @@ public final class Community: Sendable {
             return .members(ids)
         case .connection(let id):
             return .connection(id)
+        case .listing(let member, let ranks):
+            return .connections(self.memberList.connections(showing: ranks), members: [member])
         }
     }
 }

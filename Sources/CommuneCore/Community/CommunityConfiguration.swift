@@ -10,6 +10,10 @@ public struct CommunityConfiguration: Sendable {
     public var maxHistoryPage: Int = 100
     /// Messages per `get_messages` page when `amount` is omitted.
     public var defaultHistoryPage: Int = 50
+    /// Most members one `get_members` page holds (and shows afterwards).
+    public var maxMemberPage: Int = 200
+    /// Members per `get_members` page when `limit` is omitted, and the page a connection shows from login.
+    public var defaultMemberPage: Int = 100
     /// How long a login challenge stays valid, in milliseconds.
     public var challengeLifetimeMilliseconds: Int64 = 30_000
 

@@ -23,6 +23,10 @@ public struct Audience: Sendable, Hashable {
         case members(Set<UUIDString>)
         /// One connection.
         case connection(ConnectionID)
+        /// What the member list says of one member (presence, a join, a change): the connections whose
+        /// `get_members` range holds any of `ranks` (the member's places in the list: before and after a rename),
+        /// and every connection of the member themself.
+        case listing(UUIDString, ranks: [Int])
     }
 
     public var scope: Scope
@@ -46,6 +50,8 @@ public struct Audience: Sendable, Hashable {
 
     public static func connection(_ id: ConnectionID) -> Audience { Audience(.connection(id)) }
 
+    public static func listing(_ member: UUIDString, ranks: [Int]) -> Audience { Audience(.listing(member, ranks: ranks)) }
+
     /// The same audience without `connection`.
     public func excluding(_ connection: ConnectionID) -> Audience {
         Audience(self.scope, excluding: connection)
@@ -60,6 +66,8 @@ public enum Recipients: Sendable, Equatable {
     case members(Set<UUIDString>)
     /// One connection only, whoever it belongs to.
     case connection(ConnectionID)
+    /// These connections (on this node), and every connection of these members.
+    case connections(Set<ConnectionID>, members: Set<UUIDString>)
 
     /// Whether a connection of `member` with id `connection` is among the recipients.
     public func includes(member: UUIDString, connection: ConnectionID) -> Bool {
@@ -67,6 +75,7 @@ public enum Recipients: Sendable, Equatable {
         case .everyone: true
         case .members(let members): members.contains(member)
         case .connection(let id): id == connection
+        case .connections(let connections, let members): connections.contains(connection) || members.contains(member)
         }
     }
 }

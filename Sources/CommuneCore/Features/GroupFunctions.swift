@@ -123,7 +123,7 @@ struct GroupFunctions: Capability {
         let result = community.memberChanged(updated)
         // The member's new group may see other private channels than the old one.
         let seeing = community.tree.hasRestrictions ? await community.visibilityChanged(only: [updated.id]) : []
-        return Effect(reply: result, updates: [Update(result, to: .community)] + seeing)
+        return Effect(reply: result, updates: [Update(result, to: community.listingAudience(of: updated.id))] + seeing)
     }
 
 }

@@ -4,7 +4,8 @@ import CommuneProtocol
 /// (seeds 002, 003 and 004). Community-wide functions, addressed at the community.
 ///
 /// Acting on someone else needs the right permission and a higher power level than theirs (``PermissionChecker``).
-/// Every change reaches all connected members as `member_changed` or `member_removed`.
+/// A change reaches, as `member_changed`, the connections whose member list shows the member (before and after a
+/// rename) and the member's own; a removal reaches everyone as `member_removed`.
 struct MemberFunctions: Capability {
     static let setUsername = "set_username"
     static let setStatus = "set_status"
@@ -43,9 +44,11 @@ struct MemberFunctions: Capability {
         return member
     }
 
-    /// Replies with `member_changed` and pushes it to every member.
-    func changed(_ member: Member, context: FunctionContext) -> Effect {
-        .broadcast(context.community.memberChanged(member), to: .community)
+    /// Replies with `member_changed` and pushes it to those who show the member (`previousRank`: their place in the
+    /// list before a rename).
+    func changed(_ member: Member, previousRank: Int? = nil, context: FunctionContext) -> Effect {
+        let community = context.community
+        return .broadcast(community.memberChanged(member), to: community.listingAudience(of: member.id, also: previousRank))
     }
 
     /// `set_username {username, user_id?}`: your own name, or another's with `rename_users` (seed 002 `updateuser`).
@@ -62,11 +65,12 @@ struct MemberFunctions: Capability {
         let username = try community.reserveUsername(try reader.string("username"), for: member.id)
         defer { community.releaseUsername(username) }
         member.username = username
+        let oldRank = community.listRank(of: member.id)
         let saved = try await community.saveMember(member)
         if member.id != context.member.id {
             await community.audit(context.member, action: .renameMember, target: saved.id.value, "renamed \(old) to \(saved.username)")
         }
-        return self.changed(saved, context: context)
+        return self.changed(saved, previousRank: oldRank, context: context)
     }
 
     /// `set_status {status, text?}`: online, away or busy, with a short text (seed 004 "status change").

@@ -18,8 +18,8 @@ enum ClusterEvent: Sendable, Equatable {
     ///     d<TAB>USER_ID<LF>REASON
     ///     x<TAB>tree | groups | info | member:USER_ID
     ///
-    /// SCOPE is `c` (community), `v:ID` (viewers of channel ID), `p:NAME` (holders of a permission) or
-    /// `m:ID,ID,…` (members).
+    /// SCOPE is `c` (community), `v:ID` (viewers of channel ID), `p:NAME` (holders of a permission),
+    /// `m:ID,ID,…` (members) or `l:ID:RANK,RANK,…` (who shows a member in their member list).
     var body: String {
         switch self {
         case .update(let envelope, let scope, let excluded):
@@ -58,6 +58,7 @@ enum ClusterEvent: Sendable, Equatable {
         case .permissionHolders(let permission): "p:\(permission.rawValue)"
         case .member(let id): "m:\(id.value)"
         case .members(let ids): "m:" + ids.map(\.value).joined(separator: ",")
+        case .listing(let id, let ranks): "l:\(id.value):" + ranks.map(String.init).joined(separator: ",")
         // Never sent: an update for one connection stays on its node.
         case .connection: "m:"
         }
@@ -71,6 +72,10 @@ enum ClusterEvent: Sendable, Equatable {
         case "v": return Int64(value).map(Audience.Scope.channelViewers)
         case "p": return .permissionHolders(Permission(rawValue: String(value)))
         case "m": return .members(Set(value.split(separator: ",").compactMap { UUIDString(String($0)) }))
+        case "l":
+            let parts = value.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, let id = UUIDString(String(parts[0])) else { return nil }
+            return .listing(id, ranks: parts[1].split(separator: ",").compactMap { Int($0) })
         default: return nil
         }
     }

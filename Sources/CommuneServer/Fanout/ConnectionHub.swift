@@ -28,7 +28,38 @@ final class ConnectionHub: Sendable {
 
     private struct State {
         var connections: [ConnectionID: Entry] = [:]
+        /// Each member's connections here, so that an update for a few members reads only theirs.
+        var byMember: [UUIDString: Set<ConnectionID>] = [:]
         var log: UpdateLog
+        /// The member counts last sent (``sendMemberCounts()``).
+        var countsSent: (total: Int, online: Int)?
+
+        /// The outboxes of the connections in `recipients`, without `excluded`.
+        func outboxes(_ recipients: Recipients, excluding excluded: ConnectionID?) -> [Outbox] {
+            var found: [Outbox] = []
+            func add(_ id: ConnectionID) {
+                if id != excluded, let entry = self.connections[id] { found.append(entry.outbox) }
+            }
+            func addAll(of members: Set<UUIDString>) {
+                if members.count <= self.connections.count {
+                    for member in members { self.byMember[member]?.forEach(add) }
+                } else {
+                    for (id, entry) in self.connections where id != excluded && members.contains(entry.member) { found.append(entry.outbox) }
+                }
+            }
+            switch recipients {
+            case .connection(let id):
+                add(id)
+            case .everyone:
+                for (id, entry) in self.connections where id != excluded { found.append(entry.outbox) }
+            case .members(let members):
+                addAll(of: members)
+            case .connections(let connections, let members):
+                for id in connections { if let entry = self.connections[id], !members.contains(entry.member) { add(id) } }
+                addAll(of: members)
+            }
+            return found
+        }
     }
 
     private let state: Mutex<State>
@@ -108,6 +139,9 @@ final class ConnectionHub: Sendable {
                 if case .needsDrain = outbox.enqueue(frame) { needsDrain = true }
             }
             state.connections[id] = Entry(member: member, outbox: outbox)
+            state.byMember[member, default: []].insert(id)
+            // Every login shows the member list's first page until it asks for another.
+            self.community.memberList.subscribe(id, to: 0..<self.community.configuration.defaultMemberPage)
             return outcome
         }
         if needsDrain { outbox.flusher.schedule(outbox) }
@@ -115,7 +149,12 @@ final class ConnectionHub: Sendable {
     }
 
     func remove(_ id: ConnectionID) {
-        _ = self.state.withLock { $0.connections.removeValue(forKey: id) }
+        self.state.withLock { state in
+            guard let entry = state.connections.removeValue(forKey: id) else { return }
+            state.byMember[entry.member]?.remove(id)
+            if state.byMember[entry.member]?.isEmpty == true { state.byMember[entry.member] = nil }
+        }
+        self.community.memberList.unsubscribe(id)
     }
 
     var count: Int { self.state.withLock { $0.connections.count } }
@@ -168,13 +207,40 @@ final class ConnectionHub: Sendable {
         self.deliver(update, to: audience)
     }
 
-    /// A member's first connection here opened, or their last one closed: everyone hears whether they are online
-    /// (with several nodes, once the cluster's stream says whether that changed anything anywhere).
+    /// A member's first connection here opened, or their last one closed: those whose member list shows them hear
+    /// whether they are online, and the member's own connections (`audience` may leave one out; with several nodes,
+    /// once the cluster's stream says whether that changed anything anywhere). The others hear the counts change
+    /// (``sendMemberCounts()``).
     func presenceChanged(_ member: UUIDString, online: Bool, audience: Audience = .community) {
         if let cluster = self.cluster {
             cluster.send([cluster.presence(member, online: online)])
         } else {
-            self.publish(CommunityFunctions.presenceUpdate(member, online: online), to: audience)
+            var listing = self.community.listingAudience(of: member)
+            listing.excluded = audience.excluded
+            self.publish(CommunityFunctions.presenceUpdate(member, online: online), to: listing)
+        }
+    }
+
+    /// Sends `member_counts` to every connection whose member list does not hold every member, when the counts
+    /// changed since the last time (called once a second: ``MemberCountsTicker``). Not part of the stream: counts
+    /// are a state, and the next change sends them again.
+    func sendMemberCounts() {
+        let counts = self.community.memberCounts()
+        let covering = self.community.memberList.connections(showingAllOf: counts.total)
+        let outboxes = self.state.withLock { state -> [Outbox] in
+            guard state.countsSent.map({ $0 != counts }) ?? true else { return [] }
+            state.countsSent = counts
+            return state.connections.compactMap { id, entry in covering.contains(id) ? nil : entry.outbox }
+        }
+        guard !outboxes.isEmpty else { return }
+        let frame = WebSocketTextFrame.make(self.encode(self.community.memberCountsUpdate(total: counts.total, online: counts.online)))
+        var due: [ObjectIdentifier: (flusher: LoopFlusher, outboxes: [Outbox])] = [:]
+        for outbox in outboxes {
+            guard case .needsDrain = outbox.enqueue(frame) else { continue }
+            due[ObjectIdentifier(outbox.flusher), default: (outbox.flusher, [])].outboxes.append(outbox)
+        }
+        for (flusher, waiting) in due.values {
+            flusher.schedule(waiting)
         }
     }
 
@@ -204,7 +270,8 @@ final class ConnectionHub: Sendable {
                     break
                 }
                 let encoded = self.encode(CommunityFunctions.presenceUpdate(id, online: online))
-                run.append(.update(encoded: encoded, recipients: .everyone, excluded: nil, position: record.position))
+                let recipients = self.community.recipients(of: self.community.listingAudience(of: id))
+                run.append(.update(encoded: encoded, recipients: recipients, excluded: nil, position: record.position))
             case .event(let body):
                 let event: ClusterEvent
                 do {
@@ -263,9 +330,9 @@ final class ConnectionHub: Sendable {
                     let frame = state.log.append(recipients: recipients, excluded: excluded.map(self.key)) {
                         WebSocketTextFrame.make(Envelope.adding(position: $0, to: encoded))
                     }
-                    for (id, entry) in state.connections where id != excluded && recipients.includes(member: entry.member, connection: id) {
-                        guard case .needsDrain = entry.outbox.enqueue(frame) else { continue }
-                        due[ObjectIdentifier(entry.outbox.flusher), default: (entry.outbox.flusher, [])].outboxes.append(entry.outbox)
+                    for outbox in state.outboxes(recipients, excluding: excluded) {
+                        guard case .needsDrain = outbox.enqueue(frame) else { continue }
+                        due[ObjectIdentifier(outbox.flusher), default: (outbox.flusher, [])].outboxes.append(outbox)
                     }
                 }
             }
@@ -284,23 +351,14 @@ final class ConnectionHub: Sendable {
         var due: [ObjectIdentifier: (flusher: LoopFlusher, outboxes: [Outbox])] = [:]
         self.state.withLock { state in
             let frame: ByteBuffer
-            let outboxes: [Outbox]
+            let outboxes = state.outboxes(recipients, excluding: excluded)
             switch recipients {
-            case .connection(let id):
-                guard id != excluded, let entry = state.connections[id] else { return }
+            case .connection:
+                guard !outboxes.isEmpty else { return }
                 frame = WebSocketTextFrame.make(encoded)
-                outboxes = [entry.outbox]
-            case .everyone:
+            case .everyone, .members, .connections:
                 frame = state.log.append(recipients: recipients, excluded: excluded.map(self.key)) {
                     WebSocketTextFrame.make(Envelope.adding(position: $0, to: encoded))
-                }
-                outboxes = state.connections.compactMap { id, entry in id == excluded ? nil : entry.outbox }
-            case .members(let members):
-                frame = state.log.append(recipients: recipients, excluded: excluded.map(self.key)) {
-                    WebSocketTextFrame.make(Envelope.adding(position: $0, to: encoded))
-                }
-                outboxes = state.connections.compactMap { id, entry in
-                    id == excluded || !members.contains(entry.member) ? nil : entry.outbox
                 }
             }
             for outbox in outboxes {
@@ -319,9 +377,7 @@ final class ConnectionHub: Sendable {
     }
 
     func disconnect(member: UUIDString, reason: String) {
-        let outboxes = self.state.withLock { state in
-            state.connections.values.filter { $0.member == member }.map(\.outbox)
-        }
+        let outboxes = self.state.withLock { $0.outboxes(.members([member]), excluding: nil) }
         for outbox in outboxes {
             outbox.close(code: .policyViolation, reason: reason)
         }

@@ -93,6 +93,8 @@ struct UpdateLog {
             switch entry.recipients {
             case .everyone: break
             case .members(let members): guard members.contains(member) else { continue }
+            // What a member list showed: the member's own news; a list subscription ends with its connection.
+            case .connections(_, let members): guard members.contains(member) else { continue }
             case .connection: continue
             }
             total += entry.frame.readableBytes
