@@ -139,7 +139,7 @@ public final class CommuneServer: Sendable {
         let serviceGroup = ServiceGroup(
             configuration: .init(
                 // The cluster's link first, so that it stops last: what closing connections say still goes out.
-                services: [self.cluster as (any Service)?].compactMap { $0 } + [application, HeapTrimmer(period: self.configuration.heapTrimPeriod), ReadMarkFlusher(community: self.community, logger: self.logger)]
+                services: [self.cluster as (any Service)?].compactMap { $0 } + [application, HeapTrimmer(period: self.configuration.heapTrimPeriod), ReadMarkFlusher(community: self.community, logger: self.logger), MemberCountsTicker(hub: self.hub)]
                     + [self.callBackend as? any Service].compactMap { $0 }
                     + [self.ownTURN.map { TURNSupervisor(server: $0, logger: self.logger) as any Service }].compactMap { $0 }
                     // Last, so that a graceful shutdown reaches it first: /readyz fails while the rest still serves.

@@ -306,7 +306,7 @@ final class ClientConnection: Sendable {
             try self.state.withLock { state throws(CommuneError) in try state.session.checkCanRegister() }
             let request = try RegisterRequest(data: envelope.data)
             let member = try await self.community.register(request)
-            self.hub.publish(CommunityFunctions.memberJoinedUpdate(member, online: false), to: .community)
+            self.hub.publish(CommunityFunctions.memberJoinedUpdate(member, online: false), to: self.community.listingAudience(of: member.id))
             return Envelope(
                 type: .register, id: envelope.id, logMessage: "Client registered",
                 data: RegisterResponse(accepted: true, userID: member.id).data
