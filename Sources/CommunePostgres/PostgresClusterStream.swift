@@ -18,6 +18,9 @@ public final class PostgresClusterStream: ClusterStream {
     static let channel = "commune_stream"
     /// The most bytes one notification's payload holds (PostgreSQL refuses 8,000 and more).
     static let payloadLimit = 7_900
+    /// The most notifications that carry records in one append (about 64 KiB, the 8 pages of PostgreSQL's
+    /// notification queue kept in memory): a larger append's other records are read from the table.
+    static let carryingPayloads = 8
     let store: PostgresStore
 
     public init(store: PostgresStore) {
@@ -112,8 +115,8 @@ public final class PostgresClusterStream: ClusterStream {
 
     /// The notifications of an append of `records` (positioned) that leaves the stream at `head`: each `R` followed
     /// by records, each a header line `POSITION<TAB>KIND<TAB>ORIGIN<TAB>MEMBER<TAB>APPENDED-AT<TAB>BODY-BYTES` and
-    /// the body's bytes, as many as fit in ``payloadLimit``; from the first record that fits in none, one notification
-    /// of the head alone, in decimal, for the listeners to read the rest.
+    /// the body's bytes, as many as fit in ``payloadLimit``; from the first record that fits in none, or once
+    /// ``carryingPayloads`` are full, one notification of the head alone, in decimal, for the listeners to read the rest.
     static func payloads(_ records: [ClusterRecord], head: Int64) -> [String] {
         var payloads: [String] = []
         var current = ""
@@ -127,6 +130,7 @@ public final class PostgresClusterStream: ClusterStream {
             if !current.isEmpty, current.utf8.count + piece.utf8.count > Self.payloadLimit {
                 payloads.append(current)
                 current = ""
+                if payloads.count == Self.carryingPayloads { return payloads + [String(head)] }
             }
             if current.isEmpty { current = "R" }
             current += piece

@@ -76,7 +76,7 @@ struct ClusterTests {
         }
     }
 
-    @Test("notifications carry the records appended, as stored, byte for byte, several to one; from a record too big for one, the head alone")
+    @Test("notifications carry the records appended, as stored, byte for byte, several to one; from a record too big for one, or past 8 of them, the head alone")
     func notifiedRecords() async throws {
         let address = try await freshTestDatabase()
         try await PostgresStore.withStore(address, logger: TestServer.quiet) { store in
@@ -95,17 +95,21 @@ struct ClusterTests {
             try await stream.append([
                 ClusterRecord(origin: "node-b", kind: .event(String(repeating: "é", count: 4_000))), ClusterRecord(origin: "node-b", kind: .event("after")),
             ])
-            let stored = try await stream.records(after: 0, limit: 100)
-            #expect(stored.count == 43)
-            for _ in 0..<1_000 where !notified.withLock({ $0.count >= 3 && $0.last.map { $0 == nil } == true }) {
-                try await Task.sleep(for: .milliseconds(10))
-            }
+            // 200 records of 1,000 bytes: 8 notifications' worth carried (7 each), the rest read from the table.
+            try await stream.append((0..<200).map { ClusterRecord(origin: "node-c", kind: .event("\($0) " + String(repeating: "w", count: 1_000))) })
+            let stored = try await stream.records(after: 0, limit: 1_000)
+            #expect(stored.count == 243)
+            for _ in 0..<1_000 where !notified.withLock({ $0.count(where: { $0 == nil }) >= 3 }) { try await Task.sleep(for: .milliseconds(10)) }
             let seen = notified.withLock { $0 }
-            // Listening (nil), the first append's 41 records in a few notifications, then the head alone.
-            #expect(seen.first == .some(nil) && seen.last == .some(nil))
-            let carried = seen.dropFirst().dropLast()
-            #expect(carried.allSatisfy { $0 != nil } && carried.count >= 2 && carried.count < 10)
-            #expect(carried.flatMap { $0 ?? [] } == Array(stored.prefix(41)))
+            // Listening (nil); the first append's 41 records in a few notifications; the second's head alone; the
+            // third's first 56 records in 8, then its head.
+            let heads = seen.indices.filter { seen[$0] == nil }
+            try #require(heads.count == 3 && heads[0] == 0 && heads[2] == seen.count - 1, "\(seen.map { $0?.count ?? -1 })")
+            let first = seen[1..<heads[1]], third = seen[(heads[1] + 1)..<heads[2]]
+            #expect(first.count >= 2 && first.count < 10)
+            #expect(first.flatMap { $0 ?? [] } == Array(stored.prefix(41)))
+            #expect(third.count == 8 && third.allSatisfy { $0?.count == 7 })
+            #expect(third.flatMap { $0 ?? [] } == Array(stored[43..<99]))
             #expect(stored[40].kind == .presence(member: member, online: true) && stored[41].kind == .event(String(repeating: "é", count: 4_000)))
         }
     }
