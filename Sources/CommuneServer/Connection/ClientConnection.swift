@@ -78,64 +78,29 @@ final class ClientConnection: Sendable {
                 self.outbox.close(code: .policyViolation, reason: "login timeout")
             }
         }
-        self.state.withLock { $0.loginTimer = timer }
-    }
-
-    /// A message read from the socket (``ProtocolSocketHandler``, on the event loop). Its request runs in a task
-    /// started when a message arrives and ended when none is left, so an idle connection holds no task (a task
-    /// keeps the stack it once used until it ends). `true`: enough are waiting; read no more until
-    /// ``resumeReading`` is called.
-    func deliver(_ message: WebSocketMessage) -> Bool {
-        let (startDriver, wake, pause) = self.state.withLock { state -> (Bool, OneShotSignal?, Bool) in
-            guard !state.mustClose, !state.ended else { return (false, nil, false) }
-            state.inbox.append(message)
-            let wake = state.wake
-            state.wake = nil
-            if state.inbox.count >= Self.maxQueuedMessages { state.readsPaused = true }
-            defer { state.driving = true }
-            return (!state.driving, wake, state.readsPaused)
-        }
-        wake?.open()
-        if startDriver { Task { await self.drive() } }
-        return pause
-    }
-
-    /// The socket closed: drops what was not started, and ends the connection once its requests have finished.
-    func inputEnded() {
-        self.outbox.finish()
-        let (idle, wake, timer) = self.state.withLock { state -> (Bool, OneShotSignal?, Scheduled<Void>?) in
-            state.ended = true
-            state.inbox.removeAll()
-            let wake = state.wake
-            state.wake = nil
-            defer { state.driving = true }
-            return (!state.driving, wake, state.loginTimer)
-        }
-        timer?.cancel()
-        wake?.open()
-        if idle { Task { await self.disconnected() } }
-    }
-
-    /// Runs requests while there are any (see ``runRequests()``), then ends; after the socket closed, ends the
-    /// connection.
-    private func drive() async {
-        while true {
-            await self.runRequests()
-            let ended = self.state.withLock { state -> Bool? in
-                if state.ended { return true }
-                if !state.inbox.isEmpty, !state.mustClose { return nil }
-                state.driving = false
-                return false
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                await self.readLoop(inbound)
+                self.outbox.finish()
             }
-            switch ended {
-            case true?:
-                await self.disconnected()
-                return
-            case false?:
-                return
-            case nil:
-                continue
-            }
+            await self.closeLoop(outbound)
+            group.cancelAll()
+        }
+        loginTimer.cancel()
+        await self.disconnected()
+    }
+
+    /// Frames go to the socket through the ``Outbox``; this only waits for a reason to close, then sends the close
+    /// frame after them.
+    private func closeLoop(_ outbound: WebSocketOutboundWriter) async {
+        guard case .close(let code, let reason) = await self.outbox.ending() else { return }
+        if self.outbox.didOverflow {
+            self.logger.notice("Closing a slow consumer: its outbound queue overflowed")
+        }
+        do {
+            try await outbound.close(code, reason: reason)
+        } catch {
+            self.logger.debug("Closing failed: \(error)")
         }
     }
 
@@ -151,66 +116,34 @@ final class ClientConnection: Sendable {
             var previous = (applied: OneShotSignal.opened, finished: OneShotSignal.opened)
             // The requests started and not known to have finished, oldest first: at most maxPipelinedRequests.
             var inFlight: [OneShotSignal] = []
-            while let message = await self.nextMessage(inFlight: &inFlight) {
-                if inFlight.count >= Self.maxPipelinedRequests {
-                    await inFlight.removeFirst().wait()
-                }
-                let started = OneShotSignal()
-                let finished = OneShotSignal()
-                let applied = OneShotSignal()
-                let predecessor = previous
-                previous = (applied, finished)
-                inFlight.append(finished)
-                group.addTask {
-                    if await !self.receive(message, after: predecessor.finished, applied: predecessor.applied, signalling: applied, started: started) {
-                        self.state.withLock { $0.mustClose = true }
+            do {
+                for try await message in inbound.messages(maxSize: self.configuration.maxFrameBytes) {
+                    inFlight.removeAll { $0.isOpen }
+                    if inFlight.count >= Self.maxPipelinedRequests {
+                        await inFlight.removeFirst().wait()
                     }
-                    started.open()
-                    applied.open()
-                    finished.open()
-                    self.wakeDriver()
+                    let started = OneShotSignal()
+                    let finished = OneShotSignal()
+                    let applied = OneShotSignal()
+                    let predecessor = previous
+                    previous = (applied, finished)
+                    inFlight.append(finished)
+                    group.addTask {
+                        if await !self.receive(message, after: predecessor.finished, applied: predecessor.applied, signalling: applied, started: started) {
+                            self.state.withLock { $0.mustClose = true }
+                        }
+                        started.open()
+                        applied.open()
+                        finished.open()
+                    }
+                    await started.wait()
+                    if self.state.withLock({ $0.mustClose }) { break }
                 }
-                await started.wait()
+            } catch {
+                self.logger.debug("Reading ended: \(error)")
             }
         }
     }
-
-    /// The next message to run, waiting for one while requests are still running; `nil` when none is waiting and
-    /// none running, or the connection stops reading.
-    private func nextMessage(inFlight: inout [OneShotSignal]) async -> WebSocketMessage? {
-        while true {
-            inFlight.removeAll { $0.isOpen }
-            let running = inFlight
-            let wake = OneShotSignal()
-            let (next, resume) = self.state.withLock { state -> (WebSocketMessage??, Bool) in
-                if state.mustClose || state.ended { return (.some(nil), false) }
-                if !state.inbox.isEmpty {
-                    let message = state.inbox.removeFirst()
-                    let resume = state.readsPaused && state.inbox.count <= Self.maxQueuedMessages / 2
-                    if resume { state.readsPaused = false }
-                    return (.some(message), resume)
-                }
-                // A request that finishes after this look wakes the driver through `wake`.
-                if running.allSatisfy(\.isOpen) { return (.some(nil), false) }
-                state.wake = wake
-                return (nil, false)
-            }
-            if resume { self.resumeReading() }
-            if let next { return next }
-            await wake.wait()
-        }
-    }
-
-    private func wakeDriver() {
-        let wake = self.state.withLock { state -> OneShotSignal? in
-            defer { state.wake = nil }
-            return state.wake
-        }
-        wake?.open()
-    }
-
-    /// The most messages waiting to start before reading pauses.
-    static let maxQueuedMessages = 16
 
     /// The most requests one connection has in flight at once.
     static let maxPipelinedRequests = 64
