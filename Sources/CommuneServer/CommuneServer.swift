@@ -2,10 +2,12 @@ import CommuneCore
 import CommuneProtocol
 import CommuneSQLite
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOWebSocket
 import ServiceLifecycle
 import Synchronization
@@ -152,8 +154,8 @@ public final class CommuneServer: Sendable {
         try await serviceGroup.run()
     }
 
-    /// Stops a running server gracefully: open WebSockets are sent a close frame (1000) and dropped if they do not
-    /// answer within the close timeout.
+    /// Stops a running server gracefully: open WebSockets are sent a close frame (1001 to members, 1000 to sockets not
+    /// logged in; ``ProtocolSocketHandler``) and dropped if they do not answer within the close timeout.
     public func shutdown() async {
         let group = self.serviceGroup.withLock { $0 }
         await group?.triggerGracefulShutdown()
@@ -175,65 +177,25 @@ public final class CommuneServer: Sendable {
             self.logger.warning("The web client's files were not found; only the WebSocket protocol is served")
         }
 
-        let webSocketRouter = Router(context: WebSocketChannelContext.self)
-        webSocketRouter.ws("/") { inbound, outbound, context in
-            let channel = context.requestContext.channel
-            ConnectionGuard.startKeepAlive(on: channel, every: self.configuration.pingInterval)
-            let writer: NIOLoopBound<RawFrameWriter>
-            do {
-                writer = try await RawFrameWriter.install(on: channel)
-            } catch {
-                context.logger.debug("The connection closed before it started: \(error)")
-                return
-            }
-            let connection = ClientConnection(
-                id: self.hub.makeConnectionID(),
-                outbox: Outbox(
-                    writer: writer, flusher: self.flushers.flusher(for: channel.eventLoop),
-                    limitBytes: self.configuration.outboundQueueLimitBytes, admission: await ConnectionGuard.admission(of: channel),
-                    metrics: self.metrics.fanout
-                ),
-                community: self.community,
-                hub: self.hub,
-                configuration: self.configuration,
-                address: SourceAddress.of(
-                    peer: channel.remoteAddress, forwardedFor: context.request.headers[values: .xForwardedFor],
-                    trustedProxies: self.configuration.trustedProxies
-                ),
-                limiter: self.limiter,
-                metrics: self.metrics,
-                logger: context.logger
-            )
-            // On shutdown the WebSocket handler sends a close frame (1000); stop sending, and drop the connection if the
-            // client does not answer in time.
-            await withGracefulShutdownHandler {
-                await connection.run(inbound: inbound, outbound: outbound)
-            } onGracefulShutdown: {
-                connection.outbox.close(code: .goingAway, reason: "server shutting down")
-                channel.eventLoop.scheduleTask(in: TimeAmount(self.configuration.closeTimeout)) {
-                    channel.close(promise: nil)
-                }
-            }
-        }
-
-        if let backend = self.callBackend {
+        // The protocol socket is served by channel handlers on its event loop (no task while it is idle); call
+        // sockets, open only during a call, by a task over swift-websocket's streams.
+        let protocolSocket = SocketService.handlers { channel, head in try self.serveProtocolSocket(on: channel, head: head) }
+        let callSocket = self.callBackend.map { backend in
             let calls = CallSocketRoute(community: self.community, backend: backend, events: self.callEvents, logger: self.logger)
-            webSocketRouter.ws(RouterPath(stringLiteral: VoiceChannelCodec.callSocketPath)) { inbound, outbound, context in
-                ConnectionGuard.startKeepAlive(on: context.requestContext.channel, every: self.configuration.pingInterval)
-                await calls.run(inbound: inbound, outbound: outbound, admission: await ConnectionGuard.admission(of: context.requestContext.channel))
+            return SocketService.task { inbound, outbound, channel in
+                ConnectionGuard.startKeepAlive(on: channel, every: self.configuration.pingInterval)
+                await calls.run(inbound: inbound, outbound: outbound, admission: await ConnectionGuard.admission(of: channel))
             }
         }
-
-        let webSocket = WebSocketServerConfiguration(
-            maxFrameSize: self.configuration.maxFrameBytes,
-            // Keep-alive pings are the ConnectionGuard's timer (ConnectionGuard.startKeepAlive), not a task per connection.
-            autoPing: .disabled,
-            closeTimeout: self.configuration.closeTimeout,
-            validateUTF8: true
-        )
+        let callPath = VoiceChannelCodec.callSocketPath.split(separator: "/")
+        let route: @Sendable (HTTPRequestHead) -> SocketService? = { head in
+            let path = head.uri.prefix { $0 != "?" }.split(separator: "/")
+            if path.isEmpty { return protocolSocket }
+            return path == callPath ? callSocket : nil
+        }
         return Application(
             router: router,
-            server: .guarded(webSocketRouter: webSocketRouter, webSocket: webSocket, configuration: self.configuration),
+            server: .guarded(configuration: self.configuration, route: route),
             configuration: .init(address: .hostname(self.configuration.host, port: self.configuration.port), serverName: "Commune"),
             onServerRunning: { channel in
                 // Hummingbird builds the listening channel's pipeline itself; this is the first moment to add to it.
@@ -252,6 +214,42 @@ public final class CommuneServer: Sendable {
             },
             logger: self.logger
         )
+    }
+
+    /// Serves the protocol socket on `channel`, just upgraded (on its event loop): puts its handlers in the pipeline
+    /// and starts its connection. No task is left running for it; requests start one while they run.
+    func serveProtocolSocket(on channel: any Channel, head: HTTPRequestHead) throws {
+        let pipeline = channel.pipeline.syncOperations
+        let guardHandler = try pipeline.handler(type: ConnectionGuard.self)
+        guardHandler.startKeepAlive(every: TimeAmount(self.configuration.pingInterval))
+        let writer = RawFrameWriter()
+        try pipeline.addHandler(writer, position: .first)
+        let handler = ProtocolSocketHandler(
+            maxMessageBytes: self.configuration.maxFrameBytes, closeTimeout: self.configuration.closeTimeout, logger: self.logger
+        )
+        let boundHandler = NIOLoopBound(handler, eventLoop: channel.eventLoop)
+        let connection = ClientConnection(
+            id: self.hub.makeConnectionID(),
+            outbox: Outbox(
+                writer: NIOLoopBound(writer, eventLoop: channel.eventLoop), flusher: self.flushers.flusher(for: channel.eventLoop),
+                limitBytes: self.configuration.outboundQueueLimitBytes, admission: guardHandler.admission, metrics: self.metrics.fanout,
+                closer: { code, reason in boundHandler.value.serverClose(code, reason) }
+            ),
+            community: self.community,
+            hub: self.hub,
+            configuration: self.configuration,
+            address: SourceAddress.of(
+                peer: channel.remoteAddress, forwardedFor: head.headers[HTTPField.Name.xForwardedFor.rawName],
+                trustedProxies: self.configuration.trustedProxies
+            ),
+            limiter: self.limiter,
+            metrics: self.metrics,
+            logger: self.logger,
+            resumeReading: { channel.eventLoop.execute { boundHandler.value.resumeReading() } }
+        )
+        handler.attach(connection)
+        try pipeline.addHandler(handler)
+        connection.start()
     }
 
     /// The voice backend `configuration` asks for, as far as this machine has it; says which in the log.

@@ -39,6 +39,17 @@ final class ClientConnection: Sendable {
         var delayedInARow = 0
         /// Where the last `identification` asked to resume the stream of updates.
         var resume: ResumePoint?
+        /// Messages read and not yet started (at most ``maxQueuedMessages`` before reading pauses).
+        var inbox: [WebSocketMessage] = []
+        /// A task is running requests (``drive()``); it ends when none is left.
+        var driving = false
+        /// Reading is paused until the inbox empties.
+        var readsPaused = false
+        /// The socket closed: nothing more is read, and the connection ends once its requests have finished.
+        var ended = false
+        /// What the waiting driver is woken by: a message read, a request finished, the socket closed.
+        var wake: OneShotSignal?
+        var loginTimer: Scheduled<Void>?
     }
 
     private let state = Mutex(State())
@@ -49,11 +60,15 @@ final class ClientConnection: Sendable {
     let limiter: RequestLimiter?
     /// Where logins are counted.
     let metrics: ServerMetrics
+    /// Lets the socket's handler read again after ``deliver(_:)`` asked it to pause.
+    private let resumeReading: @Sendable () -> Void
 
     init(
         id: ConnectionID, outbox: Outbox, community: Community, hub: ConnectionHub, configuration: ServerConfiguration,
-        address: String = "unknown", limiter: RequestLimiter? = nil, metrics: ServerMetrics, logger: Logger
+        address: String = "unknown", limiter: RequestLimiter? = nil, metrics: ServerMetrics, logger: Logger,
+        resumeReading: @escaping @Sendable () -> Void
     ) {
+        self.resumeReading = resumeReading
         self.id = id
         self.address = address
         self.limiter = limiter
@@ -67,83 +82,147 @@ final class ClientConnection: Sendable {
 
     var member: Member? { self.state.withLock { $0.session.member } }
 
-    /// Runs the connection until the client leaves or the server closes it.
-    ///
-    /// One child task reads; this task waits for a reason to close, and the login timeout is a timer on the event
-    /// loop: an idle connection keeps two tasks, not four (each task keeps the stack it once used until it ends).
-    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
-        let loginTimer = self.outbox.eventLoop.scheduleTask(in: TimeAmount(self.configuration.loginTimeout)) {
+    /// Starts the login timeout: an event-loop timer, not a task.
+    func start() {
+        let timer = self.outbox.eventLoop.scheduleTask(in: TimeAmount(self.configuration.loginTimeout)) {
             if self.member == nil {
                 self.logger.debug("Closing: no login within the timeout")
                 self.outbox.close(code: .policyViolation, reason: "login timeout")
             }
         }
-        await withDiscardingTaskGroup { group in
-            group.addTask {
-                await self.readLoop(inbound)
-                self.outbox.finish()
+        self.state.withLock { $0.loginTimer = timer }
+    }
+
+    /// A message read from the socket (``ProtocolSocketHandler``, on the event loop). Its request runs in a task
+    /// started when a message arrives and ended when none is left, so an idle connection holds no task (a task
+    /// keeps the stack it once used until it ends). `true`: enough are waiting; read no more until
+    /// ``resumeReading`` is called.
+    func deliver(_ message: WebSocketMessage) -> Bool {
+        let (startDriver, wake, pause) = self.state.withLock { state -> (Bool, OneShotSignal?, Bool) in
+            guard !state.mustClose, !state.ended else { return (false, nil, false) }
+            state.inbox.append(message)
+            let wake = state.wake
+            state.wake = nil
+            if state.inbox.count >= Self.maxQueuedMessages { state.readsPaused = true }
+            defer { state.driving = true }
+            return (!state.driving, wake, state.readsPaused)
+        }
+        wake?.open()
+        if startDriver { Task { await self.drive() } }
+        return pause
+    }
+
+    /// The socket closed: drops what was not started, and ends the connection once its requests have finished.
+    func inputEnded() {
+        self.outbox.finish()
+        let (idle, wake, timer) = self.state.withLock { state -> (Bool, OneShotSignal?, Scheduled<Void>?) in
+            state.ended = true
+            state.inbox.removeAll()
+            let wake = state.wake
+            state.wake = nil
+            defer { state.driving = true }
+            return (!state.driving, wake, state.loginTimer)
+        }
+        timer?.cancel()
+        wake?.open()
+        if idle { Task { await self.disconnected() } }
+    }
+
+    /// Runs requests while there are any (see ``runRequests()``), then ends; after the socket closed, ends the
+    /// connection.
+    private func drive() async {
+        while true {
+            await self.runRequests()
+            let ended = self.state.withLock { state -> Bool? in
+                if state.ended { return true }
+                if !state.inbox.isEmpty, !state.mustClose { return nil }
+                state.driving = false
+                return false
             }
-            await self.closeLoop(outbound)
-            group.cancelAll()
-        }
-        loginTimer.cancel()
-        await self.disconnected()
-    }
-
-    /// Frames go to the socket through the ``Outbox``; this only waits for a reason to close, then sends the close
-    /// frame after them.
-    private func closeLoop(_ outbound: WebSocketOutboundWriter) async {
-        guard case .close(let code, let reason) = await self.outbox.ending() else { return }
-        if self.outbox.didOverflow {
-            self.logger.notice("Closing a slow consumer: its outbound queue overflowed")
-        }
-        do {
-            try await outbound.close(code, reason: reason)
-        } catch {
-            self.logger.debug("Closing failed: \(error)")
+            switch ended {
+            case true?:
+                await self.disconnected()
+                return
+            case false?:
+                return
+            case nil:
+                continue
+            }
         }
     }
 
-    /// Reads requests and runs them in order. A pipelined function (``FunctionSpec/pipelined``, such as a message
-    /// send) lets the next request start once its write is queued in the store (``PipelinedWrite``), so up to
-    /// ``maxPipelinedRequests`` sends share commits; everything else runs after the requests before it have
-    /// finished. Replies, updates and errors always go out in request order.
+    /// Runs the waiting requests in order until none is waiting or running. A pipelined function
+    /// (``FunctionSpec/pipelined``, such as a message send) lets the next request start once its write is queued in
+    /// the store (``PipelinedWrite``), so up to ``maxPipelinedRequests`` sends share commits; everything else runs
+    /// after the requests before it have finished. Replies, updates and errors always go out in request order.
     ///
     /// Each request runs in a child task of a discarding group, so that a finished request's task (and the stack it
-    /// used) is freed at once rather than kept until the group is drained.
-    private func readLoop(_ inbound: WebSocketInboundStream) async {
+    /// used) is freed at once.
+    private func runRequests() async {
         await withDiscardingTaskGroup { group in
             var previous = (applied: OneShotSignal.opened, finished: OneShotSignal.opened)
             // The requests started and not known to have finished, oldest first: at most maxPipelinedRequests.
             var inFlight: [OneShotSignal] = []
-            do {
-                for try await message in inbound.messages(maxSize: self.configuration.maxFrameBytes) {
-                    inFlight.removeAll { $0.isOpen }
-                    if inFlight.count >= Self.maxPipelinedRequests {
-                        await inFlight.removeFirst().wait()
-                    }
-                    let started = OneShotSignal()
-                    let finished = OneShotSignal()
-                    let applied = OneShotSignal()
-                    let predecessor = previous
-                    previous = (applied, finished)
-                    inFlight.append(finished)
-                    group.addTask {
-                        if await !self.receive(message, after: predecessor.finished, applied: predecessor.applied, signalling: applied, started: started) {
-                            self.state.withLock { $0.mustClose = true }
-                        }
-                        started.open()
-                        applied.open()
-                        finished.open()
-                    }
-                    await started.wait()
-                    if self.state.withLock({ $0.mustClose }) { break }
+            while let message = await self.nextMessage(inFlight: &inFlight) {
+                if inFlight.count >= Self.maxPipelinedRequests {
+                    await inFlight.removeFirst().wait()
                 }
-            } catch {
-                self.logger.debug("Reading ended: \(error)")
+                let started = OneShotSignal()
+                let finished = OneShotSignal()
+                let applied = OneShotSignal()
+                let predecessor = previous
+                previous = (applied, finished)
+                inFlight.append(finished)
+                group.addTask {
+                    if await !self.receive(message, after: predecessor.finished, applied: predecessor.applied, signalling: applied, started: started) {
+                        self.state.withLock { $0.mustClose = true }
+                    }
+                    started.open()
+                    applied.open()
+                    finished.open()
+                    self.wakeDriver()
+                }
+                await started.wait()
             }
         }
     }
+
+    /// The next message to run, waiting for one while requests are still running; `nil` when none is waiting and
+    /// none running, or the connection stops reading.
+    private func nextMessage(inFlight: inout [OneShotSignal]) async -> WebSocketMessage? {
+        while true {
+            inFlight.removeAll { $0.isOpen }
+            let running = inFlight
+            let wake = OneShotSignal()
+            let (next, resume) = self.state.withLock { state -> (WebSocketMessage??, Bool) in
+                if state.mustClose || state.ended { return (.some(nil), false) }
+                if !state.inbox.isEmpty {
+                    let message = state.inbox.removeFirst()
+                    let resume = state.readsPaused && state.inbox.count <= Self.maxQueuedMessages / 2
+                    if resume { state.readsPaused = false }
+                    return (.some(message), resume)
+                }
+                // A request that finishes after this look wakes the driver through `wake`.
+                if running.allSatisfy(\.isOpen) { return (.some(nil), false) }
+                state.wake = wake
+                return (nil, false)
+            }
+            if resume { self.resumeReading() }
+            if let next { return next }
+            await wake.wait()
+        }
+    }
+
+    private func wakeDriver() {
+        let wake = self.state.withLock { state -> OneShotSignal? in
+            defer { state.wake = nil }
+            return state.wake
+        }
+        wake?.open()
+    }
+
+    /// The most messages waiting to start before reading pauses.
+    static let maxQueuedMessages = 16
 
     /// The most requests one connection has in flight at once.
     static let maxPipelinedRequests = 64

@@ -23,7 +23,6 @@ final class Outbox: Sendable {
         var finished = false
         var closeRequest: (WebSocketErrorCode, String)?
         var overflowed = false
-        var waiter: CheckedContinuation<Void, Never>?
     }
 
     /// What ``enqueue(_:scheduleDrain:)`` did with a frame.
@@ -45,16 +44,19 @@ final class Outbox: Sendable {
     let admission: ConnectionAdmission
     /// The server's count of bytes waiting and of deliveries; this outbox keeps its share in step.
     private let metrics: FanoutMetrics
+    /// Sends the close frame after what is queued; called once, on ``eventLoop``, for the first close request.
+    private let closer: @Sendable (WebSocketErrorCode, String) -> Void
 
     init(
         writer: NIOLoopBound<RawFrameWriter>, flusher: LoopFlusher, limitBytes: Int, admission: ConnectionAdmission = .uncounted(),
-        metrics: FanoutMetrics = .disabled
+        metrics: FanoutMetrics = .disabled, closer: @escaping @Sendable (WebSocketErrorCode, String) -> Void
     ) {
         self.writer = writer
         self.flusher = flusher
         self.limitBytes = limitBytes
         self.admission = admission
         self.metrics = metrics
+        self.closer = closer
     }
 
     deinit {
@@ -77,8 +79,8 @@ final class Outbox: Sendable {
 
     /// Queues a framed message: an update (a delivery once written) or a reply.
     func enqueue(_ frame: ByteBuffer, isUpdate: Bool) -> Enqueued {
-        let (result, waiter) = self.state.withLock { state -> (Enqueued, CheckedContinuation<Void, Never>?) in
-            guard !state.finished, state.closeRequest == nil else { return (.dropped, nil) }
+        let (result, overflowed) = self.state.withLock { state -> (Enqueued, Bool) in
+            guard !state.finished, state.closeRequest == nil else { return (.dropped, false) }
             if state.unsentBytes + frame.readableBytes > self.limitBytes {
                 // What was queued and never written no longer waits (what the socket has is counted off as it completes).
                 let dropped = state.frames.reduce(0) { $0 + $1.readableBytes }
@@ -88,19 +90,17 @@ final class Outbox: Sendable {
                 state.queuedUpdates = 0
                 state.overflowed = true
                 state.closeRequest = (.policyViolation, "slow consumer")
-                let waiter = state.waiter
-                state.waiter = nil
-                return (.dropped, waiter)
+                return (.dropped, true)
             }
             state.frames.append(frame)
             state.unsentBytes += frame.readableBytes
             if isUpdate { state.queuedUpdates += 1 }
             self.metrics.queued(bytes: frame.readableBytes)
-            if state.drainScheduled { return (.queued, nil) }
+            if state.drainScheduled { return (.queued, false) }
             state.drainScheduled = true
-            return (.needsDrain, nil)
+            return (.needsDrain, false)
         }
-        waiter?.resume()
+        if overflowed { self.requestClose(.policyViolation, "slow consumer") }
         return result
     }
 
@@ -127,68 +127,28 @@ final class Outbox: Sendable {
 
     /// Asks for the connection to be closed with `code` after what is queued. Later frames are dropped.
     func close(code: WebSocketErrorCode, reason: String) {
-        let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
-            if state.closeRequest == nil { state.closeRequest = (code, reason) }
-            let waiter = state.waiter
-            state.waiter = nil
-            return waiter
+        let first = self.state.withLock { state -> Bool in
+            guard state.closeRequest == nil, !state.finished else { return false }
+            state.closeRequest = (code, reason)
+            return true
         }
-        waiter?.resume()
+        if first { self.requestClose(code, reason) }
     }
 
-    /// Ends the queue: nothing more is sent, and ``ending()`` returns ``Ending/finished``.
-    func finish() {
-        let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
-            state.finished = true
-            let waiter = state.waiter
-            state.waiter = nil
-            return waiter
+    /// Has the ``closer`` send the close frame on the event loop, after the frames queued before it.
+    private func requestClose(_ code: WebSocketErrorCode, _ reason: String) {
+        self.eventLoop.execute {
+            self.drain()
+            self.closer(code, reason)
         }
-        waiter?.resume()
+    }
+
+    /// Ends the queue (the socket closed): nothing more is sent, and a later close request does nothing.
+    func finish() {
+        self.state.withLock { $0.finished = true }
     }
 
     var didOverflow: Bool { self.state.withLock { $0.overflowed } }
-
-    /// What the connection's closer waits for.
-    enum Ending {
-        /// Close the WebSocket with this code and reason; what was queued before has been handed to the socket.
-        case close(WebSocketErrorCode, String)
-        /// The queue finished (the client left, or the task was cancelled): nothing to send.
-        case finished
-    }
-
-    /// Waits until someone asks to close the connection, or the queue finishes.
-    func ending() async -> Ending {
-        while true {
-            let ready: Ending? = self.state.withLock { state in
-                if state.finished { return .finished }
-                if let (code, reason) = state.closeRequest { return .close(code, reason) }
-                return nil
-            }
-            switch ready {
-            case .close(let code, let reason)?:
-                try? await self.eventLoop.submit { self.drain() }.get()
-                return .close(code, reason)
-            case .finished?:
-                return .finished
-            case nil:
-                break
-            }
-            if Task.isCancelled { return .finished }
-            await withTaskCancellationHandler {
-                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                    let resumeNow = self.state.withLock { state -> Bool in
-                        if state.closeRequest != nil || state.finished { return true }
-                        state.waiter = continuation
-                        return false
-                    }
-                    if resumeNow { continuation.resume() }
-                }
-            } onCancel: {
-                self.finish()
-            }
-        }
-    }
 }
 
 /// Frames a text message for a server-to-client WebSocket: FIN, opcode text, unmasked, then the payload.
@@ -218,15 +178,6 @@ final class RawFrameWriter: ChannelOutboundHandler, RemovableChannelHandler {
     typealias OutboundOut = Any
 
     private var context: ChannelHandlerContext?
-
-    /// Puts a writer first in the channel's pipeline.
-    static func install(on channel: any Channel) async throws -> NIOLoopBound<RawFrameWriter> {
-        try await channel.eventLoop.submit {
-            let writer = RawFrameWriter()
-            try channel.pipeline.syncOperations.addHandler(writer, position: .first)
-            return NIOLoopBound(writer, eventLoop: channel.eventLoop)
-        }.get()
-    }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context

@@ -5,7 +5,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// The server's child channel: Hummingbird's HTTP/1 + WebSocket upgrade channel, with the connection limits in
+/// The server's child channel: HTTP/1 with WebSocket upgrades (``UpgradeChannel``), with the connection limits in
 /// front. Each accepted connection is counted by the ``ConnectionLimiter`` (refused with 503 when its address or the
 /// pool of connections not logged in is full) and gets a ``ConnectionGuard`` first in its pipeline.
 struct GuardedChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
@@ -88,15 +88,14 @@ final class HTTPParseErrorResponder: ChannelInboundHandler, RemovableChannelHand
 }
 
 extension HTTPServerBuilder {
-    /// HTTP/1 with the WebSocket upgrade on `webSocketRouter`, behind the server's connection limits.
-    static func guarded(
-        webSocketRouter: Router<WebSocketChannelContext>, webSocket: WebSocketServerConfiguration, configuration: ServerConfiguration
-    ) -> HTTPServerBuilder {
-        let webSocketResponder = webSocketRouter.buildResponder()
+    /// HTTP/1 with WebSocket upgrades served as `route` says (``UpgradeChannel``), behind the server's connection limits.
+    static func guarded(configuration: ServerConfiguration, route: @escaping @Sendable (HTTPRequestHead) -> SocketService?) -> HTTPServerBuilder {
         let limiter = ConnectionLimiter(configuration.connectionLimits)
         return HTTPServerBuilder { responder in
             GuardedChildChannel(
-                inner: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder, configuration: .init(ws: webSocket)),
+                inner: UpgradeChannel(
+                    responder: responder, maxFrameBytes: configuration.maxFrameBytes, closeTimeout: configuration.closeTimeout, route: route
+                ),
                 limiter: limiter, maxMessageBytes: configuration.maxFrameBytes, trustedProxies: configuration.trustedProxies
             )
         }
