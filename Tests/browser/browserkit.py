@@ -5,6 +5,7 @@ downloaded), a Commune server on a free loopback port, a small protocol client i
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -360,6 +361,17 @@ class CommuneServer:
 
 # ----------------------------------------------------------------------------------------------------------------
 # The protocol in Python (test-side client)
+
+
+@contextlib.contextmanager
+def running_server(binary: str, args: tuple[str, ...] = ()):
+    """A started `CommuneServer`, cleaned up afterwards (for a module's `server` fixture)."""
+    srv = CommuneServer(binary, args=args)
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.cleanup()
 
 
 def b64(data: bytes) -> str:

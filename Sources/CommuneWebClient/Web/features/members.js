@@ -1,5 +1,9 @@
 // Members: the members panel, a member's card with the moderation actions, my own panel and profile (name and
 // status), groups (for permissions), and the community updates about members, presence and groups.
+//
+// The panel shows one page of the member list (PROTOCOL.md "The member list in pages"): the server tells this page's
+// members' presence and changes, and the counts for the rest. `members` in the store holds the members this page
+// knows (the page, and anyone fetched by id: a message's author, a mention), not necessarily everyone.
 
 import { ConnectionLost } from "../lib/connection.js";
 import { COMMUNITY } from "../lib/context.js";
@@ -10,28 +14,59 @@ import { $, avatar, errorToast, h, paintAvatar, toast } from "../lib/ui.js";
 
 const STATUS_LABELS = { online: "Online", away: "Away", busy: "Busy" };
 
+/** Members per page of the panel (the server's default page; at most 200). */
+const PAGE = 100;
+
 let ctx = null;
+/** The page shown: where it starts, the ids on it, and the community's counts. */
+let page = { offset: 0, ids: [], total: 0, online: 0 };
 
 // -------------------------------------------------------------------------------------------------------------
 // Loading
 
-async function loadMembers() {
+function known(list) {
+  const members = new Map(ctx.store.get("members"));
+  for (const m of list) if (m && m.user_id) members.set(m.user_id, m);
+  return members;
+}
+
+async function loadMembers(offset = page.offset) {
   try {
-    const reply = await ctx.store.get("conn").call(COMMUNITY, "get_members", {});
-    const list = reply.payload && Array.isArray(reply.payload.members) ? reply.payload.members : [];
-    ctx.store.set({ members: new Map(list.filter((m) => m && m.user_id).map((m) => [m.user_id, m])) });
+    const reply = await ctx.store.get("conn").call(COMMUNITY, "get_members", { offset, limit: PAGE });
+    const p = reply.payload || {};
+    const list = Array.isArray(p.members) ? p.members.filter((m) => m && m.user_id) : [];
+    page = { offset: Number(p.offset) || 0, ids: list.map((m) => m.user_id), total: Number(p.total) || list.length, online: Number(p.online) || 0 };
+    ctx.store.set({ members: known(list) });
   } catch (e) {
     if (!(e instanceof ConnectionLost)) errorToast(e, "loading members");
   }
 }
 
-let memberRefresh = null;
-function refreshMembersSoon() {
-  clearTimeout(memberRefresh);
-  memberRefresh = setTimeout(() => {
+/** Members this page has not seen (a message's author, a member named in an update), asked for by id in batches. */
+const wanted = new Set();
+const asked = new Set(); // asked for once already: an id of no member is not asked for again
+let fetchSoon = null;
+function fetchMember(userId) {
+  if (!userId || asked.has(userId) || ctx.store.get("members").has(userId)) return;
+  wanted.add(userId);
+  clearTimeout(fetchSoon);
+  fetchSoon = setTimeout(async () => {
     const conn = ctx.store.get("conn");
-    if (conn && conn.online) loadMembers();
-  }, 500);
+    const ids = [...wanted].slice(0, PAGE);
+    ids.forEach((id) => {
+      wanted.delete(id);
+      asked.add(id);
+    });
+    if (!conn || !conn.online || !ids.length) return;
+    try {
+      const reply = await conn.call(COMMUNITY, "get_members", { user_ids: ids });
+      const list = reply.payload && Array.isArray(reply.payload.members) ? reply.payload.members : [];
+      ctx.store.set({ members: known(list) });
+    } catch (e) {
+      if (!(e instanceof ConnectionLost)) errorToast(e, "loading members");
+    }
+    if (wanted.size) fetchMember([...wanted][0]);
+  }, 200);
 }
 
 async function loadGroups() {
@@ -80,7 +115,7 @@ function memberItem(m, me) {
 
 function renderMembers() {
   const { members, me } = ctx.store.get();
-  const all = Array.from(members.values()).sort((a, b) => String(a.username).localeCompare(String(b.username)));
+  const shown = page.ids.map((id) => members.get(id)).filter(Boolean);
   const section = (title, list, cls) =>
     list.length
       ? [
@@ -88,9 +123,22 @@ function renderMembers() {
           h("ul", { className: `member-ul ${cls}` }, list.map((m) => memberItem(m, me))),
         ]
       : [];
+  const counts = h("p", { className: "member-counts muted small-text", textContent: `${page.total} ${page.total === 1 ? "member" : "members"}, ${page.online} online` });
+  const pager =
+    page.total > PAGE
+      ? h(
+          "div",
+          { className: "member-pager" },
+          h("button", { type: "button", className: "member-page-prev", textContent: "‹ Previous", disabled: page.offset === 0, on: { click: () => loadMembers(Math.max(0, page.offset - PAGE)) } }),
+          h("span", { className: "member-page-range", textContent: `${Math.min(page.offset + 1, page.total)}–${Math.min(page.offset + shown.length, page.total)} of ${page.total}` }),
+          h("button", { type: "button", className: "member-page-next", textContent: "Next ›", disabled: page.offset + PAGE >= page.total, on: { click: () => loadMembers(page.offset + PAGE) } }),
+        )
+      : null;
   $("member-list").replaceChildren(
-    ...section("Online", all.filter((m) => m.online), "members-online"),
-    ...section("Offline", all.filter((m) => !m.online), "members-offline"),
+    counts,
+    ...(pager ? [pager] : []),
+    ...section("Online", shown.filter((m) => m.online), "members-online"),
+    ...section("Offline", shown.filter((m) => !m.online), "members-offline"),
   );
 }
 
@@ -254,6 +302,14 @@ function removeMember(userId, ban) {
 // -------------------------------------------------------------------------------------------------------------
 // Updates
 
+function memberJoined(update) {
+  const { payload } = update;
+  if (!payload.user_id) return;
+  // Sent only when the new member's place is on this page.
+  if (!page.ids.includes(payload.user_id)) page = { ...page, ids: [...page.ids, payload.user_id], total: page.total + 1 };
+  memberChanged(update);
+}
+
 function memberChanged({ payload }) {
   if (!payload.user_id) return;
   const members = new Map(ctx.store.get("members"));
@@ -278,6 +334,8 @@ function memberRemoved({ payload }) {
   const members = new Map(ctx.store.get("members"));
   const gone = members.get(payload.user_id);
   members.delete(payload.user_id);
+  if (page.ids.includes(payload.user_id)) page = { ...page, ids: page.ids.filter((id) => id !== payload.user_id) };
+  page = { ...page, total: Math.max(0, page.total - 1) };
   ctx.store.set({ members });
   const me = ctx.store.get("me");
   if (gone && !(me && payload.user_id === me.user_id)) {
@@ -291,18 +349,26 @@ function memberRemoved({ payload }) {
 function presence({ payload }) {
   const m = ctx.store.get("members").get(payload.user_id);
   if (!m) {
-    refreshMembersSoon();
+    fetchMember(payload.user_id);
     return;
   }
+  if (m.online !== Boolean(payload.online) && page.total > 0) page = { ...page, online: Math.max(0, page.online + (payload.online ? 1 : -1)) };
   ctx.store.set({ members: new Map(ctx.store.get("members")).set(m.user_id, { ...m, online: Boolean(payload.online) }) });
+}
+
+/** The counts, when this page does not hold the whole list (at most once a second). */
+function memberCounts({ payload }) {
+  page = { ...page, total: Number(payload.total) || 0, online: Number(payload.online) || 0 };
+  ctx.store.touch("members");
 }
 
 /** The community updates this feature handles. */
 export const updates = {
-  member_joined: memberChanged,
+  member_joined: memberJoined,
   member_changed: memberChanged,
   member_removed: memberRemoved,
   presence,
+  member_counts: memberCounts,
   group_changed: loadGroups,
   group_removed: loadGroups,
 };
@@ -316,7 +382,7 @@ export function install(context) {
     loadMembers();
     loadGroups();
   });
-  bus.on("unknown-member", refreshMembersSoon);
+  bus.on("unknown-member", fetchMember);
   bus.on("open-member", openMemberDialog);
   $("open-profile").addEventListener("click", openProfileDialog);
 }

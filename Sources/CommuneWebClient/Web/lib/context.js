@@ -117,6 +117,8 @@ export function createContext({ store, bus, codecs }) {
       const m = members.get(userId);
       if (m && m.username) return m.username;
       if (me && userId === me.user_id) return me.username;
+      // Not on the member list's page this client shows: the members feature asks for them by id.
+      if (userId) bus.emit("unknown-member", userId);
       return `user ${String(userId).slice(0, 8)}`;
     },
   };
