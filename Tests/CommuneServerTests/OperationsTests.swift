@@ -167,6 +167,9 @@ struct OperationsTests {
         _ = try await owner.connection.sendMessage("still here", to: self.general)
         #expect(try await bob.events.nextUpdate(TextFunction.messageLive).payload["message"]?.stringValue == "still here")
         await stopping.value
+        // Then every member's connection is closed with 1001 "server shutting down" (PROTOCOL's close codes).
+        try await bob.events.waitForClose()
+        #expect(bob.connection.closeError == .connectionClosed(code: 1001, reason: "server shutting down"))
         try? FileManager.default.removeItem(at: server.directory)
     }
 
