@@ -33,7 +33,9 @@ export function openFolderDialog(folder) {
     lead: !folder
       ? "An empty folder at the end of your rail: drag communities onto its name to put them in it. Your other devices show it too."
       : "Your other devices show the new name too.",
-    fields: [{ name: "name", label: "Folder name", value: folder && folder.named ? folder.title : "", maxLength: MAX_TITLE }],
+    // maxLength counts UTF-16 units, the limit code points: room for MAX_TITLE characters outside the BMP (emoji);
+    // checkedTitle says when a name is longer.
+    fields: [{ name: "name", label: "Folder name", value: folder && folder.named ? folder.title : "", maxLength: MAX_TITLE * 2 }],
     submitText: folder ? "Save" : "Make the folder",
     onSubmit: async ({ name }) => {
       await nameFolder(folder ? folder.folder : null, checkedTitle(name));
