@@ -112,12 +112,12 @@ final class ClientConnection: Sendable {
         return pause
     }
 
-    /// The socket closed: drops what was not started, and ends the connection once its requests have finished.
+    /// The socket closed: the messages read before still run (their replies go nowhere), and the connection ends
+    /// once they have finished.
     func inputEnded() {
         self.outbox.finish()
         let (idle, wake, timer) = self.state.withLock { state -> (Bool, OneShotSignal?, Scheduled<Void>?) in
             state.ended = true
-            state.inbox.removeAll()
             let wake = state.wake
             state.wake = nil
             defer { state.driving = true }
@@ -141,6 +141,8 @@ final class ClientConnection: Sendable {
             }
             switch ended {
             case true?:
+                // Messages read before the socket closed that a running request's end left waiting.
+                if self.state.withLock({ !$0.inbox.isEmpty && !$0.mustClose }) { continue }
                 await self.disconnected()
                 return
             case false?:
@@ -195,7 +197,7 @@ final class ClientConnection: Sendable {
             let running = inFlight
             let wake = OneShotSignal()
             let (next, resume) = self.state.withLock { state -> (WebSocketMessage??, Bool) in
-                if state.mustClose || state.ended { return (.some(nil), false) }
+                if state.mustClose { return (.some(nil), false) }
                 if !state.inbox.isEmpty {
                     let message = state.inbox.removeFirst()
                     let resume = state.readsPaused && state.inbox.count <= Self.maxQueuedMessages / 2
@@ -203,7 +205,7 @@ final class ClientConnection: Sendable {
                     return (.some(message), resume)
                 }
                 // A request that finishes after this look wakes the driver through `wake`.
-                if running.allSatisfy(\.isOpen) { return (.some(nil), false) }
+                if running.allSatisfy(\.isOpen) || state.ended { return (.some(nil), false) }
                 state.wake = wake
                 return (nil, false)
             }
