@@ -52,6 +52,16 @@ struct MemberListTests {
         return (news, lastCounts)
     }
 
+    /// Waits (bounded) until the server counts `online` members online, as `asker` reads the counts: the
+    /// connections closed before have been handled, so their presence was published before anything sent after.
+    func waitOnline(_ online: Int64, asking asker: Client) async throws {
+        for _ in 0..<250 {
+            if try await asker.connection.memberPage(offset: 0, limit: 0).online == online { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("the server never counted \(online) online")
+    }
+
     @Test("a page is the list in username order with the counts; past the end is empty; bad bounds are refused and change nothing")
     func pages() async throws {
         let server = try await Self.start()
@@ -91,6 +101,7 @@ struct MemberListTests {
         // Still showing m5 and m6: m6 leaving reaches m2, m1 leaving (shown on nobody's page now but its own) does not.
         await m[5].connection.close()
         await m[0].connection.close()
+        try await self.waitOnline(4, asking: m[3])
         _ = try await m[3].connection.sendMessage("after", to: self.general)
         let (news, _) = try await self.heard(by: m[1], until: "after")
         #expect(news == ["presence \(m[5].identity.userID.value)"])
@@ -114,6 +125,7 @@ struct MemberListTests {
         // m2 and m4 leave: each page hears of its own; m6's phone hears nothing of them.
         await m[1].connection.close()
         await m[3].connection.close()
+        try await self.waitOnline(4, asking: m[4])
         _ = try await m[4].connection.sendMessage("left", to: self.general)
         let inFirst = try await self.heard(by: m[0], until: "left")
         let inSecond = try await self.heard(by: m[2], until: "left", counts: (6, 4))
