@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 
 from browserkit import PyClient, new_identity, running_server
 from test_web_client import COMMUNE_BIN, join, people  # noqa: F401 - fixtures: this module's own
@@ -47,16 +48,38 @@ def alice(server, people, identities):
     return browser
 
 
+# Each read is one script, so that the panel drawn anew between two WebDriver calls cannot leave a stale element.
+def texts(browser, selector: str) -> list[str]:
+    return browser.driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0]), el => el.textContent.trim());", selector
+    )
+
+
+def click(browser, selector: str) -> None:
+    """Clicks the element selector finds, finding it again if the panel was drawn anew in between (at most 5 times)."""
+    for attempt in range(5):
+        try:
+            browser.one(selector).click()
+            return
+        except StaleElementReferenceException:
+            if attempt == 4:
+                raise
+
+
+def disabled(browser, selector: str) -> bool:
+    return browser.driver.execute_script("const b = document.querySelector(arguments[0]); return !!b && b.disabled;", selector)
+
+
 def panel_names(browser) -> list[str]:
-    return [el.get_attribute("textContent").strip() for el in browser.css("#member-list .member .member-name")]
+    return texts(browser, "#member-list .member .member-name")
 
 
 def online_names(browser) -> list[str]:
-    return [el.get_attribute("textContent").strip() for el in browser.css("#member-list .members-online .member-name")]
+    return texts(browser, "#member-list .members-online .member-name")
 
 
 def counts(browser) -> str:
-    return browser.one("#member-list .member-counts").text
+    return "".join(texts(browser, "#member-list .member-counts"))
 
 
 def log_in(server, identity) -> PyClient:
@@ -67,22 +90,23 @@ def log_in(server, identity) -> PyClient:
 
 def test_the_panel_shows_a_page_with_the_counts_and_pages_on(alice, server, identities):
     alice.wait(lambda _: counts(alice) == "105 members, 1 online", message=f"counts: {counts(alice)!r}")
-    assert alice.one("#member-list .member-page-range").text == "1–100 of 105"
+    alice.wait(lambda _: len(panel_names(alice)) == 100, message=f"page 1 shows {len(panel_names(alice))} members")
+    assert texts(alice, "#member-list .member-page-range") == ["1–100 of 105"]
     names = panel_names(alice)
-    assert len(names) == 100 and names[0] == "Alice" and names[-1] == "m098"
-    assert alice.one("#member-list .member-page-prev").get_attribute("disabled") is not None
+    assert names[0] == "Alice" and names[-1] == "m098", names
+    assert disabled(alice, "#member-list .member-page-prev")
 
-    alice.one("#member-list .member-page-next").click()
+    click(alice, "#member-list .member-page-next")
     alice.wait(lambda _: panel_names(alice) == ["m099", "m100", "m101", "m102", "m103"], message=f"page 2: {panel_names(alice)}")
-    assert alice.one("#member-list .member-page-range").text == "101–105 of 105"
-    assert alice.one("#member-list .member-page-next").get_attribute("disabled") is not None
+    assert texts(alice, "#member-list .member-page-range") == ["101–105 of 105"]
+    assert disabled(alice, "#member-list .member-page-next")
     alice.screenshot("member-list-page-2.png")
 
 
 def test_the_page_shown_hears_its_members_and_the_rest_only_moves_the_count(alice, server, identities):
     # On page 2 (the test before): m101 comes online there; m005, on page 1, only changes the count.
     if panel_names(alice)[:1] != ["m099"]:
-        alice.one("#member-list .member-page-next").click()
+        click(alice, "#member-list .member-page-next")
         alice.wait(lambda _: panel_names(alice)[:1] == ["m099"])
     on_page = log_in(server, identities["m101"])
     alice.wait(lambda _: online_names(alice) == ["m101"], message=f"online on page 2: {online_names(alice)}")
@@ -91,7 +115,7 @@ def test_the_page_shown_hears_its_members_and_the_rest_only_moves_the_count(alic
     assert online_names(alice) == ["m101"]
 
     # Back on page 1, m005 shows online (read afresh), and m101 is on the other page.
-    alice.one("#member-list .member-page-prev").click()
+    click(alice, "#member-list .member-page-prev")
     alice.wait(lambda _: "m005" in online_names(alice), message=f"online on page 1: {online_names(alice)}")
     assert "m101" not in panel_names(alice)
     # m005 leaving now reaches page 1 as presence.
