@@ -16,8 +16,8 @@ extension TestServer {
     }
 
     /// A raw socket, upgraded to a WebSocket, not logged in.
-    func rawSocket() async throws -> RawWebSocket {
-        let socket = try RawWebSocket(port: self.ready.port)
+    func rawSocket(timeoutSeconds: Int = 10) async throws -> RawWebSocket {
+        let socket = try RawWebSocket(port: self.ready.port, timeoutSeconds: timeoutSeconds)
         #expect(try await socket.run { try $0.readUpgradeResponse() } == "HTTP/1.1 101 Switching Protocols")
         return socket
     }
