@@ -34,9 +34,9 @@ extension SQLiteStore {
         try await Self.mappingFullDisk { try await self.pool.write { db in
             var invite: Invite?
             if let inviteCode {
+                // Cached statements: a burst of registrations compiles each of these once, not once per member.
                 guard let row = try Row.fetchOne(
-                    db,
-                    sql: "SELECT code, group_name, uses_left, expires_at, created_at, revoked FROM invites WHERE code = ?",
+                    db.cachedStatement(sql: "SELECT code, group_name, uses_left, expires_at, created_at, revoked FROM invites WHERE code = ?"),
                     arguments: [inviteCode]
                 ) else {
                     throw StoreError.inviteInvalid("This invite is not known here.")
@@ -51,26 +51,24 @@ extension SQLiteStore {
             let keyList = Array(repeating: "?", count: keys.count).joined(separator: ", ")
             let arguments = StatementArguments([member.id.value]) + StatementArguments(keys)
             let banned = try Bool.fetchOne(
-                db, sql: "SELECT EXISTS (SELECT 1 FROM bans WHERE user_id = ? OR public_key IN (\(keyList)))", arguments: arguments
+                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM bans WHERE user_id = ? OR public_key IN (\(keyList)))"), arguments: arguments
             ) ?? false
             if banned {
                 throw StoreError.banned("This identity is banned from this community.")
             }
             let taken = try Bool.fetchOne(
-                db, sql: "SELECT EXISTS (SELECT 1 FROM members WHERE user_id = ? OR public_key IN (\(keyList)))", arguments: arguments
+                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM members WHERE user_id = ? OR public_key IN (\(keyList)))"), arguments: arguments
             ) ?? false
             if taken {
                 throw StoreError.alreadyRegistered("This user id or public key is already a member of this community.")
             }
             var stored = member
             if let invite {
-                try db.execute(sql: "UPDATE invites SET uses_left = uses_left - 1 WHERE code = ?", arguments: [invite.code])
+                try db.cachedStatement(sql: "UPDATE invites SET uses_left = uses_left - 1 WHERE code = ?").execute(arguments: [invite.code])
                 stored.group = invite.group
             }
-            try db.execute(
-                sql: "INSERT INTO members (user_id, username, public_key, group_name, joined_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [stored.id.value, stored.username, Data(stored.publicKey), stored.group, stored.joinedAt]
-            )
+            try db.cachedStatement(sql: "INSERT INTO members (user_id, username, public_key, group_name, joined_at) VALUES (?, ?, ?, ?, ?)")
+                .execute(arguments: [stored.id.value, stored.username, Data(stored.publicKey), stored.group, stored.joinedAt])
             return stored
         } }
     }

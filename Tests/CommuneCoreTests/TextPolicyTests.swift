@@ -187,6 +187,41 @@ struct TextPolicyTests {
         }
     }
 
+    @Test("skeleton: ASCII text takes a table, with the same result as the full mapping")
+    func asciiSkeleton() {
+        // Every ASCII character alone and after every other (pairs catch mappings such as "rn" looking like "m").
+        let characters = (0..<128).map { String(UnicodeScalar(UInt8($0))) }
+        for first in characters {
+            #expect(TextPolicy.skeleton(first) == TextPolicy.unicodeSkeleton(first), "\(first.debugDescription)")
+            for second in characters {
+                let text = first + second
+                #expect(TextPolicy.skeleton(text) == TextPolicy.unicodeSkeleton(text))
+            }
+        }
+        #expect(TextPolicy.asciiSkeleton("paypa1") != nil)
+        #expect(TextPolicy.asciiSkeleton("Аlice") == nil)  // Cyrillic А: the full mapping
+        #expect(TextPolicy.skeleton("Аlice") == TextPolicy.skeleton("Alice"))
+    }
+
+    @Test("RandomToken: the asked length, URL-safe base64 characters, never the same twice")
+    func randomTokens() {
+        var seen = Set<String>()
+        for length in [0, 1, 9, 10, 11, 24, 43, 100] {
+            for _ in 0..<200 {
+                let token = RandomToken.make(length: length)
+                #expect(token.utf8.count == length)
+                #expect(RandomToken.isWellFormed(token, length: length))
+                if length >= 22 { #expect(seen.insert(token).inserted) }
+            }
+        }
+        // All 64 characters come up (a bias towards a few would shrink the token's strength).
+        let characters = Set((0..<200).flatMap { _ in RandomToken.make(length: 43) })
+        #expect(characters.count == 64)
+        #expect(!RandomToken.isWellFormed("abc+", length: 4))
+        #expect(!RandomToken.isWellFormed("abcé", length: 4))
+        #expect(!RandomToken.isWellFormed("abc", length: 4))
+    }
+
     @Test("skeleton: the UTS #39 mapping, case kept")
     func skeleton() {
         #expect(TextPolicy.skeleton("Аlice") == TextPolicy.skeleton("Alice"))  // Cyrillic А

@@ -211,6 +211,11 @@ public enum TextPolicy {
     /// prototype from Unicode's confusables table, NFD again. Two strings with one skeleton are confusable. Case is
     /// kept (see ``lookalikeKeys(_:)``).
     public static func skeleton(_ text: String) -> String {
+        self.asciiSkeleton(text) ?? self.unicodeSkeleton(text)
+    }
+
+    /// ``skeleton(_:)`` of any text, by the book.
+    static func unicodeSkeleton(_ text: String) -> String {
         var scalars = String.UnicodeScalarView()
         let prototypes = Confusables.prototypes
         for scalar in text.decomposedStringWithCanonicalMapping.unicodeScalars where !scalar.properties.isDefaultIgnorableCodePoint {
@@ -221,6 +226,26 @@ public enum TextPolicy {
             }
         }
         return String(scalars).decomposedStringWithCanonicalMapping
+    }
+
+    /// ``skeleton(_:)`` of ASCII text without normalising it (NFD leaves ASCII as it is, and no ASCII character is
+    /// default-ignorable), from a table of each ASCII character's prototype; `nil` when the text is not ASCII or holds
+    /// a character whose prototype is not. Most names are ASCII, and registering compares three skeletons.
+    static func asciiSkeleton(_ text: String) -> String? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        for byte in text.utf8 {
+            guard byte < 0x80, let prototype = Self.asciiPrototypes[Int(byte)] else { return nil }
+            bytes.append(contentsOf: prototype)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Each ASCII character's prototype in Unicode's confusables table, or `nil` where that prototype is not ASCII.
+    private static let asciiPrototypes: [[UInt8]?] = (0..<128).map { (byte: UInt32) -> [UInt8]? in
+        guard let prototype = Confusables.prototypes[byte] else { return [UInt8(byte)] }
+        guard prototype.allSatisfy(\.isASCII) else { return nil }
+        return prototype.map { UInt8($0.value) }
     }
 
     /// The keys two names are compared by: the skeleton of the case-folded name, and the skeleton of the case-folded
