@@ -1,4 +1,5 @@
 import CommuneProtocol
+import NIOCore
 
 /// Everything one run of the load generator needs, decided before the first connection opens.
 struct BenchConfiguration: Sendable {
@@ -65,6 +66,12 @@ struct BenchConfiguration: Sendable {
     var drainSeconds: Double = 10
     /// Longest connecting and logging in may take, in seconds.
     var setupTimeout: Double = 300
+    /// During setup, print how many connections are open and logged in every this many seconds (0: not at all).
+    var progressSeconds: Double = 0
+    /// Connect from this many loopback source addresses, 127.0.0.2 … 127.0.0.(N+1), client `index` from the
+    /// (index mod N)-th: one source address has only `ip_local_port_range`'s ports (about 28,000) towards one server
+    /// port. 0 lets the kernel choose (127.0.0.1 towards 127.0.0.1).
+    var sourceAddresses = 0
 
     var serverPID: Int32?
     /// The other nodes' process ids: their CPU time counts as the server's.
@@ -87,6 +94,12 @@ struct BenchConfiguration: Sendable {
             return index < self.senders ? self.ports[0] : self.ports[1 + (index - self.senders) % (self.ports.count - 1)]
         }
         return self.ports[index % self.ports.count]
+    }
+
+    /// The local address client `index` binds to before connecting, if ``sourceAddresses`` asks for one.
+    func sourceAddress(for index: Int) throws -> SocketAddress? {
+        guard self.sourceAddresses > 0 else { return nil }
+        return try SocketAddress(ipAddress: "127.0.0.\(2 + index % self.sourceAddresses)", port: 0)
     }
 
     /// How many members receive each message: everyone else, or (XMPP, which reflects the sender's own

@@ -10,6 +10,8 @@ struct BenchReport: Sendable {
     var loginSeconds: Double?
     var serverRSSBaselineKiB: Int?
     var serverRSSIdleKiB: Int?
+    /// The generator's own resident memory when the server's was read (it holds the other end of every connection).
+    var generatorRSSIdleKiB: Int?
 
     var messagesSent = 0
     var deliveries = 0
@@ -91,6 +93,9 @@ struct BenchReport: Sendable {
         if let perConnection = self.rssPerConnectionKiB, let idle = self.serverRSSIdleKiB {
             lines.append("  server RSS:      \(idle) KiB with \(config.clients) idle connections, \(Self.format(perConnection)) KiB each")
         }
+        if let own = self.generatorRSSIdleKiB {
+            lines.append("  generator RSS:   \(own) KiB, \(Self.format(Double(own) / Double(config.clients))) KiB per connection")
+        }
         if self.messagesSent > 0 {
             lines.append("  sent:            \(self.messagesSent) messages")
             lines.append("  deliveries:      \(self.deliveries) of \(self.expectedDeliveries) expected")
@@ -156,6 +161,7 @@ struct BenchReport: Sendable {
         put("server_rss_baseline_kib", self.serverRSSBaselineKiB)
         put("server_rss_idle_kib", self.serverRSSIdleKiB)
         put("rss_per_connection_kib", self.rssPerConnectionKiB)
+        put("generator_rss_idle_kib", self.generatorRSSIdleKiB)
         put("deliveries_per_s", self.deliveriesPerSecond)
         put("acked_per_s", self.acknowledgedPerSecond)
         put("server_cpu_s", self.serverCPUSeconds)

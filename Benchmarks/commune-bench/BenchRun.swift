@@ -3,6 +3,10 @@ import Histogram
 import NIOCore
 import NIOPosix
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One run of the load generator: opens the connections, logs them in, sends, and gathers the figures.
 ///
 /// Everything happens on one event loop (the generator is pinned to one core, so more threads would not help)
@@ -26,6 +30,7 @@ final class BenchRun: @unchecked Sendable {
     private var loginStart: UInt64 = 0
     private var pumping = false
     private var setupTimeout: Scheduled<Void>?
+    private var progress: RepeatedTask?
 
     // Measured phase.
     private enum Phase { case setup, measuring, history, done }
@@ -78,6 +83,12 @@ final class BenchRun: @unchecked Sendable {
                 self.abort("setup did not finish within \(Int(self.config.setupTimeout)) s: \(self.ready) of "
                            + "\(self.config.clients) connected, \(self.loggedIn) logged in")
             }
+            if self.config.progressSeconds > 0 {
+                let every = TimeAmount.milliseconds(Int64(self.config.progressSeconds * 1000))
+                self.progress = self.loop.scheduleRepeatedTask(initialDelay: every, delay: every) { _ in
+                    self.printProgress()
+                }
+            }
             self.connectMore()
         }
         return self.finished.futureResult
@@ -97,10 +108,21 @@ final class BenchRun: @unchecked Sendable {
         self.phase = .done
         self.ticker?.cancel()
         self.drainTimer?.cancel()
+        self.progress?.cancel()
         self.finished.fail(BenchFailure(reason))
     }
 
     // MARK: - Connecting and logging in
+
+    /// One line on standard error: how far setup is (a run of 100,000 connections sets up for minutes).
+    private func printProgress() {
+        guard self.phase == .setup, !self.failed else { return }
+        var line = "setup: \(Int(Self.seconds(Monotonic.nanoseconds() - self.setupStart))) s, \(self.ready) of "
+            + "\(self.config.clients) registered, \(self.loggedIn) logged in"
+        if let pid = self.config.serverPID, let stats = ProcessStats.read(pid: pid) { line += "; server RSS \(stats.residentKiB) KiB" }
+        if let own = ProcessStats.read(pid: getpid()) { line += "; generator RSS \(own.residentKiB) KiB" }
+        CommuneBench.writeError(line)
+    }
 
     private func connectMore() {
         guard !self.pumping else { return }
@@ -123,7 +145,7 @@ final class BenchRun: @unchecked Sendable {
         }
         self.sessions[index] = session
         let box = UnsafeTransfer(session)
-        ClientBootstrap(group: self.loop)
+        var bootstrap = ClientBootstrap(group: self.loop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(10))
             .channelInitializer { channel in
@@ -131,11 +153,29 @@ final class BenchRun: @unchecked Sendable {
                     try channel.pipeline.syncOperations.addHandler(SessionHandler(session: box.value))
                 }
             }
+        do {
+            if let source = try self.config.sourceAddress(for: index) {
+                #if os(Linux)
+                bootstrap = bootstrap.channelOption(Self.bindAddressNoPort, value: 1)
+                #endif
+                bootstrap = bootstrap.bind(to: source)
+            }
+        } catch {
+            return self.abort("client \(index): no source address: \(error)")
+        }
+        bootstrap
             .connect(host: self.config.host, port: self.config.port(for: index))
             .whenFailure { error in
                 self.abort("client \(index) could not connect to \(self.config.host):\(self.config.port(for: index)): \(error)")
             }
     }
+
+    #if os(Linux)
+    /// Linux's IP_BIND_ADDRESS_NO_PORT: the port is picked at connect, for the whole 4-tuple, rather than
+    /// reserved by bind for any peer.
+    private static let bindAddressNoPort = ChannelOptions.Types.SocketOption(
+        level: SocketOptionLevel(IPPROTO_IP), name: SocketOptionName(IP_BIND_ADDRESS_NO_PORT))
+    #endif
 
     /// Connected (and registered, or bound): log in on the same connection at once. Registering everyone first
     /// and logging in afterwards would leave early connections idle past the server's login timeout.
@@ -153,10 +193,12 @@ final class BenchRun: @unchecked Sendable {
         guard self.loggedIn == self.config.clients else { return self.connectMore() }
         let now = Monotonic.nanoseconds()
         self.setupTimeout?.cancel()
+        self.progress?.cancel()
         self.report.loginSeconds = Self.seconds(now - self.loginStart)
         self.report.setupSeconds = Self.seconds(now - self.setupStart)
         self.loop.scheduleTask(in: .milliseconds(Int64(self.config.settleSeconds * 1000))) {
             if let pid = self.config.serverPID { self.report.serverRSSIdleKiB = ProcessStats.read(pid: pid)?.residentKiB }
+            self.report.generatorRSSIdleKiB = ProcessStats.read(pid: getpid())?.residentKiB
             self.afterSetup()
         }
     }

@@ -45,6 +45,10 @@ struct CommuneBench: ParsableCommand {
     @Option(help: "Longest the measured phase sends for, in seconds.") var duration: Double = 60
     @Option(help: "Seconds to wait for outstanding deliveries after the last send.") var drain: Double = 10
     @Option(help: "Longest connecting and logging in may take, in seconds.") var setupTimeout: Double = 300
+    @Option(help: "During setup, print connections open and logged in to standard error every this many seconds (0: never).")
+    var progress: Double = 0
+    @Option(help: "Connect from this many loopback source addresses, 127.0.0.2 … 127.0.0.(N+1), in turn (each has about 28,000 ports towards one server port); 0: the kernel's choice.")
+    var sourceAddresses: Int = 0
     @Option(help: "The server's process id, for CPU time and resident memory.") var serverPid: Int32?
     @Option(help: "Commune on a cluster: every node's port, comma-separated, the invite's first (fanout: senders on the first node, the others spread over the rest; ingest: everyone spread over all).")
     var ports: String?
@@ -66,7 +70,9 @@ struct CommuneBench: ParsableCommand {
         guard BenchConfiguration.Mode(rawValue: self.mode) != nil else {
             throw ValidationError("--mode must be fanout, ingest or history")
         }
-        guard self.clients >= 1, self.clients <= 20000 else { throw ValidationError("--clients must be 1 to 20000") }
+        guard self.clients >= 1, self.clients <= 200_000 else { throw ValidationError("--clients must be 1 to 200000") }
+        guard self.sourceAddresses >= 0, self.sourceAddresses <= 250 else { throw ValidationError("--source-addresses must be 0 to 250") }
+        guard self.progress >= 0 else { throw ValidationError("--progress must not be negative") }
         guard self.senders >= 1, self.senders <= self.clients else { throw ValidationError("--senders must be 1 to --clients") }
         guard self.messages >= 0, self.window >= 1, self.concurrency >= 1 else {
             throw ValidationError("--messages, --window and --concurrency must be positive")
@@ -129,6 +135,11 @@ struct CommuneBench: ParsableCommand {
         config.duration = self.duration
         config.drainSeconds = self.drain
         config.setupTimeout = self.setupTimeout
+        config.progressSeconds = self.progress
+        config.sourceAddresses = self.sourceAddresses
+        if self.sourceAddresses > 0 && !config.host.hasPrefix("127.") {
+            throw ValidationError("--source-addresses needs the server on an IPv4 loopback address (127.x.x.x)")
+        }
         config.serverPID = self.serverPid
         config.otherServerPIDs = (self.otherServerPids ?? "").split(separator: ",").compactMap { Int32($0.trimmingCharacters(in: .whitespaces)) }
         config.postgresPID = self.postgresPid
@@ -137,8 +148,14 @@ struct CommuneBench: ParsableCommand {
         config.historyPagesPerDepth = self.pages
         config.label = self.label
 
-        Self.raiseFileLimit()
-        Self.armHardDeadline(after: config.setupTimeout + config.duration + config.drainSeconds + 60)
+        // A socket per connection, and a few descriptors of the process's own: fail now, not at connection 19,950.
+        let files = Self.raiseFileLimit()
+        if let files, config.clients + 64 > files {
+            throw ValidationError(
+                "--clients \(config.clients) needs \(config.clients + 64) open files; this process may open \(files) "
+                + "(its hard limit, `ulimit -Hn`: raising it takes CAP_SYS_RESOURCE)")
+        }
+        Self.armHardDeadline(after: config.setupTimeout + config.settleSeconds + config.duration + config.drainSeconds + 60)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let run = BenchRun(config: config, loop: group.next())
@@ -166,11 +183,13 @@ struct CommuneBench: ParsableCommand {
         return (host, components.port ?? defaultPort)
     }
 
-    static func raiseFileLimit() {
+    /// Raises the soft limit on open files to the hard one; returns the limit in force.
+    static func raiseFileLimit() -> Int? {
         var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return nil }
+        let soft = limit.rlim_cur
         limit.rlim_cur = limit.rlim_max
-        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        return Int(clamping: setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 ? limit.rlim_max : soft)
     }
 
     /// Whatever happens, the process ends: setup, measurement and drain all have their own limits, and this is
@@ -181,6 +200,11 @@ struct CommuneBench: ParsableCommand {
             Self.writeLine("commune-bench: hard deadline of \(Int(seconds)) s reached; stopping", to: FileHandle.standardError)
             Foundation.exit(3)
         }
+    }
+
+    /// One line on standard error (progress, warnings), from code that does not import Foundation.
+    static func writeError(_ text: String) {
+        self.writeLine(text, to: FileHandle.standardError)
     }
 
     static func writeLine(_ text: String, to handle: FileHandle) {
