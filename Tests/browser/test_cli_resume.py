@@ -18,7 +18,7 @@ import pytest
 from browserkit import PyClient, new_identity
 from test_cli_tail import Lines, send, wait_until_tailing
 from test_read_state import GENERAL, cli, server  # noqa: F401 - server: the module's own community
-from test_web_client import COMMUNE_BIN
+from webkit import COMMUNE_BIN
 
 pytestmark = pytest.mark.skipif(not Path(COMMUNE_BIN).exists(), reason=f"no commune binary at {COMMUNE_BIN}")
 

@@ -14,7 +14,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from browserkit import PyClient, new_identity
-from test_web_client import COMMUNE_BIN, dismiss_toasts, join, message_item, people, server  # noqa: F401 - fixtures: this module's own
+from webkit import COMMUNE_BIN, dismiss_toasts, join, message_item, people, server  # noqa: F401 - fixtures: this module's own
 
 pytestmark = pytest.mark.skipif(not Path(COMMUNE_BIN).exists(), reason=f"no commune binary at {COMMUNE_BIN}")
 

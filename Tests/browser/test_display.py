@@ -17,7 +17,7 @@ import pytest
 from browserkit import PyClient
 from test_cli_tail import identity_of
 from test_read_state import GENERAL, badge, browsers, cli, import_identity, pytestmark, server  # noqa: F401 - fixtures and the skip mark
-from test_web_client import open_channel
+from webkit import open_channel
 
 
 def list_items(browser) -> list[str]:

@@ -21,7 +21,7 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
 from browserkit import Browser, CommuneServer, PyClient, new_identity
-from test_web_client import (  # noqa: F401 - server and people: the module's own community and browsers
+from webkit import (  # noqa: F401 - server and people: the module's own community and browsers
     COMMUNE_BIN,
     people,
     server,

@@ -9,7 +9,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from test_hostile_members import GENERAL, bots, call, people, run, server  # noqa: F401 - fixtures: this module's own
-from test_web_client import close_dialog, dismiss_toasts, join, member_row, message_item, my_user_id, open_channel, set_field, submit_dialog, wait_dialog_closed
+from webkit import close_dialog, dismiss_toasts, join, member_row, message_item, my_user_id, open_channel, set_field, submit_dialog, wait_dialog_closed
 
 
 def composer(browser) -> str:

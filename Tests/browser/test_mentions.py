@@ -16,7 +16,7 @@ import pytest
 from selenium.webdriver.common.keys import Keys
 
 from test_hostile_members import Bots, run
-from test_web_client import (  # noqa: F401 - server and people: the module's own community and browsers
+from webkit import (  # noqa: F401 - server and people: the module's own community and browsers
     COMMUNE_BIN,
     join,
     message_item,

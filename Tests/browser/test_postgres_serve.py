@@ -26,7 +26,7 @@ import pytest
 
 from browserkit import CommuneServer, PyClient, new_identity
 from test_read_state import cli
-from test_web_client import COMMUNE_BIN
+from webkit import COMMUNE_BIN
 
 CLUSTER = os.environ.get("COMMUNE_TEST_POSTGRES_URL", "")
 

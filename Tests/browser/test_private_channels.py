@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from test_web_client import (  # noqa: F401 - fixtures: this module's own
+from webkit import (  # noqa: F401 - fixtures: this module's own
     COMMUNE_BIN,
     dismiss_toasts,
     join,

@@ -15,26 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from browserkit import REPO, Browser, CommuneServer
-from test_web_client import open_channel
-
-COMMUNE_BIN = os.environ.get("COMMUNE_BIN", str(REPO / ".build" / "debug" / "commune"))
+from browserkit import Browser
+from webkit import COMMUNE_BIN, GENERAL, open_channel, server  # noqa: F401 - server: this module's own community
 
 pytestmark = pytest.mark.skipif(
     not os.access(COMMUNE_BIN, os.X_OK), reason=f"no commune binary at {COMMUNE_BIN} (build it first)"
 )
-
-GENERAL = "General/General"
-
-
-@pytest.fixture(scope="module")
-def server():
-    srv = CommuneServer(COMMUNE_BIN)
-    srv.start()
-    try:
-        yield srv
-    finally:
-        srv.cleanup()
 
 
 @pytest.fixture(scope="module")

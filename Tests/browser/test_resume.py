@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from browserkit import PyClient, new_identity
-from test_web_client import COMMUNE_BIN, join, people, server  # noqa: F401 - fixtures: this module's own
+from webkit import COMMUNE_BIN, join, people, server  # noqa: F401 - fixtures: this module's own
 
 pytestmark = pytest.mark.skipif(not Path(COMMUNE_BIN).exists(), reason=f"no commune binary at {COMMUNE_BIN}")
 

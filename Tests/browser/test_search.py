@@ -18,7 +18,7 @@ from selenium.webdriver.common.keys import Keys
 
 from browserkit import CommuneServer, PyClient
 from test_conversation import bob  # noqa: F401 - fixture: Bob, a protocol client, on this module's server
-from test_web_client import COMMUNE_BIN, join, open_channel, people  # noqa: F401 - fixture
+from webkit import COMMUNE_BIN, join, open_channel, people  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.skipif(not Path(COMMUNE_BIN).exists(), reason=f"no commune binary at {COMMUNE_BIN}")
 

@@ -13,7 +13,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from browserkit import PyClient, new_identity
-from test_web_client import COMMUNE_BIN, join, people, server  # noqa: F401 - fixtures: this module's own
+from webkit import COMMUNE_BIN, join, people, server  # noqa: F401 - fixtures: this module's own
 
 pytestmark = pytest.mark.skipif(not Path(COMMUNE_BIN).exists(), reason=f"no commune binary at {COMMUNE_BIN}")
 

@@ -30,7 +30,7 @@ import pytest
 
 from browserkit import Browser, CommuneServer, PyClient, free_port, save_figures
 from test_voice import COMMUNE_BIN, hear_each_other, media_flags, inbound, occupant, open_voice, stats, user_id, voice_state
-from test_web_client import dismiss_toasts, open_channel
+from webkit import dismiss_toasts, open_channel
 
 MEDIA_IP = os.environ.get("COMMUNE_TEST_MEDIA_IP")
 
