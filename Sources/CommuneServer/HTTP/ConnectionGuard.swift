@@ -367,15 +367,24 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     func readField(_ line: String) {
         guard let colon = line.firstIndex(of: ":") else { return }
-        let name = line[..<colon].lowercased()
+        let name = line[..<colon]
+        // Most fields (Host, the WebSocket key, User-Agent…) are none of the four looked into: their names are told
+        // apart by length first, so those fields cost no lowercasing and no splitting.
+        func named(_ field: String) -> Bool {
+            name.utf8.count == field.utf8.count && name.lowercased() == field
+        }
         let value = line[line.index(after: colon)...]
-        let tokens = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased()[...] }
-        switch name {
-        case "content-length": self.head.contentLengths += value.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces)[...] }
-        case "transfer-encoding": self.head.transferCodings += tokens
-        case "upgrade": self.head.upgradeWebSocket = self.head.upgradeWebSocket || tokens.contains("websocket")
-        case "connection": self.head.connectionUpgrade = self.head.connectionUpgrade || tokens.contains("upgrade")
-        default: break
+        var tokens: [Substring] {
+            value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased()[...] }
+        }
+        if named("content-length") {
+            self.head.contentLengths += value.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces)[...] }
+        } else if named("transfer-encoding") {
+            self.head.transferCodings += tokens
+        } else if named("upgrade") {
+            self.head.upgradeWebSocket = self.head.upgradeWebSocket || tokens.contains("websocket")
+        } else if named("connection") {
+            self.head.connectionUpgrade = self.head.connectionUpgrade || tokens.contains("upgrade")
         }
     }
 
