@@ -96,6 +96,16 @@ struct BenchConfiguration: Sendable {
         return self.ports[index % self.ports.count]
     }
 
+    /// Commune: the name client `index` registers with, its number zero-padded to the width of the largest
+    /// (bench00042 of 100,000), so that the member list's order (by name) is the order of registration. Unpadded,
+    /// bench10000 … bench10999 sort between bench1000 and bench1001, onto the first page of the member list that every
+    /// connection shows from login, and each of their logins is announced to every connection online.
+    func username(for index: Int) -> String {
+        let number = String(index)
+        let width = String(max(0, self.clients - 1)).count
+        return self.namePrefix + String(repeating: "0", count: max(0, width - number.count)) + number
+    }
+
     /// The local address client `index` binds to before connecting, if ``sourceAddresses`` asks for one.
     func sourceAddress(for index: Int) throws -> SocketAddress? {
         guard self.sourceAddresses > 0 else { return nil }

@@ -66,7 +66,7 @@ final class CommuneSession: BenchSession {
                 self.state = .registering
                 let request = RegisterRequest(
                     userID: self.userID, publicKey: self.privateKey.publicKey.base64,
-                    invite: self.run.config.inviteCode, username: "\(self.run.config.namePrefix)\(self.index)")
+                    invite: self.run.config.inviteCode, username: self.run.config.username(for: self.index))
                 self.send(Envelope(type: .register, id: "r", logMessage: "Client registering", data: request.data))
             case .message(let message):
                 if self.state == .loggedIn {
