@@ -129,6 +129,49 @@ CFG
     bench_wait_port "$PROSODY_PORT" 30 || { bench_log "prosody did not start:"; cat "$SERVER_DIR.log" >&2; return 1; }
 }
 
+# Raises the sysctl $1 to $2 if it is lower, and says so (or that it could not).
+bench_sysctl_at_least() {
+    local current
+    current=$(sysctl -n "$1")
+    ((current >= $2)) && return 0
+    if sysctl -qw "$1=$2"; then bench_log "$1: raised from $current to $2"; else bench_log "$1 is $current (wanted $2; could not raise it)"; fi
+    return 0
+}
+
+# Prepares this shell (and so the servers and generators it starts) for $1 connections held at once on loopback, both
+# ends on this machine: open files for the server and for a generator, system-wide files, conntrack entries; raises
+# only what is short, and says what it did. Sets BENCH_SOURCES to how many source addresses the generator should
+# connect from (each has ip_local_port_range's ports towards one server port, 90 % of them used at most). Returns 1,
+# saying why, when the connections cannot fit.
+bench_prepare_connections() {
+    local connections=$1 files=$(($1 + 1000)) hard current lo hi ports sources
+    hard=$(ulimit -Hn)
+    if [[ $hard != unlimited ]] && ((hard < files)); then
+        if (ulimit -Hn "$files") 2>/dev/null; then
+            ulimit -Hn "$files" && ulimit -n "$files"
+            bench_log "open files: hard limit raised from $hard to $files (for the server and each generator)"
+        else
+            bench_log "open files: the hard limit is $hard and cannot be raised to $files: this shell lacks" \
+                "CAP_SYS_RESOURCE (CapBnd $(awk '/^CapBnd/ {print $2}' /proc/self/status)); one process here can hold" \
+                "about $((hard - 1000)) connections, not $connections"
+            return 1
+        fi
+    fi
+    ulimit -n "$(ulimit -Hn)"
+    bench_sysctl_at_least fs.nr_open "$files"
+    bench_sysctl_at_least fs.file-max $((2 * files + 100000))  # both ends of every connection, on one machine
+    [[ -r /proc/sys/net/netfilter/nf_conntrack_max ]] && bench_sysctl_at_least net.netfilter.nf_conntrack_max $((files + 50000))
+    read -r lo hi < /proc/sys/net/ipv4/ip_local_port_range
+    ports=$((hi - lo + 1))
+    sources=$(((connections + ports * 9 / 10 - 1) / (ports * 9 / 10)))
+    # An idle loopback socket holds no buffer pages (sockstat's "mem" stays near 0), so tcp_mem needs no change; the
+    # generator opens at most --concurrency connections at once, below somaxconn and the server's backlog.
+    bench_log "prepared for $connections connections: open files $(ulimit -n), fs.file-max $(sysctl -n fs.file-max)," \
+        "ports $lo–$hi per source address → $sources source address(es); tcp_mem $(sysctl -n net.ipv4.tcp_mem | tr '\t' ' ')," \
+        "now $(awk '/^TCP:/ {print $NF}' /proc/net/sockstat) pages; somaxconn $(sysctl -n net.core.somaxconn)"
+    BENCH_SOURCES=$sources
+}
+
 # Runs the generator on core 1 against the running server; extra arguments go to commune-bench.
 bench_generate() {
     taskset -c "$BENCH_CLIENT_CORE" "$BENCH_BIN/commune-bench" --server-pid "$SERVER_PID" "$@"

@@ -21,6 +21,8 @@ FIGURES = [
     ("server CPU µs/delivery", lambda r: r.get("cpu_us_per_delivery"), "{:.2f}"),
     ("server RSS KiB/connection", lambda r: r.get("rss_per_connection_kib"), "{:.1f}"),
     ("server RSS KiB at end", lambda r: r.get("server_rss_end_kib"), "{:,.0f}"),
+    ("server RSS KiB with idle connections", lambda r: r.get("server_rss_idle_kib"), "{:,.0f}"),
+    ("generator RSS KiB with idle connections", lambda r: r.get("generator_rss_idle_kib"), "{:,.0f}"),
     ("logins (joins)/s", lambda r: r.get("logins_per_s"), "{:,.0f}"),
 ]
 
