@@ -3,13 +3,34 @@ import CommuneProtocol
 import Logging
 import PostgresNIO
 
+/// A message waiting for its group commit, and the records of the cluster's stream it brings when it is new.
+struct PendingMessage: Sendable {
+    var message: NewMessage
+    var records: (@Sendable (StoredMessage) -> [ClusterRecord])?
+}
+
 /// Messages: appended with group commit (``GroupCommit``: the sends that arrive while a transaction runs share the
 /// next one, each acknowledged only after its commit, `synchronous_commit` as the database has it), ids dense per
 /// channel even with several nodes appending to one channel (the transaction that appends locks the channel's
 /// `channel_heads` row, then advances it), read and paged by id like the SQLite store.
-extension PostgresStore: MessageStore {
+///
+/// The new messages' records of the cluster's stream (``appendMessage(_:records:)``) are appended at the end of the
+/// same transaction (``PostgresClusterStream/append(_:on:logger:)``: the stream's row is locked last, and held only for
+/// the append and the commit), so one commit stores a batch and puts its updates in the stream, and the batch's
+/// notifications go out at that commit.
+extension PostgresStore: StreamingMessageStore {
     public func appendMessage(_ message: NewMessage) async throws -> AppendedMessage {
-        try await self.messageQueue.submit(message) { batch in
+        try await self.append(PendingMessage(message: message, records: nil))
+    }
+
+    public func appendMessage(
+        _ message: NewMessage, records: @escaping @Sendable (StoredMessage) -> [ClusterRecord]
+    ) async throws -> AppendedMessage {
+        try await self.append(PendingMessage(message: message, records: records))
+    }
+
+    private func append(_ pending: PendingMessage) async throws -> AppendedMessage {
+        try await self.messageQueue.submit(pending) { batch in
             try await self.metrics.measuringCommit({ try await self.writeMessages(batch) }, newMessages: { $0.count(where: \.isNew) })
         }
     }
@@ -17,13 +38,20 @@ extension PostgresStore: MessageStore {
     /// Writes one batch in one transaction, retrying it (a bounded number of times) when the database refused it for
     /// a reason a second try resolves: another node stored the same sender's number at the same moment (the retry
     /// finds it and answers with it), a deadlock or a serialization failure.
-    private func writeMessages(_ messages: [NewMessage]) async throws -> [AppendedMessage] {
+    private func writeMessages(_ messages: [PendingMessage]) async throws -> [AppendedMessage] {
         var attempt = 0
         while true {
             attempt += 1
             do {
                 return try await self.transaction { connection in
-                    try await Self.insert(messages, connection: connection, logger: self.logger)
+                    let appended = try await Self.insert(messages.map(\.message), connection: connection, logger: self.logger)
+                    // The records of the messages stored now, in the batch's order (a resend brings none).
+                    var records: [ClusterRecord] = []
+                    for (pending, result) in zip(messages, appended) where result.isNew {
+                        if let make = pending.records { records += make(result.message) }
+                    }
+                    if !records.isEmpty { try await PostgresClusterStream.append(records, on: connection, logger: self.logger) }
+                    return appended
                 }
             } catch let error where attempt < 4 && Self.retryableStates.contains(Self.sqlState(of: error) ?? "") {
                 self.logger.debug("Retrying a batch of \(messages.count) messages: \(String(reflecting: error))")

@@ -16,8 +16,9 @@ public final class PostgresStore: Sendable, Service {
     public let address: PostgresAddress
     let client: PostgresClient
     let logger: Logger
-    /// Appends go through one group commit per node (``PostgresStore/appendMessage(_:)``).
-    let messageQueue = GroupCommit<NewMessage, AppendedMessage>(maxBatch: 1_000)
+    /// Appends go through one group commit per node (``PostgresStore/appendMessage(_:)``), with the records of the
+    /// cluster's stream each new message brings (``PostgresStore/appendMessage(_:records:)``).
+    let messageQueue = GroupCommit<PendingMessage, AppendedMessage>(maxBatch: 1_000)
     /// Where each group commit's duration and stored messages are reported (the server's `/metrics`).
     let metrics: StoreMetrics
 

@@ -95,6 +95,63 @@ struct PostgresMessageStoreTests {
         }
     }
 
+    @Test(
+        "two nodes' messages carry their stream records in their own transactions: one record per new message, positions dense and in commit order beside other appends; a resend appends none"
+    )
+    func streamRecordsInTheMessagesTransaction() async throws {
+        let address = try await TestPostgres.freshDatabase()
+        try await PostgresStore.withStore(address, logger: TestPostgres.logger) { nodeA in
+            try await PostgresStore.withStore(address, logger: TestPostgres.logger) { nodeB in
+                let stream = PostgresClusterStream(store: nodeA)
+                let start = try await stream.head()
+                let sender = UUIDString.random()
+                // The record names the message as stored: its channel and the id the transaction gave it.
+                let record: @Sendable (String) -> @Sendable (StoredMessage) -> [ClusterRecord] = { node in
+                    { stored in [ClusterRecord(origin: node, kind: .event("\(stored.channelID)/\(stored.messageID) \(stored.text)"))] }
+                }
+                let appended = try await withThrowingTaskGroup(of: AppendedMessage?.self) { group in
+                    for index in 0..<200 {
+                        let (node, name) = index % 2 == 0 ? (nodeA, "a") : (nodeB, "b")
+                        group.addTask {
+                            try await node.appendMessage(
+                                NewMessage(channelID: Int64(1 + index % 3), senderID: sender, text: "m\(index)", sendTime: 1, senderNumber: Int64(index + 1)),
+                                records: record(name)
+                            )
+                        }
+                    }
+                    // Appends of other records (a node's writer) at the same time.
+                    for index in 0..<20 {
+                        group.addTask {
+                            try await PostgresClusterStream(store: nodeB).append([ClusterRecord(origin: "w", kind: .event("other \(index)"))])
+                            return nil
+                        }
+                    }
+                    return try await group.reduce(into: [AppendedMessage]()) { all, one in if let one { all.append(one) } }
+                }
+                #expect(appended.count == 200 && appended.allSatisfy(\.isNew))
+                let records = try await stream.records(after: start, limit: 1_000)
+                #expect(records.map(\.position) == Array((start + 1)...(start + 220)))
+                let bodies = records.compactMap { record -> String? in
+                    guard case .event(let body) = record.kind, !body.hasPrefix("other ") else { return nil }
+                    return body
+                }
+                #expect(Set(bodies) == Set(appended.map { "\($0.message.channelID)/\($0.message.messageID) \($0.message.text)" }))
+                #expect(bodies.count == 200)
+                // Commit order: in each channel the ids come in the stream in the order they were given.
+                for channel in 1...3 {
+                    let ids = bodies.filter { $0.hasPrefix("\(channel)/") }.compactMap { Int64($0.dropFirst(2).prefix { $0 != " " }) }
+                    #expect(ids == ids.sorted() && ids.count == Set(ids).count)
+                }
+                // A resend (the sender's number again) is answered with the stored message and appends nothing.
+                let resent = try await nodeB.appendMessage(
+                    NewMessage(channelID: 1, senderID: sender, text: "m0", sendTime: 2, senderNumber: 1), records: record("b")
+                )
+                #expect(!resent.isNew)
+                #expect(try await stream.head() == start + 220)
+            }
+        }
+    }
+
     @Test("a resend with the sender's number returns the earlier message, in another batch or in the same one")
     func resend() async throws {
         try await self.withStore { store in

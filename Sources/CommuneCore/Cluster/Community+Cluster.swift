@@ -22,6 +22,13 @@ extension Community {
         self.cacheObserver.withLock { $0 = observer }
     }
 
+    /// How this node puts updates in the cluster's stream from a store transaction (``StreamingMessageStore``): set
+    /// by the server of a node of a cluster; `nil` alone.
+    public var streamPublisher: StreamPublisher? {
+        get { self.publisher.withLock { $0 } }
+        set { self.publisher.withLock { $0 = newValue } }
+    }
+
     /// Tells the observer that `change` happened here.
     func cacheChanged(_ change: CacheChange) {
         self.cacheObserver.withLock { $0 }?(change)
@@ -72,5 +79,26 @@ extension Community {
             }
             return before != !(state.clusterOnline[member]?.isEmpty ?? true)
         }
+    }
+}
+
+/// What a node of a cluster gives the functions that write an update's record in their own store transaction
+/// (a message's `message_live`, in the message's transaction: one commit instead of two).
+public struct StreamPublisher: Sendable {
+    /// The record of an update to an audience of members (not ``Audience/Scope/connection``), from this node.
+    public var record: @Sendable (FunctionResult, Audience) -> ClusterRecord
+    /// Waits until what this node queued for the stream before is committed, so that a record a transaction writes
+    /// does not pass them (the updates of a member's earlier requests, say).
+    public var queuedCommitted: @Sendable () async -> Void
+    /// A transaction that appended records committed (the node reads them back when it is not listening).
+    public var committed: @Sendable () -> Void
+
+    public init(
+        record: @escaping @Sendable (FunctionResult, Audience) -> ClusterRecord, queuedCommitted: @escaping @Sendable () async -> Void,
+        committed: @escaping @Sendable () -> Void
+    ) {
+        self.record = record
+        self.queuedCommitted = queuedCommitted
+        self.committed = committed
     }
 }

@@ -144,17 +144,33 @@ public struct TextChannelCodec: ChannelCodec {
         if attachments.isEmpty || !text.isEmpty {
             try Self.validate(message: text, limit: community.configuration.maxMessageLength)
         }
-        let replyTo = try await TextReplies.replyTo(reader, on: node, context: context)
+        let original = try await TextReplies.replyTo(reader, on: node, context: context)
+        let replyTo = original?.messageID
         let mentions = try TextMentions.resolve(text, context: context)
+        let viewers = Audience.viewers(ofChannel: node.id).excluding(context.connection)
+        let new = NewMessage(
+            channelID: node.id, senderID: context.member.id, text: text, sendTime: UnixTime.nowMilliseconds(), kind: kind,
+            attachments: attachments, senderNumber: number, replyTo: replyTo, mentions: mentions.members, mentionsEveryone: mentions.everyone
+        )
         let appended: AppendedMessage
+        // With several nodes on a store that can, `message_live` enters the cluster's stream in the message's own
+        // transaction (one commit); otherwise it is published after the commit (``Effect/publishing(_:to:)``).
+        let publisher = community.streamPublisher
+        let streaming = publisher == nil ? nil : community.store as? any StreamingMessageStore
         do {
-            appended = try await community.store.appendMessage(
-                NewMessage(
-                    channelID: node.id, senderID: context.member.id, text: text, sendTime: UnixTime.nowMilliseconds(), kind: kind,
-                    attachments: attachments, senderNumber: number, replyTo: replyTo, mentions: mentions.members,
-                    mentionsEveryone: mentions.everyone
-                )
-            )
+            if let publisher, let streaming {
+                await publisher.queuedCommitted()
+                let preview = replyTo.map { TextReplies.preview(of: original, id: $0, community: community) }
+                let address = call.address
+                appended = try await streaming.appendMessage(new) { stored in
+                    var live = stored.chatMessage
+                    live.replyTo = preview
+                    return [publisher.record(self.result(TextFunction.messageLive, at: address, live.json), viewers)]
+                }
+                if appended.isNew { publisher.committed() }
+            } else {
+                appended = try await community.store.appendMessage(new)
+            }
         } catch StoreError.storageFull {
             throw community.storageHealth.full("the message was not stored.")
         } catch {
@@ -182,11 +198,9 @@ public struct TextChannelCodec: ChannelCodec {
         )
         // A resend publishes the message again: the first `message_live` may never have left a node that stopped
         // between storing the message and publishing it. Clients apply `message_live` by id, so a repeat is harmless.
+        if appended.isNew, streaming != nil { return Effect(reply: reply) }
         let live = try await TextReplies.chatMessages([stored], channelID: node.id, community: community)[0]
-        return Effect(reply: reply).publishing(
-            self.result(TextFunction.messageLive, at: call.address, live.json),
-            to: Audience.viewers(ofChannel: node.id).excluding(context.connection)
-        )
+        return Effect(reply: reply).publishing(self.result(TextFunction.messageLive, at: call.address, live.json), to: viewers)
     }
 
     /// The attachments a message names: at most `maxAttachments`, each uploaded by the sender.

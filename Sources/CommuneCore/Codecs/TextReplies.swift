@@ -4,10 +4,10 @@ import Logging
 /// Replies in text channels: `send_message`'s `reply_to`, checked before anything is stored, and the preview of the
 /// original that every reply carries in history and live updates.
 enum TextReplies {
-    /// The message `data.payload.reply_to` names in this channel, checked: it must exist and not be removed.
+    /// The message `data.payload.reply_to` names in this channel (as stored), checked: it must exist and not be removed.
     /// Message numbers are per channel, so a number copied from another channel or community names this channel's
     /// message of that number, or none.
-    static func replyTo(_ reader: PayloadReader, on node: Interactable, context: FunctionContext) async throws(CommuneError) -> Int64? {
+    static func replyTo(_ reader: PayloadReader, on node: Interactable, context: FunctionContext) async throws(CommuneError) -> StoredMessage? {
         guard let id = try reader.optionalInt("reply_to") else { return nil }
         guard id >= 1 else { throw .invalidArgument("data.payload.reply_to must be a message_id (1 or more).") }
         let original: StoredMessage?
@@ -18,7 +18,7 @@ enum TextReplies {
         }
         guard let original else { throw .notFound("No message \(id) in this channel to reply to.") }
         guard original.senderID != nil else { throw .notFound("Message \(id) was removed; it cannot be replied to.") }
-        return id
+        return original
     }
 
     /// The wire form of `messages` (of one channel), each reply with the preview of its original as it is now (a

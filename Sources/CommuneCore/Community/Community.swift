@@ -43,6 +43,8 @@ public final class Community: Sendable {
     let state: Mutex<State>
     /// Told of each change to what is kept in memory (``observeCacheChanges(_:)``).
     let cacheObserver = Mutex<(@Sendable (CacheChange) -> Void)?>(nil)
+    /// ``streamPublisher``.
+    let publisher = Mutex<StreamPublisher?>(nil)
 
     private init(
         store: any CommunityStore,

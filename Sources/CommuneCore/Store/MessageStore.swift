@@ -21,3 +21,16 @@ public protocol MessageStore: Sendable {
         channelID: Int64, messageID: Int64, text: String, senderID: UUIDString?, mentions: [UUIDString], everyone: Bool
     ) async throws
 }
+
+/// A message store that can write a message's records of the cluster's stream (``ClusterStream``) in the message's
+/// own transaction: one commit makes the message durable and puts its `message_live` in the stream, positioned in
+/// commit order with every other append (PostgreSQL's, which shares the database with the stream).
+public protocol StreamingMessageStore: MessageStore {
+    /// As ``MessageStore/appendMessage(_:)``; when the message is new, `records` makes its records from it as stored
+    /// (its id given) and they are appended to the stream in the same transaction (their positions assigned then).
+    /// A resend that finds the earlier message appends nothing. `records` may run more than once (a retried
+    /// transaction) and must not block.
+    func appendMessage(
+        _ message: NewMessage, records: @escaping @Sendable (StoredMessage) -> [ClusterRecord]
+    ) async throws -> AppendedMessage
+}

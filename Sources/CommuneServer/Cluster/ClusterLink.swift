@@ -105,6 +105,24 @@ final class ClusterLink: Service, Sendable {
         return signal
     }
 
+    /// Waits until everything queued so far is committed (at once when nothing is waiting), or the link stopped:
+    /// a record another transaction appends (a message's, ``StreamPublisher``) then comes after them.
+    func queuedCommitted() async {
+        let signal = OneShotSignal()
+        let waiting = self.outgoing.withLock { outgoing in
+            guard outgoing.committed < outgoing.queued, !outgoing.stopped else { return false }
+            outgoing.waiters.append((outgoing.queued, signal))
+            return true
+        }
+        if waiting { await signal.wait() }
+    }
+
+    /// A transaction other than this link's appends (a message's) committed records: read them back now when the
+    /// notifications that would bring them are not being listened to.
+    func appendedElsewhere() {
+        if !self.listening.load(ordering: .relaxed) { self.wakeToRead(records: nil) }
+    }
+
     private func queue(_ records: [ClusterRecord]) -> Int {
         let ticket = self.outgoing.withLock { outgoing in
             outgoing.queue += records

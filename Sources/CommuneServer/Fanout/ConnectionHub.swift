@@ -65,8 +65,7 @@ final class ConnectionHub: Sendable {
     private let state: Mutex<State>
     private let counter = Atomic<UInt64>(0)
     /// Update ids: a random base for this process plus a counter (unique without a system call per update).
-    private let updateIDBase: (high: UInt64, low: UInt64)
-    private let updateCounter = Atomic<UInt64>(0)
+    private let updateIDs = UpdateIDs()
 
     /// Resolves audiences to members (who holds a permission, who sees a channel).
     private let community: Community
@@ -77,7 +76,6 @@ final class ConnectionHub: Sendable {
         self.community = community
         self.cluster = cluster
         var generator = SystemRandomNumberGenerator()
-        self.updateIDBase = (generator.next(), generator.next())
         let streamID = cluster?.snapshot.streamID ?? UUIDString(high: generator.next(), low: generator.next()).value
         self.state = Mutex(
             State(
@@ -91,6 +89,13 @@ final class ConnectionHub: Sendable {
             community.startClusterPresence(cluster.snapshot.online)
             community.observeCacheChanges { change in cluster.send([cluster.record(.changed(change))]) }
             cluster.attach { [weak self] records in await self?.receive(records) }
+            // A message's `message_live` goes into the stream in the message's own transaction.
+            let ids = self.updateIDs
+            community.streamPublisher = StreamPublisher(
+                record: { update, audience in Self.record(update, to: audience, ids: ids, cluster: cluster) },
+                queuedCommitted: { await cluster.queuedCommitted() },
+                committed: { cluster.appendedElsewhere() }
+            )
         }
     }
 
@@ -188,12 +193,21 @@ final class ConnectionHub: Sendable {
             self.deliver(update, to: audience)
             return nil
         }
-        let envelope = String(decoding: self.encode(update), as: UTF8.self)
+        return Self.record(update, to: audience, ids: self.updateIDs, cluster: cluster)
+    }
+
+    /// `update` to an audience of members as a record of the cluster's stream from this node.
+    private static func record(_ update: FunctionResult, to audience: Audience, ids: UpdateIDs, cluster: ClusterLink) -> ClusterRecord {
+        let envelope = String(decoding: Self.encode(update, id: ids.next()), as: UTF8.self)
         return cluster.record(.update(envelope: envelope, scope: audience.scope, excluded: audience.excluded?.rawValue))
     }
 
     private func encode(_ update: FunctionResult) -> [UInt8] {
-        Envelope(type: .update, id: self.nextUpdateID(), logLevel: .debug, logMessage: "\(update.codec) update", data: update.data).jsonBytes
+        Self.encode(update, id: self.updateIDs.next())
+    }
+
+    private static func encode(_ update: FunctionResult, id: String) -> [UInt8] {
+        Envelope(type: .update, id: id, logLevel: .debug, logMessage: "\(update.codec) update", data: update.data).jsonBytes
     }
 
     /// Sends `update` to the logged-in connections in `audience`; an update to members takes the stream's next
@@ -371,15 +385,28 @@ final class ConnectionHub: Sendable {
         }
     }
 
-    private func nextUpdateID() -> String {
-        let count = self.updateCounter.add(1, ordering: .relaxed).newValue
-        return UUIDString(high: self.updateIDBase.high, low: self.updateIDBase.low &+ count).value
-    }
+
 
     func disconnect(member: UUIDString, reason: String) {
         let outboxes = self.state.withLock { $0.outboxes(.members([member]), excluding: nil) }
         for outbox in outboxes {
             outbox.close(code: .policyViolation, reason: reason)
         }
+    }
+}
+
+/// The ids of a process's updates: a random base plus a counter (unique without a system call per update).
+final class UpdateIDs: Sendable {
+    private let base: (high: UInt64, low: UInt64)
+    private let counter = Atomic<UInt64>(0)
+
+    init() {
+        var generator = SystemRandomNumberGenerator()
+        self.base = (generator.next(), generator.next())
+    }
+
+    func next() -> String {
+        let count = self.counter.add(1, ordering: .relaxed).newValue
+        return UUIDString(high: self.base.high, low: self.base.low &+ count).value
     }
 }
