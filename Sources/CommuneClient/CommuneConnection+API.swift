@@ -113,6 +113,14 @@ extension CommuneConnection {
         let result = try await self.community("get_members", ["user_ids": .array(ids.map { .string($0.value) })])
         return MemberPage(result.payload).members
     }
+
+    /// At most `limit` (1 to 50) members whose name starts with `prefix`, case and accents aside (`get_members
+    /// {query}`), in the order of their names so folded, searched by the server among every member (not only those
+    /// this connection has seen). Changes no subscription: the page shown stays.
+    public func searchMembers(_ prefix: String, limit: Int = 10) async throws -> [MemberInfo] {
+        let result = try await self.community("get_members", ["query": .string(prefix), "limit": .int(Int64(limit))])
+        return MemberPage(result.payload).members
+    }
 }
 
 /// A page of the member list (`member_list`).

@@ -169,14 +169,29 @@ public final class Community: Sendable {
         }
     }
 
-    /// The `member_counts` update.
-    public func memberCountsUpdate(total: Int, online: Int) -> FunctionResult {
-        MemberListFeature.counts(total: total, online: online)
+    /// At most `limit` members whose name starts with `prefix` once both are folded (case and accents aside; see
+    /// ``MemberRoster/fold(_:)``), in the order of their folded names, with the counts.
+    public func members(startingWith prefix: String, limit: Int) -> (members: [Member], total: Int, online: Int) {
+        let folded = MemberRoster.fold(prefix)
+        return self.state.withLock { state in
+            (state.members.members(startingWith: folded, limit: limit), state.members.count, Self.onlineCount(state))
+        }
+    }
+
+    /// The `member_counts` update (`changedFrom`: the first place of the list whose member changed since the last).
+    public func memberCountsUpdate(total: Int, online: Int, changedFrom: Int? = nil) -> FunctionResult {
+        MemberListFeature.counts(total: total, online: online, changedFrom: changedFrom)
     }
 
     /// How many members there are, and how many of them are online.
     public func memberCounts() -> (total: Int, online: Int) {
         self.state.withLock { ($0.members.count, Self.onlineCount($0)) }
+    }
+
+    /// The counts, and the first place of the list whose member changed (a join, a removal or a rename) since the
+    /// last call, which it forgets (`nil`: none): what the once-a-second `member_counts` tells.
+    public func takeMemberListChange() -> (total: Int, online: Int, changedFrom: Int?) {
+        self.state.withLock { ($0.members.count, Self.onlineCount($0), $0.members.takeChangedFrom()) }
     }
 
     private static func onlineCount(_ state: State) -> Int {

@@ -14,6 +14,10 @@ public struct CommunityConfiguration: Sendable {
     public var maxMemberPage: Int = 200
     /// Members per `get_members` page when `limit` is omitted, and the page a connection shows from login.
     public var defaultMemberPage: Int = 100
+    /// Most members one `get_members {query}` (a search by the start of a name) returns.
+    public var maxMemberSearch: Int = 50
+    /// Members a `get_members {query}` returns when `limit` is omitted.
+    public var defaultMemberSearch: Int = 10
     /// How long a login challenge stays valid, in milliseconds.
     public var challengeLifetimeMilliseconds: Int64 = 30_000
 

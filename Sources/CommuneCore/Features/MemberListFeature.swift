@@ -1,4 +1,5 @@
 import CommuneProtocol
+import Foundation
 
 /// The member list (`get_members`): a page of it in username order, with how many members there are and how many
 /// are online, or the members asked for by id. A page is also what the connection shows from then on: the
@@ -17,6 +18,9 @@ struct MemberListFeature: Capability {
         let community = context.community
         let reader = try call.payload()
         let maxPage = community.configuration.maxMemberPage
+        if let query = try reader.optionalString("query") {
+            return .reply(try Self.search(query, reader: reader, community: community))
+        }
         if let ids = try Self.userIDs(reader, max: maxPage) {
             guard reader.object["offset"] == nil, reader.object["limit"] == nil else {
                 throw .invalidArgument("\(reader.context).user_ids cannot be given with offset or limit.")
@@ -37,6 +41,29 @@ struct MemberListFeature: Capability {
         community.memberList.subscribe(context.connection, to: range)
         let (members, total, online) = community.members(in: range)
         return .reply(Self.page(members, offset: start, total: total, online: online, community: community))
+    }
+
+    /// `get_members {query, limit?}`: the members whose name starts with `query`, case and accents aside (at most
+    /// `limit`), by a binary search in the roster's folded order. It changes no page: a connection's shown page stays.
+    static func search(_ query: String, reader: PayloadReader, community: Community) throws(CommuneError) -> FunctionResult {
+        let field = "\(reader.context).query"
+        guard reader.object["offset"] == nil, reader.object["user_ids"] == nil else {
+            throw .invalidArgument("\(field) cannot be given with offset or user_ids.")
+        }
+        if let refusal = TextPolicy.firstRefusal(inName: query) {
+            throw .invalidArgument("\(field) must not contain \(refusal.description).")
+        }
+        let maxLength = community.configuration.maxUsernameLength
+        guard query.precomposedStringWithCanonicalMapping.unicodeScalars.count <= maxLength else {
+            throw .invalidArgument("\(field) must be at most \(maxLength) characters.")
+        }
+        let maxSearch = community.configuration.maxMemberSearch
+        let limit = try reader.optionalInt("limit") ?? Int64(community.configuration.defaultMemberSearch)
+        guard (1...Int64(maxSearch)).contains(limit) else {
+            throw .invalidArgument("\(reader.context).limit must be between 1 and \(maxSearch) with a query.")
+        }
+        let (found, total, online) = community.members(startingWith: query, limit: Int(limit))
+        return Self.page(found, offset: nil, total: total, online: online, community: community)
     }
 
     /// `user_ids`: at most `max` distinct member ids, or `nil` when the field is absent.
@@ -69,8 +96,10 @@ struct MemberListFeature: Capability {
         return CommunityFunctions.result(CommunityFunctions.memberList, .object(payload))
     }
 
-    /// The `member_counts` update.
-    static func counts(total: Int, online: Int) -> FunctionResult {
-        CommunityFunctions.result(Self.memberCounts, ["total": .int(Int64(total)), "online": .int(Int64(online))])
+    /// The `member_counts` update; `changed_from` when a place of the list changed since the last one.
+    static func counts(total: Int, online: Int, changedFrom: Int?) -> FunctionResult {
+        var payload: [String: JSONValue] = ["total": .int(Int64(total)), "online": .int(Int64(online))]
+        if let changedFrom { payload["changed_from"] = .int(Int64(changedFrom)) }
+        return CommunityFunctions.result(Self.memberCounts, .object(payload))
     }
 }

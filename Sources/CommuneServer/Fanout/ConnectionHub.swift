@@ -236,18 +236,21 @@ final class ConnectionHub: Sendable {
     }
 
     /// Sends `member_counts` to every connection whose member list does not hold every member, when the counts
-    /// changed since the last time (called once a second: ``MemberCountsTicker``). Not part of the stream: counts
-    /// are a state, and the next change sends them again.
+    /// changed since the last time or a join, removal or rename moved places of the list (`changed_from`: pages
+    /// from there on are to be read again); called once a second: ``MemberCountsTicker``. Not part of the stream:
+    /// counts are a state, and the next change sends them again.
     func sendMemberCounts() {
-        let counts = self.community.memberCounts()
+        let change = self.community.takeMemberListChange()
+        let counts = (total: change.total, online: change.online)
         let covering = self.community.memberList.connections(showingAllOf: counts.total)
         let outboxes = self.state.withLock { state -> [Outbox] in
-            guard state.countsSent.map({ $0 != counts }) ?? true else { return [] }
+            guard change.changedFrom != nil || (state.countsSent.map({ $0 != counts }) ?? true) else { return [] }
             state.countsSent = counts
             return state.connections.compactMap { id, entry in covering.contains(id) ? nil : entry.outbox }
         }
         guard !outboxes.isEmpty else { return }
-        let frame = WebSocketTextFrame.make(self.encode(self.community.memberCountsUpdate(total: counts.total, online: counts.online)))
+        let update = self.community.memberCountsUpdate(total: counts.total, online: counts.online, changedFrom: change.changedFrom)
+        let frame = WebSocketTextFrame.make(self.encode(update))
         var due: [ObjectIdentifier: (flusher: LoopFlusher, outboxes: [Outbox])] = [:]
         for outbox in outboxes {
             guard case .needsDrain = outbox.enqueue(frame) else { continue }
