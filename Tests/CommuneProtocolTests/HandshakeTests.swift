@@ -16,6 +16,11 @@ struct HandshakeTests {
         let clientKey = try ChallengeCipher.key(privateKey: member, peerPublicKey: community.publicKey)
         let answer = try ChallengeCipher.solve(sealed: sealed, key: clientKey)
         #expect(ChallengeCipher.verify(answer: answer, secret: secret))
+        // Each challenge's secret is 32 fresh random bytes: never repeated, and every byte value turns up.
+        let secrets = try (0..<200).map { _ in try ChallengeCipher.makeChallenge(key: serverKey).secret }
+        #expect(secrets.allSatisfy { $0.count == ChallengeCipher.secretByteCount })
+        #expect(Set(secrets).count == secrets.count)
+        #expect(Set(secrets.joined()).count == 256)
     }
 
     @Test("another key cannot solve it")

@@ -34,8 +34,13 @@ public enum ChallengeCipher {
 
     /// A new challenge: the secret the answer must equal, and the sealed text to send.
     public static func makeChallenge(key: SymmetricKey) throws(CommuneError) -> (secret: [UInt8], sealed: String) {
+        // Eight bytes per draw (each draw is a `getrandom` call on Linux): four calls, not one per byte.
         var generator = SystemRandomNumberGenerator()
-        let secret = (0..<self.secretByteCount).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        var secret: [UInt8] = []
+        secret.reserveCapacity(self.secretByteCount)
+        while secret.count < self.secretByteCount {
+            withUnsafeBytes(of: generator.next() as UInt64) { secret.append(contentsOf: $0.prefix(self.secretByteCount - secret.count)) }
+        }
         do {
             let box = try AES.GCM.seal(secret, using: key)
             guard let combined = box.combined else { throw CommuneError.internalError("Sealing failed.") }

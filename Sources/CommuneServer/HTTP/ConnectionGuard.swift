@@ -375,10 +375,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         }
         let value = line[line.index(after: colon)...]
         var tokens: [Substring] {
-            value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased()[...] }
+            value.split(separator: ",").map { Self.trimmed($0).lowercased()[...] }
         }
         if named("content-length") {
-            self.head.contentLengths += value.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces)[...] }
+            self.head.contentLengths += value.split(separator: ",", omittingEmptySubsequences: false).map(Self.trimmed)
         } else if named("transfer-encoding") {
             self.head.transferCodings += tokens
         } else if named("upgrade") {
@@ -386,6 +386,13 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         } else if named("connection") {
             self.head.connectionUpgrade = self.head.connectionUpgrade || tokens.contains("upgrade")
         }
+    }
+
+    /// `text` without the spaces and tabs around it (a field value's optional white space, RFC 9110 5.6.3).
+    static func trimmed(_ text: Substring) -> Substring {
+        var text = text.drop { $0 == " " || $0 == "\t" }
+        while let last = text.last, last == " " || last == "\t" { text = text.dropLast() }
+        return text
     }
 
     /// A head has been read: check its framing, then expect its body, the next head, or WebSocket frames.
