@@ -24,6 +24,7 @@ FIGURES = [
     ("server RSS KiB with idle connections", lambda r: r.get("server_rss_idle_kib"), "{:,.0f}"),
     ("generator RSS KiB with idle connections", lambda r: r.get("generator_rss_idle_kib"), "{:,.0f}"),
     ("logins (joins)/s", lambda r: r.get("logins_per_s"), "{:,.0f}"),
+    ("server CPU ms/login", lambda r: r.get("server_cpu_ms_per_login"), "{:.2f}"),
 ]
 
 

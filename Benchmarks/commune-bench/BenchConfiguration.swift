@@ -37,6 +37,10 @@ struct BenchConfiguration: Sendable {
     /// Commune: members register as PREFIX0, PREFIX1, … (runs on one community need prefixes of their own: look-alike
     /// names are refused).
     var namePrefix = "bench"
+    /// Commune: `--identities FILE`: where the members' identities are kept between runs, and those identities
+    /// (``BenchIdentities``: read from the file, or new and written to it once every member has logged in).
+    var identitiesPath: String?
+    var identities: BenchIdentities?
     /// The text channel (Commune).
     var channel = ChannelAddress(path: "General", name: "General")
     /// XMPP: the server's domain, the room's JID, account names `prefix1…prefixN`, their password.

@@ -8,6 +8,8 @@ struct BenchReport: Sendable {
 
     var setupSeconds: Double?
     var loginSeconds: Double?
+    /// The servers' CPU time from the first login to the last.
+    var loginServerCPUSeconds: Double?
     var serverRSSBaselineKiB: Int?
     var serverRSSIdleKiB: Int?
     /// The generator's own resident memory when the server's was read (it holds the other end of every connection).
@@ -42,6 +44,12 @@ struct BenchReport: Sendable {
     }
 
     var clients: Int { self.configuration.clients }
+
+    /// The servers' CPU time per login (registration included when the members registered), in milliseconds.
+    var loginCPUPerLoginMilliseconds: Double? {
+        guard let cpu = self.loginServerCPUSeconds, self.configuration.clients > 0 else { return nil }
+        return cpu * 1000 / Double(self.configuration.clients)
+    }
 
     var loginsPerSecond: Double? {
         // The bare broadcaster has no login.
@@ -88,7 +96,12 @@ struct BenchReport: Sendable {
         if let seconds = self.setupSeconds { lines.append("  setup:           \(Self.format(seconds)) s") }
         if let rate = self.loginsPerSecond {
             let what = config.wireProtocol == .xmpp ? "room joins" : "logins"
-            lines.append("  \(what):\(String(repeating: " ", count: max(1, 16 - what.count)))\(Self.format(rate))/s")
+            var line = "  \(what):\(String(repeating: " ", count: max(1, 16 - what.count)))\(Self.format(rate))/s"
+            if config.wireProtocol == .commune {
+                line += config.identities?.returning == true ? " (registered members logging in again)" : " (each registers, then logs in)"
+            }
+            if let cpu = self.loginCPUPerLoginMilliseconds { line += ", server CPU \(Self.format(cpu)) ms per login" }
+            lines.append(line)
         }
         if let perConnection = self.rssPerConnectionKiB, let idle = self.serverRSSIdleKiB {
             lines.append("  server RSS:      \(idle) KiB with \(config.clients) idle connections, \(Self.format(perConnection)) KiB each")
@@ -158,6 +171,10 @@ struct BenchReport: Sendable {
         }
         put("setup_s", self.setupSeconds)
         put("logins_per_s", self.loginsPerSecond)
+        put("server_cpu_ms_per_login", self.loginCPUPerLoginMilliseconds)
+        if self.configuration.wireProtocol == .commune {
+            object["returning_members"] = .bool(self.configuration.identities?.returning == true)
+        }
         put("server_rss_baseline_kib", self.serverRSSBaselineKiB)
         put("server_rss_idle_kib", self.serverRSSIdleKiB)
         put("rss_per_connection_kib", self.rssPerConnectionKiB)

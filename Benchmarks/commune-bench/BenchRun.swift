@@ -28,6 +28,7 @@ final class BenchRun: @unchecked Sendable {
     private var ready = 0
     private var loggedIn = 0
     private var loginStart: UInt64 = 0
+    private var loginCPUAtStart: Double?
     private var pumping = false
     private var setupTimeout: Scheduled<Void>?
     private var progress: RepeatedTask?
@@ -182,7 +183,10 @@ final class BenchRun: @unchecked Sendable {
     func sessionReady(_ index: Int) {
         guard self.phase == .setup, !self.failed else { return }
         self.ready += 1
-        if self.ready == 1 { self.loginStart = Monotonic.nanoseconds() }
+        if self.ready == 1 {
+            self.loginStart = Monotonic.nanoseconds()
+            self.loginCPUAtStart = self.serversCPU()
+        }
         self.sessions[index]?.logIn()
     }
 
@@ -196,6 +200,14 @@ final class BenchRun: @unchecked Sendable {
         self.progress?.cancel()
         self.report.loginSeconds = Self.seconds(now - self.loginStart)
         self.report.setupSeconds = Self.seconds(now - self.setupStart)
+        if let start = self.loginCPUAtStart, let end = self.serversCPU() { self.report.loginServerCPUSeconds = end - start }
+        if let path = self.config.identitiesPath, let identities = self.config.identities, !identities.returning {
+            do {
+                try identities.save(path: path)
+            } catch {
+                return self.abort("\(error)")
+            }
+        }
         self.loop.scheduleTask(in: .milliseconds(Int64(self.config.settleSeconds * 1000))) {
             if let pid = self.config.serverPID { self.report.serverRSSIdleKiB = ProcessStats.read(pid: pid)?.residentKiB }
             self.report.generatorRSSIdleKiB = ProcessStats.read(pid: getpid())?.residentKiB

@@ -33,6 +33,8 @@ struct CommuneBench: ParsableCommand {
     @Option(help: "Commune: the text channel, as path/name.") var channel: String = "General/General"
     @Option(help: "Commune: members register as PREFIX0, PREFIX1, … (another prefix for another run on the same community).")
     var namePrefix: String = "bench"
+    @Option(help: "Commune: keep the members' identities in this file. When it does not exist, the members register and are written to it once all have logged in; when it does, its members log in again without registering (a returning crowd, as after a restart).")
+    var identities: String?
 
     @Option(help: "Connections (members).") var clients: Int = 50
     @Option(help: "How many of them send.") var senders: Int = 1
@@ -97,6 +99,14 @@ struct CommuneBench: ParsableCommand {
             guard let address = ChannelAddress(slashed: self.channel) else { throw ValidationError("--channel is empty") }
             config.channel = address
             config.namePrefix = self.namePrefix
+            if let path = self.identities {
+                do {
+                    config.identities = try BenchIdentities.load(path: path, count: self.clients)
+                } catch {
+                    throw ValidationError("--identities: \(error)")
+                }
+                config.identitiesPath = path
+            }
             if let ports = self.ports {
                 config.ports = ports.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
                 guard config.ports.first == port else { throw ValidationError("--ports must start with the invite's port \(port)") }

@@ -18,8 +18,10 @@ final class CommuneSession: BenchSession {
     private var codec = WebSocketClientCodec()
     private let frames = WebSocketFrameWriter()
     private var context: ChannelHandlerContext?
-    private let privateKey = Curve25519.KeyAgreement.PrivateKey()
-    private let userID = UUIDString.random()
+    private let privateKey: Curve25519.KeyAgreement.PrivateKey
+    private let userID: UUIDString
+    /// Registered in an earlier run (`--identities`): logs in without registering.
+    private let returning: Bool
     /// `send_message` requests go without an `id`; their acknowledgements come back in order.
     private var sendTimes: [UInt64] = []
     private var sendTimesHead = 0
@@ -35,6 +37,15 @@ final class CommuneSession: BenchSession {
     init(index: Int, run: BenchRun) {
         self.index = index
         self.run = run
+        if let identities = run.config.identities {
+            self.privateKey = identities.members[index].privateKey
+            self.userID = identities.members[index].userID
+            self.returning = identities.returning
+        } else {
+            self.privateKey = Curve25519.KeyAgreement.PrivateKey()
+            self.userID = UUIDString.random()
+            self.returning = false
+        }
         var writer = JSONWriter(capacity: 256)
         writer.writeRaw(#"{"type":"function","data":{"codec":"text","function":"send_message","name":"#)
         writer.write(string: run.config.channel.name)
@@ -62,6 +73,9 @@ final class CommuneSession: BenchSession {
     func receive(_ buffer: ByteBuffer) {
         self.codec.receive(buffer) { event in
             switch event {
+            case .upgraded where self.returning:
+                self.state = .registered
+                self.run.sessionReady(self.index)
             case .upgraded:
                 self.state = .registering
                 let request = RegisterRequest(
