@@ -27,18 +27,23 @@ def server():
         yield srv
 
 
-@pytest.fixture(scope="module")
-def identities(server):
-    """m000 … m103, registered and gone offline again: name → identity."""
+def register_members(server, count: int) -> dict:
+    """m000 … m{count - 1}, registered by protocol clients and gone offline again: name → identity."""
     made = {}
-    invite = server.invite(uses=MEMBERS)
-    for index in range(MEMBERS):
+    invite = server.invite(uses=count)
+    for index in range(count):
         name = f"m{index:03d}"
         client = PyClient(server.url.replace("http", "ws"), new_identity())
         client.register(invite, name)
         client.close()
         made[name] = client.identity
     return made
+
+
+@pytest.fixture(scope="module")
+def identities(server):
+    """m000 … m103: name → identity."""
+    return register_members(server, MEMBERS)
 
 
 @pytest.fixture(scope="module")

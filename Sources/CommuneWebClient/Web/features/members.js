@@ -30,9 +30,17 @@ function known(list) {
   return members;
 }
 
-async function loadMembers(offset = page.offset) {
+/** The page asked for last, and how many reads were asked: a read's reply older than the last asked is dropped. */
+let requested = 0;
+let reads = 0;
+
+async function loadMembers(offset = requested) {
+  requested = offset;
+  const read = ++reads;
   try {
     const reply = await ctx.store.get("conn").call(COMMUNITY, "get_members", { offset, limit: PAGE });
+    // A later read (the pager, a re-read after the list moved) was asked meanwhile: its page is the one shown.
+    if (read !== reads) return;
     const p = reply.payload || {};
     const list = Array.isArray(p.members) ? p.members.filter((m) => m && m.user_id) : [];
     page = { offset: Number(p.offset) || 0, ids: list.map((m) => m.user_id), total: Number(p.total) || list.length, online: Number(p.online) || 0 };
@@ -356,10 +364,24 @@ function presence({ payload }) {
   ctx.store.set({ members: new Map(ctx.store.get("members")).set(m.user_id, { ...m, online: Boolean(payload.online) }) });
 }
 
-/** The counts, when this page does not hold the whole list (at most once a second). */
+/** How long the page waits for more changes before it reads itself again after the list moved. */
+const REREAD_DELAY = 300;
+let rereadSoon = null;
+
+/**
+ * The counts, when this page does not hold the whole list (at most once a second). With changed_from before the
+ * page's end, a join, removal or rename moved the members on it: the page is read again (once for a burst).
+ */
 function memberCounts({ payload }) {
   page = { ...page, total: Number(payload.total) || 0, online: Number(payload.online) || 0 };
   ctx.store.touch("members");
+  if (Number.isInteger(payload.changed_from) && payload.changed_from < requested + PAGE) {
+    clearTimeout(rereadSoon);
+    rereadSoon = setTimeout(() => {
+      const conn = ctx.store.get("conn");
+      if (conn && conn.online) loadMembers();
+    }, REREAD_DELAY);
+  }
 }
 
 /** The community updates this feature handles. */

@@ -42,11 +42,21 @@ function build() {
   );
   // Filters: who wrote it, and between which days (local dates; the server takes Unix milliseconds).
   const author = h("select", { id: "search-author", attrs: { "aria-label": "Written by" } });
+  // The select lists the members this page knows; typing the start of a name asks the server for any member.
+  const authorFind = h("input", {
+    id: "search-author-find",
+    type: "search",
+    placeholder: "Find author…",
+    maxLength: 32,
+    attrs: { "aria-label": "Find an author by the start of their name", autocomplete: "off" },
+    on: { input: () => findAuthors() },
+  });
   const after = h("input", { id: "search-after", type: "date", title: "Sent on or after this day", attrs: { "aria-label": "Sent on or after" } });
   const before = h("input", { id: "search-before", type: "date", title: "Sent on or before this day", attrs: { "aria-label": "Sent on or before" } });
   const filters = h(
     "div",
     { className: "search-filters" },
+    authorFind,
     author,
     h("label", { className: "search-date" }, "from ", after),
     h("label", { className: "search-date" }, "to ", before),
@@ -69,12 +79,13 @@ function build() {
   });
   $("open-members").before(button);
   $("chat").append(panel);
-  return { panel, input, scope, author, after, before, status, list, more, button };
+  return { panel, input, scope, author, authorFind, after, before, status, list, more, button };
 }
 
 function open() {
   renderScope();
-  renderAuthors();
+  if (elements.authorFind.value.trim()) findAuthors();
+  else renderAuthors();
   show(elements.panel, true);
   elements.input.focus();
   elements.input.select();
@@ -96,10 +107,25 @@ function renderScope() {
   elements.scope.value = options.some((o) => o.value === chosen) ? chosen : "";
 }
 
-/** "Anyone", then every member by name (look-alikes told apart as everywhere else). */
-function renderAuthors() {
+let findingAuthors = null;
+/** The author finder changed: after a pause, the members whose name starts with it (server-side), or all known. */
+function findAuthors() {
+  clearTimeout(findingAuthors);
+  findingAuthors = setTimeout(async () => {
+    const typed = elements.authorFind.value.trim();
+    if (!typed) return renderAuthors();
+    const found = await ctx.searchMembers(typed, 10);
+    if (elements.authorFind.value.trim() !== typed) return;
+    renderAuthors(found.map((m) => m.user_id));
+    // The first found is chosen, so that typing a name is enough; the select offers the others.
+    if (found.length && !found.some((m) => m.user_id === elements.author.value)) elements.author.value = found[0].user_id;
+  }, 200);
+}
+
+/** "Anyone", then the members listed (every member this page knows by default) by name (look-alikes told apart). */
+function renderAuthors(ids = null) {
   const chosen = elements.author.value;
-  const members = Array.from(ctx.store.get("members").keys());
+  const members = ids ? [...new Set(chosen ? [chosen, ...ids] : ids)] : Array.from(ctx.store.get("members").keys());
   const options = [h("option", { value: "", textContent: "Anyone" })];
   for (const id of members.sort((a, b) => ctx.memberName(a).localeCompare(ctx.memberName(b)))) {
     options.push(h("option", { value: id, textContent: `By ${ctx.memberName(id)}` }));

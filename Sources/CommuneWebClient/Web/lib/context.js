@@ -111,6 +111,28 @@ export function createContext({ store, bus, codecs }) {
       );
     },
 
+    /**
+     * The members whose name starts with query (case and accents aside), searched by the server among every member
+     * (get_members {query, limit}, PROTOCOL.md "The member list in pages"): the page shown stays. They join the
+     * members this page knows. A refused query (a character no name holds) or no connection finds none.
+     */
+    async searchMembers(query, limit = 10) {
+      const conn = store.get("conn");
+      if (!conn || !conn.online) return [];
+      try {
+        const reply = await conn.call(COMMUNITY, "get_members", { query: String(query), limit });
+        const list = reply.payload && Array.isArray(reply.payload.members) ? reply.payload.members.filter((m) => m && m.user_id && typeof m.username === "string") : [];
+        if (list.length) {
+          const members = new Map(store.get("members"));
+          for (const m of list) members.set(m.user_id, { ...members.get(m.user_id), ...m });
+          store.set({ members });
+        }
+        return list;
+      } catch {
+        return [];
+      }
+    },
+
     /** A member's display name, also for someone not (or no longer) in the member list. */
     memberName(userId) {
       const { members, me } = store.get();

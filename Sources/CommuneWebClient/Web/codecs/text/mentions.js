@@ -14,7 +14,9 @@ import { currentKey, isText, model } from "./model.js";
 import { readMark, syncReadState } from "./readstate.js";
 
 const TOKEN = /<@([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})>/g;
-const MAX_OPTIONS = 8;
+const MAX_OPTIONS = 10;
+/** How long typing pauses before the server is asked for the members matching what was typed. */
+const SEARCH_DELAY = 150;
 const decorated = new WeakSet();
 const NOTIFY_KEY = "commune.notifications";
 
@@ -248,13 +250,17 @@ function typedQuery(input) {
   return match ? { start: before.length - match[2].length - 1, query: match[2] } : null;
 }
 
-function candidates(query) {
+/**
+ * The members this page knows that match query: by the start of the name (and those the server found for query,
+ * whose folding of accents is its own), then anywhere in it, then a look-alike.
+ */
+function candidates(query, found = new Set()) {
   const members = [...model.ctx.store.get("members").values()].filter((m) => m && m.username);
   const q = query.toLowerCase();
   const key = lookAlikeKey(query);
   const score = (m) => {
     const name = m.username.toLowerCase();
-    if (name.startsWith(q)) return 0;
+    if (name.startsWith(q) || found.has(m.user_id)) return 0;
     if (name.includes(q)) return 1;
     if (key && lookAlikeKey(m.username).startsWith(key)) return 2;
     return -1;
@@ -316,12 +322,33 @@ function wireAutocomplete() {
     menu.hidden = false;
     input.setAttribute("aria-activedescendant", `mention-option-${state.index}`);
   };
+  // The page knows only some members (the panel's page, authors, mentions): the server is asked too, once typing
+  // pauses, and the members it finds join the known ones; a reply to a query no longer typed is not shown.
+  let found = { query: null, ids: new Set() };
+  let asking = null;
+  const show = (typed) => {
+    const options = candidates(typed.query, found.query === typed.query ? found.ids : undefined);
+    if (!options.length) return close();
+    const ids = (list) => list.map((m) => m.user_id).join(" ");
+    // The same options (the server found none the page did not know): the menu stays as it is, under the pointer.
+    if (state && !menu.hidden && state.start === typed.start && ids(state.options) === ids(options)) return;
+    const chosen = state && state.options[state.index];
+    const index = chosen ? options.findIndex((m) => m.user_id === chosen.user_id) : -1;
+    state = { start: typed.start, options, index: Math.max(0, index) };
+    draw();
+  };
   const update = () => {
     const typed = typedQuery(input);
-    const options = typed ? candidates(typed.query) : [];
-    if (!typed || !options.length) return close();
-    state = { start: typed.start, options, index: 0 };
-    draw();
+    clearTimeout(asking);
+    if (!typed) return close();
+    show(typed);
+    if (found.query === typed.query) return;
+    asking = setTimeout(async () => {
+      const list = await model.ctx.searchMembers(typed.query, MAX_OPTIONS);
+      found = { query: typed.query, ids: new Set(list.map((m) => m.user_id)) };
+      const now = typedQuery(input);
+      if (now && now.query === typed.query && document.activeElement === input) show(now);
+    }, SEARCH_DELAY);
   };
   input.addEventListener("input", update);
   input.addEventListener("click", update);
