@@ -88,4 +88,30 @@ struct PostgresStoreTests {
         #expect(names.count == 4)
         for list in names { #expect(list == PostgresSchema.migrations.map(\.name)) }
     }
+
+    @Test("v8's search words (one regular expression) are v2's (translate) for every ASCII punctuation character and hostile text")
+    func searchTextPattern() async throws {
+        let address = try await TestPostgres.freshDatabase()
+        let punctuation = (33...126).map { Character(UnicodeScalar(UInt8($0))) }.filter { $0.isPunctuation || $0.isSymbol }
+        let texts =
+            punctuation.map { "left\($0)right \($0)\($0)x\($0)" } + [
+                String(punctuation), "bob@example.com x.org/path?q=1&r=[2]", "a\\b\\\\c ]] [[ -- ^^", "Ünïcödé — “quotes” ‘x’ 👩‍👩‍👧 e\u{301}",
+                "bidi \u{202E}evil\u{202C} zero\u{200B}width tab\tline\nend", "",
+            ]
+        #expect(punctuation.count == 32)
+        let same = try await PostgresStore.withStore(address, logger: TestPostgres.logger) { store in
+            try await store.rows(
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT to_tsvector('commune_search', \(PostgresSchema.searchText("body")))::text = to_tsvector('commune_search', \(PostgresSchema.translatedSearchText("body")))::text,
+                            body, to_tsvector('commune_search', \(PostgresSchema.searchText("body")))::text
+                        FROM unnest($1::text[]) AS x (body)
+                        """,
+                    binds: { var binds = PostgresBindings(); binds.append(texts); return binds }()
+                )
+            ) { row in try row.decode((Bool, String, String).self) }
+        }
+        #expect(same.count == texts.count)
+        for (equal, body, words) in same { #expect(equal, "\(body): \(words)") }
+    }
 }
