@@ -223,6 +223,8 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // One event loop per core the server may run on; before anything starts a loop.
+        AllowedCores.sizeEventLoops()
         guard let level = Logger.Level(rawValue: self.logLevel) else {
             throw ValidationError("Unknown log level '\(self.logLevel)'.")
         }
