@@ -97,7 +97,7 @@ final class ClientConnection: Sendable {
 
     /// A message read from the socket (``ProtocolSocketHandler``, on the event loop). Its request runs in a task
     /// started when a message arrives and ended when none is left, so an idle connection holds no task (a task
-    /// keeps the stack it once used until it ends). `true`: enough are waiting; read no more until
+    /// keeps the stack it once used until it ends); the task runs on this event loop (``EventLoopTaskExecutor``). `true`: enough are waiting; read no more until
     /// ``resumeReading`` is called.
     func deliver(_ message: WebSocketMessage) -> Bool {
         let (startDriver, wake, pause) = self.state.withLock { state -> (Bool, OneShotSignal?, Bool) in
@@ -110,7 +110,7 @@ final class ClientConnection: Sendable {
             return (!state.driving, wake, state.readsPaused)
         }
         wake?.open()
-        if startDriver { Task { await self.drive() } }
+        if startDriver { Task(executorPreference: EventLoopTaskExecutor(self.outbox.eventLoop)) { await self.drive() } }
         return pause
     }
 
@@ -127,7 +127,7 @@ final class ClientConnection: Sendable {
         }
         timer?.cancel()
         wake?.open()
-        if idle { Task { await self.disconnected() } }
+        if idle { Task(executorPreference: EventLoopTaskExecutor(self.outbox.eventLoop)) { await self.disconnected() } }
     }
 
     /// Runs requests while there are any (see ``runRequests()``), then ends; after the socket closed, ends the
