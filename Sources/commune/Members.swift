@@ -34,6 +34,7 @@ struct Members: AsyncParsableCommand {
             let members: [MemberInfo]
             if let prefix = self.search {
                 members = try await orExit { try await connection.searchMembers(prefix, limit: self.limit ?? 10) }
+                if members.isEmpty { Output.error("no member's name starts with \(prefix)") }
             } else if let limit = self.limit {
                 let page = try await orExit { try await connection.memberPage(offset: self.offset, limit: limit) }
                 members = page.members

@@ -8,6 +8,8 @@ it, and the panel reads it again after member_counts' changed_from.
 
 from __future__ import annotations
 
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -99,3 +101,23 @@ def test_a_join_ahead_of_the_page_shown_moves_it_within_a_second(alice, server):
                message=f"page 2 after the join: {panel_names(alice)[:3]} … ({len(panel_names(alice))})")
     assert texts(alice, "#member-list .member-page-range") == ["101–152 of 152"]
     assert not alice.severe_console_errors()
+
+
+def test_the_cli_searches_members_by_the_start_of_their_name(server, identities):
+    """`commune members --search PREFIX`: every member whose name starts with it; a refused prefix exits with the error."""
+    identity = Path(tempfile.mkdtemp(prefix="commune-member-search-")) / "identity.json"
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([COMMUNE_BIN, *args], capture_output=True, text=True, timeout=60)
+
+    assert cli("join", server.invite(), "--name", "Zed", "--identity", str(identity)).returncode == 0
+    found = cli("members", "--search", "M12", "--identity", str(identity))
+    assert found.returncode == 0, found.stderr
+    assert [line.split()[1] for line in found.stdout.splitlines()] == [f"m{index}" for index in range(120, 130)]
+    assert [line.split()[1] for line in cli("members", "--search", "m1", "--limit", "3", "--identity", str(identity)).stdout.splitlines()] == [
+        "m100", "m101", "m102"]
+    none = cli("members", "--search", "nobody", "--identity", str(identity))
+    assert none.returncode == 0 and none.stdout == "" and "no member's name starts with nobody" in none.stderr
+    refused = cli("members", "--search", "m\u202e1", "--identity", str(identity))
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert "data.payload.query must not contain invisible or direction-changing characters (U+202E)." in refused.stderr, refused.stderr
