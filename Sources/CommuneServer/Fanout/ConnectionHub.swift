@@ -237,8 +237,8 @@ final class ConnectionHub: Sendable {
 
     /// Sends `member_counts` to every connection whose member list does not hold every member, when the counts
     /// changed since the last time or a join, removal or rename moved places of the list (`changed_from`: pages
-    /// from there on are to be read again); called by ``MemberCountsTicker`` once a second (less often on a large server). Not part of the stream:
-    /// counts are a state, and the next change sends them again.
+    /// from there on are to be read again); called by ``MemberCountsTicker`` once a second (less often on a large
+    /// server). Not part of the stream: counts are a state, and the next change sends them again.
     func sendMemberCounts() {
         let change = self.community.takeMemberListChange()
         let counts = (total: change.total, online: change.online)
