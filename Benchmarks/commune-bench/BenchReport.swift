@@ -100,7 +100,9 @@ struct BenchReport: Sendable {
             if config.wireProtocol == .commune {
                 line += config.identities?.returning == true ? " (registered members logging in again)" : " (each registers, then logs in)"
             }
-            if let cpu = self.loginCPUPerLoginMilliseconds { line += ", server CPU \(Self.format(cpu)) ms per login" }
+            if let cpu = self.loginCPUPerLoginMilliseconds {
+                line += ", server CPU \(Self.format(cpu)) ms per \(config.wireProtocol == .xmpp ? "room join" : "login")"
+            }
             lines.append(line)
         }
         if let perConnection = self.rssPerConnectionKiB, let idle = self.serverRSSIdleKiB {
