@@ -370,9 +370,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         let name = line[..<colon]
         // Most fields (Host, the WebSocket key, User-Agent…) are none of the four looked into: their names are told
         // apart by length first, so those fields cost no lowercasing and no splitting.
-        func named(_ field: String) -> Bool {
-            name.utf8.count == field.utf8.count && name.lowercased() == field
-        }
+        func named(_ field: String) -> Bool { name.utf8.count == field.utf8.count && name.lowercased() == field }
         let value = line[line.index(after: colon)...]
         var tokens: [Substring] {
             value.split(separator: ",").map { Self.trimmed($0).lowercased()[...] }
