@@ -6,9 +6,9 @@ import PostgresNIO
 ///
 /// Appends take the row lock of `cluster_stream` (whose `position` they advance) for the rest of their transaction,
 /// so transactions that append commit one after the other, in position order: a reader never sees a later record
-/// before an earlier one. Each append ends with notifications on `commune_stream`, which PostgreSQL delivers at
-/// commit, in commit order: the records themselves, as many to a notification as fit under NOTIFY's 8,000-byte
-/// limit (``payloads(_:head:)``), so that a listening node applies them without reading them back; from
+/// before an earlier one. An append is one statement (``append(_:on:logger:)``), which also sends notifications on
+/// `commune_stream`, which PostgreSQL delivers at commit, in commit order: the records themselves, as many to a
+/// notification as fit under NOTIFY's 8,000-byte limit (``payloads(_:)``), so that a listening node applies them without reading them back; from
 /// the first record that does not fit, only the head, and the listeners read the rest from `cluster_records`. A node
 /// that misses notifications while its listening connection reconnects reads what it missed then, and polls anyway.
 /// Who is online where is kept in `cluster_presence`, changed in the same transaction as the presence records,
@@ -59,108 +59,159 @@ public final class PostgresClusterStream: ClusterStream {
         }
     }
 
-    /// Appends `records` inside the caller's transaction.
+    /// Appends `records` inside the caller's transaction, in one statement: the stream's row taken and advanced, the
+    /// records inserted, who is online changed (the last presence record of a member on a node wins) and the
+    /// notifications sent (in the array's order, the order the listeners get them in). One statement rather than one
+    /// per step: the row lock, which every node's appends wait for, is held for that statement and the commit only.
     static func append(_ records: [ClusterRecord], on connection: PostgresConnection, logger: Logger) async throws {
         let count = Int64(records.count)
-        // The transaction's start, as `created_at` records it, for the records the notifications carry.
-        let heads = try await PostgresStore.rows(
-            "UPDATE cluster_stream SET position = position + \(count) RETURNING position, (extract(epoch FROM now()) * 1000)::bigint",
-            on: connection, logger: logger
-        ) { row in try row.decode((Int64, Int64).self) }
-        guard let (last, appendedAt) = heads.first else { throw PostgresClusterStreamError.missingHead }
-        let first = last - count + 1
-        var positions: [Int64] = []
         var origins: [String] = []
         var kinds: [String] = []
         var members: [String] = []
         var bodies: [String] = []
-        for (offset, record) in records.enumerated() {
-            positions.append(first + Int64(offset))
+        var presence: [NodeMember: Bool] = [:]
+        for record in records {
             origins.append(record.origin)
             let (kind, member, body) = Self.columns(of: record)
             kinds.append(kind)
             members.append(member)
             bodies.append(body)
-            if case .presence(let member, let online) = record.kind {
-                if online {
-                    try await connection.query(
-                        "INSERT INTO cluster_presence (node, member_id) VALUES (\(record.origin), \(member)) ON CONFLICT DO NOTHING", logger: logger
-                    )
-                } else {
-                    try await connection.query(
-                        "DELETE FROM cluster_presence WHERE node = \(record.origin) AND member_id = \(member)", logger: logger
-                    )
-                }
-            }
+            if case .presence(let member, let online) = record.kind { presence[NodeMember(node: record.origin, member: member)] = online }
         }
-        try await connection.query(
+        let came = presence.filter(\.value).keys.sorted()
+        let went = presence.filter { !$0.value }.keys.sorted()
+        // The transaction's start, as `created_at` records it, for the records the notifications carry; a payload
+        // left empty stands for the notification of the head alone.
+        let rows = try await connection.query(
             """
-            INSERT INTO cluster_records (position, origin, kind, member_id, body)
-            SELECT * FROM unnest(\(positions)::bigint[], \(origins)::text[], \(kinds)::text[], \(members)::text[], \(bodies)::text[])
+            WITH head AS (
+                UPDATE cluster_stream SET position = position + \(count)
+                RETURNING position - \(count) + 1 AS first, (extract(epoch FROM now()) * 1000)::bigint AS at
+            ), appended AS (
+                INSERT INTO cluster_records (position, origin, kind, member_id, body)
+                SELECT head.first + r.i - 1, r.origin, r.kind, r.member_id, r.body
+                FROM head, unnest(\(origins)::text[], \(kinds)::text[], \(members)::text[], \(bodies)::text[])
+                    WITH ORDINALITY AS r(origin, kind, member_id, body, i)
+            ), came AS (
+                INSERT INTO cluster_presence (node, member_id)
+                SELECT * FROM unnest(\(came.map(\.node))::text[], \(came.map(\.member))::text[]) ON CONFLICT DO NOTHING
+            ), went AS (
+                DELETE FROM cluster_presence
+                WHERE (node, member_id) IN (SELECT * FROM unnest(\(went.map(\.node))::text[], \(went.map(\.member))::text[]))
+            )
+            SELECT pg_notify(
+                \(Self.channel),
+                CASE WHEN n.payload = '' THEN (head.first + \(count) - 1)::text
+                ELSE 'P' || head.first || E'\\t' || head.at || E'\\n' || n.payload END
+            )
+            FROM head, (SELECT payload, i FROM unnest(\(Self.payloads(records))::text[]) WITH ORDINALITY AS n(payload, i) ORDER BY i) AS n
+            ORDER BY n.i
             """,
             logger: logger
         )
-        let positioned = records.enumerated().map { offset, record in
-            ClusterRecord(position: first + Int64(offset), origin: record.origin, kind: record.kind, appendedAt: appendedAt)
-        }
-        // One statement, the notifications in the array's order (the order the listeners get them in).
-        try await connection.query(
-            """
-            SELECT pg_notify(\(Self.channel), payload)
-            FROM (SELECT payload FROM unnest(\(Self.payloads(positioned, head: last))::text[]) WITH ORDINALITY AS n(payload, i) ORDER BY i) AS ordered
-            """,
-            logger: logger
-        )
+        var notified = 0
+        for try await _ in rows { notified += 1 }
+        guard notified > 0 else { throw PostgresClusterStreamError.missingHead }
     }
 
-    /// The notifications of an append of `records` (positioned) that leaves the stream at `head`: each `R` followed
-    /// by records, each a header line `POSITION<TAB>KIND<TAB>ORIGIN<TAB>MEMBER<TAB>APPENDED-AT<TAB>BODY-BYTES` and
-    /// the body's bytes, as many as fit in ``payloadLimit``; from the first record that fits in none, or once
-    /// ``carryingPayloads`` are full, one notification of the head alone, in decimal, for the listeners to read the rest.
-    static func payloads(_ records: [ClusterRecord], head: Int64) -> [String] {
+    /// A member on a node, for the changes of `cluster_presence`.
+    private struct NodeMember: Hashable, Comparable {
+        var node: String
+        var member: String
+
+        static func < (lhs: Self, rhs: Self) -> Bool { (lhs.node, lhs.member) < (rhs.node, rhs.member) }
+    }
+
+    /// The most bytes of a payload the append's statement adds in front of what ``payloads(_:)`` makes (`P`, the
+    /// first position and the time, each at most 20 characters, a tab and a newline).
+    static let payloadPrefixLimit = 48
+
+    /// The notifications of an append of `records`, without what the statement adds in front of each (`P`, the
+    /// append's first position, a tab, its time in Unix milliseconds, a newline): records, each a header line
+    /// `OFFSET<TAB>KIND<TAB>ORIGIN<TAB>MEMBER<TAB>BODY-BYTES` (OFFSET from the first position) and the body's bytes, as
+    /// many as fit in ``payloadLimit``; from the first record that fits in none, or once ``carryingPayloads`` are
+    /// full, one empty payload: the statement sends the head alone instead, for the listeners to read the rest.
+    static func payloads(_ records: [ClusterRecord]) -> [String] {
+        let limit = Self.payloadLimit - Self.payloadPrefixLimit
         var payloads: [String] = []
         var current = ""
-        for record in records {
+        for (offset, record) in records.enumerated() {
             let (kind, member, body) = Self.columns(of: record)
-            let piece = "\(record.position)\t\(kind)\t\(record.origin)\t\(member)\t\(record.appendedAt ?? 0)\t\(body.utf8.count)\n\(body)"
-            guard 1 + piece.utf8.count <= Self.payloadLimit else {
+            let piece = "\(offset)\t\(kind)\t\(record.origin)\t\(member)\t\(body.utf8.count)\n\(body)"
+            guard piece.utf8.count <= limit else {
                 if !current.isEmpty { payloads.append(current) }
-                return payloads + [String(head)]
+                return payloads + [""]
             }
-            if !current.isEmpty, current.utf8.count + piece.utf8.count > Self.payloadLimit {
+            if !current.isEmpty, current.utf8.count + piece.utf8.count > limit {
                 payloads.append(current)
                 current = ""
-                if payloads.count == Self.carryingPayloads { return payloads + [String(head)] }
+                if payloads.count == Self.carryingPayloads { return payloads + [""] }
             }
-            if current.isEmpty { current = "R" }
             current += piece
         }
         if !current.isEmpty { payloads.append(current) }
         return payloads
     }
 
-    /// The records a notification carries (``payloads(_:head:)``), or `nil` when it carries the head alone or
-    /// cannot be read: the listener reads the table then.
+    /// The records a notification carries (``payloads(_:)``, behind `P`, the first position and the time), or `nil`
+    /// when it carries the head alone or cannot be read: the listener reads the table then.
     static func records(inPayload payload: String) -> [ClusterRecord]? {
-        guard payload.hasPrefix("R") else { return nil }
-        var rest = payload.utf8.dropFirst()
+        var payload = payload
+        return payload.withUTF8 { Self.records(inPayload: $0) }
+    }
+
+    private static func records(inPayload bytes: UnsafeBufferPointer<UInt8>) -> [ClusterRecord]? {
+        guard bytes.first == UInt8(ascii: "P") else { return nil }
+        var reader = PayloadFields(bytes: bytes, at: 1)
+        guard let first = reader.integer(until: UInt8(ascii: "\t")), let appendedAt = reader.integer(until: UInt8(ascii: "\n")) else { return nil }
         var records: [ClusterRecord] = []
         // Bounded: each record takes at least a header line.
-        for _ in 0..<Self.payloadLimit where !rest.isEmpty {
-            guard let newline = rest.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
-            let fields = rest[..<newline].split(separator: UInt8(ascii: "\t"), omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
-            guard fields.count == 6, let position = Int64(fields[0]), let appendedAt = Int64(fields[4]), let length = Int(fields[5]), length >= 0 else {
-                return nil
-            }
-            let start = rest.index(after: newline)
-            guard let end = rest.index(start, offsetBy: length, limitedBy: rest.endIndex) else { return nil }
-            let body = String(decoding: rest[start..<end], as: UTF8.self)
+        for _ in 0..<Self.payloadLimit where !reader.atEnd {
+            guard let offset = reader.integer(until: UInt8(ascii: "\t")), let kind = reader.text(until: UInt8(ascii: "\t")),
+                let origin = reader.text(until: UInt8(ascii: "\t")), let member = reader.text(until: UInt8(ascii: "\t")),
+                let length = reader.integer(until: UInt8(ascii: "\n")), let body = reader.text(count: Int(length))
+            else { return nil }
             records.append(
-                ClusterRecord(position: position, origin: fields[2], kind: Self.kind(fields[1], member: fields[3], body: body), appendedAt: appendedAt)
+                ClusterRecord(position: first + offset, origin: origin, kind: Self.kind(kind, member: member, body: body), appendedAt: appendedAt)
             )
-            rest = rest[end...]
         }
-        return rest.isEmpty ? records : nil
+        return reader.atEnd ? records : nil
+    }
+
+    /// Reads a notification's fields, each up to a separator, or a body of a given length.
+    private struct PayloadFields {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var at: Int
+
+        var atEnd: Bool { self.at >= self.bytes.count }
+
+        mutating func text(until separator: UInt8) -> String? {
+            guard let end = self.bytes[self.at...].firstIndex(of: separator) else { return nil }
+            defer { self.at = end + 1 }
+            return String(decoding: UnsafeBufferPointer(rebasing: self.bytes[self.at..<end]), as: UTF8.self)
+        }
+
+        mutating func text(count: Int) -> String? {
+            guard count >= 0, count <= self.bytes.count - self.at else { return nil }
+            defer { self.at += count }
+            return String(decoding: UnsafeBufferPointer(rebasing: self.bytes[self.at..<(self.at + count)]), as: UTF8.self)
+        }
+
+        /// A decimal number of at most 18 digits (a non-negative Int64).
+        mutating func integer(until separator: UInt8) -> Int64? {
+            var value: Int64 = 0
+            var digits = 0
+            while self.at < self.bytes.count, self.bytes[self.at] != separator {
+                let digit = self.bytes[self.at] &- UInt8(ascii: "0")
+                guard digit < 10, digits < 18 else { return nil }
+                value = value * 10 + Int64(digit)
+                digits += 1
+                self.at += 1
+            }
+            guard digits > 0, self.at < self.bytes.count else { return nil }
+            self.at += 1
+            return value
+        }
     }
 
     /// A record's `kind`, `member_id` and `body` columns.

@@ -114,6 +114,29 @@ struct ClusterTests {
         }
     }
 
+    @Test("presence in one append: the last record of a member on a node wins; other nodes and members are left as they were")
+    func presenceInOneAppend() async throws {
+        let address = try await freshTestDatabase()
+        try await PostgresStore.withStore(address, logger: TestServer.quiet) { store in
+            let stream = PostgresClusterStream(store: store)
+            let (ann, bob) = (UUIDString.random().value, UUIDString.random().value)
+            func presence(_ member: String, on node: String, _ online: Bool) -> ClusterRecord {
+                ClusterRecord(origin: node, kind: .presence(member: member, online: online))
+            }
+            try await stream.append([presence(ann, on: "a", true), presence(ann, on: "b", true), presence(bob, on: "a", true)])
+            #expect(try await stream.snapshot().online == [ann: ["a", "b"], bob: ["a"]])
+            // Off then on again, on then off, and off twice, each in one append.
+            try await stream.append([
+                presence(ann, on: "a", false), presence(ann, on: "a", true), presence(bob, on: "c", true), presence(bob, on: "c", false),
+                presence(ann, on: "b", false), presence(ann, on: "b", false),
+            ])
+            let snapshot = try await stream.snapshot()
+            #expect(snapshot.online == [ann: ["a"], bob: ["a"]])
+            #expect(snapshot.position == 9)
+            #expect(try await stream.records(after: 3, limit: 10).map(\.position) == Array(4...9))
+        }
+    }
+
     @Test("a message sent on node 1 reaches members on nodes 2 and 3, in order; an invite made on one node works on another; presence is community-wide")
     func messages() async throws {
         let nodes = try await Nodes.start(3)
