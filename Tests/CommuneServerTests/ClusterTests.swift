@@ -1,12 +1,12 @@
 import CommuneClient
 import CommuneCore
-import CommunePostgres
 import CommuneProtocol
 import Foundation
 import Logging
 import Synchronization
 import Testing
 
+@testable import CommunePostgres
 @testable import CommuneServer
 
 /// Several nodes (`commune serve` with one `--database`) serving one community on a real PostgreSQL, with clients
@@ -134,6 +134,23 @@ struct ClusterTests {
             #expect(snapshot.online == [ann: ["a"], bob: ["a"]])
             #expect(snapshot.position == 9)
             #expect(try await stream.records(after: 3, limit: 10).map(\.position) == Array(4...9))
+        }
+    }
+
+    @Test("pruning forgets the oldest records past the newest kept, in batches, and leaves the rest readable in order")
+    func pruneInBatches() async throws {
+        let address = try await freshTestDatabase()
+        try await PostgresStore.withStore(address, logger: TestServer.quiet) { store in
+            let stream = PostgresClusterStream(store: store)
+            let total = 2 * PostgresClusterStream.pruneBatch + 1_500
+            for start in stride(from: 0, to: total, by: 2_500) {
+                try await stream.append((start..<min(start + 2_500, total)).map { ClusterRecord(origin: "n", kind: .event("\($0)")) })
+            }
+            #expect(try await stream.prune(keeping: 1_000) == total - 1_000)
+            let kept = try await stream.records(after: 0, limit: 2_000)
+            #expect(kept.map(\.position) == Array(Int64(total - 999)...Int64(total)))
+            #expect(kept.first?.kind == .event("\(total - 1_000)"))
+            #expect(try await stream.prune(keeping: 1_000) == 0)
         }
     }
 

@@ -35,7 +35,7 @@ public protocol ClusterStream: Sendable {
     /// `node` stops: its members go offline (presence records) and it is forgotten.
     func leave(node: String) async throws
 
-    /// Forgets the records older than the newest `keep`; returns how many went.
+    /// Forgets the records older than the newest `keep` (in batches, as the stream sees fit); returns how many went.
     func prune(keeping keep: Int64) async throws -> Int
 }
 
