@@ -88,13 +88,14 @@ public struct StreamPublisher: Sendable {
     /// The record of an update to an audience of members (not ``Audience/Scope/connection``), from this node.
     public var record: @Sendable (FunctionResult, Audience) -> ClusterRecord
     /// Waits until what this node queued for the stream before is committed, so that a record a transaction writes
-    /// does not pass them (the updates of a member's earlier requests, say).
-    public var queuedCommitted: @Sendable () async -> Void
+    /// does not pass them (the updates of a member's earlier requests, say); `false` when they were not committed
+    /// within a few seconds (the database unreachable): the transaction must not run then.
+    public var queuedCommitted: @Sendable () async -> Bool
     /// A transaction that appended records committed (the node reads them back when it is not listening).
     public var committed: @Sendable () -> Void
 
     public init(
-        record: @escaping @Sendable (FunctionResult, Audience) -> ClusterRecord, queuedCommitted: @escaping @Sendable () async -> Void,
+        record: @escaping @Sendable (FunctionResult, Audience) -> ClusterRecord, queuedCommitted: @escaping @Sendable () async -> Bool,
         committed: @escaping @Sendable () -> Void
     ) {
         self.record = record

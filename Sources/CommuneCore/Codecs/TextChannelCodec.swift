@@ -157,9 +157,12 @@ public struct TextChannelCodec: ChannelCodec {
         // transaction (one commit); otherwise it is published after the commit (``Effect/publishing(_:to:)``).
         let publisher = community.streamPublisher
         let streaming = publisher == nil ? nil : community.store as? any StreamingMessageStore
+        if let publisher, streaming != nil, !(await publisher.queuedCommitted()) {
+            community.logger.warning("A message was refused: this node's earlier records for the cluster's stream are not committed yet")
+            throw .internalError("The message was not sent: the server cannot reach its database just now. Try again.")
+        }
         do {
             if let publisher, let streaming {
-                await publisher.queuedCommitted()
                 let preview = replyTo.map { TextReplies.preview(of: original, id: $0, community: community) }
                 let address = call.address
                 appended = try await streaming.appendMessage(new) { stored in

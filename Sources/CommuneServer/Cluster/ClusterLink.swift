@@ -105,16 +105,33 @@ final class ClusterLink: Service, Sendable {
         return signal
     }
 
+    /// How long a message's send waits for this node's earlier records to commit (``queuedCommitted(within:)``)
+    /// before it fails: the writer retries for as long as the database cannot be reached, and a send that waited
+    /// for it would hang. Well under the clients' request timeouts (20 s in the web client, 30 s in CommuneClient and
+    /// the CLI), so the member hears that the message was not sent, and may send it again, rather than a timeout.
+    static let queuedCommitLimit: Duration = .seconds(5)
+
     /// Waits until everything queued so far is committed (at once when nothing is waiting), or the link stopped:
-    /// a record another transaction appends (a message's, ``StreamPublisher``) then comes after them.
-    func queuedCommitted() async {
+    /// a record another transaction appends (a message's, ``StreamPublisher``) then comes after them. `false` when
+    /// they were still not committed after `limit` (the database unreachable): the caller must not append then.
+    func queuedCommitted(within limit: Duration = ClusterLink.queuedCommitLimit) async -> Bool {
         let signal = OneShotSignal()
-        let waiting = self.outgoing.withLock { outgoing in
-            guard outgoing.committed < outgoing.queued, !outgoing.stopped else { return false }
+        let ticket = self.outgoing.withLock { outgoing -> Int? in
+            guard outgoing.committed < outgoing.queued, !outgoing.stopped else { return nil }
             outgoing.waiters.append((outgoing.queued, signal))
-            return true
+            return outgoing.queued
         }
-        if waiting { await signal.wait() }
+        guard let ticket else { return true }
+        let timer = Task {
+            try await Task.sleep(for: limit)
+            signal.open()
+        }
+        await signal.wait()
+        timer.cancel()
+        return self.outgoing.withLock { outgoing in
+            outgoing.waiters.removeAll { $0.signal === signal }
+            return outgoing.committed >= ticket || outgoing.stopped
+        }
     }
 
     /// A transaction other than this link's appends (a message's) committed records: read them back now when the
