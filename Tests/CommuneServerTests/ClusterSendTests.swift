@@ -83,4 +83,62 @@ struct ClusterSendTests {
         pool.cancel()
         await nodes.stop()
     }
+
+    static let rounds = 50
+
+    @Test("a message never overtakes its node's earlier updates: the other node gets a reaction made just before it, and a newcomer's joining and coming online, first, in stream order (50 rounds)")
+    func sendAfterQueuedUpdates() async throws {
+        let nodes = try await ClusterTests.Nodes.start(2)
+        do {
+            let alice = try await nodes[0].owner("alice")
+            let bob = try await nodes[1].member("bob")
+            var previous = try await alice.connection.sendMessage("round 0", to: self.general).messageID
+            var rounds: [(reacted: Int64, sent: Int64, newcomer: UUIDString, hello: Int64)] = []
+            for round in 1...Self.rounds {
+                // Alice reacts to her previous message and sends the next one without waiting for the reaction's reply.
+                let react = FunctionRequest(
+                    codec: TextFunction.codec, address: self.general, function: TextFunction.addReaction,
+                    payload: ["message_id": .int(previous), "emoji": "👍"]
+                )
+                try await alice.connection.sendRaw(Envelope(type: .function, id: "react-\(round)", data: react.data).jsonString)
+                let sent = try await alice.connection.sendMessage("round \(round)", to: self.general).messageID
+                // A newcomer registers, logs in and sends at once: their replies do not wait for the records of their
+                // joining and coming online, which are queued on node 1.
+                let newcomer = try await nodes[0].member("newcomer \(round)")
+                let hello = try await newcomer.connection.sendMessage("hello \(round)", to: self.general).messageID
+                await newcomer.connection.close()
+                rounds.append((previous, sent, newcomer.identity.userID, hello))
+                previous = sent
+            }
+
+            // What node 2 delivered to Bob, in order, up to the last message.
+            var updates: [(position: Int64?, update: FunctionResult)] = []
+            let last = try #require(rounds.last?.hello)
+            while !updates.contains(where: { $0.update.result == TextFunction.messageLive && $0.update.payload["message_id"]?.intValue == last }) {
+                guard let frame = try await bob.events.next(timeout: .seconds(10)) else { throw TestFailure("Bob's connection closed") }
+                if frame.type == .update, let update = try? FunctionResult(data: frame.data) { updates.append((frame.position, update)) }
+            }
+            // Each has its place in the stream, and they came in the stream's order.
+            let watched = [TextFunction.reactionChanged, TextFunction.messageLive, CommunityFunctions.memberJoined, CommunityFunctions.presence]
+            #expect(updates.allSatisfy { !watched.contains($0.update.result) || $0.position != nil })
+            let positions = updates.compactMap(\.position)
+            #expect(zip(positions, positions.dropFirst()).allSatisfy { $0 < $1 }, "\(positions)")
+            func place(_ result: String, _ matches: (JSONValue) -> Bool) -> Int {
+                updates.firstIndex { $0.update.result == result && matches($0.update.payload) } ?? Int.max
+            }
+            for round in rounds {
+                let reaction = place(TextFunction.reactionChanged) { $0["message_id"]?.intValue == round.reacted }
+                let message = place(TextFunction.messageLive) { $0["message_id"]?.intValue == round.sent }
+                let joined = place(CommunityFunctions.memberJoined) { $0["user_id"]?.stringValue == round.newcomer.value }
+                let online = place(CommunityFunctions.presence) { $0["user_id"]?.stringValue == round.newcomer.value && $0["online"] == true }
+                let hello = place(TextFunction.messageLive) { $0["message_id"]?.intValue == round.hello }
+                #expect(reaction < message && message < Int.max, "round of message \(round.sent): reaction at \(reaction), message at \(message)")
+                #expect(joined < online && online < hello && hello < Int.max, "message \(round.hello): joined \(joined), online \(online), message \(hello)")
+            }
+        } catch {
+            await nodes.stop()
+            throw error
+        }
+        await nodes.stop()
+    }
 }
