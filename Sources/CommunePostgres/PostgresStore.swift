@@ -56,6 +56,18 @@ public final class PostgresStore: Sendable, Service {
     /// Applies the schema's migrations that this database has not had yet, each in its own transaction, in order.
     /// Nodes starting at the same time wait for each other on an advisory lock.
     public func migrate() async throws {
+        try await self.migrate(upTo: nil)
+    }
+
+    /// Applies the migrations up to and including the one named `last` (all of them: `nil`), as ``migrate()`` does:
+    /// a test makes a database as an older release left it, then migrates it the rest of the way.
+    func migrate(upTo last: String?) async throws {
+        let count = last.map { name in
+            guard let index = PostgresSchema.migrations.firstIndex(where: { $0.name == name }) else {
+                preconditionFailure("No migration is named \(name)")
+            }
+            return index + 1
+        } ?? PostgresSchema.migrations.count
         try await self.client.withTransaction(logger: self.logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.migrationLock))", logger: self.logger)
             try await connection.query(
@@ -66,7 +78,7 @@ public final class PostgresStore: Sendable, Service {
             for try await name in try await connection.query("SELECT name FROM commune_migrations", logger: self.logger).decode(String.self) {
                 applied.insert(name)
             }
-            for migration in PostgresSchema.migrations where !applied.contains(migration.name) {
+            for migration in PostgresSchema.migrations.prefix(count) where !applied.contains(migration.name) {
                 self.logger.info("Applying database migration \(migration.name)")
                 for statement in migration.statements {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
