@@ -80,42 +80,71 @@ public final class PostgresClusterStream: ClusterStream {
         }
         let came = presence.filter(\.value).keys.sorted()
         let went = presence.filter { !$0.value }.keys.sorted()
-        // The transaction's start, as `created_at` records it, for the records the notifications carry; a payload
-        // left empty stands for the notification of the head alone.
-        let rows = try await connection.query(
-            """
-            WITH head AS (
-                UPDATE cluster_stream SET position = position + \(count)
-                RETURNING position - \(count) + 1 AS first, (extract(epoch FROM now()) * 1000)::bigint AS at
-            ), appended AS (
-                INSERT INTO cluster_records (position, origin, kind, member_id, body)
-                SELECT head.first + r.i - 1, r.origin, r.kind, r.member_id, r.body
-                FROM head, unnest(\(origins)::text[], \(kinds)::text[], \(members)::text[], \(bodies)::text[])
-                    WITH ORDINALITY AS r(origin, kind, member_id, body, i)
-            ), came AS (
-                INSERT INTO cluster_presence (node, member_id)
-                SELECT * FROM unnest(\(came.map(\.node))::text[], \(came.map(\.member))::text[]) ON CONFLICT DO NOTHING
-            ), went AS (
-                DELETE FROM cluster_presence
-                WHERE (node, member_id) IN (SELECT * FROM unnest(\(went.map(\.node))::text[], \(went.map(\.member))::text[]))
-            )
-            SELECT pg_notify(
-                \(Self.channel),
-                CASE WHEN n.payload = '' THEN (head.first + \(count) - 1)::text
-                ELSE 'P' || head.first || E'\\t' || head.at || E'\\n' || n.payload END
-            )
-            FROM head, (SELECT payload, i FROM unnest(\(Self.payloads(records))::text[]) WITH ORDINALITY AS n(payload, i) ORDER BY i) AS n
-            ORDER BY n.i
-            """,
-            logger: logger
+        let statement = AppendRecords(
+            count: count, origins: origins, kinds: kinds, members: members, bodies: bodies, came: came, went: went, payloads: Self.payloads(records)
         )
         var notified = 0
-        for try await _ in rows { notified += 1 }
+        for try await _ in try await connection.execute(statement, logger: logger) { notified += 1 }
         guard notified > 0 else { throw PostgresClusterStreamError.missingHead }
     }
 
+    /// The statement of ``append(_:on:logger:)``, prepared once per connection. The transaction's start, as
+    /// `created_at` records it, is the time the notifications carry; an empty payload stands for the notification of
+    /// the head alone.
+    struct AppendRecords: PostgresPreparedStatement {
+        static let sql = """
+            WITH head AS (
+                UPDATE cluster_stream SET position = position + $1
+                RETURNING position - $1 + 1 AS first, (extract(epoch FROM now()) * 1000)::bigint AS at
+            ), appended AS (
+                INSERT INTO cluster_records (position, origin, kind, member_id, body)
+                SELECT head.first + r.i - 1, r.origin, r.kind, r.member_id, r.body
+                FROM head, unnest($2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS r(origin, kind, member_id, body, i)
+            ), came AS (
+                INSERT INTO cluster_presence (node, member_id) SELECT * FROM unnest($6::text[], $7::text[]) ON CONFLICT DO NOTHING
+            ), went AS (
+                DELETE FROM cluster_presence WHERE (node, member_id) IN (SELECT * FROM unnest($8::text[], $9::text[]))
+            )
+            SELECT pg_notify(
+                '\(PostgresClusterStream.channel)',
+                CASE WHEN n.payload = '' THEN (head.first + $1 - 1)::text
+                ELSE 'P' || head.first || E'\\t' || head.at || E'\\n' || n.payload END
+            )
+            FROM head, (SELECT payload, i FROM unnest($10::text[]) WITH ORDINALITY AS n(payload, i) ORDER BY i) AS n
+            ORDER BY n.i
+            """
+        /// One row per notification sent.
+        typealias Row = Bool
+
+        var count: Int64
+        var origins: [String]
+        var kinds: [String]
+        var members: [String]
+        var bodies: [String]
+        var came: [NodeMember]
+        var went: [NodeMember]
+        var payloads: [String]
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 10)
+            bindings.append(self.count)
+            bindings.append(self.origins)
+            bindings.append(self.kinds)
+            bindings.append(self.members)
+            bindings.append(self.bodies)
+            bindings.append(self.came.map(\.node))
+            bindings.append(self.came.map(\.member))
+            bindings.append(self.went.map(\.node))
+            bindings.append(self.went.map(\.member))
+            bindings.append(self.payloads)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Row { true }
+    }
+
     /// A member on a node, for the changes of `cluster_presence`.
-    private struct NodeMember: Hashable, Comparable {
+    struct NodeMember: Hashable, Comparable, Sendable {
         var node: String
         var member: String
 

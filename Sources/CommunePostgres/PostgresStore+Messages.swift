@@ -122,7 +122,7 @@ extension PostgresStore: StreamingMessageStore {
             )
         }
         if !fresh.isEmpty {
-            try await Self.write(sources, ids: fresh.map(\.messageID), heads: next.mapValues { $0 - 1 }, connection: connection, logger: logger)
+            _ = try await connection.execute(WriteMessages(messages: sources, ids: fresh.map(\.messageID), heads: next.mapValues { $0 - 1 }), logger: logger)
         }
         return slots.map { slot in
             switch slot {
@@ -138,18 +138,10 @@ extension PostgresStore: StreamingMessageStore {
     /// two batches never deadlock on them. A channel without a head gets one at its newest stored message (0 for
     /// none), so messages copied in without their heads (a migration) are continued, not collided with.
     private static func lockHeads(_ channels: Set<Int64>, connection: PostgresConnection, logger: Logger) async throws -> [Int64: Int64] {
-        let sorted = channels.sorted()
-        let rows = try await connection.query(
-            """
-            INSERT INTO channel_heads AS h (channel_id, last_message_id)
-            SELECT c, coalesce((SELECT max(message_id) FROM messages WHERE channel_id = c), 0) FROM unnest(\(sorted)::bigint[]) AS c ORDER BY c
-            ON CONFLICT (channel_id) DO UPDATE SET last_message_id = h.last_message_id
-            RETURNING channel_id, last_message_id
-            """,
-            logger: logger
-        )
         var next: [Int64: Int64] = [:]
-        for try await (channel, last) in rows.decode((Int64, Int64).self) { next[channel] = last + 1 }
+        for try await head in try await connection.execute(LockChannelHeads(channels: channels.sorted()), logger: logger) {
+            next[head.channel] = head.last + 1
+        }
         return next
     }
 
@@ -176,48 +168,6 @@ extension PostgresStore: StreamingMessageStore {
             }
         }
         return earlier
-    }
-
-    /// Stores the batch's new messages, their mentions and the channels' new heads in one statement (data-modifying
-    /// WITH queries), so a batch is one round trip however many messages it has.
-    private static func write(
-        _ messages: [NewMessage], ids: [Int64], heads: [Int64: Int64], connection: PostgresConnection, logger: Logger
-    ) async throws {
-        let channels = heads.keys.sorted()
-        let lasts = channels.map { heads[$0] ?? 0 }
-        var mentioned: (users: [String], channels: [Int64], messages: [Int64]) = ([], [], [])
-        for (message, id) in zip(messages, ids) {
-            for user in message.mentions.map(\.value) + (message.mentionsEveryone ? [""] : []) {
-                mentioned.users.append(user)
-                mentioned.channels.append(message.channelID)
-                mentioned.messages.append(id)
-            }
-        }
-        try await connection.query(
-            """
-            WITH heads AS (
-                UPDATE channel_heads SET last_message_id = x.last FROM unnest(\(channels)::bigint[], \(lasts)::bigint[]) AS x (c, last)
-                WHERE channel_id = x.c AND last_message_id <> x.last
-            ), mentioned AS (
-                INSERT INTO mentions (user_id, channel_id, message_id)
-                SELECT * FROM unnest(\(mentioned.users)::text[], \(mentioned.channels)::bigint[], \(mentioned.messages)::bigint[])
-                ON CONFLICT DO NOTHING
-            )
-            INSERT INTO messages (
-                channel_id, message_id, sender_id, body, send_time, kind, attachments, sender_number, reply_to, mentions, mentions_everyone
-            )
-            SELECT c, i, s, b, t, k, a, CASE WHEN hn THEN n END, CASE WHEN hr THEN r END, m, e
-            FROM unnest(
-                \(messages.map(\.channelID))::bigint[], \(ids)::bigint[], \(messages.map(\.senderID.value))::text[],
-                \(messages.map(\.text))::text[], \(messages.map(\.sendTime))::bigint[], \(messages.map(\.kind.rawValue))::text[],
-                \(messages.map { StoredColumns.encode(attachments: $0.attachments) })::text[], \(messages.map { $0.senderNumber ?? 0 })::bigint[],
-                \(messages.map { $0.senderNumber != nil })::boolean[], \(messages.map { $0.replyTo ?? 0 })::bigint[],
-                \(messages.map { $0.replyTo != nil })::boolean[], \(messages.map { StoredColumns.encode(mentions: $0.mentions) })::text[],
-                \(messages.map(\.mentionsEveryone))::boolean[]
-            ) AS x (c, i, s, b, t, k, a, n, hn, r, hr, m, e)
-            """,
-            logger: logger
-        )
     }
 
     /// Rows of the `mentions` index (user id `''` for everyone).
