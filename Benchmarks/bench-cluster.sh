@@ -169,12 +169,29 @@ cluster_run() {
     CLUSTER_RECEIVERS=${CLUSTER_RECEIVERS:-100}
     CLUSTER_RATE=${CLUSTER_RATE:-100}
     CLUSTER_PACED=${CLUSTER_PACED:-1000}
+    # scripts/bench --cluster --only LABEL[,LABEL…]: those setups alone (no ceiling run), to profile or repeat one.
+    local setups=${1:-sqlite-1,pg-1,pg-3} setup
+    for setup in ${setups//,/ }; do
+        case $setup in
+            sqlite-1 | pg-1 | pg-3) ;;
+            *) bench_log "unknown cluster setup $setup (sqlite-1, pg-1, pg-3)"; return 64 ;;
+        esac
+    done
+    # The catch-up runs speak the protocol from Python (Tests/browser/browserkit.py).
+    local module missing=()
+    for module in selenium websockets cryptography; do python3 -c "import $module" 2>/dev/null || missing+=("$module"); done
+    if ((${#missing[@]})); then
+        bench_log "installing ${missing[*]} from PyPI (the catch-up runs' client)"
+        python3 -m pip install -q "${missing[@]}" >&2 || return 1
+    fi
     cluster_start_postgres || return 1
-    cluster_setup sqlite-1 1 sqlite
-    cluster_setup pg-1 1 postgres
-    cluster_setup pg-3 3 postgres
-    bench_log "the cluster stream's ceiling (pgbench on the pg-3 database, nodes stopped)"
-    cluster_stream_ceiling "$(cluster_database_url bench_pg_3)"
+    [[ ,$setups, == *,sqlite-1,* ]] && cluster_setup sqlite-1 1 sqlite
+    [[ ,$setups, == *,pg-1,* ]] && cluster_setup pg-1 1 postgres
+    [[ ,$setups, == *,pg-3,* ]] && cluster_setup pg-3 3 postgres
+    if [[ -z ${1:-} ]]; then
+        bench_log "the cluster stream's ceiling (pgbench on the pg-3 database, nodes stopped)"
+        cluster_stream_ceiling "$(cluster_database_url bench_pg_3)"
+    fi
     bench_log "raw figures: $out"
     echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); $CLUSTER_PG_SETTINGS"
     python3 "$BENCH_ROOT/Benchmarks/bench-table.py" --cluster "$out"
