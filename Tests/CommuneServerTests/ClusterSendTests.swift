@@ -36,10 +36,10 @@ struct ClusterSendTests {
         }
     }
 
-    @Test("a send on a node whose earlier updates cannot be written fails with internal_error within the request's time, stores nothing, and goes through once they can")
-    func sendWhileStreamUnwritable() async throws {
+    /// Runs `body` with one node and a second on the same database and data folder, whose stream's appends can be made
+    /// to fail; stops both after.
+    static func withFailingNode(_ body: (ClusterTests.Nodes, TestServer, FailingAppends) async throws -> Void) async throws {
         let nodes = try await ClusterTests.Nodes.start(1)
-        // A second node on the same database and data folder, whose stream's appends can be made to fail.
         let store = PostgresStore(address: nodes.address, logger: TestServer.quiet)
         let pool = Task { await store.run() }
         let stream = FailingAppends(PostgresClusterStream(store: store))
@@ -48,6 +48,21 @@ struct ClusterSendTests {
             try await store.migrate()
             let node = try await TestServer.start(directory: nodes[0].directory, store: store, cluster: stream)
             second = node
+            try await body(nodes, node, stream)
+        } catch {
+            await second?.stop()
+            pool.cancel()
+            await nodes.stop()
+            throw error
+        }
+        await second?.stop()
+        pool.cancel()
+        await nodes.stop()
+    }
+
+    @Test("a send on a node whose earlier updates cannot be written fails with internal_error within the request's time, stores nothing, and goes through once they can")
+    func sendWhileStreamUnwritable() async throws {
+        try await Self.withFailingNode { nodes, node, stream in
             let alice = try await nodes[0].owner("alice")
             try await alice.connection.sendMessage("before", to: self.general)
 
@@ -73,15 +88,23 @@ struct ClusterSendTests {
             let live = try await alice.events.nextUpdate(TextFunction.messageLive)
             #expect(live.payload["message_id"]?.intValue == 2 && live.payload["message"] == "not yet")
             #expect(try await alice.connection.messages(in: self.general).map { "\($0.messageID) \($0.message)" }.sorted() == ["1 before", "2 not yet"])
-        } catch {
-            await second?.stop()
-            pool.cancel()
-            await nodes.stop()
-            throw error
         }
-        await second?.stop()
-        pool.cancel()
-        await nodes.stop()
+    }
+
+    @Test("a change stored on a node whose updates cannot reach the stream is answered once the wait is given up, not when the database is back; its update goes out after")
+    func replyWhileStreamUnwritable() async throws {
+        try await Self.withFailingNode { nodes, node, stream in
+            let alice = try await nodes[0].owner("alice")
+            let first = try await alice.connection.sendMessage("react to me", to: self.general).messageID
+            let carol = try await node.member("carol")
+            stream.failing.store(true, ordering: .relaxed)
+            // The reaction is stored; its update cannot be written. The client waits 10 s for a reply
+            // (TestServer.connect): the reply comes, rather than a timeout.
+            #expect(try await carol.connection.react("👍", to: first, in: self.general) == 1)
+            stream.failing.store(false, ordering: .relaxed)
+            let changed = try await alice.events.nextUpdate(TextFunction.reactionChanged)
+            #expect(changed.payload["message_id"]?.intValue == first && changed.payload["emoji"]?.stringValue == "👍")
+        }
     }
 
     static let rounds = 50

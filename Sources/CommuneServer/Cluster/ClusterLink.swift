@@ -250,15 +250,31 @@ final class ClusterLink: Service, Sendable {
 
     /// Appends what is queued, a batch at a time, retrying a batch that failed (the database restarting, say)
     /// until it is written or the task is cancelled.
+    ///
+    /// Once appends have failed for ``queuedCommitLimit``, whoever waits for records to commit stops waiting (and so
+    /// does each newcomer, at the next retry): a request whose change is stored replies rather than hang until the
+    /// database is back (its updates go out then, still in order), and a message's send fails
+    /// (``queuedCommitted(within:)`` sees its records uncommitted).
     private func writeBatches() async {
+        var failingSince: ContinuousClock.Instant?
         while true {
             let batch = self.outgoing.withLock { Array($0.queue.prefix(Self.batchLimit)) }
             guard !batch.isEmpty else { return }
             do {
                 try await self.stream.append(batch)
+                failingSince = nil
             } catch {
                 if Task.isCancelled { return }
                 self.logger.error("Cluster: appending \(batch.count) record(s) failed; retrying: \(error)")
+                let since = failingSince ?? .now
+                failingSince = since
+                if ContinuousClock.now - since >= Self.queuedCommitLimit {
+                    let released = self.outgoing.withLock { outgoing in
+                        defer { outgoing.waiters = [] }
+                        return outgoing.waiters
+                    }
+                    for waiter in released { waiter.signal.open() }
+                }
                 do { try await Task.sleep(for: .milliseconds(500)) } catch { return }
                 continue
             }
