@@ -8,8 +8,9 @@ import PostgresNIO
 /// so transactions that append commit one after the other, in position order: a reader never sees a later record
 /// before an earlier one. An append is one statement (``append(_:on:logger:)``), which also sends notifications on
 /// `commune_stream`, which PostgreSQL delivers at commit, in commit order: the records themselves, as many to a
-/// notification as fit under NOTIFY's 8,000-byte limit (``payloads(_:)``), so that a listening node applies them without reading them back; from
-/// the first record that does not fit, only the head, and the listeners read the rest from `cluster_records`. A node
+/// notification as fit under NOTIFY's 8,000-byte limit (``payloads(_:)``), so that a listening node applies them
+/// without reading them back; from the first record that does not fit, only the head, and the listeners read the
+/// rest from `cluster_records`. A node
 /// that misses notifications while its listening connection reconnects reads what it missed then, and polls anyway.
 /// Who is online where is kept in `cluster_presence`, changed in the same transaction as the presence records,
 /// so that a node starting reads it and the head in one snapshot.

@@ -114,6 +114,26 @@ struct ClusterTests {
         }
     }
 
+    @Test("a notification that is not whole and well formed gives no records (the node reads the table instead)")
+    func malformedNotifications() throws {
+        let good = "P41\t1700000000000\n0\tevent\tnode-a\t\t5\nhello1\tonline\tnode-a\tm1\t0\n"
+        #expect(PostgresClusterStream.records(inPayload: good) == [
+            ClusterRecord(position: 41, origin: "node-a", kind: .event("hello"), appendedAt: 1_700_000_000_000),
+            ClusterRecord(position: 42, origin: "node-a", kind: .presence(member: "m1", online: true), appendedAt: 1_700_000_000_000),
+        ])
+        let bad = [
+            "", "41", "R1\t0\t0\tevent\tn\t\t0\t0\n", "P\t1\n", "P41\n", "P-1\t1\n0\tevent\tn\t\t0\n",
+            "P41\t1\n0\tevent\tn\t\t6\nhello",  // shorter than its length
+            "P41\t1\n0\tevent\tn\t\t4\nhello",  // longer: leftover bytes
+            "P41\t1\n0\tevent\tn\t5\nhello",  // a field missing
+            "P41\t1\nx\tevent\tn\t\t5\nhello", "P99999999999999999999\t1\n0\tevent\tn\t\t0\n",
+            "P41\t1\n0\tevent\tn\t\t-5\nhello", "P41\t1\n0\tevent\tn\t\t5",
+        ]
+        for payload in bad {
+            #expect(PostgresClusterStream.records(inPayload: payload) == nil, "\(payload.debugDescription)")
+        }
+    }
+
     @Test("presence in one append: the last record of a member on a node wins; other nodes and members are left as they were")
     func presenceInOneAppend() async throws {
         let address = try await freshTestDatabase()
